@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>MatMul of row-major matrices: C[M,N] = A[M,K] · B[K,N] (shader <c>matmul_naive</c>, the
+/// reference kernel that faster strategies are tested and benchmarked against).</summary>
+public static class MatMul
+{
+    private const uint Tile = 8;
+
+    public static BoundKernel Bind(Tensor a, Tensor b, Tensor output)
+    {
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || output.Shape.Rank != 2)
+            throw new ArgumentException($"MatMul takes 2-D tensors; got '{a.Name}' {a.Shape}, '{b.Name}' {b.Shape}, output '{output.Name}' {output.Shape}.");
+        int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
+        if (b.Shape[0] != k)
+            throw new ArgumentException($"MatMul inner dimensions differ: '{a.Name}' {a.Shape} · '{b.Name}' {b.Shape}.", nameof(b));
+        if (output.Shape != new TensorShape(m, n))
+            throw new ArgumentException($"MatMul output '{output.Name}' has shape {output.Shape}; expected [{m}, {n}].", nameof(output));
+        var device = a.Device;
+        var pipeline = device.GetPipeline(new KernelDescription("matmul_naive", 3, 12, Tile, Tile));
+        var groups = ((uint)((n + Tile - 1) / Tile), (uint)((m + Tile - 1) / Tile), 1u);
+        ReadOnlySpan<uint> push = [(uint)m, (uint)n, (uint)k];
+        return new BoundKernel(pipeline, [a.Buffer, b.Buffer, output.Buffer], groups, MemoryMarshal.AsBytes(push), "MatMul");
+    }
+}

@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn;
+
+/// <summary>
+/// A dense tensor that owns its GPU buffer. Uploads and downloads go straight through mapped
+/// memory when the device has host-visible device-local memory, and through a staging buffer
+/// otherwise. Not safe for concurrent use from several threads.
+/// </summary>
+public sealed class Tensor : GpuResource
+{
+    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer) : base(device, name)
+    {
+        Shape = shape;
+        DataType = type;
+        Buffer = buffer;
+    }
+
+    /// <summary>Allocates an uninitialised tensor.</summary>
+    public static Tensor Create(GpuDevice device, TensorShape shape, string? name = null, DataType dataType = DataType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(shape);
+        name ??= "tensor" + shape;
+        ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
+        var buffer = GpuBuffer.Create(device, bytes, MemoryUsage.Tensor, name);
+        try { return new Tensor(device, shape, dataType, name, buffer); }
+        catch { buffer.Dispose(); throw; }
+    }
+
+    /// <summary>Allocates a tensor and uploads <paramref name="data"/> into it.</summary>
+    public static Tensor FromData(GpuDevice device, TensorShape shape, ReadOnlySpan<float> data, string? name = null)
+    {
+        var t = Create(device, shape, name);
+        try { t.Upload(data); return t; }
+        catch { t.Dispose(); throw; }
+    }
+
+    public TensorShape Shape { get; }
+    public DataType DataType { get; }
+    public long ElementCount => Shape.ElementCount;
+    public ulong SizeInBytes => Buffer.Size;
+    /// <summary>The storage buffer, for binding the tensor to custom kernels (<see cref="BoundKernel"/>).</summary>
+    public GpuBuffer Buffer { get; }
+    internal override int DisposeOrder => 20;
+
+    /// <summary>Copies <paramref name="data"/> (exactly <see cref="ElementCount"/> values) to the GPU and waits.</summary>
+    public void Upload(ReadOnlySpan<float> data)
+    {
+        CheckLength(data.Length, nameof(data));
+        var bytes = MemoryMarshal.AsBytes(data);
+        if (Buffer.IsHostVisible) { bytes.CopyTo(Buffer.MappedBytes); return; }
+        using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".upload");
+        bytes.CopyTo(staging.MappedBytes);
+        using var rec = Copy(staging, Buffer, "upload " + Name);
+        rec.Run();
+    }
+
+    /// <summary>Copies the tensor into <paramref name="destination"/> (exactly <see cref="ElementCount"/> values), waiting for the GPU.</summary>
+    public void Download(Span<float> destination)
+    {
+        CheckLength(destination.Length, nameof(destination));
+        var bytes = MemoryMarshal.AsBytes(destination);
+        if (Buffer.IsHostVisible) { Buffer.MappedBytes.CopyTo(bytes); return; }
+        using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
+        using (var rec = Copy(Buffer, staging, "download " + Name)) rec.Run();
+        staging.MappedBytes.CopyTo(bytes);
+    }
+
+    public float[] ToArray()
+    {
+        var result = new float[ElementCount];
+        Download(result);
+        return result;
+    }
+
+    /// <summary>Uploads without blocking the caller while the GPU copies (staging path); cancellable while waiting.</summary>
+    public async Task UploadAsync(ReadOnlyMemory<float> data, CancellationToken cancellationToken = default)
+    {
+        CheckLength(data.Length, nameof(data));
+        if (Buffer.IsHostVisible) { Upload(data.Span); return; }
+        using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".upload");
+        MemoryMarshal.AsBytes(data.Span).CopyTo(staging.MappedBytes);
+        using var rec = Copy(staging, Buffer, "upload " + Name);
+        await rec.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Downloads without blocking the caller while the GPU copies (staging path); cancellable while waiting.</summary>
+    public async Task DownloadAsync(Memory<float> destination, CancellationToken cancellationToken = default)
+    {
+        CheckLength(destination.Length, nameof(destination));
+        if (Buffer.IsHostVisible) { Download(destination.Span); return; }
+        using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
+        using (var rec = Copy(Buffer, staging, "download " + Name))
+            await rec.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        staging.MappedBytes.CopyTo(MemoryMarshal.AsBytes(destination.Span));
+    }
+
+    private CommandRecording Copy(GpuBuffer from, GpuBuffer to, string what)
+    {
+        var rec = new CommandRecording(Device, what);
+        try
+        {
+            rec.CopyBuffer(from, to);
+            rec.Finish();
+            return rec;
+        }
+        catch { rec.Dispose(); throw; }
+    }
+
+    private void CheckLength(int length, string parameter)
+    {
+        ThrowIfDisposed();
+        if (length != ElementCount)
+            throw new ArgumentException($"Tensor '{Name}' of shape {Shape} holds {ElementCount} values but '{parameter}' has {length}.", parameter);
+    }
+
+    protected override void Release() => Buffer.Dispose();
+
+    public override string ToString() => $"Tensor '{Name}' {Shape} {DataType}";
+}

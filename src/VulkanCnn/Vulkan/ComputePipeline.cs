@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Silk.NET.Vulkan;
+
+namespace VulkanCnn.Vulkan;
+
+/// <summary>
+/// What a compute pipeline is made of. Specialisation constants 0, 1, 2 are the workgroup size
+/// (shaders declare <c>local_size_x_id = 0</c> …); <see cref="Constants"/> fill ids 3, 4, ….
+/// </summary>
+public sealed record KernelDescription(string Shader, int BufferCount, int PushConstantBytes, uint LocalX, uint LocalY = 1, uint LocalZ = 1)
+{
+    public IReadOnlyList<uint> Constants { get; init; } = [];
+
+    internal string Key => $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{string.Join(",", Constants)}";
+
+    internal uint[] SpecializationWords() => [LocalX, LocalY, LocalZ, .. Constants];
+}
+
+/// <summary>
+/// A compute pipeline with its layouts. Created once per description and owned by the device
+/// (<see cref="GpuDevice.GetPipeline"/>); seeded from and saved to the on-disk pipeline cache.
+/// </summary>
+public sealed unsafe class ComputePipeline
+{
+    private readonly GpuDevice _device;
+
+    internal ComputePipeline(GpuDevice device, KernelDescription description, PipelineDiskCache? diskCache = null)
+    {
+        diskCache ??= device.PipelineCache;
+        _device = device;
+        Description = description;
+        if (description.PushConstantBytes > device.Info.Limits.MaxPushConstantsBytes)
+            throw new ArgumentException($"Kernel '{description.Shader}' needs {description.PushConstantBytes} push-constant bytes; the device allows {device.Info.Limits.MaxPushConstantsBytes}.");
+        uint invocations = description.LocalX * description.LocalY * description.LocalZ;
+        if (invocations == 0 || invocations > device.Info.Limits.MaxWorkGroupInvocations)
+            throw new ArgumentException($"Kernel '{description.Shader}' workgroup {description.LocalX}x{description.LocalY}x{description.LocalZ} exceeds the device limit of {device.Info.Limits.MaxWorkGroupInvocations} invocations.");
+
+        var vk = device.Vk;
+        byte[] spirv = ShaderLibrary.GetSpirv(description.Shader);
+        byte[] hash = ShaderLibrary.Hash(description.Shader);
+        var words = description.SpecializationWords();
+        var stopwatch = Stopwatch.StartNew();
+
+        ShaderModule module;
+        fixed (byte* code = spirv)
+        {
+            var info = new ShaderModuleCreateInfo { SType = StructureType.ShaderModuleCreateInfo, CodeSize = (nuint)spirv.Length, PCode = (uint*)code };
+            vk.CreateShaderModule(device.Handle, &info, null, &module).Check($"vkCreateShaderModule({description.Shader})");
+        }
+        Module = module;
+
+        var bindings = new DescriptorSetLayoutBinding[description.BufferCount];
+        for (int i = 0; i < bindings.Length; i++)
+            bindings[i] = new DescriptorSetLayoutBinding((uint)i, DescriptorType.StorageBuffer, 1, ShaderStageFlags.ComputeBit);
+        fixed (DescriptorSetLayoutBinding* pb = bindings)
+        {
+            var info = new DescriptorSetLayoutCreateInfo { SType = StructureType.DescriptorSetLayoutCreateInfo, BindingCount = (uint)bindings.Length, PBindings = pb };
+            DescriptorSetLayout layout;
+            vk.CreateDescriptorSetLayout(device.Handle, &info, null, &layout).Check("vkCreateDescriptorSetLayout");
+            SetLayout = layout;
+        }
+
+        var setLayout = SetLayout;
+        var range = new PushConstantRange(ShaderStageFlags.ComputeBit, 0, (uint)description.PushConstantBytes);
+        var layoutInfo = new PipelineLayoutCreateInfo
+        {
+            SType = StructureType.PipelineLayoutCreateInfo, SetLayoutCount = 1, PSetLayouts = &setLayout,
+            PushConstantRangeCount = description.PushConstantBytes > 0 ? 1u : 0u, PPushConstantRanges = &range,
+        };
+        PipelineLayout pipelineLayout;
+        vk.CreatePipelineLayout(device.Handle, &layoutInfo, null, &pipelineLayout).Check("vkCreatePipelineLayout");
+        Layout = pipelineLayout;
+
+        var entries = new SpecializationMapEntry[words.Length];
+        for (int i = 0; i < words.Length; i++) entries[i] = new SpecializationMapEntry((uint)i, (uint)(i * 4), 4);
+        var cachePath = diskCache.PathFor(description.Shader, hash, MemoryMarshal.AsBytes(words.AsSpan()));
+        var (cache, status) = diskCache.Open(cachePath, hash);
+        CacheStatus = status;
+        try
+        {
+            fixed (SpecializationMapEntry* pe = entries)
+            fixed (uint* pw = words)
+            {
+                var spec = new SpecializationInfo((uint)entries.Length, pe, (nuint)(words.Length * 4), pw);
+                var entry = (byte*)Marshal.StringToHGlobalAnsi("main");
+                try
+                {
+                    var stage = new PipelineShaderStageCreateInfo
+                    {
+                        SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.ComputeBit,
+                        Module = module, PName = entry, PSpecializationInfo = &spec,
+                    };
+                    var info = new ComputePipelineCreateInfo { SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = pipelineLayout };
+                    Pipeline pipeline;
+                    vk.CreateComputePipelines(device.Handle, cache, 1, &info, null, &pipeline).Check($"vkCreateComputePipelines({description.Shader})");
+                    Handle = pipeline;
+                }
+                finally { Marshal.FreeHGlobal((IntPtr)entry); }
+            }
+            if (status != PipelineCacheStatus.Hit) diskCache.Save(cachePath, cache, hash);
+        }
+        finally
+        {
+            diskCache.Destroy(cache);
+        }
+        CreationTime = stopwatch.Elapsed;
+        CachePath = cachePath;
+    }
+
+    public KernelDescription Description { get; }
+    /// <summary>Whether the on-disk cache seeded this pipeline.</summary>
+    public PipelineCacheStatus CacheStatus { get; }
+    /// <summary>Wall time of shader-module + pipeline creation, cache lookup included.</summary>
+    public TimeSpan CreationTime { get; }
+    public string? CachePath { get; }
+    internal Pipeline Handle { get; }
+    internal PipelineLayout Layout { get; }
+    internal DescriptorSetLayout SetLayout { get; }
+    internal ShaderModule Module { get; }
+
+    internal void Destroy()
+    {
+        var vk = _device.Vk;
+        vk.DestroyPipeline(_device.Handle, Handle, null);
+        vk.DestroyPipelineLayout(_device.Handle, Layout, null);
+        vk.DestroyDescriptorSetLayout(_device.Handle, SetLayout, null);
+        vk.DestroyShaderModule(_device.Handle, Module, null);
+    }
+}

@@ -1,0 +1,91 @@
+using Silk.NET.Vulkan;
+using VkBuffer = Silk.NET.Vulkan.Buffer;
+
+namespace VulkanCnn.Vulkan;
+
+/// <summary>A storage buffer bound to a sub-allocated range of device memory.</summary>
+public sealed unsafe class GpuBuffer : GpuResource
+{
+    private readonly MemoryAllocation _allocation;
+
+    private GpuBuffer(GpuDevice device, string name, VkBuffer handle, MemoryAllocation allocation, ulong size)
+        : base(device, name)
+    {
+        Handle = handle;
+        _allocation = allocation;
+        Size = size;
+    }
+
+    internal static GpuBuffer Create(GpuDevice device, ulong size, MemoryUsage usage, string name)
+    {
+        device.ThrowIfDisposed();
+        if (size == 0) throw new ArgumentOutOfRangeException(nameof(size), $"Buffer '{name}' must hold at least one byte.");
+        ulong limit = device.Info.Limits.MaxStorageBufferRange;
+        if (usage == MemoryUsage.Tensor && size > limit)
+            throw new TensorTooLargeException(name, size, limit, device.Info.Name);
+
+        var vk = device.Vk;
+        var info = new BufferCreateInfo
+        {
+            SType = StructureType.BufferCreateInfo,
+            Size = size,
+            Usage = BufferUsageFlags.StorageBufferBit | BufferUsageFlags.TransferSrcBit | BufferUsageFlags.TransferDstBit,
+            SharingMode = SharingMode.Exclusive,
+        };
+        VkBuffer buffer;
+        vk.CreateBuffer(device.Handle, &info, null, &buffer).Check("vkCreateBuffer");
+        try
+        {
+            vk.GetBufferMemoryRequirements(device.Handle, buffer, out var req);
+            var allocation = device.Memory.Allocate(req, usage);
+            var r = vk.BindBufferMemory(device.Handle, buffer, allocation.Memory, allocation.Offset);
+            if (r != Result.Success)
+            {
+                device.Memory.Free(allocation);
+                r.Check("vkBindBufferMemory");
+            }
+            return new GpuBuffer(device, name, buffer, allocation, size);
+        }
+        catch
+        {
+            vk.DestroyBuffer(device.Handle, buffer, null);
+            throw;
+        }
+    }
+
+    public ulong Size { get; }
+    public bool IsHostVisible => _allocation.Mapped != null;
+    internal VkBuffer Handle { get; }
+    internal override int DisposeOrder => 30;
+
+    /// <summary>The mapped bytes; only for host-visible buffers.</summary>
+    internal Span<byte> MappedBytes
+    {
+        get
+        {
+            ThrowIfDisposed();
+            if (_allocation.Mapped == null) throw new InvalidOperationException($"Buffer '{Name}' is not host-visible; use a staging transfer.");
+            return new Span<byte>(_allocation.Mapped, checked((int)Size));
+        }
+    }
+
+    internal VkBuffer CheckedHandle()
+    {
+        ThrowIfDisposed();
+        return Handle;
+    }
+
+    protected override void Release()
+    {
+        Device.Vk.DestroyBuffer(Device.Handle, Handle, null);
+        Device.Memory.Free(_allocation);
+    }
+}
+
+/// <summary>A tensor is larger than one storage-buffer binding may address on this device.</summary>
+public sealed class TensorTooLargeException : ArgumentException
+{
+    public TensorTooLargeException(string name, ulong bytes, ulong limit, string device)
+        : base($"Tensor '{name}' needs {bytes / 1048576.0:0.0} MiB but '{device}' binds at most {limit / 1048576.0:0.0} MiB " +
+               "per storage buffer (maxStorageBufferRange). Use a smaller batch or input size.") { }
+}

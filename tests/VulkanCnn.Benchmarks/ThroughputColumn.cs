@@ -1,0 +1,53 @@
+using System.Reflection;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace VulkanCnn.Benchmarks;
+
+/// <summary>
+/// Work per operation, declared by a benchmark class as
+/// <c>public static (double Amount, string Unit) Work(BenchmarkCase c)</c>, e.g. FLOP or bytes.
+/// </summary>
+public static class WorkOf
+{
+    public static (double Amount, string Unit)? Get(BenchmarkCase c)
+    {
+        var method = c.Descriptor.Type.GetMethod("Work", BindingFlags.Public | BindingFlags.Static);
+        return method?.Invoke(null, [c]) as (double, string)?;
+    }
+
+    public static T Param<T>(BenchmarkCase c, string name) => (T)c.Parameters[name];
+}
+
+/// <summary>Adds "Throughput" (GFLOP/s, GB/s, dispatch/s …) computed from the mean time.</summary>
+public sealed class ThroughputColumn : IColumn
+{
+    public string Id => nameof(ThroughputColumn);
+    public string ColumnName => "Throughput";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => false;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Work per operation divided by the mean time";
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
+        Compute(summary, benchmarkCase) is { } t ? $"{t.Value:0.###} {t.Unit}" : "-";
+
+    public static (double Value, string Unit)? Compute(Summary summary, BenchmarkCase c)
+    {
+        double? meanNs = summary[c]?.ResultStatistics?.Mean;
+        if (meanNs is not > 0 || WorkOf.Get(c) is not { } work) return null;
+        double perSecond = work.Amount / (meanNs.Value * 1e-9);
+        return work.Unit switch
+        {
+            "FLOP" => (perSecond / 1e9, "GFLOP/s"),
+            "B" => (perSecond / 1e9, "GB/s"),
+            _ => (perSecond, work.Unit + "/s"),
+        };
+    }
+}

@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Tests.Infrastructure;
+
+/// <summary>A recording that keeps the GPU busy for a while (peak_fma), for wait/timeout/cancel tests.</summary>
+public sealed class SlowWork : IDisposable
+{
+    private readonly Tensor _out;
+    private readonly BoundKernel _kernel;
+
+    public SlowWork(GpuDevice device, uint invocations = 4096, uint iterations = 60_000)
+    {
+        _out = Tensor.Create(device, [(int)invocations * 4], "slow.out");
+        var pipeline = device.GetPipeline(new KernelDescription("peak_fma", 1, 8, device.DefaultWorkgroupSize));
+        var push = new byte[8];
+        MemoryMarshal.Write(push, iterations);
+        MemoryMarshal.Write(push.AsSpan(4), 0.5f);
+        _kernel = new BoundKernel(pipeline, [_out.Buffer], (invocations / device.DefaultWorkgroupSize, 1, 1), push, "slow");
+        Recording = new CommandRecording(device, "slow work");
+        Recording.Dispatch(_kernel);
+        Recording.Finish();
+    }
+
+    public CommandRecording Recording { get; }
+
+    public void Dispose()
+    {
+        Recording.Dispose();
+        _kernel.Dispose();
+        _out.Dispose();
+    }
+}

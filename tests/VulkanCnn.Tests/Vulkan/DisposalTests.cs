@@ -1,0 +1,68 @@
+using VulkanCnn.Ops;
+using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Tests.Vulkan;
+
+public sealed class DisposalTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    [Fact]
+    public void Using_a_disposed_tensor_names_it()
+    {
+        var t = Tensor.Create(Device, [2, 2], "weights");
+        t.Dispose();
+        t.Dispose(); // idempotent
+        var e = Assert.Throws<ObjectDisposedException>(() => t.ToArray());
+        Assert.Contains("'weights'", e.Message);
+        Assert.Throws<ObjectDisposedException>(() => t.Upload(new float[4]));
+    }
+
+    [Fact]
+    public void Submitting_a_recording_whose_kernel_buffer_was_disposed_is_refused()
+    {
+        var x = Tensor.Create(Device, [8], "input");
+        using var y = Tensor.Create(Device, [8], "output");
+        using var relu = Relu.Bind(x, y);
+        using var rec = new CommandRecording(Device, "stale");
+        rec.Dispatch(relu);
+        rec.Finish();
+        x.Dispose();
+        var e = Assert.Throws<ObjectDisposedException>(() => rec.Submit());
+        Assert.Contains("input", e.Message);
+    }
+
+    [Fact]
+    public void Disposing_a_device_with_live_objects_reports_and_frees_them()
+    {
+        var log = new List<string>();
+        var device = Gpu.Create(log: log.Add);
+        var tensor = Tensor.Create(device, [16], "forgotten");
+        var kernel = Relu.Bind(tensor, tensor);
+        var rec = new CommandRecording(device, "forgotten recording");
+        rec.Dispatch(kernel);
+        rec.Finish();
+        rec.Run();
+        Assert.True(device.LiveObjectCount >= 3);
+
+        device.Dispose();
+
+        var report = Assert.Single(log, l => l.Contains("live object"));
+        Assert.Contains("Tensor", report);
+        Assert.Contains("BoundKernel", report);
+        Assert.Contains("CommandRecording", report);
+        Assert.True(tensor.IsDisposed && kernel.IsDisposed && rec.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => Tensor.Create(device, [1]));
+        Assert.Equal(0, device.Validation!.ErrorCount);
+    }
+
+    [Fact]
+    public void A_device_without_leaks_reports_nothing()
+    {
+        var log = new List<string>();
+        using (var device = Gpu.Create(log: log.Add))
+        {
+            using var t = Tensor.Create(device, [4]);
+        }
+        Assert.DoesNotContain(log, l => l.Contains("live object"));
+    }
+}
