@@ -74,3 +74,30 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(before, Device.MemoryBlockCount);
     }
 }
+
+public sealed class TransferTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    [Theory]
+    [MemberData(nameof(BothPaths))]
+    public async Task Async_upload_and_download_round_trip(TensorPath path)
+    {
+        var device = Gpu.Get(path);
+        var data = Reference.Random(1000, 41);
+        using var t = Tensor.Create(device, [10, 100], "async");
+        await t.UploadAsync(data);
+        var back = new float[1000];
+        await t.DownloadAsync(back);
+        Assert.Equal(data, back);
+        Assert.Equal(path == TensorPath.Mapped, t.Buffer.IsHostVisible);
+    }
+
+    [Fact]
+    public async Task Async_transfers_check_lengths_and_cancellation()
+    {
+        using var t = Tensor.Create(Gpu.Staging, [8], "checked");
+        await Assert.ThrowsAsync<ArgumentException>(() => t.UploadAsync(new float[7]));
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => t.DownloadAsync(new float[8], cts.Token));
+    }
+}
