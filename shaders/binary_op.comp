@@ -5,7 +5,7 @@
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 // 0 = add, 1 = mul (BinaryOpKind in Ops/BinaryOp.cs).
-layout(constant_id = 3) const uint OP = 0;
+layout(constant_id = 4) const uint OP = 0;
 
 layout(std430, binding = 0) readonly buffer A { sfloat a[]; };
 layout(std430, binding = 1) readonly buffer B { sfloat b[]; };

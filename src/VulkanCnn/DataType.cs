@@ -4,13 +4,15 @@ namespace VulkanCnn;
 public enum DataType
 {
     Float32,
+    /// <summary>Indices and offsets that kernels read (Gather, TopK outputs are float for now).</summary>
+    Int32,
 }
 
 public static class DataTypeExtensions
 {
     public static int SizeInBytes(this DataType type) => type switch
     {
-        DataType.Float32 => 4,
+        DataType.Float32 or DataType.Int32 => 4,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown data type."),
     };
 }

@@ -10,11 +10,15 @@ namespace VulkanCnn;
 /// </summary>
 public sealed class Tensor : GpuResource
 {
-    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer) : base(device, name)
+    private readonly bool _ownsBuffer;
+
+    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer, bool ownsBuffer) : base(device, name)
     {
         Shape = shape;
         DataType = type;
         Buffer = buffer;
+        _ownsBuffer = ownsBuffer;
+        SizeInBytes = checked((ulong)shape.ElementCount * (ulong)type.SizeInBytes());
     }
 
     /// <summary>Allocates an uninitialised tensor.</summary>
@@ -25,8 +29,21 @@ public sealed class Tensor : GpuResource
         name ??= "tensor" + shape;
         ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
         var buffer = GpuBuffer.Create(device, bytes, MemoryUsage.Tensor, name);
-        try { return new Tensor(device, shape, dataType, name, buffer); }
+        try { return new Tensor(device, shape, dataType, name, buffer, ownsBuffer: true); }
         catch { buffer.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// A tensor over the start of someone else's buffer (a memory-planner slot, a zero-copy
+    /// Reshape). Disposing the view leaves the buffer alone.
+    /// </summary>
+    public static Tensor View(GpuBuffer buffer, TensorShape shape, string? name = null, DataType dataType = DataType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
+        if (bytes > buffer.Size)
+            throw new ArgumentException($"A view of shape {shape} needs {bytes} bytes; buffer '{buffer.Name}' has {buffer.Size}.", nameof(shape));
+        return new Tensor(buffer.Device, shape, dataType, name ?? buffer.Name + shape, buffer, ownsBuffer: false);
     }
 
     /// <summary>Allocates a tensor and uploads <paramref name="data"/> into it.</summary>
@@ -40,7 +57,7 @@ public sealed class Tensor : GpuResource
     public TensorShape Shape { get; }
     public DataType DataType { get; }
     public long ElementCount => Shape.ElementCount;
-    public ulong SizeInBytes => Buffer.Size;
+    public ulong SizeInBytes { get; }
     /// <summary>The storage buffer, for binding the tensor to custom kernels (<see cref="BoundKernel"/>).</summary>
     public GpuBuffer Buffer { get; }
     internal override int DisposeOrder => 20;
@@ -50,7 +67,7 @@ public sealed class Tensor : GpuResource
     {
         CheckLength(data.Length, nameof(data));
         var bytes = MemoryMarshal.AsBytes(data);
-        if (Buffer.IsHostVisible) { bytes.CopyTo(Buffer.MappedBytes); return; }
+        if (Buffer.IsHostVisible) { bytes.CopyTo(Buffer.MappedBytes[..bytes.Length]); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".upload");
         bytes.CopyTo(staging.MappedBytes);
         using var rec = Copy(staging, Buffer, "upload " + Name);
@@ -62,10 +79,10 @@ public sealed class Tensor : GpuResource
     {
         CheckLength(destination.Length, nameof(destination));
         var bytes = MemoryMarshal.AsBytes(destination);
-        if (Buffer.IsHostVisible) { Buffer.MappedBytes.CopyTo(bytes); return; }
+        if (Buffer.IsHostVisible) { Buffer.MappedBytes[..bytes.Length].CopyTo(bytes); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
         using (var rec = Copy(Buffer, staging, "download " + Name)) rec.Run();
-        staging.MappedBytes.CopyTo(bytes);
+        staging.MappedBytes[..bytes.Length].CopyTo(bytes);
     }
 
     public float[] ToArray()
@@ -94,7 +111,7 @@ public sealed class Tensor : GpuResource
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
         using (var rec = Copy(Buffer, staging, "download " + Name))
             await rec.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        staging.MappedBytes.CopyTo(MemoryMarshal.AsBytes(destination.Span));
+        staging.MappedBytes[..(int)SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination.Span));
     }
 
     private CommandRecording Copy(GpuBuffer from, GpuBuffer to, string what)
@@ -102,7 +119,7 @@ public sealed class Tensor : GpuResource
         var rec = new CommandRecording(Device, what);
         try
         {
-            rec.CopyBuffer(from, to);
+            rec.CopyBuffer(from, to, SizeInBytes);
             rec.Finish();
             return rec;
         }
@@ -116,7 +133,10 @@ public sealed class Tensor : GpuResource
             throw new ArgumentException($"Tensor '{Name}' of shape {Shape} holds {ElementCount} values but '{parameter}' has {length}.", parameter);
     }
 
-    protected override void Release() => Buffer.Dispose();
+    protected override void Release()
+    {
+        if (_ownsBuffer) Buffer.Dispose();
+    }
 
     public override string ToString() => $"Tensor '{Name}' {Shape} {DataType}";
 }

@@ -6,15 +6,17 @@ namespace VulkanCnn.Vulkan;
 
 /// <summary>
 /// What a compute pipeline is made of. Specialisation constants 0, 1, 2 are the workgroup size
-/// (shaders declare <c>local_size_x_id = 0</c> …); <see cref="Constants"/> fill ids 3, 4, ….
+/// (shaders declare <c>local_size_x_id = 0</c> …), 3 is the fused activation
+/// (shaders/common/activation.glsl) and <see cref="Constants"/> fill ids 4, 5, ….
 /// </summary>
 public sealed record KernelDescription(string Shader, int BufferCount, int PushConstantBytes, uint LocalX, uint LocalY = 1, uint LocalZ = 1)
 {
     public IReadOnlyList<uint> Constants { get; init; } = [];
+    public Ops.ActivationKind Activation { get; init; }
 
-    internal string Key => $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{string.Join(",", Constants)}";
+    internal string Key => $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{(int)Activation}|{string.Join(",", Constants)}";
 
-    internal uint[] SpecializationWords() => [LocalX, LocalY, LocalZ, .. Constants];
+    internal uint[] SpecializationWords() => [LocalX, LocalY, LocalZ, (uint)Activation, .. Constants];
 }
 
 /// <summary>

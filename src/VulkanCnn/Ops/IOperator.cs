@@ -1,0 +1,44 @@
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>What the graph compiler may do with a node of an operator (queried, never type-switched).</summary>
+[Flags]
+public enum OperatorTraits
+{
+    None = 0,
+    /// <summary>Output 0 is input 0 with another shape (Reshape, Flatten …): no kernel, no copy.</summary>
+    View = 1,
+    /// <summary>Applies a fused activation (vkcnn.activation attributes) to its output.</summary>
+    AcceptsFusedActivation = 2,
+    /// <summary>A pointwise activation that can be folded into a producer that accepts one.</summary>
+    IsActivation = 4,
+    /// <summary>Computes nothing at inference (Identity, Dropout): removed by the compiler.</summary>
+    Identity = 8,
+}
+
+/// <summary>
+/// An IR operator: shape inference plus the kernels that compute it. One implementation per
+/// file under Ops/, with a same-named shader family under shaders/. A class may serve several
+/// closely related ONNX op types (e.g. every pointwise activation).
+/// </summary>
+public interface IOperator
+{
+    /// <summary>ONNX op types this class implements.</summary>
+    IReadOnlyList<string> OpTypes { get; }
+
+    OperatorTraits Traits(Node node);
+
+    /// <summary>Output shapes from input shapes (and constant inputs). Throws <see cref="GraphException"/>
+    /// naming the node and both shapes on a mismatch, <see cref="UnsupportedAttributeException"/> for what is not supported.</summary>
+    IReadOnlyList<TensorShape> InferShapes(OpContext context);
+
+    /// <summary>Creates pipelines, weights and bound kernels. Called once per compiled shape, never on the hot path.</summary>
+    void Build(OpBuildContext context);
+}
+
+/// <summary>An attribute value or combination the runtime does not implement; collected for every node before GPU work.</summary>
+public sealed class UnsupportedAttributeException : GraphException
+{
+    public UnsupportedAttributeException(Node node, string message) : base(node, message) { }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>
+/// What an operator's <see cref="IOperator.Build"/> gets: the device, its input and output
+/// tensors (planned by the session), and factories for weights and kernels that the session
+/// owns and disposes.
+/// </summary>
+public sealed class OpBuildContext : OpContext
+{
+    private readonly IReadOnlyList<Tensor?> _inputs;
+    private readonly IReadOnlyList<Tensor> _outputs;
+    private readonly List<IDisposable> _owned;
+    private readonly List<BoundKernel> _kernels;
+
+    public OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
+        IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs, List<IDisposable> owned, List<BoundKernel> kernels)
+        : base(node, inputShapes, constants)
+    {
+        Device = device;
+        _inputs = inputs;
+        _outputs = outputs;
+        _owned = owned;
+        _kernels = kernels;
+    }
+
+    public GpuDevice Device { get; }
+    public int OutputCount => _outputs.Count;
+
+    /// <summary>The GPU tensor of a float input (activations and float constants alike).</summary>
+    public Tensor Input(int index) => index < _inputs.Count && _inputs[index] is { } t ? t
+        : throw Error($"input {index} has no GPU tensor (missing, or an int64 constant that must be read with Constant())");
+
+    public Tensor Output(int index) => _outputs[index];
+    public TensorShape OutputShape(int index) => _outputs[index].Shape;
+
+    /// <summary>Uploads derived weights (packed, folded …) owned by the session.</summary>
+    public Tensor Weight(string key, TensorShape shape, ReadOnlySpan<float> data)
+    {
+        var t = Tensor.FromData(Device, shape, data, $"{Node.Name}.{key}");
+        _owned.Add(t);
+        return t;
+    }
+
+    /// <summary>Uploads int32 data (indices, offsets) as a buffer owned by the session.</summary>
+    public Tensor WeightInt32(string key, TensorShape shape, ReadOnlySpan<int> data) =>
+        Weight(key, shape, MemoryMarshal.Cast<int, float>(data));
+
+    /// <summary>A scratch tensor private to this node, owned by the session.</summary>
+    public Tensor Scratch(string key, TensorShape shape)
+    {
+        var t = Tensor.Create(Device, shape, $"{Node.Name}.{key}");
+        _owned.Add(t);
+        return t;
+    }
+
+    public ComputePipeline Pipeline(KernelDescription description) => Device.GetPipeline(description);
+
+    /// <summary>Binds and appends one dispatch; dispatches run in the order they are added.</summary>
+    public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push)
+    {
+        var k = new BoundKernel(pipeline, tensors.Select(t => t.Buffer).ToList(), groups, push, $"{Node.Name}:{pipeline.Description.Shader}");
+        _kernels.Add(k);
+        return k;
+    }
+
+    public BoundKernel Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push)
+        where T : unmanaged =>
+        Dispatch(pipeline, tensors, groups, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in push)));
+
+    /// <summary>Workgroups for a 1-D kernel over <paramref name="count"/> invocations (see linear_invocation_index()).</summary>
+    public (uint X, uint Y, uint Z) Grid1D(long count, uint localSize)
+    {
+        var (x, y) = Device.Grid1D(count, localSize);
+        return (x, y, 1);
+    }
+}

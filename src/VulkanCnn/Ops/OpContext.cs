@@ -1,0 +1,56 @@
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>What shape inference sees of a node: its attributes, input shapes and constant inputs.</summary>
+public class OpContext
+{
+    private readonly IReadOnlyList<TensorShape?> _inputShapes;
+    private readonly IReadOnlyList<ConstantTensor?> _constants;
+
+    public OpContext(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants)
+    {
+        Node = node;
+        _inputShapes = inputShapes;
+        _constants = constants;
+    }
+
+    public Node Node { get; }
+    public int InputCount => Node.Inputs.Count;
+    public bool HasInput(int index) => Node.HasInput(index) && index < _inputShapes.Count && _inputShapes[index] is not null;
+
+    public TensorShape InputShape(int index) =>
+        HasInput(index) ? _inputShapes[index]! : throw Error($"input {index} is required but missing");
+
+    /// <summary>The input's value when it is a compile-time constant, else null.</summary>
+    public ConstantTensor? Constant(int index) => index < _constants.Count ? _constants[index] : null;
+
+    public ConstantTensor RequireConstant(int index, string what) =>
+        Constant(index) ?? throw Unsupported($"input {index} ({what}) must be a constant (initializer) for this runtime");
+
+    public GraphException Error(string message) => new(Node, message);
+    public UnsupportedAttributeException Unsupported(string message) => new(Node, message);
+
+    public long Int(string name, long fallback) => Read(() => Node.Attributes.Int(name, fallback));
+    public float Float(string name, float fallback) => Read(() => Node.Attributes.Float(name, fallback));
+    public long[]? Ints(string name) => Read(() => Node.Attributes.Ints(name));
+    public float[]? Floats(string name) => Read(() => Node.Attributes.Floats(name));
+    public string? String(string name) => Read(() => Node.Attributes.String(name));
+
+    /// <summary>The activation the compiler fused into this node (none by default).</summary>
+    public FusedActivation Activation => Read(() => FusedActivation.FromAttributes(Node.Attributes));
+
+    /// <summary>Normalises a possibly negative axis against <paramref name="rank"/>, naming the attribute on error.</summary>
+    public int Axis(long axis, int rank, string name = "axis")
+    {
+        long a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) throw Error($"{name} {axis} is out of range for rank {rank}");
+        return (int)a;
+    }
+
+    private T Read<T>(Func<T> read)
+    {
+        try { return read(); }
+        catch (InvalidCastException e) { throw Error(e.Message); }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Reflection;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>Every <see cref="IOperator"/> in this assembly, found by reflection (no hand-kept list).</summary>
+public static class OperatorRegistry
+{
+    private static readonly Dictionary<string, IOperator> ByType = Discover();
+
+    public static IReadOnlyCollection<string> OpTypes => ByType.Keys;
+
+    public static bool TryGet(string opType, out IOperator op) => ByType.TryGetValue(opType, out op!);
+
+    private static Dictionary<string, IOperator> Discover()
+    {
+        var map = new Dictionary<string, IOperator>(StringComparer.Ordinal);
+        foreach (var type in typeof(IOperator).Assembly.GetTypes())
+        {
+            if (type.IsAbstract || type.IsInterface || !typeof(IOperator).IsAssignableFrom(type)) continue;
+            if (type.GetConstructor(BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes) is null) continue;
+            var op = (IOperator)Activator.CreateInstance(type)!;
+            foreach (var opType in op.OpTypes)
+                if (!map.TryAdd(opType, op))
+                    throw new InvalidOperationException($"Op type {opType} is implemented by both {map[opType].GetType().Name} and {type.Name}.");
+        }
+        return map;
+    }
+}

@@ -1,0 +1,31 @@
+namespace VulkanCnn.Tests.Infrastructure;
+
+/// <summary>
+/// The suite's tolerances, in one place. Errors are measured as max |gpu − ref| against
+/// <c>scale = max(1, max |ref|)</c>.
+/// </summary>
+public static class Tolerance
+{
+    /// <summary>Per-operator parity: |gpu − ref| ≤ 1e-4 · max(1, max|ref|).</summary>
+    public const double Op = 1e-4;
+
+    /// <summary>Whole networks: |gpu − ref| ≤ 1e-3 · max(1, max|ref|).</summary>
+    public const double Network = 1e-3;
+
+    /// <summary>Asserts the scaled error bound, naming the worst element.</summary>
+    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance, string what = "output")
+    {
+        Assert.True(expected.Length == actual.Length, $"{what}: expected {expected.Length} values, got {actual.Length}");
+        double scale = 1;
+        foreach (float e in expected) scale = Math.Max(scale, Math.Abs(e));
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double d = Math.Abs((double)expected[i] - actual[i]);
+            if (double.IsNaN(d) || d > worst) { worst = double.IsNaN(d) ? double.PositiveInfinity : d; worstAt = i; }
+        }
+        Assert.True(worst <= tolerance * scale,
+            $"{what}: |gpu − ref| = {worst:E3} at [{worstAt}] (expected {(worstAt >= 0 ? expected[worstAt] : 0)}, got {(worstAt >= 0 ? actual[worstAt] : 0)}) exceeds {tolerance:E0} × {scale:G4}");
+    }
+}
