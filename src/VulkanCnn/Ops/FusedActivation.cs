@@ -70,3 +70,41 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
         return x < 0 ? -r : r;
     }
 }
+
+/// <summary>Recognises activation nodes the compiler can fold into their producer.</summary>
+public static class ActivationNodes
+{
+    /// <summary>The activation a node computes, when it is a pointwise activation with constant parameters.</summary>
+    public static bool TryGet(Node node, Func<int, ConstantTensor?> constantInput, out FusedActivation activation)
+    {
+        var a = node.Attributes;
+        activation = node.OpType switch
+        {
+            "Relu" => new(ActivationKind.Relu),
+            "LeakyRelu" => new(ActivationKind.LeakyRelu, a.Float("alpha", 0.01f)),
+            "Sigmoid" => new(ActivationKind.Sigmoid),
+            "Tanh" => new(ActivationKind.Tanh),
+            "HardSigmoid" => new(ActivationKind.HardSigmoid, a.Float("alpha", 0.2f), a.Float("beta", 0.5f)),
+            "HardSwish" => new(ActivationKind.HardSwish),
+            "Silu" => new(ActivationKind.Silu),
+            "Elu" => new(ActivationKind.Elu, a.Float("alpha", 1f)),
+            "Gelu" => new(a.String("approximate") == "tanh" ? ActivationKind.GeluTanh : ActivationKind.Gelu),
+            "Clip" => ClipOf(node, constantInput) ?? FusedActivation.None,
+            _ => FusedActivation.None,
+        };
+        return activation.Kind != ActivationKind.None;
+    }
+
+    // Clip's bounds are attributes before opset 11 and optional constant inputs after.
+    private static FusedActivation? ClipOf(Node node, Func<int, ConstantTensor?> constantInput)
+    {
+        float min = node.Attributes.Float("min", float.NegativeInfinity), max = node.Attributes.Float("max", float.PositiveInfinity);
+        for (int i = 1; i <= 2; i++)
+        {
+            if (!node.HasInput(i)) continue;
+            if (constantInput(i) is not { Shape.ElementCount: 1 } c) return null;
+            if (i == 1) min = c.AsFloats()[0]; else max = c.AsFloats()[0];
+        }
+        return new FusedActivation(ActivationKind.Clip, min, max);
+    }
+}

@@ -1,0 +1,82 @@
+using VulkanCnn.Graph.Passes;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>What the optimisation passes did, for reports and tests.</summary>
+public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int ActivationsFused, int ConstantsFolded, int DeadNodesRemoved);
+
+/// <summary>An optimised graph in execution order with every value's shape known.</summary>
+internal sealed class CompiledGraph
+{
+    private CompiledGraph(Graph graph, IReadOnlyList<Node> order, Dictionary<string, TensorShape> shapes, PassReport passes)
+    {
+        Graph = graph; Order = order; Shapes = shapes; Passes = passes;
+    }
+
+    public Graph Graph { get; }
+    public IReadOnlyList<Node> Order { get; }
+    public IReadOnlyDictionary<string, TensorShape> Shapes { get; }
+    public PassReport Passes { get; }
+
+    /// <summary>
+    /// Checks every op and attribute first (one exception listing every problem, before any GPU
+    /// work), runs the passes, then infers shapes in order.
+    /// </summary>
+    public static CompiledGraph Compile(Graph source, IReadOnlyDictionary<string, TensorShape> inputShapes, GpuDevice device, bool optimize)
+    {
+        var graph = source.Clone();
+        for (int i = 0; i < graph.Inputs.Count; i++)
+            if (inputShapes.TryGetValue(graph.Inputs[i].Name, out var shape)) graph.Inputs[i] = graph.Inputs[i] with { Shape = shape };
+        foreach (var name in inputShapes.Keys)
+            if (graph.Inputs.All(i => i.Name != name))
+                throw new ArgumentException($"Graph '{graph.Name}' has no input named '{name}'. Inputs: {string.Join(", ", graph.Inputs.Select(i => i.Name))}.");
+        // Inputs that also appear as initializers are inputs (ONNX allows overriding defaults).
+        foreach (var input in graph.Inputs) graph.Initializers.Remove(input.Name);
+
+        var unknown = graph.Nodes.Where(n => !OperatorRegistry.TryGet(n.OpType, out _))
+            .Select(n => $"{n.OpType} (node '{n.Name}') is not implemented").ToList();
+        if (unknown.Count > 0) throw new UnsupportedOperatorException(unknown);
+        graph.TopologicalOrder(); // cycles and dangling inputs fail here, before the passes
+
+        PassReport passes = new(0, 0, 0, 0, 0);
+        if (optimize)
+        {
+            int identities = RemoveIdentities.Run(graph);
+            int dead = RemoveDeadNodes.Run(graph);
+            int constants = FoldConstants.Run(graph, device);
+            int bn = FoldBatchNorm.Run(graph);
+            int fused = FuseActivations.Run(graph);
+            dead += RemoveDeadNodes.Run(graph);
+            passes = new PassReport(identities, bn, fused, constants, dead);
+        }
+        var order = graph.TopologicalOrder();
+        return new CompiledGraph(graph, order, InferShapes(graph, order), passes);
+    }
+
+    private static Dictionary<string, TensorShape> InferShapes(Graph graph, IReadOnlyList<Node> order)
+    {
+        var shapes = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
+        foreach (var input in graph.Inputs) shapes[input.Name] = input.Shape;
+        foreach (var (name, c) in graph.Initializers) shapes[name] = c.Shape;
+        var unsupported = new List<string>();
+        foreach (var node in order)
+        {
+            var op = Operator(node);
+            var inputShapes = node.Inputs.Select(i => i.Length > 0 && shapes.TryGetValue(i, out var s) ? s : null).ToList();
+            if (inputShapes.Where((s, i) => s is null && node.HasInput(i)).Any()) continue; // after an unsupported node
+            var constants = node.Inputs.Select(i => i.Length > 0 && graph.Initializers.TryGetValue(i, out var c) ? c : null).ToList();
+            IReadOnlyList<TensorShape> outShapes;
+            try { outShapes = op.InferShapes(new OpContext(node, inputShapes, constants)); }
+            catch (UnsupportedAttributeException e) { unsupported.Add(e.Message); continue; }
+            for (int k = 0; k < node.Outputs.Count && k < outShapes.Count; k++)
+                if (node.Outputs[k].Length > 0) shapes[node.Outputs[k]] = outShapes[k];
+        }
+        if (unsupported.Count > 0) throw new UnsupportedOperatorException(unsupported);
+        return shapes;
+    }
+
+    public static IOperator Operator(Node node) =>
+        OperatorRegistry.TryGet(node.OpType, out var op) ? op : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
+}

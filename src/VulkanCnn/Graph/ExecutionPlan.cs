@@ -1,0 +1,172 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>One node's place in a plan: the kernels it records, in order.</summary>
+internal sealed record PlanStep(Node Node, IReadOnlyList<BoundKernel> Kernels);
+
+/// <summary>
+/// A graph compiled for one set of input shapes: buffers planned and allocated, weights
+/// uploaded, kernels bound, everything recorded into one command buffer. Built once, replayed
+/// per run; host input/output go through mapped memory or persistent staging buffers.
+/// </summary>
+internal sealed class ExecutionPlan : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+    private readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
+    private readonly GpuBuffer?[] _inputStaging, _outputStaging;
+
+    public ExecutionPlan(GpuDevice device, CompiledGraph compiled)
+    {
+        Device = device;
+        Compiled = compiled;
+        var graph = compiled.Graph;
+        try
+        {
+            Memory = PlanMemory(compiled);
+            var slots = Memory.SlotBytes.Select((b, i) => Own(GpuBuffer.Create(device, Math.Max(b, 4), MemoryUsage.Tensor, $"{graph.Name}.slot{i}"))).ToList();
+            foreach (var (name, slot) in Memory.SlotOf)
+                _tensors[name] = Own(Tensor.View(slots[slot], compiled.Shapes[name], name));
+            foreach (var (name, c) in graph.Initializers)
+                if (c.Floats is not null && !_tensors.ContainsKey(name))
+                {
+                    var t = Own(Tensor.FromData(device, c.Shape, c.Floats, name));
+                    _tensors[name] = t;
+                    WeightBytes += t.SizeInBytes;
+                }
+            foreach (var node in compiled.Order)
+                if (IsViewOfConstant(compiled, node) && _tensors.TryGetValue(node.Inputs[0], out var source))
+                    _tensors[node.Outputs[0]] = Own(Tensor.View(source.Buffer, compiled.Shapes[node.Outputs[0]], node.Outputs[0]));
+            Inputs = graph.Inputs.Select(i => _tensors[i.Name]).ToArray();
+            Outputs = graph.Outputs.Select(OutputTensor).ToArray();
+
+            var steps = new List<PlanStep>();
+            foreach (var node in compiled.Order)
+            {
+                var kernels = new List<BoundKernel>();
+                var op = CompiledGraph.Operator(node);
+                var inputShapes = node.Inputs.Select(i => i.Length > 0 ? compiled.Shapes.GetValueOrDefault(i) : null).ToList();
+                var constants = node.Inputs.Select(i => i.Length > 0 && graph.Initializers.TryGetValue(i, out var c) ? c : null).ToList();
+                var inputs = node.Inputs.Select(i => i.Length > 0 && _tensors.TryGetValue(i, out var t) ? t : null).ToList();
+                var outputs = node.Outputs.Select(o => _tensors[o]).ToList();
+                op.Build(new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, _owned, kernels));
+                _owned.AddRange(kernels);
+                steps.Add(new PlanStep(node, kernels));
+            }
+            Steps = steps;
+
+            _inputStaging = Inputs.Select(t => t.Buffer.IsHostVisible ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _outputStaging = Outputs.Select(t => t.Buffer.IsHostVisible ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            Recording = Own(new CommandRecording(device, graph.Name));
+            Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
+            Recording.Finish();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public GpuDevice Device { get; }
+    public CompiledGraph Compiled { get; }
+    public MemoryPlan Memory { get; } = null!;
+    public IReadOnlyList<PlanStep> Steps { get; } = [];
+    public Tensor[] Inputs { get; } = [];
+    public Tensor[] Outputs { get; } = [];
+    public CommandRecording Recording { get; } = null!;
+    public ulong WeightBytes { get; }
+
+    /// <summary>Records steps [from, to), with the host-transfer copies where asked.</summary>
+    public void Record(CommandRecording rec, int from, int to, bool copyInputs, bool copyOutputs, Action<int>? afterStep = null)
+    {
+        if (copyInputs)
+            for (int i = 0; i < Inputs.Length; i++)
+                if (_inputStaging[i] is { } s) rec.CopyBuffer(s, Inputs[i].Buffer, Inputs[i].SizeInBytes);
+        for (int k = from; k < to; k++)
+        {
+            foreach (var kernel in Steps[k].Kernels) rec.Dispatch(kernel);
+            afterStep?.Invoke(k);
+        }
+        if (copyOutputs)
+            for (int i = 0; i < Outputs.Length; i++)
+                if (_outputStaging[i] is { } s) rec.CopyBuffer(Outputs[i].Buffer, s, Outputs[i].SizeInBytes);
+    }
+
+    /// <summary>Copies host data into input <paramref name="index"/> (mapped tensor or its staging buffer). Allocation-free.</summary>
+    public void WriteInput(int index, ReadOnlySpan<float> data)
+    {
+        var t = Inputs[index];
+        if (data.Length != t.ElementCount)
+            throw new ArgumentException($"Input '{t.Name}' of shape {t.Shape} takes {t.ElementCount} values, got {data.Length}.", "input");
+        var target = _inputStaging[index] ?? t.Buffer;
+        MemoryMarshal.AsBytes(data).CopyTo(target.MappedBytes);
+    }
+
+    /// <summary>Copies output <paramref name="index"/> to host memory. Allocation-free.</summary>
+    public void ReadOutput(int index, Span<float> destination)
+    {
+        var t = Outputs[index];
+        if (destination.Length != t.ElementCount)
+            throw new ArgumentException($"Output '{t.Name}' of shape {t.Shape} has {t.ElementCount} values; the destination holds {destination.Length}.", "output");
+        var source = _outputStaging[index] ?? t.Buffer;
+        source.MappedBytes[..(int)t.SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination));
+    }
+
+    private Tensor OutputTensor(string name)
+    {
+        if (_tensors.TryGetValue(name, out var t)) return t;
+        throw new UnsupportedOperatorException([$"graph output '{name}' is a constant; constant outputs are not supported"]);
+    }
+
+    // A zero-copy op over a weight (only when folding is off): the view points into the weight's buffer.
+    private static bool IsViewOfConstant(CompiledGraph compiled, Node node) =>
+        CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0) && ConstantRoots(compiled).Contains(node.Inputs[0]);
+
+    private static HashSet<string> ConstantRoots(CompiledGraph compiled)
+    {
+        var set = new HashSet<string>(compiled.Graph.Initializers.Keys, StringComparer.Ordinal);
+        foreach (var node in compiled.Order)
+            if (CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0) && set.Contains(node.Inputs[0]))
+                set.Add(node.Outputs[0]);
+        return set;
+    }
+
+    private static MemoryPlan PlanMemory(CompiledGraph compiled)
+    {
+        var graph = compiled.Graph;
+        var constants = ConstantRoots(compiled);
+        var viewOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var steps = new List<(IReadOnlyList<string>, IReadOnlyList<string>)>
+        {
+            ([], graph.Inputs.Select(i => i.Name).ToList()), // step 0: the host writes the inputs
+        };
+        foreach (var node in compiled.Order)
+        {
+            if (constants.Contains(node.Outputs[0])) continue;
+            if (CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View))
+                viewOf[node.Outputs[0]] = node.Inputs[0];
+            steps.Add((node.Inputs.Where(i => i.Length > 0 && !constants.Contains(i)).ToList(),
+                       node.Outputs.Where(o => o.Length > 0).ToList()));
+        }
+        steps.Add((graph.Outputs.ToList(), [])); // last step: the host reads the outputs
+        var bytes = compiled.Shapes.Where(p => !constants.Contains(p.Key))
+            .ToDictionary(p => p.Key, p => (ulong)p.Value.ElementCount * 4, StringComparer.Ordinal);
+        var pinned = graph.Inputs.Select(i => i.Name).Concat(graph.Outputs).ToHashSet(StringComparer.Ordinal);
+        return MemoryPlanner.Plan(steps, viewOf, bytes, pinned);
+    }
+
+    private T Own<T>(T resource) where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+    }
+}

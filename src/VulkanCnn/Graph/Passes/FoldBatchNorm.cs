@@ -1,0 +1,63 @@
+namespace VulkanCnn.Graph.Passes;
+
+/// <summary>
+/// Folds an inference BatchNormalization into the Conv before it: W' = W·s, b' = (b − mean)·s + β
+/// with s = γ / √(var + ε), per output channel. Needs constant weights and BN parameters.
+/// </summary>
+internal static class FoldBatchNorm
+{
+    public static int Run(Graph graph)
+    {
+        int folded = 0;
+        var consumers = GraphEdit.Consumers(graph);
+        var producer = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).Where(p => p.o.Length > 0).ToDictionary(p => p.o, p => p.n);
+        foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
+        {
+            if (!producer.TryGetValue(bn.Inputs[0], out var conv) || conv.OpType != "Conv") continue;
+            if (GraphEdit.UseCount(graph, consumers, conv.Outputs[0]) != 1 || bn.Outputs.Count(o => o.Length > 0) != 1) continue;
+            if (conv.Attributes.Has(Ops.FusedActivation.KindAttribute)) continue;
+            if (!TryConst(graph, conv, 1, out var w) || w.Floats is null) continue;
+            ConstantTensor? b = null;
+            if (conv.HasInput(2) && (!TryConst(graph, conv, 2, out b) || b!.Floats is null)) continue;
+            if (!TryConst(graph, bn, 1, out var gamma) || !TryConst(graph, bn, 2, out var beta)
+                || !TryConst(graph, bn, 3, out var mean) || !TryConst(graph, bn, 4, out var variance)) continue;
+            int cout = w.Shape[0];
+            if (gamma.Shape.ElementCount != cout || beta.Shape.ElementCount != cout || mean.Shape.ElementCount != cout
+                || variance.Shape.ElementCount != cout) continue;
+            float eps = bn.Attributes.Float("epsilon", 1e-5f);
+
+            float[] g = gamma.AsFloats(), bt = beta.AsFloats(), m = mean.AsFloats(), v = variance.AsFloats();
+            var newW = (float[])w.Floats.Clone();
+            var newB = new float[cout];
+            long per = w.Shape.ElementCount / cout;
+            for (int c = 0; c < cout; c++)
+            {
+                double s = g[c] / Math.Sqrt(v[c] + (double)eps);
+                for (long k = 0; k < per; k++) newW[c * per + k] = (float)(w.Floats[c * per + k] * s);
+                newB[c] = (float)(((b?.Floats![c] ?? 0) - m[c]) * s + bt[c]);
+            }
+            string wName = Fresh(graph, conv.Name + ".folded_weight"), bName = Fresh(graph, conv.Name + ".folded_bias");
+            graph.Initializers[wName] = ConstantTensor.FromFloats(w.Shape, newW);
+            graph.Initializers[bName] = ConstantTensor.FromFloats(new TensorShape(cout), newB);
+            conv.Inputs[1] = wName;
+            if (conv.Inputs.Count > 2) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
+            conv.Outputs[0] = bn.Outputs[0];
+            graph.Nodes.Remove(bn);
+            folded++;
+        }
+        return folded;
+    }
+
+    private static bool TryConst(Graph graph, Node node, int index, out ConstantTensor value)
+    {
+        value = null!;
+        return node.HasInput(index) && graph.Initializers.TryGetValue(node.Inputs[index], out value!);
+    }
+
+    private static string Fresh(Graph graph, string name)
+    {
+        string candidate = name;
+        for (int i = 1; graph.Initializers.ContainsKey(candidate); i++) candidate = $"{name}.{i}";
+        return candidate;
+    }
+}

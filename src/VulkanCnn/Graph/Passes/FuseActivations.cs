@@ -1,0 +1,39 @@
+using VulkanCnn.Ops;
+
+namespace VulkanCnn.Graph.Passes;
+
+/// <summary>
+/// Folds a pointwise activation into the node that produces its input (Conv → Relu becomes one
+/// Conv with a fused Relu) when the producer accepts one and nothing else reads the raw value.
+/// </summary>
+internal static class FuseActivations
+{
+    public static int Run(Graph graph)
+    {
+        int fused = 0;
+        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+            foreach (var o in n.Outputs)
+                if (o.Length > 0) producer[o] = n;
+        var consumers = GraphEdit.Consumers(graph);
+        foreach (var act in graph.Nodes.ToList())
+        {
+            if (!act.HasInput(0) || !producer.TryGetValue(act.Inputs[0], out var source)) continue;
+            if (!ActivationNodes.TryGet(act, i => act.HasInput(i) && graph.Initializers.TryGetValue(act.Inputs[i], out var c) ? c : null, out var activation))
+                continue;
+            if (!OperatorRegistry.TryGet(source.OpType, out var op) || !op.Traits(source).HasFlag(OperatorTraits.AcceptsFusedActivation)) continue;
+            if (FusedActivation.FromAttributes(source.Attributes).Kind != ActivationKind.None) continue;
+            if (source.Outputs.Count != 1 || GraphEdit.UseCount(graph, consumers, source.Outputs[0]) != 1) continue;
+
+            activation.WriteTo(source.Attributes);
+            graph.Nodes.Remove(act);
+            // The producer now writes the activation's output name directly.
+            string oldName = source.Outputs[0];
+            source.Outputs[0] = act.Outputs[0];
+            producer.Remove(oldName);
+            producer[act.Outputs[0]] = source;
+            fused++;
+        }
+        return fused;
+    }
+}

@@ -1,0 +1,27 @@
+namespace VulkanCnn.Graph.Passes;
+
+/// <summary>Removes nodes whose outputs never reach a graph output, and unused initializers.</summary>
+internal static class RemoveDeadNodes
+{
+    public static int Run(Graph graph)
+    {
+        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+            foreach (var o in n.Outputs)
+                if (o.Length > 0) producer[o] = n;
+        var live = new HashSet<Node>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var work = new Stack<string>(graph.Outputs);
+        while (work.Count > 0)
+        {
+            string v = work.Pop();
+            if (!used.Add(v)) continue;
+            if (producer.TryGetValue(v, out var n) && live.Add(n))
+                foreach (var i in n.Inputs)
+                    if (i.Length > 0) work.Push(i);
+        }
+        int removed = graph.Nodes.RemoveAll(n => !live.Contains(n));
+        foreach (var name in graph.Initializers.Keys.Where(k => !used.Contains(k)).ToList()) graph.Initializers.Remove(name);
+        return removed;
+    }
+}

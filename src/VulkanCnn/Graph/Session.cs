@@ -1,0 +1,199 @@
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>How a graph is compiled into a session.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>Run the passes (remove identities, fold constants and BatchNorm, fuse activations). On by default.</summary>
+    public bool Optimize { get; init; } = true;
+}
+
+/// <summary>
+/// A graph compiled for the GPU: every dispatch recorded once into one command buffer and
+/// replayed per run. One plan per set of input shapes, compiled on first use and cached.
+/// Runs are serialised (one recording); <see cref="RunAsync"/> callers queue without blocking
+/// threads. <see cref="Run(ReadOnlySpan{float}, Span{float})"/> allocates nothing in steady state.
+/// </summary>
+public sealed class Session : IDisposable
+{
+    private readonly Graph _graph;
+    private readonly SessionOptions _options;
+    private readonly Dictionary<string, ExecutionPlan> _plans = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ExecutionPlan _default;
+    private bool _disposed;
+
+    internal Session(GpuDevice device, Graph graph, IReadOnlyDictionary<string, TensorShape> inputShapes, SessionOptions options)
+    {
+        Device = device;
+        _graph = graph;
+        _options = options;
+        _default = Plan(inputShapes);
+    }
+
+    public GpuDevice Device { get; }
+
+    /// <summary>The optimised graph of the default plan (after the passes).</summary>
+    public Graph OptimizedGraph => _default.Compiled.Graph;
+    public PassReport Passes => _default.Compiled.Passes;
+    public IReadOnlyList<ValueInfo> Inputs => _default.Inputs.Select((t, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, t.Shape)).ToList();
+    public IReadOnlyList<ValueInfo> Outputs => _default.Outputs.Select((t, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], t.Shape)).ToList();
+    public TensorShape InputShape => _default.Inputs[0].Shape;
+    public TensorShape OutputShape => _default.Outputs[0].Shape;
+
+    /// <summary>Peak intermediate memory of the default plan next to one-buffer-per-value, and the weights.</summary>
+    public SessionMemory Memory => new(_default.Memory.PeakIntermediateBytes, _default.Memory.NaiveIntermediateBytes, _default.WeightBytes, _default.Memory.SlotBytes.Count);
+
+    /// <summary>Number of compiled plans (one per distinct set of input shapes).</summary>
+    public int PlanCount { get { lock (_plans) return _plans.Count; } }
+
+    internal ExecutionPlan DefaultPlan => _default;
+
+    /// <summary>Runs the single-input, single-output graph and returns a new output array.</summary>
+    public float[] Run(ReadOnlySpan<float> input)
+    {
+        var output = new float[_default.Outputs[0].ElementCount];
+        Run(input, output);
+        return output;
+    }
+
+    /// <summary>Runs into a caller-provided span: 0 bytes of managed memory allocated in steady state.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> output)
+    {
+        ThrowIfDisposed();
+        RequireSingle();
+        _gate.Wait();
+        try
+        {
+            _default.WriteInput(0, input);
+            _default.Recording.Run();
+            _default.ReadOutput(0, output);
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Runs with another input shape (e.g. batch 8); the plan for it is compiled once and cached.</summary>
+    public float[] Run(TensorShape inputShape, ReadOnlySpan<float> input)
+    {
+        ThrowIfDisposed();
+        RequireSingle();
+        var plan = Plan(new Dictionary<string, TensorShape> { [_graph.Inputs[0].Name] = inputShape });
+        var output = new float[plan.Outputs[0].ElementCount];
+        _gate.Wait();
+        try
+        {
+            plan.WriteInput(0, input);
+            plan.Recording.Run();
+            plan.ReadOutput(0, output);
+        }
+        finally { _gate.Release(); }
+        return output;
+    }
+
+    /// <summary>Runs a graph with any number of named inputs and outputs; input shapes pick (or compile) the plan.</summary>
+    public IReadOnlyDictionary<string, ConstantTensor> Run(IReadOnlyDictionary<string, ConstantTensor> inputs)
+    {
+        ThrowIfDisposed();
+        var plan = Plan(inputs.ToDictionary(p => p.Key, p => p.Value.Shape));
+        var result = new Dictionary<string, ConstantTensor>(StringComparer.Ordinal);
+        _gate.Wait();
+        try
+        {
+            var names = plan.Compiled.Graph.Inputs;
+            for (int i = 0; i < names.Count; i++)
+            {
+                if (!inputs.TryGetValue(names[i].Name, out var value))
+                    throw new ArgumentException($"Input '{names[i].Name}' was not given. Inputs: {string.Join(", ", names.Select(n => n.Name))}.", nameof(inputs));
+                plan.WriteInput(i, value.Floats ?? value.AsFloats());
+            }
+            plan.Recording.Run();
+            for (int i = 0; i < plan.Outputs.Length; i++)
+            {
+                var data = new float[plan.Outputs[i].ElementCount];
+                plan.ReadOutput(i, data);
+                result[plan.Compiled.Graph.Outputs[i]] = ConstantTensor.FromFloats(plan.Outputs[i].Shape, data);
+            }
+        }
+        finally { _gate.Release(); }
+        return result;
+    }
+
+    /// <summary>
+    /// Runs without blocking a thread while the GPU works. Concurrent calls queue; cancelling
+    /// abandons the wait (the GPU finishes the run before the next one starts).
+    /// </summary>
+    public async Task RunAsync(ReadOnlyMemory<float> input, Memory<float> output, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        RequireSingle();
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _default.WriteInput(0, input.Span);
+            _default.Recording.Submit();
+            try
+            {
+                await _default.Recording.WaitAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _default.Recording.Wait(); // the next run must not overwrite buffers in use
+                throw;
+            }
+            _default.ReadOutput(0, output.Span);
+        }
+        finally { _gate.Release(); }
+    }
+
+    private ExecutionPlan Plan(IReadOnlyDictionary<string, TensorShape> inputShapes)
+    {
+        string key = string.Join(";", inputShapes.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        lock (_plans)
+        {
+            if (_plans.TryGetValue(key, out var plan)) return plan;
+            var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
+            plan = new ExecutionPlan(Device, compiled);
+            _plans[key] = plan;
+            return plan;
+        }
+    }
+
+    private void RequireSingle()
+    {
+        if (_default.Inputs.Length != 1 || _default.Outputs.Length != 1)
+            throw new InvalidOperationException($"Graph '{_graph.Name}' has {_default.Inputs.Length} inputs and {_default.Outputs.Length} outputs; use Run(IReadOnlyDictionary<string, ConstantTensor>).");
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _gate.Wait();
+        lock (_plans)
+        {
+            foreach (var p in _plans.Values) p.Dispose();
+            _plans.Clear();
+        }
+        _gate.Dispose();
+    }
+}
+
+/// <summary>Memory of a compiled plan, in bytes.</summary>
+public sealed record SessionMemory(ulong PeakIntermediateBytes, ulong NaiveIntermediateBytes, ulong WeightBytes, int BufferSlots);
+
+/// <summary><c>device.Compile(graph, inputShape)</c>.</summary>
+public static class GraphCompilation
+{
+    /// <summary>Compiles a graph; <paramref name="inputShape"/> overrides the first input's declared shape (e.g. another batch size).</summary>
+    public static Session Compile(this GpuDevice device, Graph graph, TensorShape? inputShape = null, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        if (graph.Inputs.Count == 0) throw new ArgumentException($"Graph '{graph.Name}' has no inputs.", nameof(graph));
+        var shapes = new Dictionary<string, TensorShape> { [graph.Inputs[0].Name] = inputShape ?? graph.Inputs[0].Shape };
+        for (int i = 1; i < graph.Inputs.Count; i++) shapes[graph.Inputs[i].Name] = graph.Inputs[i].Shape;
+        return new Session(device, graph, shapes, options ?? new SessionOptions());
+    }
+}
