@@ -1,0 +1,101 @@
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>One layer's share of a profiled run.</summary>
+public sealed record LayerTiming(string Name, string OpType, string Kernels, double Milliseconds, double Share, double? GflopPerSecond);
+
+/// <summary>Per-layer GPU times of a session (medians over runs), from timestamp queries.</summary>
+public sealed record ProfileReport(IReadOnlyList<LayerTiming> Layers, double TotalMilliseconds, int Runs)
+{
+    public override string ToString() => string.Join(Environment.NewLine, Layers.Select(l =>
+        $"{l.Name,-40} {l.OpType,-20} {l.Milliseconds,9:0.000} ms {l.Share,6:P1} {(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : "")}"));
+}
+
+/// <summary>Profiling and frame-budget slicing of a session.</summary>
+public static class SessionProfiling
+{
+    /// <summary>Runs the default plan <paramref name="runs"/> times (after a warm-up) with a timestamp after every layer.</summary>
+    public static ProfileReport Profile(this Session session, int runs = 5)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        var plan = session.DefaultPlan;
+        var samples = plan.Steps.Select(_ => new List<double>()).ToList();
+        using (var rec = new CommandRecording(session.Device, plan.Compiled.Graph.Name + " (profile)"))
+        {
+            rec.Timestamp("start");
+            plan.Record(rec, 0, plan.Steps.Count, copyInputs: false, copyOutputs: false, afterStep: k => rec.Timestamp(plan.Steps[k].Node.Name));
+            rec.Finish();
+            rec.Run();
+            for (int r = 0; r < runs; r++)
+            {
+                rec.Run();
+                var ts = rec.ReadTimestamps();
+                for (int k = 0; k < plan.Steps.Count; k++) samples[k].Add(ts[k + 1].Milliseconds - ts[k].Milliseconds);
+            }
+        }
+        var medians = samples.Select(Median).ToList();
+        double total = medians.Sum();
+        var layers = plan.Steps.Select((s, k) =>
+        {
+            double? flops = OpCost.Flops(s.Node, plan.Compiled.Shapes);
+            return new LayerTiming(s.Node.Name, s.Node.OpType, string.Join(",", s.Kernels.Select(x => x.Pipeline.Description.Shader).Distinct()),
+                medians[k], total > 0 ? medians[k] / total : 0, flops is { } f && medians[k] > 0 ? f / (medians[k] * 1e6) : null);
+        }).ToList();
+        return new ProfileReport(layers, total, runs);
+    }
+
+    /// <summary>
+    /// Splits the recorded network into slices whose measured GPU time fits
+    /// <paramref name="budgetMilliseconds"/> (a layer longer than the budget gets a slice of its own),
+    /// so a real-time host can submit one slice per frame and present in between.
+    /// </summary>
+    public static FrameSlicedRun CreateFrameSlices(this Session session, double budgetMilliseconds, ProfileReport? profile = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budgetMilliseconds);
+        profile ??= session.Profile(3);
+        var ranges = new List<(int From, int To, double Ms)>();
+        int start = 0;
+        double acc = 0;
+        for (int k = 0; k < profile.Layers.Count; k++)
+        {
+            double ms = profile.Layers[k].Milliseconds;
+            if (k > start && acc + ms > budgetMilliseconds)
+            {
+                ranges.Add((start, k, acc));
+                start = k;
+                acc = 0;
+            }
+            acc += ms;
+        }
+        ranges.Add((start, profile.Layers.Count, acc));
+        return new FrameSlicedRun(session, ranges);
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToList();
+        return s.Count == 0 ? 0 : s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+}
+
+/// <summary>Floating-point work of the layers that dominate CNNs (2 FLOP per multiply-add).</summary>
+internal static class OpCost
+{
+    public static double? Flops(Node node, IReadOnlyDictionary<string, TensorShape> shapes)
+    {
+        if (node.Outputs.Count == 0 || !shapes.TryGetValue(node.Outputs[0], out var y)) return null;
+        switch (node.OpType)
+        {
+            case "Conv" when shapes.TryGetValue(node.Inputs[1], out var w):
+                return 2.0 * y.ElementCount * (w.ElementCount / w[0]);
+            case "ConvTranspose" when shapes.TryGetValue(node.Inputs[0], out var x) && shapes.TryGetValue(node.Inputs[1], out var wt):
+                return 2.0 * x.ElementCount * (wt.ElementCount / wt[0]);
+            case "Gemm" or "MatMul" when shapes.TryGetValue(node.Inputs[0], out var a):
+                int k = node.OpType == "Gemm" && node.Attributes.Int("transA", 0) != 0 ? a[0] : a[-1];
+                return 2.0 * y.ElementCount * k;
+            default:
+                return null;
+        }
+    }
+}
