@@ -18,15 +18,26 @@ internal sealed class ExecutionPlan : IDisposable
     private readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
     private readonly GpuBuffer?[] _inputStaging, _outputStaging;
 
-    public ExecutionPlan(GpuDevice device, CompiledGraph compiled)
+    public ExecutionPlan(GpuDevice device, CompiledGraph compiled, IReadOnlyDictionary<string, GpuBuffer>? external = null)
     {
+        external ??= new Dictionary<string, GpuBuffer>();
         Device = device;
         Compiled = compiled;
         var graph = compiled.Graph;
         try
         {
             Memory = PlanMemory(compiled);
-            var slots = Memory.SlotBytes.Select((b, i) => Own(GpuBuffer.Create(device, Math.Max(b, 4), MemoryUsage.Tensor, $"{graph.Name}.slot{i}"))).ToList();
+            foreach (var (name, buffer) in external)
+            {
+                if (!graph.Inputs.Any(i => i.Name == name) && !graph.Outputs.Contains(name))
+                    throw new ArgumentException($"External buffer '{name}' is not a graph input or output of '{graph.Name}'.", nameof(external));
+                ulong need = (ulong)compiled.Shapes[name].ElementCount * 4;
+                if (buffer.Size < need) throw new ArgumentException($"External buffer for '{name}' holds {buffer.Size} bytes; {compiled.Shapes[name]} needs {need}.", nameof(external));
+            }
+            // Inputs and outputs have slots of their own, so an external buffer can stand in for the slot.
+            var externalSlots = external.ToDictionary(p => Memory.SlotOf[p.Key], p => p.Value);
+            var slots = Memory.SlotBytes.Select((b, i) => externalSlots.TryGetValue(i, out var ext) ? ext
+                : Own(GpuBuffer.Create(device, Math.Max(b, 4), MemoryUsage.Tensor, $"{graph.Name}.slot{i}"))).ToList();
             foreach (var (name, slot) in Memory.SlotOf)
                 _tensors[name] = Own(Tensor.View(slots[slot], compiled.Shapes[name], name));
             foreach (var (name, c) in graph.Initializers)
@@ -57,8 +68,8 @@ internal sealed class ExecutionPlan : IDisposable
             }
             Steps = steps;
 
-            _inputStaging = Inputs.Select(t => t.Buffer.IsHostVisible ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
-            _outputStaging = Outputs.Select(t => t.Buffer.IsHostVisible ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _inputStaging = Inputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _outputStaging = Outputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
             Recording = Own(new CommandRecording(device, graph.Name));
             Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
             Recording.Finish();

@@ -7,6 +7,10 @@ public sealed record SessionOptions
 {
     /// <summary>Run the passes (remove identities, fold constants and BatchNorm, fuse activations). On by default.</summary>
     public bool Optimize { get; init; } = true;
+
+    /// <summary>Graph inputs/outputs that live in caller-owned buffers (<see cref="Vulkan.GpuBuffer.WrapExternal"/>):
+    /// the session reads/writes them on the GPU, with no host copy.</summary>
+    public IReadOnlyDictionary<string, GpuBuffer> ExternalBuffers { get; init; } = new Dictionary<string, GpuBuffer>();
 }
 
 /// <summary>
@@ -146,6 +150,23 @@ public sealed class Session : IDisposable
         finally { _gate.Release(); }
     }
 
+    /// <summary>
+    /// Submits one run and returns at once: for hosts that synchronise with their own binary
+    /// semaphores (inputs and outputs in external buffers). The session waits for the previous
+    /// run's fence before reusing its buffers; the caller waits on its signal semaphore.
+    /// </summary>
+    public void Submit(ReadOnlySpan<nint> waitSemaphores, ReadOnlySpan<nint> signalSemaphores)
+    {
+        ThrowIfDisposed();
+        _gate.Wait();
+        try
+        {
+            if (!_default.Recording.IsComplete) _default.Recording.Wait();
+            _default.Recording.Submit(waitSemaphores, signalSemaphores);
+        }
+        finally { _gate.Release(); }
+    }
+
     private ExecutionPlan Plan(IReadOnlyDictionary<string, TensorShape> inputShapes)
     {
         string key = string.Join(";", inputShapes.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
@@ -153,7 +174,7 @@ public sealed class Session : IDisposable
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
             var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
-            plan = new ExecutionPlan(Device, compiled);
+            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers);
             _plans[key] = plan;
             return plan;
         }

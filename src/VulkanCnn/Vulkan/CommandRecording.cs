@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using Silk.NET.Vulkan;
+using Semaphore = Silk.NET.Vulkan.Semaphore;
 
 namespace VulkanCnn.Vulkan;
 
@@ -119,7 +121,11 @@ public sealed unsafe class CommandRecording : GpuResource
     }
 
     /// <summary>Submits the recording. Use <see cref="Wait"/> or <see cref="WaitAsync"/> before reading results.</summary>
-    public void Submit()
+    public void Submit() => Submit(default, default);
+
+    /// <summary>Submits waiting on <paramref name="waitSemaphores"/> and signalling <paramref name="signalSemaphores"/>
+    /// (binary VkSemaphore handles owned by the caller); the recording's fence is signalled too.</summary>
+    public void Submit(ReadOnlySpan<nint> waitSemaphores, ReadOnlySpan<nint> signalSemaphores)
     {
         ThrowIfDisposed();
         if (!_finished) throw new InvalidOperationException($"Recording '{Name}' must be finished before it is submitted.");
@@ -129,7 +135,7 @@ public sealed unsafe class CommandRecording : GpuResource
         var fence = _fence;
         Device.FenceWaiter.Release(fence);
         Device.Vk.ResetFences(Device.Handle, 1, &fence).Check("vkResetFences");
-        Device.Submit(_cb, _fence);
+        Device.Submit(_cb, _fence, MemoryMarshal.Cast<nint, Semaphore>(waitSemaphores), MemoryMarshal.Cast<nint, Semaphore>(signalSemaphores));
         _submitted = true;
     }
 

@@ -6,9 +6,9 @@ namespace VulkanCnn.Vulkan;
 /// <summary>A storage buffer bound to a sub-allocated range of device memory.</summary>
 public sealed unsafe class GpuBuffer : GpuResource
 {
-    private readonly MemoryAllocation _allocation;
+    private readonly MemoryAllocation? _allocation;
 
-    private GpuBuffer(GpuDevice device, string name, VkBuffer handle, MemoryAllocation allocation, ulong size)
+    private GpuBuffer(GpuDevice device, string name, VkBuffer handle, MemoryAllocation? allocation, ulong size)
         : base(device, name)
     {
         Handle = handle;
@@ -53,8 +53,23 @@ public sealed unsafe class GpuBuffer : GpuResource
         }
     }
 
+    /// <summary>
+    /// A VkBuffer the host application owns (created with STORAGE_BUFFER usage, bound to its
+    /// memory), so a session can read its input from or write its output to it without a CPU
+    /// round trip. Disposing the wrapper leaves the buffer alone.
+    /// </summary>
+    public static GpuBuffer WrapExternal(GpuDevice device, nint buffer, ulong size, string name = "external")
+    {
+        device.ThrowIfDisposed();
+        if (buffer == 0) throw new ArgumentException("The external buffer handle is null.", nameof(buffer));
+        if (size == 0 || size > device.Info.Limits.MaxStorageBufferRange)
+            throw new ArgumentOutOfRangeException(nameof(size), $"External buffer '{name}' size {size} is outside 1..maxStorageBufferRange.");
+        return new GpuBuffer(device, name, new VkBuffer((ulong)buffer), null, size);
+    }
+
     public ulong Size { get; }
-    public bool IsHostVisible => _allocation.Mapped != null;
+    public bool IsExternal => _allocation is null;
+    public bool IsHostVisible => _allocation is { } a && a.Mapped != null;
     internal VkBuffer Handle { get; }
     internal override int DisposeOrder => 30;
 
@@ -64,8 +79,8 @@ public sealed unsafe class GpuBuffer : GpuResource
         get
         {
             ThrowIfDisposed();
-            if (_allocation.Mapped == null) throw new InvalidOperationException($"Buffer '{Name}' is not host-visible; use a staging transfer.");
-            return new Span<byte>(_allocation.Mapped, checked((int)Size));
+            if (_allocation is not { } a || a.Mapped == null) throw new InvalidOperationException($"Buffer '{Name}' is not host-visible; use a staging transfer.");
+            return new Span<byte>(a.Mapped, checked((int)Size));
         }
     }
 
@@ -77,6 +92,7 @@ public sealed unsafe class GpuBuffer : GpuResource
 
     protected override void Release()
     {
+        if (_allocation is null) return; // external: the host owns it
         Device.Vk.DestroyBuffer(Device.Handle, Handle, null);
         Device.Memory.Free(_allocation);
     }

@@ -12,23 +12,36 @@ namespace VulkanCnn.Vulkan;
 public sealed unsafe partial class GpuDevice : IDisposable
 {
     private readonly VulkanInstance _instance;
-    private readonly object _queueGate = new();
+    private readonly object _queueGate;
+    private readonly bool _ownsDevice;
     private readonly object _liveGate = new();
     private readonly HashSet<GpuResource> _live = new();
     private bool _disposed;
 
-    private GpuDevice(VulkanInstance instance, PhysicalDevice physical, DeviceInfo info, GpuDeviceOptions options)
+    private GpuDevice(VulkanInstance instance, PhysicalDevice physical, DeviceInfo info, GpuDeviceOptions options, ExternalDevice? external = null)
     {
         _instance = instance;
         Physical = physical;
         Info = info;
         Options = options;
         Log = options.Log!;
-        QueueFamilyIndex = ChooseQueueFamily(info);
-        Handle = CreateLogicalDevice(Vk, physical, info, QueueFamilyIndex, options.DeviceExtensions);
-        Queue queue;
-        Vk.GetDeviceQueue(Handle, QueueFamilyIndex, 0, &queue);
-        Queue = queue;
+        _queueGate = external?.QueueLock ?? new object();
+        _ownsDevice = external is null;
+        if (external is null)
+        {
+            QueueFamilyIndex = ChooseQueueFamily(info);
+            Handle = CreateLogicalDevice(Vk, physical, info, QueueFamilyIndex, options.DeviceExtensions);
+            Queue queue;
+            Vk.GetDeviceQueue(Handle, QueueFamilyIndex, 0, &queue);
+            Queue = queue;
+        }
+        else
+        {
+            QueueFamilyIndex = external.QueueFamilyIndex;
+            Handle = new Device(external.Device);
+            Queue = new Queue(external.Queue);
+        }
+        Vk.CurrentDevice = Handle;
         Vk.GetPhysicalDeviceMemoryProperties(physical, out var memProps);
         Memory = new MemoryAllocator(Vk, Handle, memProps, options.MemoryBlockBytes, options.ForceStaging == true);
         Descriptors = new DescriptorAllocator(this);
@@ -48,6 +61,32 @@ public sealed unsafe partial class GpuDevice : IDisposable
             var infos = physical.Select((p, i) => DeviceInfoReader.Read(instance.Vk, p, i)).ToList();
             var chosen = DeviceSelector.Choose(infos, resolved.Device);
             return new GpuDevice(instance, physical[chosen.Index], chosen, resolved);
+        }
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs on a VkInstance/VkDevice/VkQueue the host application created (a game engine's own
+    /// device). Nothing of the host's is destroyed here; the queue must support compute, and the
+    /// host locks <see cref="ExternalDevice.QueueLock"/> around its own use of the queue if it shares it.
+    /// </summary>
+    public static GpuDevice FromExternal(ExternalDevice external, GpuDeviceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(external);
+        var resolved = (options ?? new GpuDeviceOptions()).Resolve();
+        var instance = VulkanInstance.Wrap(new Instance(external.Instance));
+        try
+        {
+            var physical = new PhysicalDevice(external.PhysicalDevice);
+            int index = instance.PhysicalDevices().ToList().FindIndex(p => p.Handle == physical.Handle);
+            var info = DeviceInfoReader.Read(instance.Vk, physical, Math.Max(index, 0));
+            if (external.QueueFamilyIndex >= info.QueueFamilies.Count || !info.QueueFamilies[(int)external.QueueFamilyIndex].Flags.Contains("Compute"))
+                throw new ArgumentException($"Queue family {external.QueueFamilyIndex} of '{info.Name}' does not support compute.", nameof(external));
+            return new GpuDevice(instance, physical, info, resolved, external);
         }
         catch
         {
@@ -101,10 +140,21 @@ public sealed unsafe partial class GpuDevice : IDisposable
     internal void Untrack(GpuResource r) { lock (_liveGate) _live.Remove(r); }
 
     /// <summary>Submits one command buffer; the single queue is shared, so submission is serialised.</summary>
-    internal void Submit(CommandBuffer cb, Fence fence)
+    internal void Submit(CommandBuffer cb, Fence fence, ReadOnlySpan<Silk.NET.Vulkan.Semaphore> wait = default, ReadOnlySpan<Silk.NET.Vulkan.Semaphore> signal = default)
     {
-        var submit = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cb };
-        lock (_queueGate) Vk.QueueSubmit(Queue, 1, &submit, fence).Check("vkQueueSubmit");
+        var stages = stackalloc PipelineStageFlags[Math.Max(1, wait.Length)];
+        for (int i = 0; i < wait.Length; i++) stages[i] = PipelineStageFlags.AllCommandsBit;
+        fixed (Silk.NET.Vulkan.Semaphore* pw = wait)
+        fixed (Silk.NET.Vulkan.Semaphore* ps = signal)
+        {
+            var submit = new SubmitInfo
+            {
+                SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cb,
+                WaitSemaphoreCount = (uint)wait.Length, PWaitSemaphores = pw, PWaitDstStageMask = stages,
+                SignalSemaphoreCount = (uint)signal.Length, PSignalSemaphores = ps,
+            };
+            lock (_queueGate) Vk.QueueSubmit(Queue, 1, &submit, fence).Check("vkQueueSubmit");
+        }
     }
 
     /// <summary>Runs an action while holding the queue, for presenters that share it.</summary>
@@ -117,7 +167,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
     public void WaitIdle()
     {
         ThrowIfDisposed();
-        lock (_queueGate) Vk.DeviceWaitIdle(Handle).Check("vkDeviceWaitIdle");
+        lock (_queueGate) Vk.QueueWaitIdle(Queue).Check("vkQueueWaitIdle");
     }
 
     private static uint ChooseQueueFamily(DeviceInfo info)
@@ -185,7 +235,8 @@ public sealed unsafe partial class GpuDevice : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        try { lock (_queueGate) Vk.DeviceWaitIdle(Handle); } catch { /* device may be lost; tear down anyway */ }
+        if (_ownsDevice)
+            try { lock (_queueGate) Vk.DeviceWaitIdle(Handle); } catch { /* device may be lost; tear down anyway */ }
         GpuResource[] leaked;
         lock (_liveGate) leaked = _live.ToArray();
         if (leaked.Length > 0)
@@ -200,7 +251,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
         PipelineCache.Dispose();
         Descriptors.Dispose();
         Memory.Dispose();
-        Vk.DestroyDevice(Handle, null);
+        if (_ownsDevice) Vk.DestroyDevice(Handle, null);
         _instance.Dispose();
     }
 }

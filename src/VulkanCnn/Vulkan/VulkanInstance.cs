@@ -14,6 +14,7 @@ internal sealed unsafe class VulkanInstance : IDisposable
     private DebugUtilsMessengerEXT _messenger;
     private GCHandle _sinkHandle;
     private bool _disposed;
+    private bool _owned = true;
 
     public Vk Vk { get; }
     public Instance Handle { get; }
@@ -96,6 +97,19 @@ internal sealed unsafe class VulkanInstance : IDisposable
         }
     }
 
+    /// <summary>Uses an instance the host application created; it is never destroyed here.</summary>
+    public static VulkanInstance Wrap(Instance handle)
+    {
+        Vk vk;
+        try { vk = Vk.GetApi(); }
+        catch (Exception e) when (e is DllNotFoundException or FileNotFoundException or PlatformNotSupportedException)
+        {
+            throw new NoVulkanDeviceException($"The Vulkan loader could not be loaded: {e.Message}");
+        }
+        vk.CurrentInstance = handle;
+        return new VulkanInstance(vk, handle, null, []) { _owned = false };
+    }
+
     public IReadOnlyList<PhysicalDevice> PhysicalDevices()
     {
         uint count = 0;
@@ -165,7 +179,7 @@ internal sealed unsafe class VulkanInstance : IDisposable
                 GetProcAddress("vkDestroyDebugUtilsMessengerEXT");
             if (destroy != null) destroy(Handle, _messenger, null);
         }
-        Vk.DestroyInstance(Handle, null);
+        if (_owned) Vk.DestroyInstance(Handle, null);
         if (_sinkHandle.IsAllocated) _sinkHandle.Free();
         Vk.Dispose();
     }
