@@ -1,0 +1,78 @@
+#version 450
+// C = A op B with NumPy broadcasting (broadcast.glsl), then * scale (Mean's 1/N) and the fused
+// activation. OP: Binary.Kind in Ops/Binary.cs. VEC4: the innermost collapsed axis is walked in
+// vec4s; an input contiguous along it is read as a vec4, a broadcast one (stride 0) is splatted.
+#include "precision.glsl"
+#include "indexing.glsl"
+#include "activation.glsl"
+
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 4) const uint OP = 0;
+layout(constant_id = 5) const int RANK = 1;
+layout(constant_id = 6) const bool VEC4 = false;
+#include "broadcast.glsl"
+
+// Scalar and vec4 views of the same buffers (aliasing bindings is valid Vulkan). A variadic op
+// chains dispatches that read the output as A and write it in place, element by element.
+layout(std430, binding = 0) readonly buffer A { sfloat a[]; };
+layout(std430, binding = 0) readonly buffer A4 { sfloat4 a4[]; };
+layout(std430, binding = 1) readonly buffer B { sfloat b[]; };
+layout(std430, binding = 1) readonly buffer B4 { sfloat4 b4[]; };
+layout(std430, binding = 2) writeonly buffer C { sfloat c[]; };
+layout(std430, binding = 2) writeonly buffer C4 { sfloat4 c4[]; };
+layout(push_constant) uniform Params { uvec4 axes[BROADCAST_MAX_RANK]; uint count; float alpha; float beta; float scale; } p;
+
+// ONNX Pow: GLSL pow() is undefined for x < 0 or x == 0 && y <= 0, which models use (x^2, x^3).
+afloat pow_onnx(afloat x, afloat y)
+{
+    if (y == afloat(0)) return afloat(1);
+    if (y == afloat(2)) return x * x;
+    afloat r = x == afloat(0) ? (y > afloat(0) ? afloat(0) : uintBitsToFloat(0x7f800000u)) : pow(abs(x), y);
+    if (x < afloat(0))
+    {
+        if (y != trunc(y)) return uintBitsToFloat(0x7fc00000u);
+        if (mod(y, afloat(2)) != afloat(0)) r = -r;
+    }
+    return r;
+}
+
+afloat4 combine(afloat4 x, afloat4 y)
+{
+    switch (OP)
+    {
+    case 0u: return x + y;
+    case 1u: return x - y;
+    case 2u: return x * y;
+    case 3u: return x / y;
+    case 4u: return max(x, y);
+    case 5u: return min(x, y);
+    case 6u: return afloat4(pow_onnx(x.x, y.x), pow_onnx(x.y, y.y), pow_onnx(x.z, y.z), pow_onnx(x.w, y.w));
+    case 7u: return mix(x, x * y, lessThan(x, afloat4(0)));
+    case 9u: return trunc(x / y);
+    default: return x;
+    }
+}
+
+afloat4 finish(afloat4 v)
+{
+    v *= p.scale;
+    return afloat4(activate(v.x, p.alpha, p.beta), activate(v.y, p.alpha, p.beta),
+                   activate(v.z, p.alpha, p.beta), activate(v.w, p.alpha, p.beta));
+}
+
+void main()
+{
+    uint i = linear_invocation_index();
+    if (i >= p.count) return;
+    uvec3 o = broadcast_offsets(i, p.axes);
+    if (VEC4)
+    {
+        afloat4 x = p.axes[RANK - 1].y != 0u ? afloat4(a4[o.x >> 2]) : afloat4(LOAD(a[o.x]));
+        afloat4 y = p.axes[RANK - 1].z != 0u ? afloat4(b4[o.y >> 2]) : afloat4(LOAD(b[o.y]));
+        c4[i] = sfloat4(finish(combine(x, y)));
+    }
+    else
+    {
+        c[i] = STORE(finish(combine(afloat4(LOAD(a[o.x])), afloat4(LOAD(b[o.y])))).x);
+    }
+}

@@ -1,0 +1,52 @@
+#version 450
+// Pointwise unary ops: y = f(x). Activations go through activation.glsl (spec constant 3) so they
+// match the fused versions bit for bit; OP (spec constant 4) selects a math op instead
+// (UnaryMathOp in Ops/Unary.cs). Each invocation handles 4 elements: one vec4 load where all 4
+// are in range, a scalar tail otherwise.
+#include "precision.glsl"
+#include "indexing.glsl"
+#include "activation.glsl"
+
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 4) const uint OP = 0;
+
+// Scalar and vec4 views of the same buffers (aliasing bindings is valid Vulkan).
+layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
+layout(std430, binding = 0) readonly buffer X4 { sfloat4 x4[]; };
+layout(std430, binding = 1) writeonly buffer Y { sfloat y[]; };
+layout(std430, binding = 1) writeonly buffer Y4 { sfloat4 y4[]; };
+// Activations: alpha/beta as in activation.glsl. Cast to an integer type: [alpha, beta] is the
+// target type's range.
+layout(push_constant) uniform Params { uint count; float alpha; float beta; } p;
+
+afloat apply(afloat v)
+{
+    switch (OP)
+    {
+    case 1u: return sqrt(v);
+    case 2u: return exp(v);
+    case 3u: return vk_erf(v);
+    case 4u: return -v;
+    case 5u: return abs(v);
+    case 6u: return isnan(v) ? afloat(0) : clamp(trunc(v), p.alpha, p.beta);
+    case 7u: return v != afloat(0) ? afloat(1) : afloat(0);
+    case 8u: return v;
+    default: return activate(v, p.alpha, p.beta);
+    }
+}
+
+void main()
+{
+    uint i = linear_invocation_index();
+    uint first = i * 4u;
+    if (first >= p.count) return;
+    if (p.count - first >= 4u)
+    {
+        afloat4 v = afloat4(x4[i]);
+        y4[i] = sfloat4(afloat4(apply(v.x), apply(v.y), apply(v.z), apply(v.w)));
+    }
+    else
+    {
+        for (uint j = first; j < p.count; ++j) y[j] = STORE(apply(LOAD(x[j])));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>
+/// Pointwise binary ops with NumPy multidirectional broadcasting (shader <c>binary</c>): Add, Sub,
+/// Mul, Div, Pow, PRelu (slope unidirectionally broadcast to X), and the variadic Max, Min, Sum,
+/// Mean (1..N inputs, chained pairwise in place on the output). Add, Sub and Mul take a fused
+/// activation (ResNet's residual Add + Relu).
+/// </summary>
+public sealed class Binary : IOperator
+{
+    /// <summary>binary.comp's OP constant (spec id 4).</summary>
+    private enum Kind : uint { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, PRelu = 7, First = 8, DivTruncate = 9 }
+
+    private static readonly Dictionary<string, Kind> Kinds = new()
+    {
+        ["Add"] = Kind.Add, ["Sub"] = Kind.Sub, ["Mul"] = Kind.Mul, ["Div"] = Kind.Div, ["Pow"] = Kind.Pow, ["PRelu"] = Kind.PRelu,
+        ["Max"] = Kind.Max, ["Min"] = Kind.Min, ["Sum"] = Kind.Add, ["Mean"] = Kind.Add,
+    };
+
+    private static readonly HashSet<string> Variadic = ["Max", "Min", "Sum", "Mean"];
+
+    /// <summary>Push-constant bytes: uvec4 axes[6], count, alpha, beta, scale.</summary>
+    private const int PushBytes = Elementwise.MaxRank * 16 + 16;
+
+    public IReadOnlyList<string> OpTypes { get; } = [.. Kinds.Keys];
+
+    public OperatorTraits Traits(Node node) =>
+        node.OpType is "Add" or "Sub" or "Mul" ? OperatorTraits.AcceptsFusedActivation : OperatorTraits.None;
+
+    public IReadOnlyList<TensorShape> InferShapes(OpContext c)
+    {
+        var inputs = Inputs(c);
+        var output = Elementwise.BroadcastInputs(c, inputs);
+        if (c.Node.OpType == "PRelu" && output != c.InputShape(0))
+            throw c.Error($"slope {c.InputShape(1)} does not broadcast to X {c.InputShape(0)}");
+        foreach (var (a, b) in Steps(c, inputs, output))
+            Elementwise.PlanOrThrow(c, output, [a, b], allowVec4: true);
+        _ = c.Activation;
+        return [output];
+    }
+
+    public void Build(OpBuildContext c)
+    {
+        var inputs = Inputs(c);
+        var kind = Kinds[c.Node.OpType];
+        // Integer division of int64 constants (shape arithmetic) truncates.
+        if (kind == Kind.Div && inputs.All(i => c.Constant(i) is { IsInteger: true })) kind = Kind.DivTruncate;
+        if (inputs.Count == 1) kind = Kind.First;
+        var activation = c.Activation;
+        var output = c.Output(0);
+        var tensors = inputs.Select(i => Elementwise.FloatInput(c, i)).ToList();
+        uint local = c.Device.DefaultWorkgroupSize;
+
+        var steps = Steps(c, inputs, output.Shape);
+        for (int s = 0; s < steps.Count; s++)
+        {
+            bool last = s == steps.Count - 1;
+            var layout = Elementwise.PlanOrThrow(c, output.Shape, [steps[s].A, steps[s].B], allowVec4: true);
+            var pipeline = c.Pipeline(new KernelDescription("binary", 3, PushBytes, local)
+            {
+                Activation = last ? activation.Kind : ActivationKind.None,
+                Constants = [(uint)kind, (uint)layout.Rank, layout.Vec4 ? 1u : 0u],
+            });
+            float scale = last && c.Node.OpType == "Mean" ? 1f / inputs.Count : 1f;
+            var push = layout.Push(layout.Invocations, Bits(last ? activation.Alpha : 0), Bits(last ? activation.Beta : 0), Bits(scale));
+            // Step 0 reads inputs 0 and 1; step s > 0 reads the output (in place) and input s + 1.
+            Tensor a = s == 0 ? tensors[0] : output, b = inputs.Count == 1 ? tensors[0] : tensors[s + 1];
+            c.Dispatch(pipeline, [a, b, output], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
+        }
+    }
+
+    private static List<int> Inputs(OpContext c)
+    {
+        var present = Enumerable.Range(0, c.InputCount).Where(c.Node.HasInput).ToList();
+        if (Variadic.Contains(c.Node.OpType))
+        {
+            if (present.Count == 0 || present.Count != c.InputCount) throw c.Error($"needs 1 or more inputs, none omitted; got {c.InputCount} ({present.Count} present)");
+        }
+        else if (present.Count != 2 || c.InputCount != 2)
+            throw c.Error($"needs exactly 2 inputs, got {c.InputCount} ({present.Count} present)");
+        return present;
+    }
+
+    /// <summary>Input shapes (A, B) of each dispatch: one per pair, the output standing in for A after the first.</summary>
+    private static List<(TensorShape A, TensorShape B)> Steps(OpContext c, List<int> inputs, TensorShape output)
+    {
+        if (inputs.Count == 1) return [(c.InputShape(inputs[0]), c.InputShape(inputs[0]))];
+        var steps = new List<(TensorShape, TensorShape)> { (c.InputShape(inputs[0]), c.InputShape(inputs[1])) };
+        for (int k = 2; k < inputs.Count; k++) steps.Add((output, c.InputShape(inputs[k])));
+        return steps;
+    }
+
+    private static uint Bits(float v) => BitConverter.SingleToUInt32Bits(v);
+}

@@ -1,0 +1,118 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>
+/// Shared by the pointwise operators (Binary, Where, Expand): NumPy broadcasting, the collapsed
+/// strided layout the broadcast kernels read (shaders/common/broadcast.glsl) and float views of
+/// int64 constants. Not an operator itself.
+/// </summary>
+internal static class Elementwise
+{
+    /// <summary>Most axes a broadcast kernel walks after collapsing (broadcast.glsl's BROADCAST_MAX_RANK).</summary>
+    public const int MaxRank = 6;
+
+    /// <summary>Multidirectional (NumPy) broadcast of two shapes, or null when they are incompatible.</summary>
+    public static int[]? Broadcast(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        var r = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
+            int db = i < rank - b.Length ? 1 : b[i - (rank - b.Length)];
+            if (da != db && da != 1 && db != 1) return null;
+            r[i] = Math.Max(da, db);
+        }
+        return r;
+    }
+
+    /// <summary>The broadcast shape of the given inputs; a mismatch names both shapes.</summary>
+    public static TensorShape BroadcastInputs(OpContext c, IReadOnlyList<int> inputs)
+    {
+        var shape = c.InputShape(inputs[0]).Dimensions.ToArray();
+        for (int k = 1; k < inputs.Count; k++)
+        {
+            var next = c.InputShape(inputs[k]);
+            shape = Broadcast(shape, next.Dimensions) ?? throw c.Error(k == 1
+                ? $"input {inputs[0]} {c.InputShape(inputs[0])} and input {inputs[1]} {next} cannot be broadcast together"
+                : $"input {inputs[k]} {next} cannot be broadcast with {Format(shape)} (inputs {string.Join(", ", inputs.Take(k))} broadcast)");
+        }
+        return new TensorShape(shape);
+    }
+
+    /// <summary>
+    /// How a broadcast kernel walks the output: <see cref="Rank"/> collapsed axes with one
+    /// (dim, stride…) row each, and <see cref="Invocations"/> (outputs, or vec4s of outputs when
+    /// <see cref="Vec4"/>: the innermost dim is a multiple of 4 and is counted in vec4s; inputs
+    /// read along it have stride 4, broadcast ones 0).
+    /// </summary>
+    public sealed record Layout(int Rank, uint Invocations, bool Vec4, uint[] Axes)
+    {
+        /// <summary>Push-constant words: <c>uvec4 axes[6]</c> (dim, stride of input 0, 1, 2) then <paramref name="tail"/>.</summary>
+        public uint[] Push(params uint[] tail) => [.. Axes, .. tail];
+    }
+
+    /// <summary>Collapses <paramref name="output"/> against up to three inputs that broadcast to it;
+    /// null when it still has more than <see cref="MaxRank"/> axes.</summary>
+    public static Layout? Plan(TensorShape output, IReadOnlyList<TensorShape> inputs, bool allowVec4)
+    {
+        if (inputs.Count > 3) throw new ArgumentException("A broadcast kernel reads at most 3 inputs.", nameof(inputs));
+        int rank = output.Rank;
+        // Per-input strides aligned to the output's axes, 0 where the input is broadcast.
+        var strides = inputs.Select(s =>
+        {
+            var st = new long[rank];
+            long step = 1;
+            for (int d = rank - 1; d >= rank - s.Rank; d--)
+            {
+                int dim = s[d - (rank - s.Rank)];
+                st[d] = dim == 1 ? 0 : step;
+                step *= dim;
+            }
+            return st;
+        }).ToArray();
+
+        // Drop 1-dims and merge an axis into its outer neighbour when every input reads across both linearly.
+        var axes = new List<(long Dim, long[] Stride)>();
+        for (int d = 0; d < rank; d++)
+        {
+            if (output[d] == 1) continue;
+            var s = strides.Select(st => st[d]).ToArray();
+            if (axes.Count > 0)
+            {
+                var (outerDim, outer) = axes[^1];
+                if (outer.Zip(s).All(p => p.First == p.Second * output[d]))
+                {
+                    axes[^1] = (outerDim * output[d], s);
+                    continue;
+                }
+            }
+            axes.Add((output[d], s));
+        }
+        if (axes.Count == 0) axes.Add((1, new long[inputs.Count]));
+        if (axes.Count > MaxRank) return null;
+
+        bool vec4 = allowVec4 && axes[^1].Dim % 4 == 0;
+        if (vec4) axes[^1] = (axes[^1].Dim / 4, axes[^1].Stride.Select(s => s * 4).ToArray());
+        var words = new uint[MaxRank * 4];
+        for (int d = 0; d < axes.Count; d++)
+        {
+            words[d * 4] = checked((uint)axes[d].Dim);
+            for (int k = 0; k < inputs.Count; k++) words[d * 4 + 1 + k] = checked((uint)axes[d].Stride[k]);
+        }
+        return new Layout(axes.Count, checked((uint)(vec4 ? output.ElementCount / 4 : output.ElementCount)), vec4, words);
+    }
+
+    /// <summary><see cref="Plan"/>, or an unsupported-attribute error naming the shapes when too many axes remain.</summary>
+    public static Layout PlanOrThrow(OpContext c, TensorShape output, IReadOnlyList<TensorShape> inputs, bool allowVec4) =>
+        Plan(output, inputs, allowVec4) ?? throw c.Unsupported(
+            $"broadcasting {string.Join(", ", inputs)} to {output} needs more than {MaxRank} axes after merging");
+
+    /// <summary>The GPU tensor of a float input; an int64 constant (a mask, a cast shape) is uploaded as float.</summary>
+    public static Tensor FloatInput(OpBuildContext c, int index) =>
+        c.Constant(index) is { IsInteger: true } k ? c.Weight($"in{index}", k.Shape, k.AsFloats()) : c.Input(index);
+
+    public static string Format(ReadOnlySpan<int> dims) => $"[{string.Join(", ", dims.ToArray())}]";
+}
