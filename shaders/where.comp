@@ -1,6 +1,7 @@
 #version 450
 // out = condition != 0 ? x : y, the three inputs broadcast NumPy-style (broadcast.glsl). The
-// condition is a float tensor (bool/int masks are stored as float). VEC4 as in binary.comp.
+// condition is a float tensor (bool/int masks are stored as float). VEC4 (and its single-axis
+// tail) as in binary.comp.
 #include "precision.glsl"
 #include "indexing.glsl"
 
@@ -17,12 +18,22 @@ layout(std430, binding = 2) readonly buffer Y { sfloat y[]; };
 layout(std430, binding = 2) readonly buffer Y4 { sfloat4 y4[]; };
 layout(std430, binding = 3) writeonly buffer Out { sfloat outv[]; };
 layout(std430, binding = 3) writeonly buffer Out4 { sfloat4 out4[]; };
-layout(push_constant) uniform Params { uvec4 axes[BROADCAST_MAX_RANK]; uint count; } p;
+layout(push_constant) uniform Params { uvec4 axes[BROADCAST_MAX_RANK]; uint count; uint elements; } p;
 
 void main()
 {
     uint i = linear_invocation_index();
     if (i >= p.count) return;
+    if (VEC4 && RANK == 1 && p.elements - i * 4u < 4u)
+    {
+        uvec3 contiguous = uvec3(notEqual(p.axes[0].yzw, uvec3(0u)));
+        for (uint j = i * 4u; j < p.elements; ++j)
+        {
+            uvec3 o = j * contiguous;
+            outv[j] = LOAD(cond[o.x]) != afloat(0) ? x[o.y] : y[o.z];
+        }
+        return;
+    }
     uvec3 o = broadcast_offsets(i, p.axes);
     if (VEC4)
     {

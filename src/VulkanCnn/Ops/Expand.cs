@@ -8,8 +8,8 @@ namespace VulkanCnn.Ops;
 /// bidirectional (NumPy) rule, so a 1 in shape keeps the input's dimension (shader <c>expand</c>).</summary>
 public sealed class Expand : IOperator
 {
-    /// <summary>Push-constant bytes: uvec4 axes[6], count.</summary>
-    private const int PushBytes = Elementwise.MaxRank * 16 + 4;
+    /// <summary>Push-constant bytes: uvec4 axes[6], count, elements.</summary>
+    private const int PushBytes = Elementwise.MaxRank * 16 + 8;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Expand"];
 
@@ -36,7 +36,7 @@ public sealed class Expand : IOperator
         var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(0)], allowVec4: true);
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new KernelDescription("expand", 2, PushBytes, local) { Constants = [(uint)layout.Rank, layout.Vec4 ? 1u : 0u] });
-        var push = layout.Push(layout.Invocations);
+        var push = layout.Push();
         c.Dispatch(pipeline, [Elementwise.FloatInput(c, 0), output], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
     }
 }

@@ -8,8 +8,8 @@ namespace VulkanCnn.Ops;
 /// NumPy-style (shader <c>where</c>). Bool/int64 constant conditions are read as floats.</summary>
 public sealed class Where : IOperator
 {
-    /// <summary>Push-constant bytes: uvec4 axes[6], count.</summary>
-    private const int PushBytes = Elementwise.MaxRank * 16 + 4;
+    /// <summary>Push-constant bytes: uvec4 axes[6], count, elements.</summary>
+    private const int PushBytes = Elementwise.MaxRank * 16 + 8;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Where"];
 
@@ -29,7 +29,7 @@ public sealed class Where : IOperator
         var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(0), c.InputShape(1), c.InputShape(2)], allowVec4: true);
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new KernelDescription("where", 4, PushBytes, local) { Constants = [(uint)layout.Rank, layout.Vec4 ? 1u : 0u] });
-        var push = layout.Push(layout.Invocations);
+        var push = layout.Push();
         c.Dispatch(pipeline, [Elementwise.FloatInput(c, 0), Elementwise.FloatInput(c, 1), Elementwise.FloatInput(c, 2), output],
             c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
     }

@@ -7,7 +7,8 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>Softmax / LogSoftmax over any axis (opset 13) against a double-precision CPU reference.</summary>
 public sealed class SoftmaxTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    // Short and long rows, last and inner axes (strided rows), few and many rows: both kernel modes.
+    // Short and long rows, last and inner axes (strided rows), few and many rows: both kernel modes
+    // (on a CPU device [2,4096], [1,4096,2] and [1,1,1030] take a workgroup per row).
     public static TheoryData<int[], int> Cases => new()
     {
         { new[] { 2, 3, 5, 7 }, -1 },
@@ -17,6 +18,8 @@ public sealed class SoftmaxTests(GpuFixture gpu) : GpuTest(gpu)
         { new[] { 1, 1000 }, -1 },
         { new[] { 2, 4096 }, 1 },
         { new[] { 3, 1000, 2 }, 1 },
+        { new[] { 1, 4096, 2 }, 1 },
+        { new[] { 1, 1, 1030 }, -1 },
         { new[] { 4, 100, 70 }, 1 },
         { new[] { 64, 10 }, -1 },
         { new[] { 13 }, 0 },
