@@ -2,6 +2,7 @@
 // C = A op B with NumPy broadcasting (broadcast.glsl), then * scale (Mean's 1/N) and the fused
 // activation. OP: Binary.Kind in Ops/Binary.cs. VEC4: the innermost collapsed axis is walked in
 // vec4s; an input contiguous along it is read as a vec4, a broadcast one (stride 0) is splatted.
+// With a single axis the last invocation finishes the elements past the last whole vec4.
 #include "precision.glsl"
 #include "indexing.glsl"
 #include "activation.glsl"
@@ -20,7 +21,7 @@ layout(std430, binding = 1) readonly buffer B { sfloat b[]; };
 layout(std430, binding = 1) readonly buffer B4 { sfloat4 b4[]; };
 layout(std430, binding = 2) writeonly buffer C { sfloat c[]; };
 layout(std430, binding = 2) writeonly buffer C4 { sfloat4 c4[]; };
-layout(push_constant) uniform Params { uvec4 axes[BROADCAST_MAX_RANK]; uint count; float alpha; float beta; float scale; } p;
+layout(push_constant) uniform Params { uvec4 axes[BROADCAST_MAX_RANK]; uint count; uint elements; float alpha; float beta; float scale; } p;
 
 // ONNX Pow: GLSL pow() is undefined for x < 0 or x == 0 && y <= 0, which models use (x^2, x^3).
 afloat pow_onnx(afloat x, afloat y)
@@ -64,6 +65,16 @@ void main()
 {
     uint i = linear_invocation_index();
     if (i >= p.count) return;
+    if (VEC4 && RANK == 1 && p.elements - i * 4u < 4u)
+    {
+        for (uint j = i * 4u; j < p.elements; ++j)
+        {
+            afloat x = LOAD(a[p.axes[0].y != 0u ? j : 0u]);
+            afloat y = LOAD(b[p.axes[0].z != 0u ? j : 0u]);
+            c[j] = STORE(finish(combine(afloat4(x), afloat4(y))).x);
+        }
+        return;
+    }
     uvec3 o = broadcast_offsets(i, p.axes);
     if (VEC4)
     {

@@ -23,8 +23,8 @@ public sealed class Binary : IOperator
 
     private static readonly HashSet<string> Variadic = ["Max", "Min", "Sum", "Mean"];
 
-    /// <summary>Push-constant bytes: uvec4 axes[6], count, alpha, beta, scale.</summary>
-    private const int PushBytes = Elementwise.MaxRank * 16 + 16;
+    /// <summary>Push-constant bytes: uvec4 axes[6], count, elements, alpha, beta, scale.</summary>
+    private const int PushBytes = Elementwise.MaxRank * 16 + 20;
 
     public IReadOnlyList<string> OpTypes { get; } = [.. Kinds.Keys];
 
@@ -66,7 +66,7 @@ public sealed class Binary : IOperator
                 Constants = [(uint)kind, (uint)layout.Rank, layout.Vec4 ? 1u : 0u],
             });
             float scale = last && c.Node.OpType == "Mean" ? 1f / inputs.Count : 1f;
-            var push = layout.Push(layout.Invocations, Bits(last ? activation.Alpha : 0), Bits(last ? activation.Beta : 0), Bits(scale));
+            var push = layout.Push(Bits(last ? activation.Alpha : 0), Bits(last ? activation.Beta : 0), Bits(scale));
             // Step 0 reads inputs 0 and 1; step s > 0 reads the output (in place) and input s + 1.
             Tensor a = s == 0 ? tensors[0] : output, b = inputs.Count == 1 ? tensors[0] : tensors[s + 1];
             c.Dispatch(pipeline, [a, b, output], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));

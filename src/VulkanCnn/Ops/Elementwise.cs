@@ -45,13 +45,15 @@ internal static class Elementwise
     /// <summary>
     /// How a broadcast kernel walks the output: <see cref="Rank"/> collapsed axes with one
     /// (dim, stride…) row each, and <see cref="Invocations"/> (outputs, or vec4s of outputs when
-    /// <see cref="Vec4"/>: the innermost dim is a multiple of 4 and is counted in vec4s; inputs
-    /// read along it have stride 4, broadcast ones 0).
+    /// <see cref="Vec4"/>: the innermost dim is counted in vec4s, inputs read along it have
+    /// stride 4, broadcast ones 0). A single axis of any length runs as vec4s with a scalar tail
+    /// up to <see cref="Elements"/>; with more axes the innermost must be a multiple of 4.
     /// </summary>
-    public sealed record Layout(int Rank, uint Invocations, bool Vec4, uint[] Axes)
+    public sealed record Layout(int Rank, uint Invocations, uint Elements, bool Vec4, uint[] Axes)
     {
-        /// <summary>Push-constant words: <c>uvec4 axes[6]</c> (dim, stride of input 0, 1, 2) then <paramref name="tail"/>.</summary>
-        public uint[] Push(params uint[] tail) => [.. Axes, .. tail];
+        /// <summary>Push-constant words: <c>uvec4 axes[6]</c> (dim, stride of input 0, 1, 2),
+        /// invocations, elements, then <paramref name="tail"/>.</summary>
+        public uint[] Push(params uint[] tail) => [.. Axes, Invocations, Elements, .. tail];
     }
 
     /// <summary>Collapses <paramref name="output"/> against up to three inputs that broadcast to it;
@@ -94,15 +96,16 @@ internal static class Elementwise
         if (axes.Count == 0) axes.Add((1, new long[inputs.Count]));
         if (axes.Count > MaxRank) return null;
 
-        bool vec4 = allowVec4 && axes[^1].Dim % 4 == 0;
-        if (vec4) axes[^1] = (axes[^1].Dim / 4, axes[^1].Stride.Select(s => s * 4).ToArray());
+        bool vec4 = allowVec4 && (axes[^1].Dim % 4 == 0 || axes.Count == 1);
+        if (vec4) axes[^1] = ((axes[^1].Dim + 3) / 4, axes[^1].Stride.Select(s => s * 4).ToArray());
         var words = new uint[MaxRank * 4];
         for (int d = 0; d < axes.Count; d++)
         {
             words[d * 4] = checked((uint)axes[d].Dim);
             for (int k = 0; k < inputs.Count; k++) words[d * 4 + 1 + k] = checked((uint)axes[d].Stride[k]);
         }
-        return new Layout(axes.Count, checked((uint)(vec4 ? output.ElementCount / 4 : output.ElementCount)), vec4, words);
+        uint elements = checked((uint)output.ElementCount);
+        return new Layout(axes.Count, vec4 ? (elements + 3) / 4 : elements, elements, vec4, words);
     }
 
     /// <summary><see cref="Plan"/>, or an unsupported-attribute error naming the shapes when too many axes remain.</summary>

@@ -74,8 +74,12 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal([2u, 60u, 0u, 0u, 3u, 20u, 1u, 0u, 5u, 4u, 0u, 0u], channel.Axes[..12]);
         var odd = Elementwise.Plan([2, 3, 5, 7], [[2, 3, 5, 7], [3, 1, 1]], allowVec4: true)!;
         Assert.Equal((3, false, 210u), (odd.Rank, odd.Vec4, odd.Invocations));
+        // A single axis of any length: vec4s plus a scalar tail.
+        var tail = Elementwise.Plan([2, 3, 5, 7], [[2, 3, 5, 7], [1]], allowVec4: true)!;
+        Assert.Equal((1, true, 53u, 210u), (tail.Rank, tail.Vec4, tail.Invocations, tail.Elements));
+        Assert.Equal([53u, 4u, 0u, 0u], tail.Axes[..4]);
         var scalar = Elementwise.Plan([], [[], []], allowVec4: true)!;
-        Assert.Equal((1, false, 1u), (scalar.Rank, scalar.Vec4, scalar.Invocations));
+        Assert.Equal((1, true, 1u, 1u), (scalar.Rank, scalar.Vec4, scalar.Invocations, scalar.Elements));
         Assert.Null(Elementwise.Plan([2, 2, 2, 2, 2, 2, 2], [[2, 1, 2, 1, 2, 1, 2], [2, 1, 2, 1, 2, 1]], allowVec4: true));
     }
 
