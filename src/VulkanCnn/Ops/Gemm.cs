@@ -91,7 +91,10 @@ public sealed class Gemm : IOperator
         push[0] = (uint)m; push[1] = (uint)n; push[2] = (uint)k;
         push[3] = aRow; push[4] = aCol; push[5] = bRow; push[6] = bCol; push[7] = cRow; push[8] = cCol;
         push[9] = Bits(plan.Alpha); push[10] = Bits(plan.Beta); push[11] = Bits(act.Alpha); push[12] = Bits(act.Beta);
-        var groups = ((uint)((nBlocks + localX - 1) / localX), (uint)((mBlocks + localY - 1) / localY), (uint)batch);
+        long groupsX = (nBlocks + localX - 1) / localX, groupsY = (mBlocks + localY - 1) / localY;
+        if (groupsX > 65535 || groupsY > 65535)
+            throw c.Unsupported($"a {m}x{n} product needs {groupsX}x{groupsY} workgroups, over the dispatch limit of 65535 per axis");
+        var groups = ((uint)groupsX, (uint)groupsY, (uint)batch);
         c.Dispatch(pipeline, [a, b, hasC ? c.Input(2) : a, batchTable, c.Output(0)], groups, MemoryMarshal.AsBytes(push.AsSpan()));
     }
 

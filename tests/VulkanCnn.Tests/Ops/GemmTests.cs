@@ -78,6 +78,17 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(GemmReference(a, b, m, k, n, transA, transB, 1, 1, (_, j) => bias[j]), y.Floats, Tolerance.Op);
     }
 
+    [Fact]
+    public void Gemm_on_the_staging_path()
+    {
+        const int m = 10, k = 11, n = 9;
+        var a = Reference.Random(m * k, 105);
+        var b = Reference.Random(n * k, 106);
+        var c = Reference.Random(m * n, 107);
+        var y = Run1(Gpu.Staging, "Gemm", Attrs(("transB", 1), ("alpha", 1.5f), ("beta", 0.25f)), In.Of([m, k], a), In.Weight([n, k], b), In.Of([m, n], c));
+        Tolerance.AssertClose(GemmReference(a, b, m, k, n, false, true, 1.5f, 0.25f, (i, j) => c[i * n + j]), y.Floats, Tolerance.Op);
+    }
+
     public static TheoryData<int[]> CShapes => new() { new[] { 11 }, new[] { 1, 11 }, new[] { 6, 1 }, Array.Empty<int>(), new[] { 6, 11 }, new[] { 1, 1 }, new[] { 1 } };
 
     [Theory]
