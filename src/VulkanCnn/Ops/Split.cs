@@ -1,0 +1,74 @@
+using VulkanCnn.Graph;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>
+/// Split along an axis (shader <c>split</c>, one copy kernel per output). Sizes come from the
+/// 'split' attribute (opset &lt; 13) or the optional constant input 1 (opset 13+); without them
+/// the axis is split equally, or with num_outputs (opset 18) into ceil(dim / n) chunks, the last smaller.
+/// </summary>
+public sealed class Split : IOperator
+{
+    public IReadOnlyList<string> OpTypes { get; } = ["Split"];
+
+    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+
+    public IReadOnlyList<TensorShape> InferShapes(OpContext c)
+    {
+        var input = c.InputShape(0);
+        int axis = c.Axis(c.Int("axis", 0), input.Rank);
+        return Sizes(c, input, axis).Select(size =>
+        {
+            var dims = input.ToArray();
+            dims[axis] = (int)size;
+            return new TensorShape(dims);
+        }).ToList();
+    }
+
+    public void Build(OpBuildContext c)
+    {
+        var input = c.InputShape(0);
+        int axis = c.Axis(c.Int("axis", 0), input.Rank);
+        long inner = 1;
+        for (int d = axis + 1; d < input.Rank; d++) inner *= input[d];
+        long inRow = input[axis] * inner, offset = 0;
+        for (int i = 0; i < c.OutputCount; i++)
+        {
+            var output = c.Output(i);
+            long row = output.Shape[axis] * inner;
+            Concat.Copy(c, "split", c.Input(0), output, output.ElementCount, row, inRow, offset);
+            offset += row;
+        }
+    }
+
+    private static long[] Sizes(OpContext c, TensorShape input, int axis)
+    {
+        int outputs = c.Node.Outputs.Count;
+        long dim = input[axis];
+        long[]? sizes = c.Ints("split") ?? (c.HasInput(1) ? c.RequireConstant(1, "split").AsInts() : null);
+        if (sizes is not null)
+        {
+            if (sizes.Length != outputs)
+                throw c.Error($"split [{string.Join(", ", sizes)}] has {sizes.Length} sizes for {outputs} outputs");
+            if (sizes.Any(s => s < 0) || sizes.Sum() != dim)
+                throw c.Error($"split [{string.Join(", ", sizes)}] does not add up to axis {axis} of input {input}");
+        }
+        else if (c.Int("num_outputs", 0) is var n and > 0)
+        {
+            if (n != outputs) throw c.Error($"num_outputs {n} differs from the node's {outputs} outputs");
+            long chunk = (dim + n - 1) / n;
+            sizes = Enumerable.Range(0, outputs).Select(i => Math.Min(chunk, dim - i * chunk)).ToArray();
+            if (sizes[^1] <= 0)
+                throw c.Error($"axis {axis} of input {input} cannot be split into {n} chunks of {chunk}");
+        }
+        else
+        {
+            if (dim % outputs != 0)
+                throw c.Error($"axis {axis} of input {input} (size {dim}) cannot be split equally into {outputs} outputs");
+            sizes = Enumerable.Repeat(dim / outputs, outputs).ToArray();
+        }
+        if (sizes.Any(s => s == 0))
+            throw c.Unsupported($"split [{string.Join(", ", sizes)}] makes an empty output; empty tensors are not supported");
+        return sizes;
+    }
+}

@@ -1,0 +1,167 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Ops;
+using VulkanCnn.Tests.Infrastructure;
+using static VulkanCnn.Tests.Infrastructure.OpRunner;
+
+namespace VulkanCnn.Tests.Ops;
+
+/// <summary>Resize / Upsample against a CPU reference that maps every output pixel back by the ONNX formulas.</summary>
+public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    /// <summary>ONNX coordinate_transformation_mode: output index → source coordinate.</summary>
+    private static double Source(string mode, int o, int inLen, int outLen, double scale) => mode switch
+    {
+        "half_pixel" => (o + 0.5) / scale - 0.5,
+        "pytorch_half_pixel" => outLen > 1 ? (o + 0.5) / scale - 0.5 : 0,
+        "align_corners" => outLen == 1 ? 0 : o * (inLen - 1.0) / (outLen - 1.0),
+        "asymmetric" => o / scale,
+        "tf_half_pixel_for_nn" => (o + 0.5) / scale,
+        "half_pixel_symmetric" => inLen / 2.0 * (1 - outLen / (scale * inLen)) + (o + 0.5) / scale - 0.5,
+        _ => throw new ArgumentException(mode),
+    };
+
+    private static int Nearest(string rounding, double v, double scale)
+    {
+        double f = Math.Floor(v);
+        bool tie = v - f == 0.5;
+        return (int)(rounding switch
+        {
+            "round_prefer_floor" => tie ? f : Math.Round(v),
+            "round_prefer_ceil" => tie ? f + 1 : Math.Round(v),
+            "floor" => f,
+            "ceil" => Math.Ceiling(v),
+            "legacy" => scale < 1 ? Math.Ceiling(v) : f,
+            _ => throw new ArgumentException(rounding),
+        });
+    }
+
+    /// <summary>Reference resize of an [N, C, H, W] tensor.</summary>
+    private static float[] Reference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, bool linear, string coordinates, string rounding)
+    {
+        int h = dims[2], w = dims[3];
+        float At(int n, int c, int y, int xx) => x[((n * dims[1] + c) * h + Math.Clamp(y, 0, h - 1)) * w + Math.Clamp(xx, 0, w - 1)];
+        return NdIndex.Build([dims[0], dims[1], outH, outW], o =>
+        {
+            double sy = Source(coordinates, o[2], h, outH, scaleH), sx = Source(coordinates, o[3], w, outW, scaleW);
+            if (!linear) return At(o[0], o[1], Nearest(rounding, sy, scaleH), Nearest(rounding, sx, scaleW));
+            int y0 = (int)Math.Floor(sy), x0 = (int)Math.Floor(sx);
+            double fy = sy - y0, fx = sx - x0;
+            double top = (1 - fx) * At(o[0], o[1], y0, x0) + fx * At(o[0], o[1], y0, x0 + 1);
+            double bottom = (1 - fx) * At(o[0], o[1], y0 + 1, x0) + fx * At(o[0], o[1], y0 + 1, x0 + 1);
+            return (float)((1 - fy) * top + fy * bottom);
+        });
+    }
+
+    private static readonly string[] CoordinateModes =
+        ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "half_pixel_symmetric"];
+
+    public static TheoryData<string, string, string> ModeCases()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var coordinates in CoordinateModes)
+            foreach (var mode in new[] { "nearest", "linear" })
+                foreach (var resize in new[] { "scales-up", "scales-down", "sizes-up", "sizes-down", "sizes-1x1" })
+                    data.Add(coordinates, mode, resize);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ModeCases))]
+    public void Resize_matches_reference(string coordinates, string mode, string resize)
+    {
+        int[] dims = resize == "sizes-1x1" ? [1, 3, 1, 1] : [2, 3, 5, 4];
+        var x = In.Random(dims, 81);
+        var attrs = Attrs(("mode", mode), ("coordinate_transformation_mode", coordinates));
+        int outH, outW;
+        double scaleH, scaleW;
+        ConstantTensor y;
+        if (resize.StartsWith("scales"))
+        {
+            (scaleH, scaleW) = resize == "scales-up" ? (2.0, 1.5) : (0.5, 0.75);
+            outH = (int)Math.Floor(dims[2] * scaleH);
+            outW = (int)Math.Floor(dims[3] * scaleW);
+            y = Run1(Device, "Resize", attrs, x, null, new In([4], [1, 1, (float)scaleH, (float)scaleW], Const: true));
+        }
+        else
+        {
+            (outH, outW) = resize switch { "sizes-up" => (7, 11), "sizes-down" => (3, 2), _ => (3, 2) };
+            scaleH = (double)outH / dims[2];
+            scaleW = (double)outW / dims[3];
+            y = Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW));
+        }
+        Assert.Equal(new TensorShape(dims[0], dims[1], outH, outW), y.Shape);
+        var expected = Reference(x.Data!, dims, outH, outW, scaleH, scaleW, mode == "linear", coordinates, "round_prefer_floor");
+        Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
+    }
+
+    [Theory]
+    [InlineData("round_prefer_floor", "half_pixel", 0.5)]
+    [InlineData("round_prefer_ceil", "half_pixel", 0.5)]
+    [InlineData("floor", "half_pixel", 0.5)]
+    [InlineData("ceil", "half_pixel", 0.5)]
+    [InlineData("round_prefer_floor", "asymmetric", 2.0)]
+    [InlineData("round_prefer_ceil", "asymmetric", 2.0)]
+    [InlineData("floor", "tf_half_pixel_for_nn", 3.0)]
+    [InlineData("ceil", "align_corners", 1.5)]
+    public void Nearest_modes_break_ties_as_named(string rounding, string coordinates, double scale)
+    {
+        // Half-pixel at scale 0.5 and asymmetric at scale 2 put source coordinates exactly on .5.
+        int[] dims = [1, 2, 6, 6];
+        var x = In.Random(dims, 82);
+        int outSize = (int)Math.Floor(6 * scale);
+        var y = Run1(Device, "Resize", Attrs(("mode", "nearest"), ("coordinate_transformation_mode", coordinates), ("nearest_mode", rounding)),
+            x, null, new In([4], [1, 1, (float)scale, (float)scale], Const: true));
+        Tolerance.AssertClose(Reference(x.Data!, dims, outSize, outSize, scale, scale, false, coordinates, rounding), y.Floats, Tolerance.Op);
+    }
+
+    [Theory]
+    [InlineData("nearest", 2f, 3f)]
+    [InlineData("nearest", 0.5f, 0.6f)]
+    [InlineData("linear", 2f, 1.5f)]
+    public void Resize_10_and_Upsample_map_asymmetrically(string mode, float scaleH, float scaleW)
+    {
+        int[] dims = [2, 3, 4, 5];
+        var x = In.Random(dims, 83);
+        int outH = (int)Math.Floor(4 * (double)scaleH), outW = (int)Math.Floor(5 * (double)scaleW);
+        var expected = Reference(x.Data!, dims, outH, outW, scaleH, scaleW, mode == "linear", "asymmetric", "legacy");
+        var scales = new In([4], [1, 1, scaleH, scaleW], Const: true);
+
+        var resize10 = Run1(Device, "Resize", Attrs(("mode", mode)), x, scales);
+        Assert.Equal(new TensorShape(2, 3, outH, outW), resize10.Shape);
+        Tolerance.AssertClose(expected, resize10.Floats, Tolerance.Op, "Resize-10");
+        Tolerance.AssertClose(expected, Run1(Device, "Upsample", Attrs(("mode", mode)), x, scales).Floats, Tolerance.Op, "Upsample-9");
+        var upsample7 = Run1(Device, "Upsample", Attrs(("mode", mode), ("scales", new[] { 1f, 1f, scaleH, scaleW })), x);
+        Tolerance.AssertClose(expected, upsample7.Floats, Tolerance.Op, "Upsample-7");
+    }
+
+    [Fact]
+    public void Opset_18_axes_and_aspect_ratio_policy()
+    {
+        int[] dims = [1, 3, 4, 6];
+        var x = In.Random(dims, 84);
+        var y = Run1(Device, "Resize", Attrs(("mode", "linear"), ("axes", new[] { -2, -1 })), x, null, null, In.Int64(6, 9));
+        Tolerance.AssertClose(Reference(x.Data!, dims, 6, 9, 1.5, 1.5, true, "half_pixel", ""), y.Floats, Tolerance.Op);
+
+        // not_larger: one scale for both axes, the smaller of 8/4 and 9/6.
+        y = Run1(Device, "Resize", Attrs(("axes", new[] { 2, 3 }), ("keep_aspect_ratio_policy", "not_larger")), x, null, null, In.Int64(8, 9));
+        Assert.Equal(new TensorShape(1, 3, 6, 9), y.Shape);
+        Tolerance.AssertClose(Reference(x.Data!, dims, 6, 9, 1.5, 1.5, false, "half_pixel", "round_prefer_floor"), y.Floats, Tolerance.Op);
+    }
+
+    [Fact]
+    public void Unsupported_and_bad_resizes_name_the_node()
+    {
+        var x = In.Random([1, 2, 4, 4], 85);
+        var scales = new In([4], [1, 1, 2, 2], Const: true);
+        var e = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic")), x, null, scales));
+        Assert.Contains("resize0", e.Message);
+        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("mode", "linear"), ("antialias", 1)), x, null, scales));
+        Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, null, scales));
+        var channels = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", null, x, null, new In([4], [1, 2, 2, 2], Const: true)));
+        Assert.Contains("[1, 2, 4, 4]", channels.Message);
+        Assert.Throws<GraphException>(() => Run1(Device, "Resize", null, x, null, scales, In.Int64(1, 2, 8, 8)));
+        Assert.Throws<GraphException>(() => Run1(Device, "Resize", null, x, null, new In([2], [2, 2], Const: true)));
+        Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("mode", "bicubic")), x, null, scales));
+    }
+}
