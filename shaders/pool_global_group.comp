@@ -16,7 +16,7 @@ void main()
     uint plane = workgroup_row_index();
     if (plane >= p.planes) return;   // uniform across the workgroup
     uint base = plane * p.size;
-    afloat acc = MODE == 0u ? afloat(-3.402823466e38) : afloat(0);
+    afloat acc = MODE == 0u ? afloat(uintBitsToFloat(0xFF800000u)) : afloat(0);
     for (uint j = gl_LocalInvocationID.x; j < p.size; j += gl_WorkGroupSize.x)
     {
         afloat v = LOAD(x[base + j]);

@@ -15,7 +15,7 @@ void main()
     uint i = linear_invocation_index();
     if (i >= p.planes) return;
     uint base = i * p.size;
-    afloat acc = MODE == 0u ? afloat(-3.402823466e38) : afloat(0);
+    afloat acc = MODE == 0u ? afloat(uintBitsToFloat(0xFF800000u)) : afloat(0);
     for (uint j = 0u; j < p.size; ++j)
     {
         afloat v = LOAD(x[base + j]);

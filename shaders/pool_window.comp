@@ -30,7 +30,7 @@ void main()
     int H = int(p.H), W = int(p.W);
     uint base = nc * p.H * p.W;
 
-    afloat acc = MODE == 0u ? afloat(-3.402823466e38) : afloat(0);
+    afloat acc = MODE == 0u ? afloat(uintBitsToFloat(0xFF800000u)) : afloat(0);
     uint inside = 0u;
     for (uint kh = 0u; kh < p.KH; ++kh)
     {

@@ -48,9 +48,19 @@ public sealed class BatchNormalization : IOperator
         long count = x.ElementCount;
         uint inner = checked((uint)(count / x[0] / channels));
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("batch_norm", 4, Marshal.SizeOf<Push>(), local) { Activation = act.Kind });
+        // Planes of at least a workgroup: x within the plane, y over planes (no per-element division).
+        long planes = count / inner;
+        bool planar = inner >= local && planes <= c.Device.Info.Limits.MaxWorkGroupCount[1];
+        var pipeline = c.Pipeline(new KernelDescription("batch_norm", 4, Marshal.SizeOf<Push>(), local)
+        {
+            Activation = act.Kind,
+            Constants = [planar ? 1u : 0u],
+        });
+        var groups = planar
+            ? ((inner + local - 1) / local, (uint)planes, 1u)
+            : c.Grid1D(count, local);
         c.Dispatch(pipeline, [c.Input(0), c.Weight("scale", [channels], scale), c.Weight("shift", [channels], shift), c.Output(0)],
-            c.Grid1D(count, local), new Push(checked((uint)count), (uint)channels, inner, act.Alpha, act.Beta));
+            groups, new Push(checked((uint)count), (uint)channels, inner, act.Alpha, act.Beta));
     }
 
     private static (float[] Scale, float[] Shift) Fold(OpContext c) => FoldParameters(
