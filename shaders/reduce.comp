@@ -46,8 +46,21 @@ void main()
     afloat acc = identity();
     if (GROUP)
     {
-        for (uint r = gl_LocalInvocationID.x; r < p.redCount; r += gl_WorkGroupSize.x)
-            acc = combine(acc, LOAD(x[base + offset_of(r, p.redSize, p.redStride, 0)]));
+        uint inner = p.redSize[3], step = p.redStride[3];
+        if (inner >= gl_WorkGroupSize.x)
+        {
+            // The workgroup sweeps each run of the innermost reduced dimension together.
+            for (uint r = 0u; r < p.redCount / inner; ++r)
+            {
+                uint off = base + offset_of(r, uvec4(1u, p.redSize.xyz), uvec4(0u, p.redStride.xyz), 1);
+                for (uint j = gl_LocalInvocationID.x; j < inner; j += gl_WorkGroupSize.x) acc = combine(acc, LOAD(x[off + j * step]));
+            }
+        }
+        else
+        {
+            for (uint r = gl_LocalInvocationID.x; r < p.redCount; r += gl_WorkGroupSize.x)
+                acc = combine(acc, LOAD(x[base + offset_of(r, p.redSize, p.redStride, 0)]));
+        }
         acc = workgroup_reduce(acc, OP <= 1u ? 0u : OP - 1u);
         if (gl_LocalInvocationID.x != 0u) return;
     }

@@ -27,14 +27,17 @@ public sealed class Lrn : IOperator
         int size = (int)c.Int("size", 0);
         long count = x.ElementCount;
         uint inner = checked((uint)(count / x[0] / x[1]));
+        var limits = c.Device.Info.Limits;
+        if (x[1] > limits.MaxWorkGroupCount[1]) throw c.Unsupported($"input {x} has more channels than one dispatch can cover");
         // ONNX window: [c - floor((size-1)/2), c + ceil((size-1)/2)], clipped to the channels.
-        var push = new Push(checked((uint)count), (uint)x[1], inner, (uint)((size - 1) / 2), (uint)(size / 2),
+        var push = new Push((uint)x[0], (uint)x[1], inner, (uint)((size - 1) / 2), (uint)(size / 2),
             c.Float("alpha", 1e-4f) / size, c.Float("beta", 0.75f), c.Float("bias", 1f));
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new KernelDescription("lrn", 2, Marshal.SizeOf<Push>(), local));
-        c.Dispatch(pipeline, [c.Input(0), c.Output(0)], c.Grid1D(count, local), push);
+        var groups = ((inner + local - 1) / local, (uint)x[1], Math.Min((uint)x[0], limits.MaxWorkGroupCount[2]));
+        c.Dispatch(pipeline, [c.Input(0), c.Output(0)], groups, push);
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct Push(uint Count, uint C, uint Inner, uint Lo, uint Hi, float AlphaOverSize, float Beta, float Bias);
+    private readonly record struct Push(uint N, uint C, uint Inner, uint Lo, uint Hi, float AlphaOverSize, float Beta, float Bias);
 }

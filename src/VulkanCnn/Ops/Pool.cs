@@ -42,9 +42,9 @@ public sealed class Pool : IOperator
         uint mode = max ? 0u : 1u;
         uint local = c.Device.DefaultWorkgroupSize;
         Tensor input = c.Input(0), output = c.Output(0);
+        uint planes = checked((uint)(x[0] * x[1]));
         if (IsGlobal(c))
         {
-            uint planes = checked((uint)(x[0] * x[1]));
             uint size = checked((uint)(x[2] * x[3]));
             var push = new GlobalPush(planes, size);
             if ((long)size >= (long)GroupReductionFactor * local * planes)
@@ -62,16 +62,22 @@ public sealed class Pool : IOperator
 
         var (h, w) = Geometry(c, x);
         bool includePad = !max && c.Int("count_include_pad", 0) != 0;
-        long count = c.OutputShape(0).ElementCount;
-        var window = new WindowPush(checked((uint)count), (uint)x[2], (uint)x[3], (uint)h.Out, (uint)w.Out,
-            (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation,
-            h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd);
-        var pipeline = c.Pipeline(new KernelDescription("pool_window", 2, Marshal.SizeOf<WindowPush>(), local)
+        var limits = c.Device.Info.Limits;
+        // A 2-D workgroup over (column, row): as wide as the output row allows, the rest in y.
+        uint localX = Math.Min(local, NextPowerOfTwo((uint)w.Out));
+        uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
+        var pipeline = c.Pipeline(new KernelDescription("pool_window", 2, Marshal.SizeOf<WindowPush>(), localX, localY)
         {
-            Constants = [mode, includePad ? 1u : 0u],
+            Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
         });
-        c.Dispatch(pipeline, [input, output], c.Grid1D(count, local), window);
+        var groups = (((uint)w.Out + localX - 1) / localX, ((uint)h.Out + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
+        if (groups.Item2 > limits.MaxWorkGroupCount[1])
+            throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
+        c.Dispatch(pipeline, [input, output], groups,
+            new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
     }
+
+    private static uint NextPowerOfTwo(uint v) => v <= 1 ? 1 : 1u << (32 - System.Numerics.BitOperations.LeadingZeroCount(v - 1));
 
     private static bool IsGlobal(OpContext c) => c.Node.OpType.StartsWith("Global", StringComparison.Ordinal);
 
@@ -139,6 +145,5 @@ public sealed class Pool : IOperator
     private readonly record struct GlobalPush(uint Planes, uint Size);
 
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct WindowPush(uint Count, uint H, uint W, uint OH, uint OW, uint KH, uint KW,
-        uint SH, uint SW, uint DH, uint DW, int PadTop, int PadLeft, int PadBottom, int PadRight);
+    private readonly record struct WindowPush(uint Planes, int H, int W, uint OH, uint OW, int PadTop, int PadLeft, int PadBottom, int PadRight);
 }

@@ -56,6 +56,7 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
         { "MaxPool", [1, 7, 5, 5], [2, 2], [2, 2], [1, 1], [1, 1, 1, 1], true, false },         // ceil rule drops the padding-only window
         { "MaxPool", [2, 3, 1, 1], [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], false, false },        // 1x1 spatial
         { "MaxPool", [1, 5, 1, 1], [2, 2], [1, 1], [1, 1], [1, 0, 0, 1], false, false },        // 1x1 spatial, one-sided pads
+        { "MaxPool", [2, 33001, 2, 1], [2, 1], [1, 1], [1, 1], [0, 0, 0, 0], false, false },    // more planes than the grid's z limit
         { "AveragePool", [2, 5, 9, 11], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], false, false },
         { "AveragePool", [2, 5, 9, 11], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], false, true },
         { "AveragePool", [2, 3, 8, 13], [2, 4], [3, 5], [1, 1], [1, 0, 0, 2], false, true },   // stride > kernel, one-sided pads

@@ -51,6 +51,8 @@ public sealed class ReduceTests(GpuFixture gpu) : GpuTest(gpu)
         data.Add("ReduceSum", [1, 6, 1, 5], [0, 2], false);           // size-1 axes
         data.Add("ReduceMax", [2, 3000], [1], true);                  // few long rows: workgroup per output
         data.Add("ReduceSum", [9], [0], false);                       // to a scalar
+        data.Add("ReduceMean", [1100, 2, 3], [0, 2], false);          // workgroup per output over a strided reduced space
+        data.Add("ReduceMin", [1100, 2, 3], [0, 2], true);
         return data;
     }
 
