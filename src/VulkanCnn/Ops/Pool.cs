@@ -1,0 +1,149 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>
+/// MaxPool and AveragePool with a 2-D window (shader <c>pool_window</c>), GlobalAveragePool and
+/// GlobalMaxPool as a reduction over each H·W plane (<c>pool_global_loop</c> / <c>pool_global_group</c>).
+/// NCHW float32; MaxPool's Indices output and storage_order=1 are not supported.
+/// </summary>
+public sealed class Pool : IOperator
+{
+    public IReadOnlyList<string> OpTypes { get; } = ["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"];
+
+    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+
+    /// <summary>
+    /// Global pools use one workgroup per plane only when there are too few planes to keep the
+    /// device busy (plane size ≥ this × workgroup size × planes); otherwise one invocation per
+    /// plane. Measured on lavapipe (ms per dispatch, loop vs workgroup): 2048 planes of 7x7
+    /// 0.08 vs 1.7, 256 of 56x56 0.36 vs 0.85, 16 of 56x56 0.08 vs 0.11, 1 of 224x224 0.21 vs 0.075.
+    /// </summary>
+    public const int GroupReductionFactor = 16;
+
+    public IReadOnlyList<TensorShape> InferShapes(OpContext c)
+    {
+        var x = c.InputShape(0);
+        if (c.Node.Outputs.Count > 1 && c.Node.Outputs[1].Length > 0)
+            throw c.Unsupported("MaxPool's optional Indices output is not supported");
+        if (x.Rank != 4)
+            throw c.Unsupported($"only 2-D pooling of an NCHW input is supported; input is {x} (rank {x.Rank})");
+        if (IsGlobal(c)) return [new TensorShape(x[0], x[1], 1, 1)];
+        var (h, w) = Geometry(c, x);
+        return [new TensorShape(x[0], x[1], h.Out, w.Out)];
+    }
+
+    public void Build(OpBuildContext c)
+    {
+        var x = c.InputShape(0);
+        bool max = c.Node.OpType is "MaxPool" or "GlobalMaxPool";
+        uint mode = max ? 0u : 1u;
+        uint local = c.Device.DefaultWorkgroupSize;
+        Tensor input = c.Input(0), output = c.Output(0);
+        uint planes = checked((uint)(x[0] * x[1]));
+        if (IsGlobal(c))
+        {
+            uint size = checked((uint)(x[2] * x[3]));
+            var push = new GlobalPush(planes, size);
+            if ((long)size >= (long)GroupReductionFactor * local * planes)
+            {
+                var group = c.Pipeline(new KernelDescription("pool_global_group", 2, 8, local) { Constants = [mode] });
+                c.Dispatch(group, [input, output], c.Grid1D(planes, 1), push);
+            }
+            else
+            {
+                var loop = c.Pipeline(new KernelDescription("pool_global_loop", 2, 8, local) { Constants = [mode] });
+                c.Dispatch(loop, [input, output], c.Grid1D(planes, local), push);
+            }
+            return;
+        }
+
+        var (h, w) = Geometry(c, x);
+        bool includePad = !max && c.Int("count_include_pad", 0) != 0;
+        var limits = c.Device.Info.Limits;
+        // A 2-D workgroup over (column, row): as wide as the output row allows, the rest in y.
+        uint localX = Math.Min(local, NextPowerOfTwo((uint)w.Out));
+        uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
+        var pipeline = c.Pipeline(new KernelDescription("pool_window", 2, Marshal.SizeOf<WindowPush>(), localX, localY)
+        {
+            Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
+        });
+        var groups = (((uint)w.Out + localX - 1) / localX, ((uint)h.Out + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
+        if (groups.Item2 > limits.MaxWorkGroupCount[1])
+            throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
+        c.Dispatch(pipeline, [input, output], groups,
+            new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
+    }
+
+    private static uint NextPowerOfTwo(uint v) => v <= 1 ? 1 : 1u << (32 - System.Numerics.BitOperations.LeadingZeroCount(v - 1));
+
+    private static bool IsGlobal(OpContext c) => c.Node.OpType.StartsWith("Global", StringComparison.Ordinal);
+
+    /// <summary>One spatial axis of a pooling window, padding resolved.</summary>
+    private readonly record struct WindowAxis(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Out);
+
+    private static (WindowAxis H, WindowAxis W) Geometry(OpContext c, TensorShape x)
+    {
+        bool max = c.Node.OpType == "MaxPool";
+        long[] kernel = c.Ints("kernel_shape") ?? throw c.Error("attribute kernel_shape is required");
+        long[] strides = c.Ints("strides") ?? [1, 1];
+        long[] dilations = c.Ints("dilations") ?? [1, 1];
+        long[] pads = c.Ints("pads") ?? [0, 0, 0, 0];
+        string autoPad = c.String("auto_pad") ?? "NOTSET";
+        bool ceil = c.Int("ceil_mode", 0) != 0;
+        if (kernel.Length != 2) throw c.Error($"kernel_shape {Fmt(kernel)} must have 2 values for input {x}");
+        if (strides.Length != 2) throw c.Error($"strides {Fmt(strides)} must have 2 values for input {x}");
+        if (dilations.Length != 2) throw c.Error($"dilations {Fmt(dilations)} must have 2 values for input {x}");
+        if (pads.Length != 4) throw c.Error($"pads {Fmt(pads)} must have 4 values (top, left, bottom, right) for input {x}");
+        if (kernel.Any(k => k < 1) || strides.Any(s => s < 1) || dilations.Any(d => d < 1))
+            throw c.Error($"kernel_shape {Fmt(kernel)}, strides {Fmt(strides)} and dilations {Fmt(dilations)} must be positive");
+        if (pads.Any(p => p < 0)) throw c.Error($"pads {Fmt(pads)} must not be negative");
+        if (max && c.Int("storage_order", 0) != 0) throw c.Unsupported("storage_order=1 (column-major indices) is not supported");
+        if (autoPad != "NOTSET" && pads.Any(p => p != 0))
+            throw c.Error($"pads {Fmt(pads)} cannot be combined with auto_pad={autoPad}");
+
+        WindowAxis Axis(int axis, string name)
+        {
+            int size = x[2 + axis], k = (int)kernel[axis], s = (int)strides[axis], d = (int)dilations[axis];
+            long extent = (long)(k - 1) * d + 1;
+            long begin = pads[axis], end = pads[2 + axis], outSize;
+            switch (autoPad)
+            {
+                case "NOTSET":
+                case "VALID":
+                    long span = size + begin + end;
+                    if (span < extent)
+                        throw c.Error($"kernel extent {extent} along {name} (kernel_shape {Fmt(kernel)}, dilations {Fmt(dilations)}) is larger than the padded input ({span}) of input {x} with pads {Fmt(pads)}");
+                    outSize = ceil ? (span - extent + s - 1) / s + 1 : (span - extent) / s + 1;
+                    // The last window must start inside the input or the left padding (ONNX/PyTorch ceil_mode rule).
+                    if (ceil && (outSize - 1) * s >= size + begin) outSize--;
+                    break;
+                case "SAME_UPPER":
+                case "SAME_LOWER":
+                    outSize = (size + s - 1) / s;
+                    long total = Math.Max(0, (outSize - 1) * s + extent - size);
+                    begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+                    end = total - begin;
+                    break;
+                default:
+                    throw c.Error($"auto_pad '{autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+            }
+            // Keeps every window overlapping the input (no empty max/average).
+            if (begin >= extent || end >= extent)
+                throw c.Unsupported($"pads {Fmt(pads)} along {name} reach the kernel extent {extent}: windows that lie entirely in padding are not supported");
+            return new WindowAxis(k, s, d, (int)begin, (int)end, checked((int)outSize));
+        }
+
+        return (Axis(0, "H"), Axis(1, "W"));
+    }
+
+    private static string Fmt(long[] v) => $"[{string.Join(", ", v)}]";
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct GlobalPush(uint Planes, uint Size);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct WindowPush(uint Planes, int H, int W, uint OH, uint OW, int PadTop, int PadLeft, int PadBottom, int PadRight);
+}
