@@ -1,6 +1,6 @@
-// The smallest embedding of the runtime: pick a GPU, multiply two matrices, check the result.
+// The smallest embedding of the runtime: pick a GPU, compile a one-node graph, run it, check it.
 using VulkanCnn;
-using VulkanCnn.Ops;
+using VulkanCnn.Graph;
 using VulkanCnn.Vulkan;
 
 const int M = 64, K = 32, N = 16;
@@ -8,17 +8,17 @@ var rng = new Random(1);
 float[] aData = Enumerable.Range(0, M * K).Select(_ => rng.NextSingle()).ToArray();
 float[] bData = Enumerable.Range(0, K * N).Select(_ => rng.NextSingle()).ToArray();
 
+var graph = new Graph { Name = "hello" };
+graph.Inputs.Add(new ValueInfo("a", [M, K]));
+graph.Initializers["b"] = ConstantTensor.FromFloats([K, N], bData);
+graph.Nodes.Add(new Node("MatMul", "matmul", ["a", "b"], ["c"]));
+graph.Outputs.Add("c");
+
 using var gpu = GpuDevice.CreateDefault();
 Console.WriteLine($"Device: {gpu.Info.Name} ({gpu.Info.Type})");
-using var a = Tensor.FromData(gpu, [M, K], aData, "a");
-using var b = Tensor.FromData(gpu, [K, N], bData, "b");
-using var c = Tensor.Create(gpu, [M, N], "c");
-using var matmul = MatMul.Bind(a, b, c);
-using var rec = new CommandRecording(gpu, "hello");
-rec.Dispatch(matmul);
-rec.Finish();
-await rec.RunAsync(TimeSpan.FromSeconds(30));
-float[] result = c.ToArray();
+using var session = gpu.Compile(graph);
+var result = new float[M * N];
+await session.RunAsync(aData, result);
 
 double expected = 0;
 for (int k = 0; k < K; k++) expected += aData[k] * bData[k * N];

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
+using VulkanCnn.Graph;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
 
@@ -50,7 +51,7 @@ public class DispatchOverheadBenchmarks : IDisposable
 {
     private GpuDevice _gpu = null!;
     private Tensor _x = null!;
-    private BoundKernel _relu = null!;
+    private BoundNode _relu = null!;
     private CommandRecording _rec = null!;
 
     [Params(1, 100)]
@@ -63,9 +64,9 @@ public class DispatchOverheadBenchmarks : IDisposable
     {
         _gpu = BenchmarkDevice.Create();
         _x = Tensor.Create(_gpu, [64]);
-        _relu = Relu.Bind(_x, _x);
+        _relu = BoundNode.Bind(_gpu, new Node("Relu", "relu", ["x"], ["x"]), [_x], [_x]);
         _rec = new CommandRecording(_gpu, "overhead");
-        for (int i = 0; i < Dispatches; i++) _rec.Dispatch(_relu);
+        for (int i = 0; i < Dispatches; i++) _relu.Record(_rec);
         _rec.Finish();
         _rec.Run();
     }
@@ -143,7 +144,7 @@ public class KernelBenchmarks : IDisposable
         var a = Own(Tensor.Create(_gpu, [N, N]));
         var b = Own(Tensor.Create(_gpu, [N, N]));
         var c = Own(Tensor.Create(_gpu, [N, N]));
-        _matmul = Own(Record("matmul", Own(MatMul.Bind(a, b, c))));
+        _matmul = Own(Record("matmul", Own(VulkanCnn.Ops.MatMulNaive.Bind(a, b, c))));
     }
 
     private T Own<T>(T d) where T : IDisposable { _owned.Add(d); return d; }

@@ -1,20 +1,21 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
-using VulkanCnn.Ops;
+using VulkanCnn.Graph;
 using VulkanCnn.Vulkan;
+using IrGraph = VulkanCnn.Graph.Graph;
 
 namespace VulkanCnn.Cli.Commands;
 
 /// <summary>
-/// <c>vkcnn demo</c>: picks the best device, runs a small smoke computation (add, relu, matmul),
-/// checks it against the CPU and prints timings. The live viewer replaces it later.
+/// <c>vkcnn demo</c>: picks the best device, compiles a small graph (add, relu, matmul), runs it,
+/// checks it against the CPU and prints per-layer timings. The live viewer replaces it later.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var size = new Option<int>("--size") { Description = "Matrix size of the matmul smoke test.", DefaultValueFactory = _ => 128 };
+        var size = new Option<int>("--size") { Description = "Matrix size of the smoke computation.", DefaultValueFactory = _ => 128 };
         var command = new Command("demo", "Run a small smoke computation on the chosen device and time it.") { size };
         command.SetAction(result => Run(GlobalOptions.DeviceOptions(result), result.GetValue(size)));
         return command;
@@ -25,46 +26,39 @@ internal static class DemoCommand
         if (n is < 1 or > 2048) throw new ArgumentOutOfRangeException("--size", n, "--size must be between 1 and 2048.");
         var clock = Stopwatch.StartNew();
         using var gpu = GpuDevice.Create(options);
-        var created = clock.Elapsed;
-        AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}, {Markup.Escape(gpu.Info.DriverName)}, Vulkan {gpu.Info.ApiVersion}), created in {created.TotalMilliseconds:0} ms");
+        AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}, {Markup.Escape(gpu.Info.DriverName)}, Vulkan {gpu.Info.ApiVersion}), created in {clock.Elapsed.TotalMilliseconds:0} ms");
         AnsiConsole.MarkupLine($"Tensors: {(gpu.TensorsAreHostVisible ? "mapped device-local memory" : "staging transfers")}; workgroup {gpu.DefaultWorkgroupSize}, subgroup {gpu.Info.Subgroup.Size}");
 
         var rng = new Random(42);
         float[] a = Enumerable.Range(0, n * n).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
         float[] b = Enumerable.Range(0, n * n).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
-        using var ta = Tensor.FromData(gpu, [n, n], a, "a");
-        using var tb = Tensor.FromData(gpu, [n, n], b, "b");
-        using var sum = Tensor.Create(gpu, [n, n], "a+b");
-        using var relu = Tensor.Create(gpu, [n, n], "relu(a+b)");
-        using var product = Tensor.Create(gpu, [n, n], "relu(a+b)·b");
+        var graph = new IrGraph { Name = "demo" };
+        graph.Inputs.Add(new ValueInfo("a", [n, n]));
+        graph.Initializers["b"] = ConstantTensor.FromFloats([n, n], b);
+        graph.Nodes.Add(new Node("Add", "add", ["a", "b"], ["sum"]));
+        graph.Nodes.Add(new Node("Relu", "relu", ["sum"], ["r"]));
+        graph.Nodes.Add(new Node("MatMul", "matmul", ["r", "b"], ["y"]));
+        graph.Outputs.Add("y");
 
-        using var add = BinaryOp.Bind(BinaryOpKind.Add, ta, tb, sum);
-        using var act = Relu.Bind(sum, relu);
-        using var mm = MatMul.Bind(relu, tb, product);
-        using var rec = new CommandRecording(gpu, "demo");
-        rec.Timestamp("start");
-        rec.Dispatch(add); rec.Timestamp("add");
-        rec.Dispatch(act); rec.Timestamp("relu");
-        rec.Dispatch(mm); rec.Timestamp("matmul");
-        rec.Finish();
-        rec.Run(); // warm-up: first dispatch of a pipeline is slower
-        var wall = Stopwatch.StartNew();
-        rec.Run(TimeSpan.FromSeconds(60));
-        wall.Stop();
+        clock.Restart();
+        using var session = gpu.Compile(graph);
+        var compiled = clock.Elapsed;
+        var output = new float[n * n];
+        session.Run(a, output); // warm-up: the first dispatch of a pipeline is slower
+        clock.Restart();
+        session.Run(a, output);
+        var wall = clock.Elapsed;
 
-        float[] gpuResult = product.ToArray();
-        float[] cpuResult = Reference(a, b, n);
-        double maxError = gpuResult.Zip(cpuResult, (g, c) => Math.Abs(g - c)).Max();
-
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("Step").AddColumn("GPU time (ms)");
-        var ts = rec.ReadTimestamps();
-        for (int i = 1; i < ts.Count; i++) table.AddRow(ts[i].Label, $"{ts[i].Milliseconds - ts[i - 1].Milliseconds:0.000}");
-        table.AddRow("[bold]submit + wait (wall)[/]", $"{wall.Elapsed.TotalMilliseconds:0.000}");
+        float[] expected = Reference(a, b, n);
+        double maxError = output.Zip(expected, (g, c) => Math.Abs(g - c)).Max();
+        var profile = session.Profile(runs: 3);
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("Layer").AddColumn("Kernels").AddColumn("GPU time (ms)").AddColumn("GFLOP/s");
+        foreach (var l in profile.Layers)
+            table.AddRow(Markup.Escape(l.Name), Markup.Escape(l.Kernels), $"{l.Milliseconds:0.000}", l.GflopPerSecond is { } g ? $"{g:0.00}" : "-");
+        table.AddRow("[bold]run (wall, incl. host copies)[/]", "", $"{wall.TotalMilliseconds:0.000}", "");
         AnsiConsole.Write(table);
-        double gflops = 2.0 * n * n * n / ((ts[^1].Milliseconds - ts[^2].Milliseconds) / 1e3) / 1e9;
-        AnsiConsole.MarkupLine($"matmul {n}x{n}x{n}: {gflops:0.00} GFLOP/s; max |GPU - CPU| = {maxError:E2} {(maxError < 1e-3 ? "[green]OK[/]" : "[red]MISMATCH[/]")}");
-        foreach (var p in gpu.Pipelines)
-            AnsiConsole.MarkupLine($"pipeline {p.Description.Shader}: {p.CreationTime.TotalMilliseconds:0.0} ms ({p.CacheStatus})");
+        AnsiConsole.MarkupLine($"compiled in {compiled.TotalMilliseconds:0} ms ({session.Passes.ActivationsFused} activation fused); " +
+            $"max |GPU - CPU| = {maxError:E2} {(maxError < 1e-3 ? "[green]OK[/]" : "[red]MISMATCH[/]")}");
         return maxError < 1e-3 ? 0 : 2;
     }
 

@@ -14,36 +14,21 @@ public static class NodeRunner
 {
     public static IReadOnlyList<ConstantTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs)
     {
-        if (!OperatorRegistry.TryGet(node.OpType, out var op))
-            throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
-        var shapes = inputs.Select(i => i?.Value.Shape).ToList();
         var constants = inputs.Select(i => i is { IsConstant: true } ? i.Value : null).ToList();
-        var outShapes = op.InferShapes(new OpContext(node, shapes, constants));
-
+        var outShapes = BoundNode.InferShapes(node, inputs.Select(i => i?.Value.Shape).ToList(), constants);
+        bool view = OperatorRegistry.TryGet(node.OpType, out var op) && op.Traits(node).HasFlag(OperatorTraits.View);
         var owned = new List<IDisposable>();
-        var kernels = new List<BoundKernel>();
         try
         {
-            var inputTensors = new List<Tensor?>();
-            foreach (var input in inputs)
-            {
-                Tensor? t = input is { Value.Floats: { } data } ? Tensor.FromData(device, input.Value.Shape, data, $"{node.Name}.in") : null;
-                if (t is not null) owned.Add(t);
-                inputTensors.Add(t);
-            }
-            var outputs = new List<Tensor>();
-            for (int i = 0; i < outShapes.Count; i++)
-            {
-                var t = op.Traits(node).HasFlag(OperatorTraits.View) && i == 0
-                    ? Tensor.View(inputTensors[0]!.Buffer, outShapes[i], $"{node.Name}.out")
-                    : Tensor.Create(device, outShapes[i], $"{node.Name}.out{i}");
-                owned.Add(t);
-                outputs.Add(t);
-            }
-            op.Build(new OpBuildContext(device, node, shapes, constants, inputTensors, outputs, owned, kernels));
+            var inputTensors = inputs.Select(input => input is { Value.Floats: { } data }
+                ? Own(owned, Tensor.FromData(device, input.Value.Shape, data, $"{node.Name}.in")) : null).ToList();
+            var outputs = outShapes.Select((shape, i) => view && i == 0
+                ? Own(owned, Tensor.View(inputTensors[0]!.Buffer, shape, $"{node.Name}.out"))
+                : Own(owned, Tensor.Create(device, shape, $"{node.Name}.out{i}"))).ToList();
+            using var bound = BoundNode.Bind(device, node, inputTensors, outputs, constants);
             using (var rec = new CommandRecording(device, node.Name))
             {
-                foreach (var k in kernels) rec.Dispatch(k);
+                bound.Record(rec);
                 rec.Finish();
                 rec.Run();
             }
@@ -51,8 +36,13 @@ public static class NodeRunner
         }
         finally
         {
-            foreach (var k in kernels) k.Dispose();
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
         }
+    }
+
+    private static Tensor Own(List<IDisposable> owned, Tensor t)
+    {
+        owned.Add(t);
+        return t;
     }
 }

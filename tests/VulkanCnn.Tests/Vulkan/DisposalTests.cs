@@ -1,4 +1,3 @@
-using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Vulkan;
 
@@ -22,9 +21,9 @@ public sealed class DisposalTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var x = Tensor.Create(Device, [8], "input");
         using var y = Tensor.Create(Device, [8], "output");
-        using var relu = Relu.Bind(x, y);
+        using var relu = TestKernels.Relu(x, y);
         using var rec = new CommandRecording(Device, "stale");
-        rec.Dispatch(relu);
+        relu.Record(rec);
         rec.Finish();
         x.Dispose();
         var e = Assert.Throws<ObjectDisposedException>(() => rec.Submit());
@@ -37,9 +36,9 @@ public sealed class DisposalTests(GpuFixture gpu) : GpuTest(gpu)
         var log = new List<string>();
         var device = Gpu.Create(log: log.Add);
         var tensor = Tensor.Create(device, [16], "forgotten");
-        var kernel = Relu.Bind(tensor, tensor);
+        var kernel = TestKernels.Relu(tensor, tensor);
         var rec = new CommandRecording(device, "forgotten recording");
-        rec.Dispatch(kernel);
+        kernel.Record(rec);
         rec.Finish();
         rec.Run();
         Assert.True(device.LiveObjectCount >= 3);
@@ -50,7 +49,7 @@ public sealed class DisposalTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("Tensor", report);
         Assert.Contains("BoundKernel", report);
         Assert.Contains("CommandRecording", report);
-        Assert.True(tensor.IsDisposed && kernel.IsDisposed && rec.IsDisposed);
+        Assert.True(tensor.IsDisposed && kernel.Kernels[0].IsDisposed && rec.IsDisposed);
         Assert.Throws<ObjectDisposedException>(() => Tensor.Create(device, [1]));
         Assert.Equal(0, device.Validation!.ErrorCount);
     }

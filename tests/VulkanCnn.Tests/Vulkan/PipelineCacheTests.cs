@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Vulkan;
 
@@ -7,7 +8,7 @@ namespace VulkanCnn.Tests.Vulkan;
 public sealed class PipelineCacheTests : GpuTest
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vkcnn-cache-test-" + Guid.NewGuid().ToString("N"));
-    private static readonly KernelDescription Relu = new("relu", 2, 4, 64);
+    private static readonly KernelDescription Relu = new("unary", 2, 12, 64) { Activation = ActivationKind.Relu, Constants = [0] };
 
     public PipelineCacheTests(GpuFixture gpu) : base(gpu) { }
 
@@ -37,7 +38,7 @@ public sealed class PipelineCacheTests : GpuTest
             Assert.Equal(PipelineCacheStatus.Hit, pipeline.CacheStatus);
             using var x = Tensor.FromData(Device, [3], [-1f, 2f, -3f]);
             using var y = Tensor.Create(Device, [3]);
-            ReadOnlySpan<uint> push = [3u];
+            ReadOnlySpan<uint> push = [3u, 0u, 0u];
             using var kernel = new BoundKernel(pipeline, [x.Buffer, y.Buffer], (1, 1, 1), MemoryMarshal.AsBytes(push));
             using var rec = new CommandRecording(Device, "cached relu");
             rec.Dispatch(kernel);

@@ -1,4 +1,3 @@
-using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Vulkan;
 
@@ -13,9 +12,9 @@ public sealed class SubmissionTests(GpuFixture gpu) : GpuTest(gpu)
         var x = Reference.Random(100, 21);
         using var tx = Tensor.FromData(Device, [100], x);
         using var ty = Tensor.Create(Device, [100]);
-        using var relu = Relu.Bind(tx, ty);
+        using var relu = TestKernels.Relu(tx, ty);
         using var rec = new CommandRecording(Device, "async");
-        rec.Dispatch(relu);
+        relu.Record(rec);
         rec.Finish();
         await rec.RunAsync(TimeSpan.FromSeconds(30));
         Assert.True(rec.IsComplete);
@@ -64,12 +63,12 @@ public sealed class SubmissionTests(GpuFixture gpu) : GpuTest(gpu)
     public void Recording_rules_are_enforced()
     {
         using var tx = Tensor.Create(Device, [4]);
-        using var relu = Relu.Bind(tx, tx);
+        using var relu = TestKernels.Relu(tx, tx);
         using var rec = new CommandRecording(Device, "rules");
         Assert.Throws<InvalidOperationException>(() => rec.Submit());
-        rec.Dispatch(relu);
+        relu.Record(rec);
         rec.Finish();
-        Assert.Throws<InvalidOperationException>(() => rec.Dispatch(relu));
+        Assert.Throws<InvalidOperationException>(() => relu.Record(rec));
     }
 
     [Fact]
@@ -77,12 +76,12 @@ public sealed class SubmissionTests(GpuFixture gpu) : GpuTest(gpu)
     {
         using var work = new SlowWork(Device, iterations: 2000);
         using var tx = Tensor.Create(Device, [4096]);
-        using var relu = Relu.Bind(tx, tx);
+        using var relu = TestKernels.Relu(tx, tx);
         using var rec = new CommandRecording(Device, "timed");
         rec.Timestamp("start");
-        rec.Dispatch(relu);
+        relu.Record(rec);
         rec.Timestamp("relu");
-        rec.Dispatch(relu);
+        relu.Record(rec);
         rec.Timestamp("relu again");
         rec.Finish();
         rec.Run();
@@ -101,9 +100,9 @@ public sealed class SubmissionTests(GpuFixture gpu) : GpuTest(gpu)
             var x = Reference.Random(256, 30 + t);
             using var tx = Tensor.FromData(Device, [256], x);
             using var ty = Tensor.Create(Device, [256]);
-            using var relu = Relu.Bind(tx, ty);
+            using var relu = TestKernels.Relu(tx, ty);
             using var rec = new CommandRecording(Device, $"thread {t}");
-            rec.Dispatch(relu);
+            relu.Record(rec);
             rec.Finish();
             for (int i = 0; i < 20; i++) rec.Run(TimeSpan.FromSeconds(30));
             Reference.AssertClose(Reference.Relu(x), ty.ToArray(), atol: 0, rtol: 0);

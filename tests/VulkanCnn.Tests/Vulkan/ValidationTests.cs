@@ -1,5 +1,4 @@
 using Silk.NET.Vulkan;
-using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Vulkan;
 using VkBuffer = Silk.NET.Vulkan.Buffer;
@@ -35,11 +34,11 @@ public sealed class ValidationTests(GpuFixture gpu) : GpuTest(gpu)
         using var x = Tensor.Create(device, [64]);
         using var y = Tensor.Create(device, [64]);
         using var z = Tensor.Create(device, [64]);
-        using var first = Relu.Bind(x, y);
-        using var second = Relu.Bind(y, z);
+        using var first = TestKernels.Relu(x, y);
+        using var second = TestKernels.Relu(y, z);
         using var rec = new CommandRecording(device, "hazard") { AutomaticBarriers = false };
-        rec.Dispatch(first);
-        rec.Dispatch(second); // reads y while the first dispatch may still write it
+        first.Record(rec);
+        second.Record(rec); // reads y while the first dispatch may still write it
         rec.Finish();
         rec.Run();
         Assert.Contains(device.Validation!.ErrorsSince(0), m => m.Contains("SYNC-HAZARD"));

@@ -1,8 +1,9 @@
 namespace VulkanCnn.Graph.Passes;
 
 /// <summary>
-/// Folds an inference BatchNormalization into the Conv before it: W' = W·s, b' = (b − mean)·s + β
-/// with s = γ / √(var + ε), per output channel. Needs constant weights and BN parameters.
+/// Folds an inference BatchNormalization into the Conv before it: W' = W·s, b' = b·s + shift per
+/// output channel, with s and shift from <see cref="Ops.BatchNormalization.FoldParameters"/>.
+/// Needs constant weights and BN parameters.
 /// </summary>
 internal static class FoldBatchNorm
 {
@@ -24,17 +25,15 @@ internal static class FoldBatchNorm
             int cout = w.Shape[0];
             if (gamma.Shape.ElementCount != cout || beta.Shape.ElementCount != cout || mean.Shape.ElementCount != cout
                 || variance.Shape.ElementCount != cout) continue;
-            float eps = bn.Attributes.Float("epsilon", 1e-5f);
-
-            float[] g = gamma.AsFloats(), bt = beta.AsFloats(), m = mean.AsFloats(), v = variance.AsFloats();
+            var (scale, shift) = Ops.BatchNormalization.FoldParameters(gamma.AsFloats(), beta.AsFloats(), mean.AsFloats(), variance.AsFloats(),
+                bn.Attributes.Float("epsilon", 1e-5f));
             var newW = (float[])w.Floats.Clone();
             var newB = new float[cout];
             long per = w.Shape.ElementCount / cout;
             for (int c = 0; c < cout; c++)
             {
-                double s = g[c] / Math.Sqrt(v[c] + (double)eps);
-                for (long k = 0; k < per; k++) newW[c * per + k] = (float)(w.Floats[c * per + k] * s);
-                newB[c] = (float)(((b?.Floats![c] ?? 0) - m[c]) * s + bt[c]);
+                for (long k = 0; k < per; k++) newW[c * per + k] = w.Floats[c * per + k] * scale[c];
+                newB[c] = (b?.Floats![c] ?? 0) * scale[c] + shift[c];
             }
             string wName = Fresh(graph, conv.Name + ".folded_weight"), bName = Fresh(graph, conv.Name + ".folded_bias");
             graph.Initializers[wName] = ConstantTensor.FromFloats(w.Shape, newW);

@@ -3,9 +3,10 @@ using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
 
-/// <summary>MatMul of row-major matrices: C[M,N] = A[M,K] · B[K,N] (shader <c>matmul_naive</c>, the
-/// reference kernel that faster strategies are tested and benchmarked against).</summary>
-public static class MatMul
+/// <summary>The simple strategy of MatMul, C[M,N] = A[M,K] · B[K,N] on row-major matrices (shader
+/// <c>matmul_naive</c>, one output per invocation): the baseline <see cref="Gemm"/>'s blocked kernel
+/// is tested and benchmarked against. Graphs use <see cref="Gemm"/>.</summary>
+public static class MatMulNaive
 {
     private const uint Tile = 8;
 

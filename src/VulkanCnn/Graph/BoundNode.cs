@@ -1,0 +1,67 @@
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Graph;
+
+/// <summary>
+/// One IR node bound to GPU tensors outside a session: its kernels (descriptor sets written
+/// once) and the weights its operator derived. For custom pipelines, benchmarks and tests.
+/// </summary>
+public sealed class BoundNode : IDisposable
+{
+    private readonly List<IDisposable> _owned;
+
+    private BoundNode(Node node, List<BoundKernel> kernels, List<IDisposable> owned)
+    {
+        Node = node;
+        Kernels = kernels;
+        _owned = owned;
+    }
+
+    public Node Node { get; }
+    public IReadOnlyList<BoundKernel> Kernels { get; }
+
+    /// <summary>Binds <paramref name="node"/>; a null input tensor is an omitted input or one given only as a <paramref name="constants"/> entry.</summary>
+    public static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs,
+        IReadOnlyList<ConstantTensor?>? constants = null)
+    {
+        var op = OperatorRegistry.TryGet(node.OpType, out var o) ? o
+            : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
+        constants ??= [];
+        var shapes = node.Inputs.Select((_, i) => i < inputs.Count && inputs[i] is { } t ? t.Shape : i < constants.Count ? constants[i]?.Shape : null).ToList();
+        var constantList = node.Inputs.Select((_, i) => i < constants.Count ? constants[i] : null).ToList();
+        var inferred = op.InferShapes(new OpContext(node, shapes, constantList));
+        for (int i = 0; i < outputs.Count && i < inferred.Count; i++)
+            if (outputs[i].Shape != inferred[i])
+                throw new GraphException(node, $"output {i} tensor '{outputs[i].Name}' has shape {outputs[i].Shape}; the node produces {inferred[i]}");
+        var kernels = new List<BoundKernel>();
+        var owned = new List<IDisposable>();
+        try
+        {
+            op.Build(new OpBuildContext(device, node, shapes, constantList, inputs, outputs, owned, kernels));
+            return new BoundNode(node, kernels, owned);
+        }
+        catch
+        {
+            foreach (var k in kernels) k.Dispose();
+            foreach (var d in owned) d.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The node's output shapes for the given input shapes and constants, without binding anything.</summary>
+    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants) =>
+        (OperatorRegistry.TryGet(node.OpType, out var op) ? op : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]))
+        .InferShapes(new OpContext(node, inputShapes, constants));
+
+    public void Record(CommandRecording recording)
+    {
+        foreach (var k in Kernels) recording.Dispatch(k);
+    }
+
+    public void Dispose()
+    {
+        foreach (var k in Kernels) k.Dispose();
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+    }
+}
