@@ -71,14 +71,18 @@ void main()
     [[unroll]] for (uint j = 0u; j < PX; ++j)
     {
         uint pix = p0 + j;
-        if (pix >= HW) break;
-        [[unroll]] for (uint q = 0u; q < CO4; ++q)
-            [[unroll]] for (uint e = 0u; e < 4u; ++e)
-            {
-                uint mg = b * CO + q * 4u + e;
-                if (mg >= p.MG) break;
-                uint m = g * p.MG + mg;
-                y[(n * p.M + m) * HW + pix] = STORE(activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
-            }
+        if (pix < HW)
+        {
+            [[unroll]] for (uint q = 0u; q < CO4; ++q)
+                [[unroll]] for (uint e = 0u; e < 4u; ++e)
+                {
+                    uint mg = b * CO + q * 4u + e;
+                    if (mg < p.MG)
+                    {
+                        uint m = g * p.MG + mg;
+                        y[(n * p.M + m) * HW + pix] = STORE(activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
+                    }
+                }
+        }
     }
 }

@@ -44,10 +44,12 @@ void main()
     [[unroll]] for (uint e = 0u; e < 4u; ++e)
     {
         uint m = mb * 4u + e;
-        if (m >= p.M) break;
-        afloat bm = LOAD(bias[m]);
-        [[unroll]] for (uint j = 0u; j < PX; ++j)
-            if (ox0 + j < p.OW)
-                y[(n * p.M + m) * OHW + oy * p.OW + ox0 + j] = STORE(activate(acc[j][e] + bm, p.alpha, p.beta));
+        if (m < p.M)
+        {
+            afloat bm = LOAD(bias[m]);
+            [[unroll]] for (uint j = 0u; j < PX; ++j)
+                if (ox0 + j < p.OW)
+                    y[(n * p.M + m) * OHW + oy * p.OW + ox0 + j] = STORE(activate(acc[j][e] + bm, p.alpha, p.beta));
+        }
     }
 }

@@ -60,18 +60,23 @@ void main()
         wi += CO;
     }
 
+    // No `break` in these loops: it keeps acc[] from being indexed dynamically after unrolling.
     [[unroll]] for (uint j = 0u; j < PX; ++j)
     {
         uint pix = lane * PX + j;
-        if (pix >= P) break;
-        uint n = pix / OHW, r = pix - n * OHW;
-        [[unroll]] for (uint q = 0u; q < CO4; ++q)
-            [[unroll]] for (uint e = 0u; e < 4u; ++e)
-            {
-                uint mg = b * CO + q * 4u + e;
-                if (mg >= p.MG) break;
-                uint m = g * p.MG + mg;
-                y[(n * p.M + m) * OHW + r] = STORE(activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
-            }
+        if (pix < P)
+        {
+            uint n = pix / OHW, r = pix - n * OHW;
+            [[unroll]] for (uint q = 0u; q < CO4; ++q)
+                [[unroll]] for (uint e = 0u; e < 4u; ++e)
+                {
+                    uint mg = b * CO + q * 4u + e;
+                    if (mg < p.MG)
+                    {
+                        uint m = g * p.MG + mg;
+                        y[(n * p.M + m) * OHW + r] = STORE(activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
+                    }
+                }
+        }
     }
 }

@@ -3,10 +3,11 @@
 // channel slots of one pixel per vec4, with the zero padding written out so the conv inner loops
 // are branch-free aligned vec4 loads. Slot s of group g reads channel (g * slots + s) / repeat
 // (repeat > 1 duplicates channels for depthwise with a channel multiplier); missing slots are 0.
+// Grid: x = padded column, y = padded row, z = (n, group, block): no integer division, which
+// CPU drivers scalarise lane by lane.
 #include "precision.glsl"
-#include "indexing.glsl"
 
-layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
 layout(std430, binding = 1) writeonly buffer Xp { sfloat4 xp[]; };
@@ -20,9 +21,8 @@ layout(push_constant) uniform PackParams
 
 void main()
 {
-    uint i = linear_invocation_index();
-    if (i >= p.N * p.groups * p.blocks * p.Hp * p.Wp) return;
-    uint px = i % p.Wp, py = (i / p.Wp) % p.Hp, blk = i / (p.Wp * p.Hp);
+    uint px = gl_GlobalInvocationID.x, py = gl_GlobalInvocationID.y, blk = gl_GlobalInvocationID.z;
+    if (px >= p.Wp || py >= p.Hp) return;
     uint cb = blk % p.blocks, g = (blk / p.blocks) % p.groups, n = blk / (p.blocks * p.groups);
     int iy = int(py) - p.PT, ix = int(px) - p.PL;
     afloat4 v = afloat4(0);
@@ -35,5 +35,5 @@ void main()
             if (s < p.slots) v[j] = LOAD(x[(n * p.C + (g * p.slots + s) / p.repeat) * hw + off]);
         }
     }
-    xp[i] = sfloat4(v);
+    xp[(blk * p.Hp + py) * p.Wp + px] = sfloat4(v);
 }

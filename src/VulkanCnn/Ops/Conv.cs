@@ -68,6 +68,7 @@ public sealed class Conv : IOperator
 {
     // Register blocks of conv_gemm / conv_1x1 (PX, CO) and conv_depthwise (PX): keep in step with the shaders.
     private const int GemmPixels = 8, GemmChannels = 16, DepthwisePixels = 4;
+    private const uint PackTile = 8;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
 
@@ -198,14 +199,16 @@ public sealed class Conv : IOperator
             var g = Geometry;
             long count = (long)g.N * groups * blocks * hp * wp;
             var packed = Context.Scratch("packed_input", [checked((int)(count * 4))]);
-            uint local = Context.Device.DefaultWorkgroupSize;
-            var pipeline = Context.Pipeline(new KernelDescription("conv_pack", 2, Marshal.SizeOf<PackParams>(), local));
+            var pipeline = Context.Pipeline(new KernelDescription("conv_pack", 2, Marshal.SizeOf<PackParams>(), PackTile, PackTile));
             var push = new PackParams
             {
                 N = (uint)g.N, C = (uint)g.C, H = (uint)g.H, W = (uint)g.W, Groups = (uint)groups, Slots = (uint)slots,
                 Blocks = (uint)blocks, Repeat = (uint)repeat, Hp = (uint)hp, Wp = (uint)wp, PT = g.PadTop, PL = g.PadLeft,
             };
-            Context.Dispatch(pipeline, [Context.Input(0), packed], Context.Grid1D(count, local), push);
+            long z = (long)g.N * groups * blocks;
+            if (z > Context.Device.Info.Limits.MaxWorkGroupCount[2])
+                throw Context.Unsupported($"{z} packed channel blocks exceed the device's dispatch limit for {Geometry}");
+            Context.Dispatch(pipeline, [Context.Input(0), packed], ((uint)((wp + PackTile - 1) / PackTile), (uint)((hp + PackTile - 1) / PackTile), (uint)z), push);
             return packed;
         }
     }
