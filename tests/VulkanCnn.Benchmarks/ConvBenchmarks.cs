@@ -1,0 +1,102 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
+using VulkanCnn.Graph;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Benchmarks;
+
+/// <summary>A conv layer and the strategy that computes it (batch 1, fused ReLU).</summary>
+public sealed record ConvLayer(string Name, string Strategy, int C, int M, int HW, int K, int Stride, int Pad, int Group = 1)
+{
+    public int OHW => (HW + 2 * Pad - K) / Stride + 1;
+    public long Macs => (long)M * OHW * OHW * (C / Group) * K * K;
+    public override string ToString() => $"{Name} {Strategy}";
+}
+
+/// <summary>
+/// Conv strategies on ResNet-18-like layers (plus a MobileNet-style depthwise layer). Each case
+/// builds the node once through the operator registry, as a session would, then replays the
+/// recorded command buffer. Throughput is GFLOP/s of the convolution (2 x MACs).
+/// </summary>
+public class ConvBenchmarks : IDisposable
+{
+    private static readonly ConvLayer[] Layers =
+    [
+        new("3x3 64-64 @56", "", 64, 64, 56, 3, 1, 1),
+        new("3x3 128-128 @28", "", 128, 128, 28, 3, 1, 1),
+        new("3x3 256-256 @14", "", 256, 256, 14, 3, 1, 1),
+        new("3x3 512-512 @7", "", 512, 512, 7, 3, 1, 1),
+        new("1x1/2 64-128 @56", "", 64, 128, 56, 1, 2, 0),
+        new("1x1 128-128 @28", "", 128, 128, 28, 1, 1, 0),
+        new("dw3x3 32 @56", "", 32, 32, 56, 3, 1, 1, Group: 32),
+    ];
+
+    public static IEnumerable<ConvLayer> Cases() =>
+        from layer in Layers
+        from s in new[] { "direct", "gemm", "1x1", "depthwise" }
+        where s is "direct" or "gemm" || (s == "1x1" && layer.K == 1 && layer.Stride == 1) || (s == "depthwise" && layer.Group == layer.C)
+        select layer with { Strategy = s };
+
+    [ParamsSource(nameof(Cases))]
+    public ConvLayer Case { get; set; } = null!;
+
+    public static (double, string) Work(BenchmarkCase c) => (2.0 * WorkOf.Param<ConvLayer>(c, nameof(Case)).Macs, "FLOP");
+
+    private GpuDevice _gpu = null!;
+    private readonly List<IDisposable> _owned = new();
+    private readonly List<BoundKernel> _kernels = new();
+    private CommandRecording _rec = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _gpu = BenchmarkDevice.Create();
+        _rec = Build(_gpu, Case, _owned, _kernels);
+        _rec.Run();
+    }
+
+    [Benchmark(Description = "conv")]
+    public void Conv() => _rec.Run();
+
+    /// <summary>Builds one Conv node the way a session does (registry → InferShapes → Build) and records its dispatches.</summary>
+    public static CommandRecording Build(GpuDevice gpu, ConvLayer layer, List<IDisposable> owned, List<BoundKernel> kernels)
+    {
+        var attrs = new Attributes()
+            .Set("strides", new[] { layer.Stride, layer.Stride })
+            .Set("pads", new[] { layer.Pad, layer.Pad, layer.Pad, layer.Pad })
+            .Set("group", layer.Group)
+            .Set(ConvStrategySelector.Attribute, layer.Strategy);
+        new FusedActivation(ActivationKind.Relu).WriteTo(attrs);
+        var node = new Node("Conv", layer.ToString(), ["x", "w", "b"], ["y"], attrs);
+        TensorShape xs = [1, layer.C, layer.HW, layer.HW], ws = [layer.M, layer.C / layer.Group, layer.K, layer.K], bs = [layer.M];
+        var rng = new Random(1);
+        float[] Random(TensorShape s) => Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() - 0.5f).ToArray();
+        var (xd, wd, bd) = (Random(xs), Random(ws), Random(bs));
+
+        OperatorRegistry.TryGet("Conv", out var op);
+        TensorShape?[] shapes = [xs, ws, bs];
+        ConstantTensor?[] constants = [null, ConstantTensor.FromFloats(ws, wd), ConstantTensor.FromFloats(bs, bd)];
+        var outShape = op.InferShapes(new OpContext(node, shapes, constants))[0];
+        Tensor Own(Tensor t) { owned.Add(t); return t; }
+        Tensor?[] inputs = [Own(Tensor.FromData(gpu, xs, xd)), Own(Tensor.FromData(gpu, ws, wd)), Own(Tensor.FromData(gpu, bs, bd))];
+        var y = Own(Tensor.Create(gpu, outShape));
+        op.Build(new OpBuildContext(gpu, node, shapes, constants, inputs, [y], owned, kernels));
+        var rec = new CommandRecording(gpu, node.Name);
+        foreach (var k in kernels) rec.Dispatch(k);
+        rec.Finish();
+        return rec;
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _rec?.Dispose();
+        foreach (var k in _kernels) k.Dispose();
+        _kernels.Clear();
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+        _gpu?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
