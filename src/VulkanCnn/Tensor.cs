@@ -12,11 +12,12 @@ public sealed class Tensor : GpuResource
 {
     private readonly bool _ownsBuffer;
 
-    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer, bool ownsBuffer) : base(device, name)
+    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer, bool ownsBuffer, ulong byteOffset = 0) : base(device, name)
     {
         Shape = shape;
         DataType = type;
         Buffer = buffer;
+        ByteOffset = byteOffset;
         _ownsBuffer = ownsBuffer;
         SizeInBytes = checked((ulong)shape.ElementCount * (ulong)type.SizeInBytes());
     }
@@ -37,14 +38,18 @@ public sealed class Tensor : GpuResource
     /// A tensor over the start of someone else's buffer (a memory-planner slot, a zero-copy
     /// Reshape). Disposing the view leaves the buffer alone.
     /// </summary>
-    public static Tensor View(GpuBuffer buffer, TensorShape shape, string? name = null, DataType dataType = DataType.Float32)
+    public static Tensor View(GpuBuffer buffer, TensorShape shape, string? name = null, DataType dataType = DataType.Float32, ulong byteOffset = 0)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
-        if (bytes > buffer.Size)
-            throw new ArgumentException($"A view of shape {shape} needs {bytes} bytes; buffer '{buffer.Name}' has {buffer.Size}.", nameof(shape));
-        return new Tensor(buffer.Device, shape, dataType, name ?? buffer.Name + shape, buffer, ownsBuffer: false);
+        if (byteOffset + bytes > buffer.Size)
+            throw new ArgumentException($"A view of shape {shape} at byte {byteOffset} needs {bytes} bytes; buffer '{buffer.Name}' has {buffer.Size}.", nameof(shape));
+        return new Tensor(buffer.Device, shape, dataType, name ?? buffer.Name + shape, buffer, ownsBuffer: false, byteOffset);
     }
+
+    /// <summary>The same memory as <paramref name="source"/> with another shape (Reshape, Flatten …).</summary>
+    public static Tensor View(Tensor source, TensorShape shape, string? name = null) =>
+        View(source.Buffer, shape, name, source.DataType, source.ByteOffset);
 
     /// <summary>Allocates a tensor and uploads <paramref name="data"/> into it.</summary>
     public static Tensor FromData(GpuDevice device, TensorShape shape, ReadOnlySpan<float> data, string? name = null)
@@ -58,6 +63,10 @@ public sealed class Tensor : GpuResource
     public DataType DataType { get; }
     public long ElementCount => Shape.ElementCount;
     public ulong SizeInBytes { get; }
+    /// <summary>Where the tensor starts in <see cref="Buffer"/> (non-zero for tensors packed into a session's arena).</summary>
+    public ulong ByteOffset { get; }
+    /// <summary>The bytes a kernel binds for this tensor.</summary>
+    public BufferRange Range => new(Buffer, ByteOffset, SizeInBytes);
     /// <summary>The storage buffer, for binding the tensor to custom kernels (<see cref="BoundKernel"/>).</summary>
     public GpuBuffer Buffer { get; }
     internal override int DisposeOrder => 20;
@@ -67,7 +76,7 @@ public sealed class Tensor : GpuResource
     {
         CheckLength(data.Length, nameof(data));
         var bytes = MemoryMarshal.AsBytes(data);
-        if (Buffer.IsHostVisible) { bytes.CopyTo(Buffer.MappedBytes[..bytes.Length]); return; }
+        if (Buffer.IsHostVisible) { bytes.CopyTo(Buffer.MappedBytes.Slice((int)ByteOffset, bytes.Length)); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".upload");
         bytes.CopyTo(staging.MappedBytes);
         using var rec = Copy(staging, Buffer, "upload " + Name);
@@ -79,7 +88,7 @@ public sealed class Tensor : GpuResource
     {
         CheckLength(destination.Length, nameof(destination));
         var bytes = MemoryMarshal.AsBytes(destination);
-        if (Buffer.IsHostVisible) { Buffer.MappedBytes[..bytes.Length].CopyTo(bytes); return; }
+        if (Buffer.IsHostVisible) { Buffer.MappedBytes.Slice((int)ByteOffset, bytes.Length).CopyTo(bytes); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
         using (var rec = Copy(Buffer, staging, "download " + Name)) rec.Run();
         staging.MappedBytes[..bytes.Length].CopyTo(bytes);
@@ -119,7 +128,7 @@ public sealed class Tensor : GpuResource
         var rec = new CommandRecording(Device, what);
         try
         {
-            rec.CopyBuffer(from, to, SizeInBytes);
+            rec.CopyBuffer(from, to, SizeInBytes, from == Buffer ? ByteOffset : 0, to == Buffer ? ByteOffset : 0);
             rec.Finish();
             return rec;
         }

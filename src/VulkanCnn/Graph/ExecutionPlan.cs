@@ -26,7 +26,7 @@ internal sealed class ExecutionPlan : IDisposable
         var graph = compiled.Graph;
         try
         {
-            Memory = PlanMemory(compiled);
+            Memory = PlanMemory(compiled, device);
             foreach (var (name, buffer) in external)
             {
                 if (!graph.Inputs.Any(i => i.Name == name) && !graph.Outputs.Contains(name))
@@ -34,12 +34,16 @@ internal sealed class ExecutionPlan : IDisposable
                 ulong need = (ulong)compiled.Shapes[name].ElementCount * 4;
                 if (buffer.Size < need) throw new ArgumentException($"External buffer for '{name}' holds {buffer.Size} bytes; {compiled.Shapes[name]} needs {need}.", nameof(external));
             }
-            // Inputs and outputs have slots of their own, so an external buffer can stand in for the slot.
-            var externalSlots = external.ToDictionary(p => Memory.SlotOf[p.Key], p => p.Value);
-            var slots = Memory.SlotBytes.Select((b, i) => externalSlots.TryGetValue(i, out var ext) ? ext
-                : Own(GpuBuffer.Create(device, Math.Max(b, 4), MemoryUsage.Tensor, $"{graph.Name}.slot{i}"))).ToList();
-            foreach (var (name, slot) in Memory.SlotOf)
-                _tensors[name] = Own(Tensor.View(slots[slot], compiled.Shapes[name], name));
+            // Inputs and outputs own their buffers (an external buffer can stand in); intermediates share the arena.
+            var rootBuffers = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
+            foreach (var root in Memory.DedicatedRoots)
+                rootBuffers[root] = external.TryGetValue(root, out var ext) ? ext
+                    : Own(GpuBuffer.Create(device, Memory.RootBytes[root], MemoryUsage.Tensor, $"{graph.Name}.{root}"));
+            var arena = Memory.ArenaBytes > 0 ? Own(GpuBuffer.CreateArena(device, Memory.ArenaBytes, $"{graph.Name}.arena")) : null;
+            foreach (var (name, root) in Memory.RootOf)
+                _tensors[name] = Own(rootBuffers.TryGetValue(root, out var own)
+                    ? Tensor.View(own, compiled.Shapes[name], name)
+                    : Tensor.View(arena!, compiled.Shapes[name], name, byteOffset: Memory.OffsetOf[name]));
             foreach (var (name, c) in graph.Initializers)
                 if (c.Floats is not null && !_tensors.ContainsKey(name))
                 {
@@ -49,7 +53,7 @@ internal sealed class ExecutionPlan : IDisposable
                 }
             foreach (var node in compiled.Order)
                 if (IsViewOfConstant(compiled, node) && _tensors.TryGetValue(node.Inputs[0], out var source))
-                    _tensors[node.Outputs[0]] = Own(Tensor.View(source.Buffer, compiled.Shapes[node.Outputs[0]], node.Outputs[0]));
+                    _tensors[node.Outputs[0]] = Own(Tensor.View(source, compiled.Shapes[node.Outputs[0]], node.Outputs[0]));
             Inputs = graph.Inputs.Select(i => _tensors[i.Name]).ToArray();
             Outputs = graph.Outputs.Select(OutputTensor).ToArray();
 
@@ -145,7 +149,7 @@ internal sealed class ExecutionPlan : IDisposable
         return set;
     }
 
-    private static MemoryPlan PlanMemory(CompiledGraph compiled)
+    private static MemoryPlan PlanMemory(CompiledGraph compiled, GpuDevice device)
     {
         var graph = compiled.Graph;
         var constants = ConstantRoots(compiled);
@@ -166,7 +170,7 @@ internal sealed class ExecutionPlan : IDisposable
         var bytes = compiled.Shapes.Where(p => !constants.Contains(p.Key))
             .ToDictionary(p => p.Key, p => (ulong)p.Value.ElementCount * 4, StringComparer.Ordinal);
         var pinned = graph.Inputs.Select(i => i.Name).Concat(graph.Outputs).ToHashSet(StringComparer.Ordinal);
-        return MemoryPlanner.Plan(steps, viewOf, bytes, pinned);
+        return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment);
     }
 
     private T Own<T>(T resource) where T : IDisposable

@@ -1,26 +1,34 @@
 namespace VulkanCnn.Graph;
 
 /// <summary>
-/// Liveness-based buffer reuse. Values that are views (Reshape …) share their source's buffer
-/// and extend its lifetime. Graph inputs and outputs get buffers of their own; intermediates
-/// share a pool of slots: a slot is reused once every value in it is dead.
+/// Where every value lives. Intermediates are packed into one arena at byte offsets: two values
+/// share bytes only if their lifetimes do not overlap. Graph inputs and outputs (and values
+/// viewing them) get dedicated buffers. Views (Reshape …) share their source's bytes and extend
+/// its lifetime.
 /// </summary>
 public sealed class MemoryPlan
 {
-    internal MemoryPlan(IReadOnlyDictionary<string, int> slotOf, IReadOnlyList<ulong> slotBytes, ulong naiveBytes,
-        IReadOnlyDictionary<string, (int First, int Last)> lifetimes)
+    internal MemoryPlan(IReadOnlyDictionary<string, string> rootOf, IReadOnlyDictionary<string, ulong> offsetOf, IReadOnlySet<string> dedicated,
+        IReadOnlyDictionary<string, ulong> rootBytes, ulong arenaBytes, ulong naiveBytes, IReadOnlyDictionary<string, (int First, int Last)> lifetimes)
     {
-        SlotOf = slotOf; SlotBytes = slotBytes; NaiveIntermediateBytes = naiveBytes; Lifetimes = lifetimes;
+        RootOf = rootOf; OffsetOf = offsetOf; DedicatedRoots = dedicated; RootBytes = rootBytes;
+        ArenaBytes = arenaBytes; NaiveIntermediateBytes = naiveBytes; Lifetimes = lifetimes;
     }
 
-    /// <summary>Buffer slot of each planned value (views share their source's slot).</summary>
-    public IReadOnlyDictionary<string, int> SlotOf { get; }
-    public IReadOnlyList<ulong> SlotBytes { get; }
-    /// <summary>Step range during which a value's buffer must stay intact (defining step … last reading step).</summary>
+    /// <summary>Value → the value that owns its bytes (itself unless it is a view).</summary>
+    public IReadOnlyDictionary<string, string> RootOf { get; }
+    /// <summary>Arena byte offset of each value that lives in the arena.</summary>
+    public IReadOnlyDictionary<string, ulong> OffsetOf { get; }
+    /// <summary>Roots with a buffer of their own (graph inputs and outputs).</summary>
+    public IReadOnlySet<string> DedicatedRoots { get; }
+    /// <summary>Bytes reserved for each root (aligned).</summary>
+    public IReadOnlyDictionary<string, ulong> RootBytes { get; }
+    /// <summary>Step range during which a value's bytes must stay intact (defining step … last reading step).</summary>
     public IReadOnlyDictionary<string, (int First, int Last)> Lifetimes { get; }
+    public ulong ArenaBytes { get; }
 
-    /// <summary>Sum of the slots holding intermediates.</summary>
-    public ulong PeakIntermediateBytes { get; internal set; }
+    /// <summary>Bytes holding intermediates: the arena.</summary>
+    public ulong PeakIntermediateBytes => ArenaBytes;
     /// <summary>What one buffer per intermediate value would take.</summary>
     public ulong NaiveIntermediateBytes { get; }
 }
@@ -28,15 +36,17 @@ public sealed class MemoryPlan
 public static class MemoryPlanner
 {
     /// <param name="steps">Per step: the values it reads and the values it writes, in execution order.</param>
-    /// <param name="viewOf">Value → the value whose buffer it views (zero-copy ops).</param>
+    /// <param name="viewOf">Value → the value whose bytes it views (zero-copy ops).</param>
     /// <param name="bytes">Size of every value.</param>
     /// <param name="pinned">Values that need a dedicated buffer (graph inputs and outputs).</param>
+    /// <param name="alignment">Offset alignment (minStorageBufferOffsetAlignment, at least 16).</param>
     public static MemoryPlan Plan(IReadOnlyList<(IReadOnlyList<string> Reads, IReadOnlyList<string> Writes)> steps,
-        IReadOnlyDictionary<string, string> viewOf, IReadOnlyDictionary<string, ulong> bytes, IReadOnlySet<string> pinned)
+        IReadOnlyDictionary<string, string> viewOf, IReadOnlyDictionary<string, ulong> bytes, IReadOnlySet<string> pinned, ulong alignment = 16)
     {
         string Root(string v) { while (viewOf.TryGetValue(v, out var s)) v = s; return v; }
+        alignment = Math.Max(16, alignment);
 
-        // Lifetime of each root buffer: from its first write to the last read of it or any view of it.
+        // Lifetime of each root: from its first write to the last read of it or of any view of it.
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         var last = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int s = 0; s < steps.Count; s++)
@@ -44,50 +54,40 @@ public static class MemoryPlanner
             foreach (var w in steps[s].Writes) { string r = Root(w); first.TryAdd(r, s); last[r] = Math.Max(last.GetValueOrDefault(r, s), s); }
             foreach (var rd in steps[s].Reads) { string r = Root(rd); if (first.ContainsKey(r)) last[r] = Math.Max(last[r], s); }
         }
-        var pinnedRoots = pinned.Select(Root).ToHashSet(StringComparer.Ordinal);
-        bool IsPinned(string root) => pinnedRoots.Contains(root);
+        var dedicated = pinned.Select(Root).Where(first.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        var rootBytes = first.Keys.ToDictionary(r => r, r => (bytes[r] + alignment - 1) / alignment * alignment, StringComparer.Ordinal);
 
-        var slotOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        var slotBytes = new List<ulong>();
-        var slotFreeAfter = new List<int>(); // step after which the slot may be reused; int.MaxValue = pinned
-        ulong naive = 0;
-        for (int s = 0; s < steps.Count; s++)
+        // Greedy by size: place the largest first at the lowest offset free for its whole lifetime.
+        var order = first.Keys.Where(r => !dedicated.Contains(r))
+            .OrderByDescending(r => rootBytes[r]).ThenBy(r => first[r]).ThenBy(r => r, StringComparer.Ordinal).ToList();
+        var offsetOf = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        ulong arena = 0, naive = 0;
+        foreach (var r in order)
         {
-            foreach (var w in steps[s].Writes)
+            naive += bytes[r];
+            var busy = offsetOf.Keys.Where(o => first[o] <= last[r] && first[r] <= last[o])
+                .Select(o => (Start: offsetOf[o], End: offsetOf[o] + rootBytes[o])).OrderBy(x => x.Start).ToList();
+            ulong candidate = 0;
+            foreach (var (start, end) in busy)
             {
-                string root = Root(w);
-                if (slotOf.ContainsKey(root) || first[root] != s) continue;
-                ulong size = bytes[root];
-                bool pin = IsPinned(root);
-                if (!pin) naive += size;
-                int slot = -1;
-                if (!pin)
-                {
-                    // Best fit among slots whose values all died before this step.
-                    for (int k = 0; k < slotBytes.Count; k++)
-                        if (slotFreeAfter[k] < s && (slot < 0 || Score(slotBytes[k], size) < Score(slotBytes[slot], size))) slot = k;
-                }
-                if (slot < 0) { slot = slotBytes.Count; slotBytes.Add(0); slotFreeAfter.Add(0); }
-                slotBytes[slot] = Math.Max(slotBytes[slot], size);
-                slotFreeAfter[slot] = pin ? int.MaxValue : last[root];
-                slotOf[root] = slot;
+                if (candidate + rootBytes[r] <= start) break;
+                candidate = Math.Max(candidate, end);
             }
+            offsetOf[r] = candidate;
+            arena = Math.Max(arena, candidate + rootBytes[r]);
         }
-        var all = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        var rootOf = new Dictionary<string, string>(StringComparer.Ordinal);
         var lifetimes = new Dictionary<string, (int, int)>(StringComparer.Ordinal);
+        var valueOffsets = new Dictionary<string, ulong>(StringComparer.Ordinal);
         foreach (var v in bytes.Keys)
         {
             string root = Root(v);
-            if (!slotOf.TryGetValue(root, out int slot)) continue;
-            all[v] = slot;
+            if (!first.ContainsKey(root)) continue;
+            rootOf[v] = root;
             lifetimes[v] = (first[root], last[root]);
+            if (offsetOf.TryGetValue(root, out ulong off)) valueOffsets[v] = off;
         }
-        var pinnedSlots = slotOf.Where(p => IsPinned(p.Key)).Select(p => p.Value).ToHashSet();
-        var plan = new MemoryPlan(all, slotBytes, naive, lifetimes);
-        plan.PeakIntermediateBytes = slotBytes.Where((_, k) => !pinnedSlots.Contains(k)).Aggregate(0UL, (a, b) => a + b);
-        return plan;
+        return new MemoryPlan(rootOf, valueOffsets, dedicated, rootBytes, arena, naive, lifetimes);
     }
-
-    // Prefer a slot that already fits (least waste), then the largest one (least growth).
-    private static double Score(ulong slot, ulong need) => slot >= need ? slot - need : 1e18 - slot;
 }

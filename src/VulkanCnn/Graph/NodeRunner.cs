@@ -23,7 +23,7 @@ public static class NodeRunner
             var inputTensors = inputs.Select(input => input is { Value.Floats: { } data }
                 ? Own(owned, Tensor.FromData(device, input.Value.Shape, data, $"{node.Name}.in")) : null).ToList();
             var outputs = outShapes.Select((shape, i) => view && i == 0
-                ? Own(owned, Tensor.View(inputTensors[0]!.Buffer, shape, $"{node.Name}.out"))
+                ? Own(owned, Tensor.View(inputTensors[0]!, shape, $"{node.Name}.out"))
                 : Own(owned, Tensor.Create(device, shape, $"{node.Name}.out{i}"))).ToList();
             using var bound = BoundNode.Bind(device, node, inputTensors, outputs, constants);
             using (var rec = new CommandRecording(device, node.Name))

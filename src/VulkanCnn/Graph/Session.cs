@@ -47,7 +47,7 @@ public sealed class Session : IDisposable
     public TensorShape OutputShape => _default.Outputs[0].Shape;
 
     /// <summary>Peak intermediate memory of the default plan next to one-buffer-per-value, and the weights.</summary>
-    public SessionMemory Memory => new(_default.Memory.PeakIntermediateBytes, _default.Memory.NaiveIntermediateBytes, _default.WeightBytes, _default.Memory.SlotBytes.Count);
+    public SessionMemory Memory => new(_default.Memory.PeakIntermediateBytes, _default.Memory.NaiveIntermediateBytes, _default.WeightBytes);
 
     /// <summary>Number of compiled plans (one per distinct set of input shapes).</summary>
     public int PlanCount { get { lock (_plans) return _plans.Count; } }
@@ -203,7 +203,7 @@ public sealed class Session : IDisposable
 }
 
 /// <summary>Memory of a compiled plan, in bytes.</summary>
-public sealed record SessionMemory(ulong PeakIntermediateBytes, ulong NaiveIntermediateBytes, ulong WeightBytes, int BufferSlots);
+public sealed record SessionMemory(ulong PeakIntermediateBytes, ulong NaiveIntermediateBytes, ulong WeightBytes);
 
 /// <summary><c>device.Compile(graph, inputShape)</c>.</summary>
 public static class GraphCompilation

@@ -62,7 +62,7 @@ public sealed class OpBuildContext : OpContext
     /// <summary>Binds and appends one dispatch; dispatches run in the order they are added.</summary>
     public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push)
     {
-        var k = new BoundKernel(pipeline, tensors.Select(t => t.Buffer).ToList(), groups, push, $"{Node.Name}:{pipeline.Description.Shader}");
+        var k = new BoundKernel(pipeline, tensors.Select(t => t.Range).ToList(), groups, push, $"{Node.Name}:{pipeline.Description.Shader}");
         _kernels.Add(k);
         return k;
     }

@@ -12,14 +12,21 @@ public sealed unsafe class BoundKernel : GpuResource
     private readonly DescriptorPool _pool;
     private readonly GpuBuffer[] _buffers;
 
+    /// <summary>Binds whole buffers.</summary>
     public BoundKernel(ComputePipeline pipeline, IReadOnlyList<GpuBuffer> buffers, (uint X, uint Y, uint Z) groups,
         ReadOnlySpan<byte> pushConstants, string? name = null)
-        : base(buffers.Count > 0 ? buffers[0].Device : throw new ArgumentException("A kernel needs at least one buffer.", nameof(buffers)),
+        : this(pipeline, buffers.Select(b => new BufferRange(b, 0, b.Size)).ToList(), groups, pushConstants, name) { }
+
+    /// <summary>Binds ranges of buffers (tensors packed into one arena).</summary>
+    public BoundKernel(ComputePipeline pipeline, IReadOnlyList<BufferRange> ranges, (uint X, uint Y, uint Z) groups,
+        ReadOnlySpan<byte> pushConstants, string? name = null)
+        : base(ranges.Count > 0 ? ranges[0].Buffer.Device : throw new ArgumentException("A kernel needs at least one buffer.", nameof(ranges)),
                name ?? pipeline.Description.Shader)
     {
+        var buffers = ranges.Select(r => r.Buffer).ToList();
         var d = pipeline.Description;
         if (buffers.Count != d.BufferCount)
-            throw new ArgumentException($"Kernel '{d.Shader}' takes {d.BufferCount} buffers, got {buffers.Count}.", nameof(buffers));
+            throw new ArgumentException($"Kernel '{d.Shader}' takes {d.BufferCount} buffers, got {buffers.Count}.", nameof(ranges));
         if (pushConstants.Length != d.PushConstantBytes)
             throw new ArgumentException($"Kernel '{d.Shader}' takes {d.PushConstantBytes} push-constant bytes, got {pushConstants.Length}.", nameof(pushConstants));
         var limits = Device.Info.Limits.MaxWorkGroupCount;
@@ -32,11 +39,19 @@ public sealed unsafe class BoundKernel : GpuResource
         _buffers = buffers.ToArray();
         (Set, _pool) = Device.Descriptors.Allocate(pipeline.SetLayout);
 
+        ulong alignment = Math.Max(1, Device.Info.Limits.MinStorageBufferOffsetAlignment);
         var infos = stackalloc DescriptorBufferInfo[_buffers.Length];
         var writes = stackalloc WriteDescriptorSet[_buffers.Length];
         for (int i = 0; i < _buffers.Length; i++)
         {
-            infos[i] = new DescriptorBufferInfo(_buffers[i].CheckedHandle(), 0, Vk.WholeSize);
+            var r = ranges[i];
+            if (r.Offset % alignment != 0)
+                throw new ArgumentException($"Kernel '{d.Shader}' binding {i} starts at byte {r.Offset} of '{r.Buffer.Name}', not a multiple of minStorageBufferOffsetAlignment ({alignment}).", nameof(ranges));
+            if (r.Offset + r.Size > r.Buffer.Size)
+                throw new ArgumentOutOfRangeException(nameof(ranges), $"Kernel '{d.Shader}' binding {i} [{r.Offset}, {r.Offset + r.Size}) is outside '{r.Buffer.Name}' ({r.Buffer.Size} bytes).");
+            // Round the range up to 16 bytes (within the buffer) so vec4 views of a ragged tensor stay in range.
+            ulong size = Math.Min((r.Size + 15) / 16 * 16, r.Buffer.Size - r.Offset);
+            infos[i] = new DescriptorBufferInfo(r.Buffer.CheckedHandle(), r.Offset, size);
             writes[i] = new WriteDescriptorSet
             {
                 SType = StructureType.WriteDescriptorSet, DstSet = Set, DstBinding = (uint)i, DescriptorCount = 1,
@@ -62,3 +77,6 @@ public sealed unsafe class BoundKernel : GpuResource
 
     protected override void Release() => Device.Descriptors.Free(Set, _pool);
 }
+
+/// <summary>Bytes [Offset, Offset + Size) of a buffer, as one kernel binding sees them.</summary>
+public readonly record struct BufferRange(GpuBuffer Buffer, ulong Offset, ulong Size);

@@ -76,14 +76,14 @@ public sealed unsafe class CommandRecording : GpuResource
     }
 
     /// <summary>Records a copy of <paramref name="bytes"/> (default: all of the smaller buffer).</summary>
-    public void CopyBuffer(GpuBuffer source, GpuBuffer destination, ulong? bytes = null)
+    public void CopyBuffer(GpuBuffer source, GpuBuffer destination, ulong? bytes = null, ulong sourceOffset = 0, ulong destinationOffset = 0)
     {
         EnsureRecording();
         ulong size = bytes ?? Math.Min(source.Size, destination.Size);
-        if (size > source.Size || size > destination.Size)
-            throw new ArgumentOutOfRangeException(nameof(bytes), $"Copy of {size} bytes from '{source.Name}' ({source.Size}) to '{destination.Name}' ({destination.Size}) is out of range.");
+        if (sourceOffset + size > source.Size || destinationOffset + size > destination.Size)
+            throw new ArgumentOutOfRangeException(nameof(bytes), $"Copy of {size} bytes from '{source.Name}' ({source.Size}) at {sourceOffset} to '{destination.Name}' ({destination.Size}) at {destinationOffset} is out of range.");
         BarrierIfNeeded();
-        var region = new BufferCopy(0, 0, size);
+        var region = new BufferCopy(sourceOffset, destinationOffset, size);
         Device.Vk.CmdCopyBuffer(_cb, source.CheckedHandle(), destination.CheckedHandle(), 1, &region);
         _copies.Add(source);
         _copies.Add(destination);

@@ -16,12 +16,16 @@ public sealed unsafe class GpuBuffer : GpuResource
         Size = size;
     }
 
-    internal static GpuBuffer Create(GpuDevice device, ulong size, MemoryUsage usage, string name)
+    /// <summary>A buffer that holds many tensors at offsets (a session's arena); each binding of it stays within
+    /// maxStorageBufferRange, the buffer itself may be larger.</summary>
+    internal static GpuBuffer CreateArena(GpuDevice device, ulong size, string name) => Create(device, size, MemoryUsage.Tensor, name, checkBindingRange: false);
+
+    internal static GpuBuffer Create(GpuDevice device, ulong size, MemoryUsage usage, string name, bool checkBindingRange = true)
     {
         device.ThrowIfDisposed();
         if (size == 0) throw new ArgumentOutOfRangeException(nameof(size), $"Buffer '{name}' must hold at least one byte.");
         ulong limit = device.Info.Limits.MaxStorageBufferRange;
-        if (usage == MemoryUsage.Tensor && size > limit)
+        if (usage == MemoryUsage.Tensor && checkBindingRange && size > limit)
             throw new TensorTooLargeException(name, size, limit, device.Info.Name);
 
         var vk = device.Vk;

@@ -6,24 +6,27 @@ public sealed class MemoryPlannerTests
 {
     private static (IReadOnlyList<string>, IReadOnlyList<string>) Step(string[] reads, string[] writes) => (reads, writes);
 
-    /// <summary>The check that would catch aliasing: two values whose lifetimes overlap never share a slot,
-    /// unless one is a view of the other.</summary>
-    private static void AssertNoLiveAliasing(MemoryPlan plan, IReadOnlyDictionary<string, string> viewOf)
+    /// <summary>The check that would catch aliasing: two values whose lifetimes overlap never share
+    /// bytes, unless one is a view of the other; dedicated roots never share with anything.</summary>
+    private static void AssertNoLiveAliasing(MemoryPlan plan)
     {
-        string Root(string v) { while (viewOf.TryGetValue(v, out var s)) v = s; return v; }
-        var values = plan.SlotOf.Keys.ToList();
+        var values = plan.RootOf.Keys.ToList();
         foreach (var a in values)
             foreach (var b in values)
             {
-                if (string.CompareOrdinal(a, b) >= 0 || Root(a) == Root(b) || plan.SlotOf[a] != plan.SlotOf[b]) continue;
+                string ra = plan.RootOf[a], rb = plan.RootOf[b];
+                if (string.CompareOrdinal(a, b) >= 0 || ra == rb) continue;
                 var (fa, la) = plan.Lifetimes[a];
                 var (fb, lb) = plan.Lifetimes[b];
-                Assert.False(fa <= lb && fb <= la, $"'{a}' [{fa}..{la}] and '{b}' [{fb}..{lb}] are live together in slot {plan.SlotOf[a]}");
+                if (!(fa <= lb && fb <= la)) continue;
+                if (plan.DedicatedRoots.Contains(ra) || plan.DedicatedRoots.Contains(rb)) continue; // separate buffers
+                ulong sa = plan.OffsetOf[a], ea = sa + plan.RootBytes[ra], sb = plan.OffsetOf[b], eb = sb + plan.RootBytes[rb];
+                Assert.False(sa < eb && sb < ea, $"'{a}' [{fa}..{la}] @[{sa},{ea}) and '{b}' [{fb}..{lb}] @[{sb},{eb}) overlap while both are live");
             }
     }
 
     [Fact]
-    public void A_chain_reuses_two_slots_and_keeps_pinned_values_apart()
+    public void A_chain_needs_two_buffers_and_keeps_pinned_values_apart()
     {
         var steps = new[]
         {
@@ -33,15 +36,29 @@ public sealed class MemoryPlannerTests
         var plan = MemoryPlanner.Plan(steps, new Dictionary<string, string>(), bytes, new HashSet<string> { "in", "out" });
         Assert.Equal(1600UL, plan.NaiveIntermediateBytes);
         Assert.Equal(800UL, plan.PeakIntermediateBytes);
-        Assert.NotEqual(plan.SlotOf["in"], plan.SlotOf["a"]);
-        Assert.Equal(4, new[] { "in", "out", "a", "b" }.Select(v => plan.SlotOf[v]).Distinct().Count());
-        AssertNoLiveAliasing(plan, new Dictionary<string, string>());
+        Assert.Equal(new HashSet<string> { "in", "out" }, plan.DedicatedRoots);
+        Assert.NotEqual(plan.OffsetOf["a"], plan.OffsetOf["b"]);
+        AssertNoLiveAliasing(plan);
+    }
+
+    [Fact]
+    public void Small_values_fill_the_bytes_of_a_dead_large_one()
+    {
+        // big dies at step 2; three small values live together afterwards and fit inside its bytes.
+        var steps = new[]
+        {
+            Step([], ["in"]), Step(["in"], ["big"]), Step(["big"], ["s1"]), Step(["s1"], ["s2"]), Step(["s1", "s2"], ["s3"]), Step(["s1", "s2", "s3"], ["out"]), Step(["out"], []),
+        };
+        var bytes = new Dictionary<string, ulong> { ["in"] = 16, ["big"] = 4800, ["s1"] = 1200, ["s2"] = 1200, ["s3"] = 1200, ["out"] = 16 };
+        var plan = MemoryPlanner.Plan(steps, new Dictionary<string, string>(), bytes, new HashSet<string> { "in", "out" });
+        Assert.Equal(6000UL, plan.PeakIntermediateBytes); // big + s1 live together at step 2, then s1..s3 reuse big's bytes
+        AssertNoLiveAliasing(plan);
     }
 
     [Fact]
     public void A_view_extends_the_lifetime_of_its_source()
     {
-        // a is viewed as v; v is read at step 4, so a's slot must not be reused by b or c.
+        // a is viewed as v; v is read at step 4, so a's bytes must not be reused by b or c.
         var steps = new[]
         {
             Step([], ["in"]), Step(["in"], ["a"]), Step(["a"], ["v"]), Step(["a"], ["b"]), Step(["b", "v"], ["c"]), Step(["c"], ["out"]), Step(["out"], []),
@@ -49,10 +66,10 @@ public sealed class MemoryPlannerTests
         var viewOf = new Dictionary<string, string> { ["v"] = "a" };
         var bytes = new Dictionary<string, ulong> { ["in"] = 4, ["a"] = 64, ["v"] = 64, ["b"] = 64, ["c"] = 64, ["out"] = 4 };
         var plan = MemoryPlanner.Plan(steps, viewOf, bytes, new HashSet<string> { "in", "out" });
-        Assert.Equal(plan.SlotOf["a"], plan.SlotOf["v"]);
-        Assert.NotEqual(plan.SlotOf["a"], plan.SlotOf["b"]);
-        Assert.NotEqual(plan.SlotOf["a"], plan.SlotOf["c"]);
-        AssertNoLiveAliasing(plan, viewOf);
+        Assert.Equal(plan.OffsetOf["a"], plan.OffsetOf["v"]);
+        Assert.NotEqual(plan.OffsetOf["a"], plan.OffsetOf["b"]);
+        Assert.NotEqual(plan.OffsetOf["a"], plan.OffsetOf["c"]);
+        AssertNoLiveAliasing(plan);
     }
 
     [Theory]
@@ -77,7 +94,7 @@ public sealed class MemoryPlannerTests
         }
         steps.Add(Step(["v59", "v58"], []));
         var plan = MemoryPlanner.Plan(steps, viewOf, bytes, new HashSet<string> { "v0", "v59", "v58" });
-        AssertNoLiveAliasing(plan, viewOf);
+        AssertNoLiveAliasing(plan);
         Assert.True(plan.PeakIntermediateBytes <= plan.NaiveIntermediateBytes);
     }
 }

@@ -1,0 +1,113 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Models;
+using VulkanCnn.Nn;
+using VulkanCnn.Tests.Infrastructure;
+
+namespace VulkanCnn.Tests.Graph;
+
+/// <summary>Whole networks built with the nn API, compiled and compared with the CPU reference.</summary>
+public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    /// <summary>Gives every BatchNorm non-trivial statistics so folding is really exercised.</summary>
+    private static void RandomizeBatchNorms(Module model, int seed)
+    {
+        var rng = new Random(seed);
+        foreach (var (name, p) in model.StateDict())
+        {
+            if (name.EndsWith("running_var")) for (int i = 0; i < p.Data.Length; i++) p.Data[i] = 0.5f + rng.NextSingle();
+            else if (name.EndsWith("running_mean") || (name.EndsWith("bias") && p.Shape.Rank == 1 && !name.Contains("head")))
+                for (int i = 0; i < p.Data.Length; i++) p.Data[i] = rng.NextSingle() * 0.2f - 0.1f;
+            else if (name.EndsWith("weight") && p.Shape.Rank == 1) for (int i = 0; i < p.Data.Length; i++) p.Data[i] = 0.8f + rng.NextSingle() * 0.4f;
+        }
+    }
+
+    [Fact]
+    public void ResNet18_shaped_network_matches_the_cpu_reference_at_batch_2()
+    {
+        Init.ManualSeed(18);
+        var model = ResNet.ResNet18(numClasses: 10);
+        RandomizeBatchNorms(model, 1);
+        TensorShape shape = [2, 3, 64, 64];
+        var graph = model.ToGraph(shape);
+        var x = Reference.Random((int)shape.ElementCount, 3);
+        using var session = Device.Compile(model, shape);
+        Tolerance.AssertClose(CpuNetwork.Run(graph, x), session.Run(x), Tolerance.Network);
+    }
+
+    [Fact]
+    public void Compiled_ResNet18_has_no_batchnorm_no_standalone_activation_after_conv_and_a_small_memory_plan()
+    {
+        Init.ManualSeed(1);
+        var model = ResNet.ResNet18();
+        using var session = Device.Compile(model, [1, 3, 224, 224]);
+        var nodes = session.OptimizedGraph.Nodes;
+        Assert.DoesNotContain(nodes, n => n.OpType == "BatchNormalization");
+        var producers = nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
+        Assert.DoesNotContain(nodes, n => n.OpType == "Relu" && producers.TryGetValue(n.Inputs[0], out var p) && p.OpType is "Conv" or "Add");
+        Assert.Equal(20, session.Passes.BatchNormsFolded);
+        Assert.Equal(17, session.Passes.ActivationsFused);
+        var memory = session.Memory;
+        double ratio = (double)memory.PeakIntermediateBytes / memory.NaiveIntermediateBytes;
+        Assert.True(ratio <= 0.35, $"peak {memory.PeakIntermediateBytes / 1048576.0:0.0} MiB is {ratio:P0} of the naive {memory.NaiveIntermediateBytes / 1048576.0:0.0} MiB");
+    }
+
+    [Fact]
+    public void Passes_preserve_results()
+    {
+        Init.ManualSeed(5);
+        var model = new Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 6, (1, 3), padding: (0, 1)),
+            nn.BatchNorm2d(6), nn.ReLU6(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 5 * 6, 4), nn.ReLU());
+        RandomizeBatchNorms(model, 2);
+        TensorShape shape = [2, 3, 10, 12];
+        var x = Reference.Random((int)shape.ElementCount, 4);
+        using var optimized = Device.Compile(model, shape);
+        using var plain = Device.Compile(model, shape, new SessionOptions { Optimize = false });
+        Assert.True(optimized.OptimizedGraph.Nodes.Count < plain.OptimizedGraph.Nodes.Count);
+        Tolerance.AssertClose(plain.Run(x), optimized.Run(x), Tolerance.Network);
+        Tolerance.AssertClose(CpuNetwork.Run(model.ToGraph(shape), x), optimized.Run(x), Tolerance.Network);
+    }
+
+    [Fact]
+    public void Inception_block_with_parallel_branches_matches_the_cpu_reference()
+    {
+        Init.ManualSeed(7);
+        var model = new Sequential(new InceptionBlock(inChannels: 6, branchChannels: 5, midChannels: 7), nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(20, 3));
+        RandomizeBatchNorms(model, 3);
+        TensorShape shape = [2, 6, 9, 11];
+        var x = Reference.Random((int)shape.ElementCount, 8);
+        using var session = Device.Compile(model, shape);
+        Assert.Contains(session.OptimizedGraph.Nodes, n => n.OpType == "Concat");
+        Tolerance.AssertClose(CpuNetwork.Run(model.ToGraph(shape), x), session.Run(x), Tolerance.Network);
+    }
+
+    [Fact]
+    public void Model_building_errors_name_the_layer_and_shapes()
+    {
+        var e = Assert.Throws<GraphException>(() => Device.Compile(new Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(10, 2)), [1, 3, 8, 8]));
+        Assert.Contains("Linear(10, 2)", e.Message);
+        Assert.Contains("[1, 144]", e.Message);
+        var c = Assert.Throws<GraphException>(() => Device.Compile(new Sequential(nn.Conv2d(4, 4, 3)), [1, 3, 8, 8]));
+        Assert.Contains("[1, 3, 8, 8]", c.Message);
+    }
+
+    [Fact]
+    public void Weights_round_trip_through_safetensors_into_a_new_model()
+    {
+        Init.ManualSeed(11);
+        var model = new Sequential(nn.Conv2d(2, 3, 3, padding: 1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2));
+        RandomizeBatchNorms(model, 4);
+        string path = Path.Combine(Path.GetTempPath(), $"vkcnn-model-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            model.SaveSafetensors(path);
+            Init.ManualSeed(12);
+            var copy = new Sequential(nn.Conv2d(2, 3, 3, padding: 1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2));
+            copy.LoadSafetensors(path);
+            var x = Reference.Random(2 * 2 * 16, 9);
+            using var a = Device.Compile(model, [2, 2, 4, 4]);
+            using var b = Device.Compile(copy, [2, 2, 4, 4]);
+            Assert.Equal(a.Run(x), b.Run(x));
+        }
+        finally { File.Delete(path); }
+    }
+}
