@@ -35,8 +35,7 @@ internal sealed class CompiledGraph
         // Inputs that also appear as initializers are inputs (ONNX allows overriding defaults).
         foreach (var input in graph.Inputs) graph.Initializers.Remove(input.Name);
 
-        var unknown = graph.Nodes.Where(n => !OperatorRegistry.TryGet(n.OpType, out _))
-            .Select(n => $"{n.OpType} (node '{n.Name}') is not implemented").ToList();
+        var unknown = graph.Nodes.Where(n => !OperatorRegistry.TryGet(n.OpType, out _)).Select(Describe).ToList();
         if (unknown.Count > 0) throw new UnsupportedOperatorException(unknown);
         graph.TopologicalOrder(); // cycles and dangling inputs fail here, before the passes
 
@@ -76,6 +75,15 @@ internal sealed class CompiledGraph
         if (unsupported.Count > 0) throw new UnsupportedOperatorException(unsupported);
         return shapes;
     }
+
+    /// <summary>Quantized graphs are refused by name until int8 kernels exist.</summary>
+    private static readonly HashSet<string> QuantizedOps =
+        ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
+         "QLinearAdd", "QLinearMul", "QLinearGlobalAveragePool", "QLinearConcat"];
+
+    private static string Describe(Node n) => QuantizedOps.Contains(n.OpType)
+        ? $"{n.OpType} (node '{n.Name}'): quantized (QDQ/int8) graphs are not supported yet; export the float model"
+        : $"{n.OpType} (node '{n.Name}') is not implemented";
 
     public static IOperator Operator(Node node) =>
         OperatorRegistry.TryGet(node.OpType, out var op) ? op : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
