@@ -51,8 +51,9 @@ internal sealed class ExecutionPlan : IDisposable
                     _tensors[name] = t;
                     WeightBytes += t.SizeInBytes;
                 }
+            var constantValues = ConstantValues(compiled);
             foreach (var node in compiled.Order)
-                if (IsViewOfConstant(compiled, node) && _tensors.TryGetValue(node.Inputs[0], out var source))
+                if (IsView(node) && constantValues.Contains(node.Inputs[0]) && _tensors.TryGetValue(node.Inputs[0], out var source))
                     _tensors[node.Outputs[0]] = Own(Tensor.View(source, compiled.Shapes[node.Outputs[0]], node.Outputs[0]));
             Inputs = graph.Inputs.Select(i => _tensors[i.Name]).ToArray();
             Outputs = graph.Outputs.Select(OutputTensor).ToArray();
@@ -137,22 +138,21 @@ internal sealed class ExecutionPlan : IDisposable
     }
 
     // A zero-copy op over a weight (only when folding is off): the view points into the weight's buffer.
-    private static bool IsViewOfConstant(CompiledGraph compiled, Node node) =>
-        CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0) && ConstantRoots(compiled).Contains(node.Inputs[0]);
+    private static bool IsView(Node node) => CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0);
 
-    private static HashSet<string> ConstantRoots(CompiledGraph compiled)
+    /// <summary>Initializers and zero-copy views of them (only left when folding is off): they point into weight buffers.</summary>
+    private static HashSet<string> ConstantValues(CompiledGraph compiled)
     {
         var set = new HashSet<string>(compiled.Graph.Initializers.Keys, StringComparer.Ordinal);
         foreach (var node in compiled.Order)
-            if (CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0) && set.Contains(node.Inputs[0]))
-                set.Add(node.Outputs[0]);
+            if (IsView(node) && set.Contains(node.Inputs[0])) set.Add(node.Outputs[0]);
         return set;
     }
 
     private static MemoryPlan PlanMemory(CompiledGraph compiled, GpuDevice device)
     {
         var graph = compiled.Graph;
-        var constants = ConstantRoots(compiled);
+        var constants = ConstantValues(compiled);
         var viewOf = new Dictionary<string, string>(StringComparer.Ordinal);
         var steps = new List<(IReadOnlyList<string>, IReadOnlyList<string>)>
         {

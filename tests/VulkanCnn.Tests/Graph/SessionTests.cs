@@ -52,6 +52,23 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(unoptimized.Run(x), session.Run(x), Tolerance.Op);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Views_of_weights_work_with_and_without_constant_folding(bool optimize)
+    {
+        var g = new IrGraph { Name = "view-of-weight" };
+        g.Inputs.Add(new ValueInfo("x", [2, 3]));
+        g.Initializers["w"] = ConstantTensor.FromFloats([6], [1, 2, 3, 4, 5, 6]);
+        g.Initializers["shape"] = ConstantTensor.FromInts([2], [2, 3]);
+        g.Nodes.Add(new Node("Reshape", "reshape", ["w", "shape"], ["w2"]));
+        g.Nodes.Add(new Node("Add", "add", ["x", "w2"], ["y"]));
+        g.Outputs.Add("y");
+        using var session = Device.Compile(g, options: new SessionOptions { Optimize = optimize });
+        Assert.Equal([11f, 12, 13, 14, 15, 16], session.Run([10f, 10, 10, 10, 10, 10]));
+        Assert.Equal(optimize ? 1 : 0, session.Passes.ConstantsFolded);
+    }
+
     [Fact]
     public void Steady_state_run_into_a_span_allocates_nothing()
     {
