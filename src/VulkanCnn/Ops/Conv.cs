@@ -25,7 +25,9 @@ public static class ConvStrategySelector
 
     public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device)
     {
-        if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g) is null) return ConvStrategy.Depthwise;
+        // conv_depthwise puts (image, channel) on the z grid axis.
+        if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g) is null && (long)g.N * g.M <= device.Limits.MaxWorkGroupCount[2])
+            return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
         return ConvStrategy.Gemm;
     }

@@ -47,6 +47,7 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         ["depthwise_2x2_stride2_multiplier2"] = new(1, 4, 7, 6, 8, 2, 2, Strides: [2, 2], Pads: [0, 0, 1, 1], Group: 4, Bias: true),
         ["depthwise_k1x7_stride2"] = new(1, 3, 5, 17, 3, 1, 7, Strides: [1, 2], Pads: [0, 3, 0, 2], Group: 3, Act: "HardSwish"),
         ["depthwise_k7x1_batch2"] = new(2, 6, 9, 5, 6, 7, 1, Pads: [3, 0, 2, 0], Group: 6, Bias: true),
+        ["depthwise_spatial1x1"] = new(1, 5, 1, 1, 5, 3, 3, Pads: [1, 1, 1, 1], Group: 5, Bias: true, Act: "Relu"),
         ["stride4_k1x2_dilation2"] = new(1, 5, 9, 11, 3, 1, 2, Strides: [4, 4], Pads: [1, 0, 0, 2], Dilations: [1, 2], Act: "Relu"),
         ["single_input_channel_5x5"] = new(1, 1, 8, 8, 4, 5, 5, Pads: [2, 2, 2, 2], Bias: true),
     };
