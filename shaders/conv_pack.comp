@@ -4,8 +4,8 @@
 // loads. Slot s of group g is channel g * slots + s; slots past the group's channels are 0.
 // When the stride is at least the kernel extent (1x1 stride 2 …) only the rows/columns a window
 // touches are kept: packed row r is input row (r / SY) * SH + r % SY (SY = extent; SY = SH keeps all).
-// Grid: x = padded column, y = padded row, z = (n, group, block): no per-lane integer division,
-// which CPU drivers scalarise lane by lane.
+// Grid: x = padded column, y = padded row, z = (n, group, block), so the common path has no
+// per-lane integer division (CPU drivers scalarise it lane by lane).
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
 
