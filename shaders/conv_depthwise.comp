@@ -1,55 +1,64 @@
 #version 450
-// Depthwise Conv (group == C, channel multiplier M / C). Input comes from conv_pack with one slot
-// per OUTPUT channel (input channel m / multiplier), 4 channels per vec4, padding written out;
-// weights are packed as [M/4][KH][KW] vec4. Each invocation computes PX consecutive output
-// pixels of one row for 4 channels. B = padded height Hp, D = padded width Wp.
+// Depthwise Conv (group == C, channel multiplier M / C) straight from NCHW. Each invocation
+// computes PX consecutive outputs of one row of one channel; per kernel row it loads the input
+// span those outputs share once ((PX-1)*SW + (KW-1)*DW + 1 values) and reuses it for every tap.
+// KW, SW, DW are specialization constants so the span loops unroll into registers.
+// Grid: x = column block, y = output row, z = n * M + m (channel uniform per workgroup).
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
 #include "activation.glsl"
 #include "conv_params.glsl"
 
-#define PX 4
+#define PX 8
+#define KW_MAX 7
+#define S_MAX 2
+#define D_MAX 2
+#define SPAN_MAX ((PX - 1) * S_MAX + (KW_MAX - 1) * D_MAX + 1)
 
-layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
+layout(constant_id = 4) const uint KW = 3;
+layout(constant_id = 5) const uint SW = 1;
+layout(constant_id = 6) const uint DW = 1;
+const uint SPAN = (PX - 1u) * SW + (KW - 1u) * DW + 1u;
 
-layout(std430, binding = 0) readonly buffer Xp { sfloat4 xp[]; };
-layout(std430, binding = 1) readonly buffer Wt { sfloat4 w[]; };
+layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
+layout(std430, binding = 1) readonly buffer Wt { sfloat w[]; };
 layout(std430, binding = 2) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 3) writeonly buffer Y { sfloat y[]; };
 
 void main()
 {
-    uint blocksX = (p.OW + PX - 1u) / PX;
-    uint lane = gl_GlobalInvocationID.x;
-    if (lane >= p.N * p.OH * blocksX) return;
-    uint ox0 = (lane % blocksX) * PX, oy = (lane / blocksX) % p.OH, n = lane / (blocksX * p.OH);
-    uint mb = gl_WorkGroupID.y, mblocks = gl_NumWorkGroups.y;
+    uint ox0 = gl_GlobalInvocationID.x * PX, oy = gl_GlobalInvocationID.y;
+    if (ox0 >= p.OW || oy >= p.OH) return;
+    uint nm = gl_WorkGroupID.z, m = nm % p.M, n = nm / p.M;
+    uint plane = (n * p.C + m / p.MG) * p.H * p.W;
+    int ix0 = int(ox0 * SW) - p.PL, iy0 = int(oy * p.SH) - p.PT;
 
-    uint base[PX];
-    [[unroll]] for (uint j = 0u; j < PX; ++j)
-        base[j] = ((n * mblocks + mb) * p.B + oy * p.SH) * p.D + min(ox0 + j, p.OW - 1u) * p.SW;
-    afloat4 acc[PX];
-    [[unroll]] for (uint j = 0u; j < PX; ++j) acc[j] = afloat4(0);
-
-    uint wi = mb * p.KH * p.KW;
+    afloat acc[PX];
+    [[unroll]] for (uint j = 0u; j < PX; ++j) acc[j] = afloat(0);
     for (uint ky = 0u; ky < p.KH; ++ky)
-    for (uint kx = 0u; kx < p.KW; ++kx)
     {
-        afloat4 wv = afloat4(w[wi++]);
-        uint koff = ky * p.DH * p.D + kx * p.DW;
-        [[unroll]] for (uint j = 0u; j < PX; ++j) acc[j] = fma(afloat4(xp[base[j] + koff]), wv, acc[j]);
+        int iy = iy0 + int(ky * p.DH);
+        if (iy < 0 || iy >= int(p.H)) continue;
+        uint row = plane + uint(iy) * p.W;
+        afloat xs[SPAN_MAX];
+        [[unroll]] for (uint t = 0u; t < SPAN_MAX; ++t)
+            if (t < SPAN)
+            {
+                int ix = ix0 + int(t);
+                afloat v = LOAD(x[row + uint(clamp(ix, 0, int(p.W) - 1))]);
+                xs[t] = ix >= 0 && ix < int(p.W) ? v : afloat(0);
+            }
+        [[unroll]] for (uint kx = 0u; kx < KW_MAX; ++kx)
+            if (kx < KW)
+            {
+                afloat wv = LOAD(w[(m * p.KH + ky) * KW + kx]);
+                [[unroll]] for (uint j = 0u; j < PX; ++j) acc[j] = fma(xs[j * SW + kx * DW], wv, acc[j]);
+            }
     }
 
-    uint OHW = p.OH * p.OW;
-    [[unroll]] for (uint e = 0u; e < 4u; ++e)
-    {
-        uint m = mb * 4u + e;
-        if (m < p.M)
-        {
-            afloat bm = LOAD(bias[m]);
-            [[unroll]] for (uint j = 0u; j < PX; ++j)
-                if (ox0 + j < p.OW)
-                    y[(n * p.M + m) * OHW + oy * p.OW + ox0 + j] = STORE(activate(acc[j][e] + bm, p.alpha, p.beta));
-        }
-    }
+    afloat bm = LOAD(bias[m]);
+    uint out0 = (nm * p.OH + oy) * p.OW + ox0;
+    [[unroll]] for (uint j = 0u; j < PX; ++j)
+        if (ox0 + j < p.OW) y[out0 + j] = STORE(activate(acc[j] + bm, p.alpha, p.beta));
 }

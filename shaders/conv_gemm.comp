@@ -5,7 +5,8 @@
 // loads. Register blocking: every invocation accumulates PX output pixels x CO channels.
 // On CPU drivers (lavapipe) each load is a per-lane loop, so loads per FMA is what counts;
 // shared memory and barriers cost more there than they save.
-// A = channel blocks of 4 per group, B = padded height Hp, D = padded width Wp.
+// A = channel blocks of 4 per group, B = padded height Hp, D = padded width Wp; SH/SW are the
+// strides within the packed input (conv_pack drops rows/columns a large stride skips).
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
 #include "activation.glsl"

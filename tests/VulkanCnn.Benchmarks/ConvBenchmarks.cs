@@ -6,7 +6,8 @@ using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Benchmarks;
 
-/// <summary>A conv layer and the strategy that computes it (batch 1, fused ReLU).</summary>
+/// <summary>A conv layer and the strategy that computes it (batch 1, fused ReLU). Names stay short:
+/// BenchmarkDotNet cuts parameter values at 20 characters.</summary>
 public sealed record ConvLayer(string Name, string Strategy, int C, int M, int HW, int K, int Stride, int Pad, int Group = 1)
 {
     public int OHW => (HW + 2 * Pad - K) / Stride + 1;
@@ -23,13 +24,13 @@ public class ConvBenchmarks : IDisposable
 {
     private static readonly ConvLayer[] Layers =
     [
-        new("3x3 64-64 @56", "", 64, 64, 56, 3, 1, 1),
-        new("3x3 128-128 @28", "", 128, 128, 28, 3, 1, 1),
-        new("3x3 256-256 @14", "", 256, 256, 14, 3, 1, 1),
-        new("3x3 512-512 @7", "", 512, 512, 7, 3, 1, 1),
-        new("1x1/2 64-128 @56", "", 64, 128, 56, 1, 2, 0),
-        new("1x1 128-128 @28", "", 128, 128, 28, 1, 1, 0),
-        new("dw3x3 32 @56", "", 32, 32, 56, 3, 1, 1, Group: 32),
+        new("3x3 64@56", "", 64, 64, 56, 3, 1, 1),
+        new("3x3 128@28", "", 128, 128, 28, 3, 1, 1),
+        new("3x3 256@14", "", 256, 256, 14, 3, 1, 1),
+        new("3x3 512@7", "", 512, 512, 7, 3, 1, 1),
+        new("1x1s2 64@56", "", 64, 128, 56, 1, 2, 0), // ResNet downsample, 64 -> 128
+        new("1x1 128@28", "", 128, 128, 28, 1, 1, 0),
+        new("dw 32@56", "", 32, 32, 56, 3, 1, 1, Group: 32),
     ];
 
     public static IEnumerable<ConvLayer> Cases() =>

@@ -13,7 +13,7 @@ public enum ConvStrategy
     Gemm,
     /// <summary><c>conv_1x1</c>: 1x1 kernel, stride 1, no padding, as a plain GEMM on NCHW.</summary>
     Pointwise,
-    /// <summary><c>conv_pack</c> + <c>conv_depthwise</c>: group == C (any channel multiplier).</summary>
+    /// <summary><c>conv_depthwise</c>: group == C (any channel multiplier), rows of outputs sharing their input span.</summary>
     Depthwise,
 }
 
@@ -25,7 +25,9 @@ public static class ConvStrategySelector
 
     public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device)
     {
-        if (g.IsDepthwise) return ConvStrategy.Depthwise;
+        // conv_depthwise puts (image, channel) on the z grid axis.
+        if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g) is null && (long)g.N * g.M <= device.Limits.MaxWorkGroupCount[2])
+            return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
         return ConvStrategy.Gemm;
     }
@@ -44,6 +46,7 @@ public static class ConvStrategySelector
         ConvStrategy.Pointwise when g.KH != 1 || g.KW != 1 || g.SH != 1 || g.SW != 1 || g.PadTop != 0 || g.PadLeft != 0 || g.PadBottom != 0 || g.PadRight != 0 =>
             "needs a 1x1 kernel with stride 1 and no padding",
         ConvStrategy.Depthwise when g.CG != 1 || g.Group != g.C => "needs group == input channels (one input channel per group)",
+        ConvStrategy.Depthwise when g.KW > 7 || g.SW > 2 || g.DW > 2 => "supports kernel width <= 7 and stride, dilation <= 2 along x",
         _ => null,
     };
 
@@ -67,7 +70,7 @@ public static class ConvStrategySelector
 public sealed class Conv : IOperator
 {
     // Register blocks of conv_gemm / conv_1x1 (PX, CO) and conv_depthwise (PX): keep in step with the shaders.
-    private const int GemmPixels = 8, GemmChannels = 16, DepthwisePixels = 4;
+    private const int GemmPixels = 8, GemmChannels = 16, DepthwisePixels = 8;
     private const uint PackTile = 8;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
@@ -93,7 +96,7 @@ public sealed class Conv : IOperator
         {
             case ConvStrategy.Gemm: BuildGemm(k, weights); break;
             case ConvStrategy.Pointwise: BuildPointwise(k, weights); break;
-            case ConvStrategy.Depthwise: BuildDepthwise(k, weights); break;
+            case ConvStrategy.Depthwise: BuildDepthwise(k); break;
             default: BuildDirect(k); break;
         }
     }
@@ -112,15 +115,17 @@ public sealed class Conv : IOperator
     private static void BuildGemm(Kernels k, float[] weights)
     {
         var (c, g) = (k.Context, k.Geometry);
-        int blocks = (g.CG + 3) / 4, hp = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, wp = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1;
-        var packed = k.Pack(g.Group, g.CG, blocks, 1, hp, wp);
+        int blocks = (g.CG + 3) / 4;
+        var (packed, hp, wp, sy, sx) = k.Pack(g.Group, g.CG, blocks);
         var w = PackedGemmWeights(g, weights);
         var packedWeights = c.Weight("gemm_weights", [w.Length], w);
         long lanes = ((long)g.N * g.OH * g.OW + GemmPixels - 1) / GemmPixels;
         uint local = k.LocalSize(lanes);
         var pipeline = k.Pipeline("conv_gemm", 4, local);
         var groups = k.Groups(lanes, local, (g.MG + GemmChannels - 1) / GemmChannels, g.Group);
-        c.Dispatch(pipeline, [packed, packedWeights, k.Bias, c.Output(0)], groups, g.Params(k.Activation, (uint)blocks, (uint)hp, (uint)wp));
+        var push = g.Params(k.Activation, (uint)blocks, (uint)hp, (uint)wp);
+        (push.SH, push.SW) = ((uint)sy, (uint)sx);
+        c.Dispatch(pipeline, [packed, packedWeights, k.Bias, c.Output(0)], groups, push);
     }
 
     private static void BuildPointwise(Kernels k, float[] weights)
@@ -136,20 +141,17 @@ public sealed class Conv : IOperator
         c.Dispatch(pipeline, [c.Input(0), c.Input(0), packedWeights, k.Bias, c.Output(0)], groups, g.Params(k.Activation, (uint)((g.CG + 3) / 4)));
     }
 
-    private static void BuildDepthwise(Kernels k, float[] weights)
+    private static void BuildDepthwise(Kernels k)
     {
         var (c, g) = (k.Context, k.Geometry);
-        int blocks = (g.M + 3) / 4, hp = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, wp = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1;
-        var packed = k.Pack(1, g.M, blocks, g.MG, hp, wp);
-        var w = new float[blocks * g.KH * g.KW * 4];
-        for (int m = 0; m < g.M; m++)
-            for (int t = 0; t < g.KH * g.KW; t++)
-                w[((m / 4) * g.KH * g.KW + t) * 4 + m % 4] = weights[m * g.KH * g.KW + t];
-        var packedWeights = c.Weight("depthwise_weights", [w.Length], w);
-        long lanes = (long)g.N * g.OH * ((g.OW + DepthwisePixels - 1) / DepthwisePixels);
-        uint local = k.LocalSize(lanes);
-        var pipeline = k.Pipeline("conv_depthwise", 4, local);
-        c.Dispatch(pipeline, [packed, packedWeights, k.Bias, c.Output(0)], k.Groups(lanes, local, blocks, 1), g.Params(k.Activation, 0, (uint)hp, (uint)wp));
+        // Lanes along x cover the column blocks of a row (rounded up to a power of two), the rest go down the rows.
+        uint local = c.Device.DefaultWorkgroupSize, blocksX = (uint)((g.OW + DepthwisePixels - 1) / DepthwisePixels), lx = 1;
+        while (lx < blocksX && lx < local) lx *= 2;
+        uint ly = Math.Max(1, local / lx);
+        var pipeline = c.Pipeline(new KernelDescription("conv_depthwise", 4, ConvParams.Size, lx, ly)
+            { Activation = k.Activation.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
+        var groups = k.Groups(blocksX, lx, (int)((g.OH + ly - 1) / ly), g.N * g.M);
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), k.Bias, c.Output(0)], groups, g.Params(k.Activation));
     }
 
     /// <summary>ONNX [M, CG, KH, KW] → [group][M block of CO][CG/4 · KH · KW][4 channels][CO], zero-filled tails.</summary>
@@ -193,30 +195,37 @@ public sealed class Conv : IOperator
             return ((uint)x, (uint)y, (uint)z);
         }
 
-        /// <summary>Runs conv_pack into a scratch tensor: [N][groups][blocks][hp][wp] vec4 with the padding written out.</summary>
-        public Tensor Pack(int groups, int slots, int blocks, int repeat, int hp, int wp)
+        /// <summary>Runs conv_pack into a scratch tensor: [N][groups][blocks][hp][wp] vec4 with the padding written out.
+        /// Returns the packed size and the strides (sy, sx) to address it with: the real ones, or the kernel
+        /// extent where the stride skips input the windows never touch.</summary>
+        public (Tensor Packed, int Hp, int Wp, int Sy, int Sx) Pack(int groups, int slots, int blocks)
         {
             var g = Geometry;
+            int ekh = (g.KH - 1) * g.DH + 1, ekw = (g.KW - 1) * g.DW + 1;
+            int sy = Math.Min(g.SH, ekh), sx = Math.Min(g.SW, ekw);
+            int hp = (g.OH - 1) * sy + ekh, wp = (g.OW - 1) * sx + ekw;
             long count = (long)g.N * groups * blocks * hp * wp;
             var packed = Context.Scratch("packed_input", [checked((int)(count * 4))]);
             var pipeline = Context.Pipeline(new KernelDescription("conv_pack", 2, Marshal.SizeOf<PackParams>(), PackTile, PackTile));
             var push = new PackParams
             {
                 N = (uint)g.N, C = (uint)g.C, H = (uint)g.H, W = (uint)g.W, Groups = (uint)groups, Slots = (uint)slots,
-                Blocks = (uint)blocks, Repeat = (uint)repeat, Hp = (uint)hp, Wp = (uint)wp, PT = g.PadTop, PL = g.PadLeft,
+                Blocks = (uint)blocks, Hp = (uint)hp, Wp = (uint)wp, PT = g.PadTop, PL = g.PadLeft,
+                SY = (uint)sy, SX = (uint)sx, SH = (uint)g.SH, SW = (uint)g.SW,
             };
             long z = (long)g.N * groups * blocks;
             if (z > Context.Device.Info.Limits.MaxWorkGroupCount[2])
                 throw Context.Unsupported($"{z} packed channel blocks exceed the device's dispatch limit for {Geometry}");
             Context.Dispatch(pipeline, [Context.Input(0), packed], ((uint)((wp + PackTile - 1) / PackTile), (uint)((hp + PackTile - 1) / PackTile), (uint)z), push);
-            return packed;
+            return (packed, hp, wp, sy, sx);
         }
     }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct PackParams
     {
-        public uint N, C, H, W, Groups, Slots, Blocks, Repeat, Hp, Wp;
+        public uint N, C, H, W, Groups, Slots, Blocks, Unused, Hp, Wp;
         public int PT, PL;
+        public uint SY, SX, SH, SW;
     }
 }

@@ -44,6 +44,11 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         ["pointwise_groups3"] = new(1, 6, 3, 4, 9, 1, 1, Group: 3, Bias: true),
         ["ragged_gemm_batch2_clip"] = new(2, 13, 11, 9, 21, 3, 3, Pads: [1, 1, 1, 1], Bias: true, Act: "Clip"),
         ["batch2_stride2"] = new(2, 5, 10, 9, 6, 3, 3, Strides: [2, 2], Pads: [1, 1, 1, 1]),
+        ["depthwise_2x2_stride2_multiplier2"] = new(1, 4, 7, 6, 8, 2, 2, Strides: [2, 2], Pads: [0, 0, 1, 1], Group: 4, Bias: true),
+        ["depthwise_k1x7_stride2"] = new(1, 3, 5, 17, 3, 1, 7, Strides: [1, 2], Pads: [0, 3, 0, 2], Group: 3, Act: "HardSwish"),
+        ["depthwise_k7x1_batch2"] = new(2, 6, 9, 5, 6, 7, 1, Pads: [3, 0, 2, 0], Group: 6, Bias: true),
+        ["depthwise_spatial1x1"] = new(1, 5, 1, 1, 5, 3, 3, Pads: [1, 1, 1, 1], Group: 5, Bias: true, Act: "Relu"),
+        ["stride4_k1x2_dilation2"] = new(1, 5, 9, 11, 3, 1, 2, Strides: [4, 4], Pads: [1, 0, 0, 2], Dilations: [1, 2], Act: "Relu"),
         ["single_input_channel_5x5"] = new(1, 1, 8, 8, 4, 5, 5, Pads: [2, 2, 2, 2], Bias: true),
     };
 
@@ -124,6 +129,7 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         foreach (var (ch, hw) in new[] { (64, 56), (128, 28), (256, 14), (512, 7) })
             Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(ch, ch, hw, 3, 1, 1, 1), info));
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(64, 128, 56, 1, 2, 0, 1), info)); // strided 1x1 downsample
+        Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(32, 32, 56, 3, 3, 1, 32), info)); // stride 3: beyond conv_depthwise
         Assert.Equal("1x1", ConvStrategySelector.Name(ConvStrategy.Pointwise));
     }
 
@@ -150,6 +156,9 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("1x1 kernel", u.Message);
         Assert.Throws<UnsupportedAttributeException>(() =>
             Run1(Device, "Conv", Attrs((ConvStrategySelector.Attribute, "depthwise")), x, In.Weight([4, 6, 3, 3], new float[216])));
+        u = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Conv", Attrs(("group", 6), ("strides", new[] { 3, 3 }),
+            (ConvStrategySelector.Attribute, "depthwise")), x, In.Weight([6, 1, 3, 3], new float[54])));
+        Assert.Contains("stride", u.Message);
         e = Assert.Throws<GraphException>(() =>
             Run1(Device, "Conv", Attrs((ConvStrategySelector.Attribute, "winograd")), x, In.Weight([4, 6, 3, 3], new float[216])));
         Assert.Contains("winograd", e.Message);
