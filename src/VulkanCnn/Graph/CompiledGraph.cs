@@ -54,7 +54,7 @@ internal sealed class CompiledGraph
         return new CompiledGraph(graph, order, InferShapes(graph, order), passes);
     }
 
-    private static Dictionary<string, TensorShape> InferShapes(Graph graph, IReadOnlyList<Node> order)
+    internal static Dictionary<string, TensorShape> InferShapes(Graph graph, IReadOnlyList<Node> order)
     {
         var shapes = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
         foreach (var input in graph.Inputs) shapes[input.Name] = input.Shape;

@@ -80,8 +80,18 @@ public static class SessionProfiling
 }
 
 /// <summary>Floating-point work of the layers that dominate CNNs (2 FLOP per multiply-add).</summary>
-internal static class OpCost
+public static class OpCost
 {
+    /// <summary>Every value's shape without compiling for a device (inputs as declared); for reports such as <c>vkcnn info</c>.</summary>
+    public static IReadOnlyDictionary<string, TensorShape> InferShapes(Graph graph) => CompiledGraph.InferShapes(graph, graph.TopologicalOrder());
+
+    /// <summary>Total FLOPs of the graph's conv and matmul layers.</summary>
+    public static double TotalFlops(Graph graph)
+    {
+        var shapes = InferShapes(graph);
+        return graph.Nodes.Sum(n => Flops(n, shapes) ?? 0);
+    }
+
     public static double? Flops(Node node, IReadOnlyDictionary<string, TensorShape> shapes)
     {
         if (node.Outputs.Count == 0 || !shapes.TryGetValue(node.Outputs[0], out var y)) return null;

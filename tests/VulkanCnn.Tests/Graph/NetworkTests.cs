@@ -52,6 +52,13 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void ResNet18_costs_the_published_3_6_GFLOP()
+    {
+        var flops = OpCost.TotalFlops(ResNet.ResNet18().ToGraph([1, 3, 224, 224]));
+        Assert.InRange(flops, 3.60e9, 3.66e9); // torchvision: 1.814 GMAC
+    }
+
+    [Fact]
     public void Passes_preserve_results()
     {
         Init.ManualSeed(5);
