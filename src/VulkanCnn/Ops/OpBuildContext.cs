@@ -30,6 +30,9 @@ public sealed class OpBuildContext : OpContext
     public GpuDevice Device { get; }
     public int OutputCount => _outputs.Count;
 
+    /// <summary>Build the training-mode forward (BatchNorm on batch statistics, Dropout active). Default: inference.</summary>
+    public bool Training { get; init; }
+
     /// <summary>The GPU tensor of a float input (activations and float constants alike).</summary>
     public Tensor Input(int index) => index < _inputs.Count && _inputs[index] is { } t ? t
         : throw Error($"input {index} has no GPU tensor (missing, or an int64 constant that must be read with Constant())");

@@ -1,0 +1,48 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Training;
+
+/// <summary>
+/// What <see cref="IDifferentiable.BuildBackward"/> gets: the forward node with its saved input
+/// and output tensors, the incoming output gradients and the input gradients to accumulate into.
+/// Pipelines, scratch tensors and dispatches work as in <see cref="OpBuildContext"/>.
+/// </summary>
+public sealed class BackwardContext : OpContext
+{
+    private readonly OpBuildContext _build;
+    private readonly IReadOnlyList<Tensor?> _outputGradients;
+    private readonly IReadOnlyList<Tensor?> _inputGradients;
+
+    public BackwardContext(OpBuildContext forward, IReadOnlyList<Tensor?> outputGradients, IReadOnlyList<Tensor?> inputGradients)
+        : base(forward.Node, forward.Node.Inputs.Select((_, i) => forward.HasInput(i) ? forward.InputShape(i) : null).ToList(),
+               forward.Node.Inputs.Select((_, i) => forward.Constant(i)).ToList())
+    {
+        _build = forward;
+        _outputGradients = outputGradients;
+        _inputGradients = inputGradients;
+    }
+
+    public GpuDevice Device => _build.Device;
+    /// <summary>The forward pass ran in training mode (BatchNorm used batch statistics, Dropout dropped).</summary>
+    public bool Training => _build.Training;
+
+    /// <summary>Forward input <paramref name="index"/> as it was during the forward pass.</summary>
+    public Tensor Input(int index) => _build.Input(index);
+    /// <summary>Forward output <paramref name="index"/> (saved activation).</summary>
+    public Tensor Output(int index) => _build.Output(index);
+    /// <summary>dL/dY for output <paramref name="index"/>, or null when nothing downstream needs it.</summary>
+    public Tensor? OutputGradient(int index) => index < _outputGradients.Count ? _outputGradients[index] : null;
+    /// <summary>The buffer to ADD dL/dX into for input <paramref name="index"/>, or null when that gradient is not needed.</summary>
+    public Tensor? InputGradient(int index) => index < _inputGradients.Count ? _inputGradients[index] : null;
+
+    public Tensor Scratch(string key, TensorShape shape) => _build.Scratch("backward." + key, shape);
+    public Tensor Weight(string key, TensorShape shape, ReadOnlySpan<float> data) => _build.Weight("backward." + key, shape, data);
+    public ComputePipeline Pipeline(KernelDescription description) => _build.Pipeline(description);
+    public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push) =>
+        _build.Dispatch(pipeline, tensors, groups, push);
+    public BoundKernel Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T : unmanaged =>
+        _build.Dispatch(pipeline, tensors, groups, push);
+    public (uint X, uint Y, uint Z) Grid1D(long count, uint localSize) => _build.Grid1D(count, localSize);
+}
