@@ -48,8 +48,8 @@ public sealed class BatchNorm2d : Module
         Channels = channels; Eps = eps; Momentum = momentum;
         Weight = RegisterParameter("weight", new Parameter(new TensorShape(channels), Init.Fill(channels, 1)));
         Bias = RegisterParameter("bias", new Parameter(new TensorShape(channels), Init.Fill(channels, 0)));
-        RunningMean = RegisterParameter("running_mean", new Parameter(new TensorShape(channels), Init.Fill(channels, 0)));
-        RunningVar = RegisterParameter("running_var", new Parameter(new TensorShape(channels), Init.Fill(channels, 1)));
+        RunningMean = RegisterParameter("running_mean", new Parameter(new TensorShape(channels), Init.Fill(channels, 0)) { RequiresGrad = false });
+        RunningVar = RegisterParameter("running_var", new Parameter(new TensorShape(channels), Init.Fill(channels, 1)) { RequiresGrad = false });
     }
 
     public int Channels { get; }

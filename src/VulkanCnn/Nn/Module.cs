@@ -43,6 +43,14 @@ public abstract class Module
         foreach (var (name, child) in _children) child.Collect(prefix + name + ".", into);
     }
 
+    /// <summary>Freezes (or unfreezes) every parameter of this module and its children, e.g. a pretrained backbone.</summary>
+    public void Freeze(bool frozen = true)
+    {
+        foreach (var p in StateDict().Values)
+            if (!(p.Name.EndsWith("running_mean", StringComparison.Ordinal) || p.Name.EndsWith("running_var", StringComparison.Ordinal)))
+                p.RequiresGrad = !frozen;
+    }
+
     /// <summary>Total number of parameter values.</summary>
     public long ParameterCount => StateDict().Values.Sum(p => p.Shape.ElementCount);
 }

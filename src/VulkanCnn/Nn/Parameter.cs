@@ -16,6 +16,9 @@ public sealed class Parameter
     public float[] Data { get; }
     /// <summary>Full dotted path, e.g. <c>layer1.0.conv1.weight</c>; set when the module tree is named.</summary>
     public string Name { get; internal set; } = "";
+
+    /// <summary>Trained by the optimizer (false for buffers such as BatchNorm running statistics, and for frozen layers).</summary>
+    public bool RequiresGrad { get; set; } = true;
 }
 
 /// <summary>Deterministic initialisation, as PyTorch's defaults (kaiming-uniform with a = √5 for conv/linear).</summary>

@@ -90,6 +90,16 @@ public sealed unsafe class CommandRecording : GpuResource
         _pendingWrites = true;
     }
 
+    /// <summary>Records filling a tensor's bytes with a 32-bit pattern (0 = zeros), e.g. clearing gradients.</summary>
+    public void Fill(Tensor tensor, uint value = 0)
+    {
+        EnsureRecording();
+        BarrierIfNeeded();
+        Device.Vk.CmdFillBuffer(_cb, tensor.Buffer.CheckedHandle(), tensor.ByteOffset, tensor.SizeInBytes, value);
+        _copies.Add(tensor.Buffer);
+        _pendingWrites = true;
+    }
+
     /// <summary>Writes a GPU timestamp once all earlier commands have finished.</summary>
     public void Timestamp(string label)
     {

@@ -1,0 +1,200 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Graph;
+using VulkanCnn.Nn;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Training;
+
+/// <summary>How a <see cref="Trainer"/> turns a model into a training step.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Loss IR op applied to the model output and the labels: SoftmaxCrossEntropyLoss (labels = class indices) or MseLoss (targets).</summary>
+    public string Loss { get; init; } = "SoftmaxCrossEntropyLoss";
+    public float LabelSmoothing { get; init; }
+    /// <summary>Shape of one sample's target for MseLoss (default: the model output's per-sample shape).</summary>
+    public TensorShape? TargetShape { get; init; }
+}
+
+/// <summary>The loss and, for classifiers, how many predictions of the batch were right.</summary>
+public readonly record struct StepResult(float Loss, int Correct);
+
+/// <summary>
+/// Reverse-mode training of an nn model on the GPU: forward (training mode), loss, backward and
+/// optimizer step are recorded once into one command buffer and replayed per batch — one
+/// submission per step. Every forward value keeps its own buffer (saved for the backward pass).
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+    private readonly Dictionary<string, Tensor> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> _grads = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, Parameter> _state;
+    private readonly Tensor _input, _labels, _loss, _logits;
+    private readonly GpuBuffer? _inputStaging, _labelStaging, _outStaging;
+    private readonly float[] _lossAndLogits;
+
+    public Trainer(GpuDevice device, Module model, TensorShape inputShape, Func<IReadOnlyList<TrainableParameter>, Optimizer> optimizer, TrainerOptions? options = null)
+    {
+        Device = device;
+        options ??= new TrainerOptions();
+        _state = model.StateDict();
+        var graph = model.ToGraph(inputShape, "train");
+        string logits = graph.Outputs[0];
+        int batch = inputShape[0];
+        var logitShape = OpCost.InferShapes(graph)[logits];
+        TensorShape labelShape = options.Loss == "MseLoss" ? (options.TargetShape is { } t ? new TensorShape([batch, .. t]) : logitShape) : new TensorShape(batch);
+        graph.Inputs.Add(new ValueInfo("labels", labelShape));
+        var lossAttributes = new Graph.Attributes().Set("reduction", "mean");
+        if (options.LabelSmoothing > 0) lossAttributes.Set("vkcnn.label_smoothing", options.LabelSmoothing);
+        graph.Nodes.Add(new Node(options.Loss, "loss", [logits, "labels"], ["loss"], lossAttributes));
+        graph.Outputs.Clear();
+        graph.Outputs.Add("loss");
+        Graph = graph;
+
+        try
+        {
+            var order = graph.TopologicalOrder();
+            var shapes = OpCost.InferShapes(graph);
+            // Parameters and buffers are runtime tensors (they change every step); only int64 constants stay constant.
+            ConstantTensor? ConstantOf(string name) => name.Length > 0 && !_state.ContainsKey(name) && graph.Initializers.TryGetValue(name, out var c) ? c : null;
+            foreach (var (name, c) in graph.Initializers)
+                if (_state.TryGetValue(name, out var p)) _values[name] = Own(Tensor.FromData(device, p.Shape, p.Data, name));
+            _input = _values[graph.Inputs[0].Name] = Own(Tensor.Create(device, inputShape, "input"));
+            _labels = _values["labels"] = Own(Tensor.Create(device, labelShape, "labels"));
+
+            var needsGrad = new HashSet<string>(_state.Where(p => p.Value.RequiresGrad).Select(p => p.Key), StringComparer.Ordinal);
+            var kernels = new List<BoundKernel>();
+            var forward = new List<(Node Node, OpBuildContext Context, IOperator Op)>();
+            foreach (var node in order)
+            {
+                var op = CompiledGraph.Operator(node);
+                var outs = node.Outputs.Select(o => _values[o] = Own(op.Traits(node).HasFlag(OperatorTraits.View)
+                    ? Tensor.View(_values[node.Inputs[0]], shapes[o], o) : Tensor.Create(device, shapes[o], o))).ToList();
+                var context = new OpBuildContext(device, node, node.Inputs.Select(i => i.Length > 0 ? shapes[i] : null).ToList(),
+                    node.Inputs.Select(ConstantOf).ToList(), node.Inputs.Select(i => _values.GetValueOrDefault(i)).ToList(), outs, _owned, kernels)
+                { Training = true };
+                op.Build(context);
+                forward.Add((node, context, op));
+                if (node.Inputs.Any(needsGrad.Contains)) foreach (var o in node.Outputs) needsGrad.Add(o);
+            }
+            int forwardKernels = kernels.Count;
+
+            foreach (var v in needsGrad) _grads[v] = Own(Tensor.Create(device, shapes[v], v + ".grad"));
+            var seed = Own(Tensor.FromData(device, shapes["loss"], [1f], "loss.grad_seed"));
+            for (int k = forward.Count - 1; k >= 0; k--)
+            {
+                var (node, context, op) = forward[k];
+                if (!node.Inputs.Any(needsGrad.Contains)) continue;
+                if (op is not IDifferentiable d)
+                    throw new NotSupportedException($"{node.OpType} (node '{node.Name}') has no backward pass; it cannot be trained through yet.");
+                var outGrads = node.Outputs.Select(o => o == "loss" ? seed : _grads.GetValueOrDefault(o)).ToList();
+                var inGrads = node.Inputs.Select((i, idx) => needsGrad.Contains(i) && d.HasGradient(node, idx) ? _grads[i] : null).ToList();
+                d.BuildBackward(new BackwardContext(context, outGrads, inGrads));
+            }
+            _owned.AddRange(kernels);
+
+            var trainable = _state.Where(p => p.Value.RequiresGrad && _values.ContainsKey(p.Key))
+                .Select(p => new TrainableParameter(p.Key, _values[p.Key], _grads[p.Key])).ToList();
+            Optimizer = Own(optimizer(trainable));
+
+            _loss = _values["loss"];
+            _logits = _values[logits];
+            _lossAndLogits = new float[1 + _logits.ElementCount];
+            if (!_input.Buffer.IsHostVisible)
+            {
+                _inputStaging = Own(GpuBuffer.Create(device, _input.SizeInBytes, MemoryUsage.Staging, "input.staging"));
+                _labelStaging = Own(GpuBuffer.Create(device, _labels.SizeInBytes, MemoryUsage.Staging, "labels.staging"));
+                _outStaging = Own(GpuBuffer.Create(device, 4 + _logits.SizeInBytes, MemoryUsage.Staging, "loss.staging"));
+            }
+            Recording = Own(new CommandRecording(device, "training step"));
+            if (_inputStaging is not null)
+            {
+                Recording.CopyBuffer(_inputStaging, _input.Buffer, _input.SizeInBytes, 0, _input.ByteOffset);
+                Recording.CopyBuffer(_labelStaging!, _labels.Buffer, _labels.SizeInBytes, 0, _labels.ByteOffset);
+            }
+            foreach (var g in _grads.Values) Recording.Fill(g);
+            foreach (var kernel in kernels) Recording.Dispatch(kernel);
+            Optimizer.Record(Recording);
+            if (_outStaging is not null)
+            {
+                Recording.CopyBuffer(_loss.Buffer, _outStaging, 4, _loss.ByteOffset, 0);
+                Recording.CopyBuffer(_logits.Buffer, _outStaging, _logits.SizeInBytes, _logits.ByteOffset, 4);
+            }
+            Recording.Finish();
+            ForwardKernelCount = forwardKernels;
+            BackwardKernelCount = kernels.Count - forwardKernels;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public GpuDevice Device { get; }
+    /// <summary>The training graph: the model, the labels input and the loss.</summary>
+    public Graph.Graph Graph { get; }
+    public Optimizer Optimizer { get; }
+    public int BatchSize => _input.Shape[0];
+    public int ForwardKernelCount { get; }
+    public int BackwardKernelCount { get; }
+    internal CommandRecording Recording { get; }
+
+    /// <summary>Gradient tensors by value name (after a step: the last batch's gradients).</summary>
+    public IReadOnlyDictionary<string, Tensor> Gradients => _grads;
+    /// <summary>Parameter and buffer tensors by state_dict name.</summary>
+    public IReadOnlyDictionary<string, Tensor> Parameters => _state.Keys.Where(_values.ContainsKey).ToDictionary(k => k, k => _values[k]);
+
+    /// <summary>One training step on a full batch: forward, loss, backward, optimizer update, in one submission.</summary>
+    public StepResult Step(ReadOnlySpan<float> images, ReadOnlySpan<float> labels, double learningRate)
+    {
+        if (images.Length != _input.ElementCount) throw new ArgumentException($"The batch holds {images.Length} values; input {_input.Shape} needs {_input.ElementCount}.", nameof(images));
+        if (labels.Length != _labels.ElementCount) throw new ArgumentException($"{labels.Length} labels given; {_labels.ElementCount} expected.", nameof(labels));
+        MemoryMarshal.AsBytes(images).CopyTo(_inputStaging is { } si ? si.MappedBytes : _input.Buffer.MappedBytes.Slice((int)_input.ByteOffset));
+        MemoryMarshal.AsBytes(labels).CopyTo(_labelStaging is { } sl ? sl.MappedBytes : _labels.Buffer.MappedBytes.Slice((int)_labels.ByteOffset));
+        Optimizer.PrepareStep(learningRate);
+        Recording.Run();
+        var result = MemoryMarshal.Cast<float, byte>(_lossAndLogits.AsSpan());
+        if (_outStaging is not null) _outStaging.MappedBytes[..result.Length].CopyTo(result);
+        else
+        {
+            _loss.Buffer.MappedBytes.Slice((int)_loss.ByteOffset, 4).CopyTo(result);
+            _logits.Buffer.MappedBytes.Slice((int)_logits.ByteOffset, (int)_logits.SizeInBytes).CopyTo(result[4..]);
+        }
+        return new StepResult(_lossAndLogits[0], CountCorrect(_lossAndLogits.AsSpan(1), labels));
+    }
+
+    /// <summary>Copies the trained values (and BatchNorm running statistics) back into the module's parameters.</summary>
+    public void CopyParametersToModule()
+    {
+        foreach (var (name, p) in _state)
+            if (_values.TryGetValue(name, out var t)) t.Download(p.Data);
+    }
+
+    private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels)
+    {
+        if (_logits.Shape.Rank != 2 || labels.Length != _logits.Shape[0]) return 0;
+        int classes = _logits.Shape[1], correct = 0;
+        for (int n = 0; n < labels.Length; n++)
+        {
+            var row = logits.Slice(n * classes, classes);
+            int best = 0;
+            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
+            if (best == (int)labels[n]) correct++;
+        }
+        return correct;
+    }
+
+    private T Own<T>(T resource) where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+    }
+}
