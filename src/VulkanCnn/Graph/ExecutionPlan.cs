@@ -27,17 +27,23 @@ internal sealed class ExecutionPlan : IDisposable
         try
         {
             Memory = PlanMemory(compiled, device);
+            // Inputs and outputs own their buffers (an external buffer can stand in for the root they view);
+            // intermediates share the arena.
+            var externalRoots = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
             foreach (var (name, buffer) in external)
             {
                 if (!graph.Inputs.Any(i => i.Name == name) && !graph.Outputs.Contains(name))
                     throw new ArgumentException($"External buffer '{name}' is not a graph input or output of '{graph.Name}'.", nameof(external));
-                ulong need = (ulong)compiled.Shapes[name].ElementCount * 4;
-                if (buffer.Size < need) throw new ArgumentException($"External buffer for '{name}' holds {buffer.Size} bytes; {compiled.Shapes[name]} needs {need}.", nameof(external));
+                string root = Memory.RootOf[name];
+                if (externalRoots.TryGetValue(root, out var other) && other != buffer)
+                    throw new ArgumentException($"'{name}' shares its memory with another external value; give both the same buffer.", nameof(external));
+                if (buffer.Size < Memory.RootBytes[root] && buffer.Size < (ulong)compiled.Shapes[root].ElementCount * 4)
+                    throw new ArgumentException($"External buffer for '{name}' holds {buffer.Size} bytes; {compiled.Shapes[root]} needs {compiled.Shapes[root].ElementCount * 4}.", nameof(external));
+                externalRoots[root] = buffer;
             }
-            // Inputs and outputs own their buffers (an external buffer can stand in); intermediates share the arena.
             var rootBuffers = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
             foreach (var root in Memory.DedicatedRoots)
-                rootBuffers[root] = external.TryGetValue(root, out var ext) ? ext
+                rootBuffers[root] = externalRoots.TryGetValue(root, out var ext) ? ext
                     : Own(GpuBuffer.Create(device, Memory.RootBytes[root], MemoryUsage.Tensor, $"{graph.Name}.{root}"));
             var arena = Memory.ArenaBytes > 0 ? Own(GpuBuffer.CreateArena(device, Memory.ArenaBytes, $"{graph.Name}.arena")) : null;
             foreach (var (name, root) in Memory.RootOf)
@@ -66,7 +72,7 @@ internal sealed class ExecutionPlan : IDisposable
                 var inputShapes = node.Inputs.Select(i => i.Length > 0 ? compiled.Shapes.GetValueOrDefault(i) : null).ToList();
                 var constants = node.Inputs.Select(i => i.Length > 0 && graph.Initializers.TryGetValue(i, out var c) ? c : null).ToList();
                 var inputs = node.Inputs.Select(i => i.Length > 0 && _tensors.TryGetValue(i, out var t) ? t : null).ToList();
-                var outputs = node.Outputs.Select(o => _tensors[o]).ToList();
+                var outputs = node.Outputs.Select(o => o.Length > 0 ? _tensors[o] : null).ToList();
                 op.Build(new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, _owned, kernels));
                 _owned.AddRange(kernels);
                 steps.Add(new PlanStep(node, kernels));
@@ -117,8 +123,9 @@ internal sealed class ExecutionPlan : IDisposable
         var t = Inputs[index];
         if (data.Length != t.ElementCount)
             throw new ArgumentException($"Input '{t.Name}' of shape {t.Shape} takes {t.ElementCount} values, got {data.Length}.", "input");
-        var target = _inputStaging[index] ?? t.Buffer;
-        MemoryMarshal.AsBytes(data).CopyTo(target.MappedBytes);
+        if (_inputStaging[index] is { } staging) MemoryMarshal.AsBytes(data).CopyTo(staging.MappedBytes);
+        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Input '{t.Name}' lives in an external buffer; the host writes it, not Run().");
+        else MemoryMarshal.AsBytes(data).CopyTo(t.Buffer.MappedBytes.Slice((int)t.ByteOffset));
     }
 
     /// <summary>Copies output <paramref name="index"/> to host memory. Allocation-free.</summary>
@@ -127,8 +134,9 @@ internal sealed class ExecutionPlan : IDisposable
         var t = Outputs[index];
         if (destination.Length != t.ElementCount)
             throw new ArgumentException($"Output '{t.Name}' of shape {t.Shape} has {t.ElementCount} values; the destination holds {destination.Length}.", "output");
-        var source = _outputStaging[index] ?? t.Buffer;
-        source.MappedBytes[..(int)t.SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination));
+        if (_outputStaging[index] is { } staging) staging.MappedBytes[..(int)t.SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination));
+        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Output '{t.Name}' lives in an external buffer; the host reads it, not Run().");
+        else t.Buffer.MappedBytes.Slice((int)t.ByteOffset, (int)t.SizeInBytes).CopyTo(MemoryMarshal.AsBytes(destination));
     }
 
     private Tensor OutputTensor(string name)

@@ -65,9 +65,8 @@ public sealed class Session : IDisposable
     /// <summary>Runs into a caller-provided span: 0 bytes of managed memory allocated in steady state.</summary>
     public void Run(ReadOnlySpan<float> input, Span<float> output)
     {
-        ThrowIfDisposed();
         RequireSingle();
-        _gate.Wait();
+        Enter();
         try
         {
             _default.WriteInput(0, input);
@@ -84,9 +83,10 @@ public sealed class Session : IDisposable
         RequireSingle();
         var plan = Plan(new Dictionary<string, TensorShape> { [_graph.Inputs[0].Name] = inputShape });
         var output = new float[plan.Outputs[0].ElementCount];
-        _gate.Wait();
+        Enter();
         try
         {
+            if (!plan.Recording.IsComplete) plan.Recording.Wait();
             plan.WriteInput(0, input);
             plan.Recording.Run();
             plan.ReadOutput(0, output);
@@ -99,18 +99,17 @@ public sealed class Session : IDisposable
     public IReadOnlyDictionary<string, ConstantTensor> Run(IReadOnlyDictionary<string, ConstantTensor> inputs)
     {
         ThrowIfDisposed();
+        foreach (var input in _graph.Inputs)
+            if (!inputs.ContainsKey(input.Name))
+                throw new ArgumentException($"Input '{input.Name}' was not given. Inputs: {string.Join(", ", _graph.Inputs.Select(n => n.Name))}.", nameof(inputs));
         var plan = Plan(inputs.ToDictionary(p => p.Key, p => p.Value.Shape));
         var result = new Dictionary<string, ConstantTensor>(StringComparer.Ordinal);
-        _gate.Wait();
+        Enter();
         try
         {
+            if (!plan.Recording.IsComplete) plan.Recording.Wait();
             var names = plan.Compiled.Graph.Inputs;
-            for (int i = 0; i < names.Count; i++)
-            {
-                if (!inputs.TryGetValue(names[i].Name, out var value))
-                    throw new ArgumentException($"Input '{names[i].Name}' was not given. Inputs: {string.Join(", ", names.Select(n => n.Name))}.", nameof(inputs));
-                plan.WriteInput(i, value.Floats ?? value.AsFloats());
-            }
+            for (int i = 0; i < names.Count; i++) plan.WriteInput(i, inputs[names[i].Name].Floats ?? inputs[names[i].Name].AsFloats());
             plan.Recording.Run();
             for (int i = 0; i < plan.Outputs.Length; i++)
             {
@@ -134,6 +133,8 @@ public sealed class Session : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfDisposed();
+            if (!_default.Recording.IsComplete) await _default.Recording.WaitAsync().ConfigureAwait(false);
             _default.WriteInput(0, input.Span);
             _default.Recording.Submit();
             try
@@ -142,7 +143,7 @@ public sealed class Session : IDisposable
             }
             catch (OperationCanceledException)
             {
-                _default.Recording.Wait(); // the next run must not overwrite buffers in use
+                await _default.Recording.WaitAsync().ConfigureAwait(false); // the next run must not overwrite buffers in use
                 throw;
             }
             _default.ReadOutput(0, output.Span);
@@ -157,8 +158,7 @@ public sealed class Session : IDisposable
     /// </summary>
     public void Submit(ReadOnlySpan<nint> waitSemaphores, ReadOnlySpan<nint> signalSemaphores)
     {
-        ThrowIfDisposed();
-        _gate.Wait();
+        Enter();
         try
         {
             if (!_default.Recording.IsComplete) _default.Recording.Wait();
@@ -188,17 +188,41 @@ public sealed class Session : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
+    /// <summary>Takes the run gate and waits for a submission made by <see cref="Submit"/> to finish, so no
+    /// host write can touch buffers the GPU is still reading. Throws once the session is disposed.</summary>
+    internal void Enter()
+    {
+        ThrowIfDisposed();
+        _gate.Wait();
+        try
+        {
+            ThrowIfDisposed();
+            if (!_default.Recording.IsComplete) _default.Recording.Wait();
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
+    }
+
+    internal void Exit() => _gate.Release();
+
+    /// <summary>Waits for the run in progress, frees every plan; callers queued behind it get ObjectDisposedException.</summary>
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
         _gate.Wait();
-        lock (_plans)
+        try
         {
-            foreach (var p in _plans.Values) p.Dispose();
-            _plans.Clear();
+            _disposed = true;
+            lock (_plans)
+            {
+                foreach (var p in _plans.Values) p.Dispose();
+                _plans.Clear();
+            }
         }
-        _gate.Dispose();
+        finally { _gate.Release(); }
     }
 }
 

@@ -21,8 +21,10 @@ public static class SessionProfiling
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
         var plan = session.DefaultPlan;
         var samples = plan.Steps.Select(_ => new List<double>()).ToList();
-        using (var rec = new CommandRecording(session.Device, plan.Compiled.Graph.Name + " (profile)"))
+        session.Enter();
+        try
         {
+            using var rec = new CommandRecording(session.Device, plan.Compiled.Graph.Name + " (profile)", plan.Steps.Count + 1);
             rec.Timestamp("start");
             plan.Record(rec, 0, plan.Steps.Count, copyInputs: false, copyOutputs: false, afterStep: k => rec.Timestamp(plan.Steps[k].Node.Name));
             rec.Finish();
@@ -34,6 +36,7 @@ public static class SessionProfiling
                 for (int k = 0; k < plan.Steps.Count; k++) samples[k].Add(ts[k + 1].Milliseconds - ts[k].Milliseconds);
             }
         }
+        finally { session.Exit(); }
         var medians = samples.Select(Median).ToList();
         double total = medians.Sum();
         var layers = plan.Steps.Select((s, k) =>

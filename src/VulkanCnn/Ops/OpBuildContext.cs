@@ -12,12 +12,12 @@ namespace VulkanCnn.Ops;
 public sealed class OpBuildContext : OpContext
 {
     private readonly IReadOnlyList<Tensor?> _inputs;
-    private readonly IReadOnlyList<Tensor> _outputs;
+    private readonly IReadOnlyList<Tensor?> _outputs;
     private readonly List<IDisposable> _owned;
     private readonly List<BoundKernel> _kernels;
 
     public OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
-        IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs, List<IDisposable> owned, List<BoundKernel> kernels)
+        IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels)
         : base(node, inputShapes, constants)
     {
         Device = device;
@@ -37,8 +37,11 @@ public sealed class OpBuildContext : OpContext
     public Tensor Input(int index) => index < _inputs.Count && _inputs[index] is { } t ? t
         : throw Error($"input {index} has no GPU tensor (missing, or an int64 constant that must be read with Constant())");
 
-    public Tensor Output(int index) => _outputs[index];
-    public TensorShape OutputShape(int index) => _outputs[index].Shape;
+    public Tensor Output(int index) => index < _outputs.Count && _outputs[index] is { } t ? t
+        : throw Unsupported($"output {index} is omitted but this operator always computes it");
+    /// <summary>True when output <paramref name="index"/> is requested (not an omitted optional output).</summary>
+    public bool HasOutput(int index) => index < _outputs.Count && _outputs[index] is not null;
+    public TensorShape OutputShape(int index) => Output(index).Shape;
 
     /// <summary>Uploads derived weights (packed, folded …) owned by the session.</summary>
     public Tensor Weight(string key, TensorShape shape, ReadOnlySpan<float> data)

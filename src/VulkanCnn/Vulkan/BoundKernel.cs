@@ -9,8 +9,8 @@ namespace VulkanCnn.Vulkan;
 /// </summary>
 public sealed unsafe class BoundKernel : GpuResource
 {
-    private readonly DescriptorPool _pool;
-    private readonly GpuBuffer[] _buffers;
+    private DescriptorPool _pool;
+    private GpuBuffer[] _buffers = [];
 
     /// <summary>Binds whole buffers.</summary>
     public BoundKernel(ComputePipeline pipeline, IReadOnlyList<GpuBuffer> buffers, (uint X, uint Y, uint Z) groups,
@@ -22,6 +22,16 @@ public sealed unsafe class BoundKernel : GpuResource
         ReadOnlySpan<byte> pushConstants, string? name = null)
         : base(ranges.Count > 0 ? ranges[0].Buffer.Device : throw new ArgumentException("A kernel needs at least one buffer.", nameof(ranges)),
                name ?? pipeline.Description.Shader)
+    {
+        try { Initialize(pipeline, ranges, groups, pushConstants); }
+        catch
+        {
+            Dispose(); // tracked by the base constructor: untrack, free what was allocated
+            throw;
+        }
+    }
+
+    private void Initialize(ComputePipeline pipeline, IReadOnlyList<BufferRange> ranges, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> pushConstants)
     {
         var buffers = ranges.Select(r => r.Buffer).ToList();
         var d = pipeline.Description;
@@ -47,6 +57,8 @@ public sealed unsafe class BoundKernel : GpuResource
             var r = ranges[i];
             if (r.Offset % alignment != 0)
                 throw new ArgumentException($"Kernel '{d.Shader}' binding {i} starts at byte {r.Offset} of '{r.Buffer.Name}', not a multiple of minStorageBufferOffsetAlignment ({alignment}).", nameof(ranges));
+            if (r.Size > Device.Info.Limits.MaxStorageBufferRange)
+                throw new TensorTooLargeException($"{d.Shader} binding {i}", r.Size, Device.Info.Limits.MaxStorageBufferRange, Device.Info.Name);
             if (r.Offset + r.Size > r.Buffer.Size)
                 throw new ArgumentOutOfRangeException(nameof(ranges), $"Kernel '{d.Shader}' binding {i} [{r.Offset}, {r.Offset + r.Size}) is outside '{r.Buffer.Name}' ({r.Buffer.Size} bytes).");
             // Round the range up to 16 bytes (within the buffer) so vec4 views of a ragged tensor stay in range.
@@ -61,10 +73,10 @@ public sealed unsafe class BoundKernel : GpuResource
         Device.Vk.UpdateDescriptorSets(Device.Handle, (uint)_buffers.Length, writes, 0, null);
     }
 
-    public ComputePipeline Pipeline { get; }
-    public (uint X, uint Y, uint Z) Groups { get; }
-    internal byte[] PushConstants { get; }
-    internal DescriptorSet Set { get; }
+    public ComputePipeline Pipeline { get; private set; } = null!;
+    public (uint X, uint Y, uint Z) Groups { get; private set; }
+    internal byte[] PushConstants { get; private set; } = [];
+    internal DescriptorSet Set { get; private set; }
     internal IReadOnlyList<GpuBuffer> Buffers => _buffers;
     internal override int DisposeOrder => 5;
 
@@ -75,7 +87,10 @@ public sealed unsafe class BoundKernel : GpuResource
             if (b.IsDisposed) throw new ObjectDisposedException(nameof(GpuBuffer), $"Kernel '{Name}' uses buffer '{b.Name}', which has been disposed.");
     }
 
-    protected override void Release() => Device.Descriptors.Free(Set, _pool);
+    protected override void Release()
+    {
+        if (Set.Handle != 0) Device.Descriptors.Free(Set, _pool);
+    }
 }
 
 /// <summary>Bytes [Offset, Offset + Size) of a buffer, as one kernel binding sees them.</summary>

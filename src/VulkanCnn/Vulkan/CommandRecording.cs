@@ -13,7 +13,7 @@ namespace VulkanCnn.Vulkan;
 /// </summary>
 public sealed unsafe class CommandRecording : GpuResource
 {
-    private const uint MaxTimestamps = 256;
+    private readonly uint _maxTimestamps;
     private readonly CommandPool _pool;
     private readonly CommandBuffer _cb;
     private readonly Fence _fence;
@@ -23,8 +23,11 @@ public sealed unsafe class CommandRecording : GpuResource
     private QueryPool _queries;
     private bool _finished, _submitted, _pendingWrites;
 
-    public CommandRecording(GpuDevice device, string name) : base(device, name)
+    /// <summary>A new recording; <paramref name="maxTimestamps"/> sizes the timestamp query pool (created on the first <see cref="Timestamp"/>).</summary>
+    public CommandRecording(GpuDevice device, string name, int maxTimestamps = 256) : base(device, name)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTimestamps, 1);
+        _maxTimestamps = (uint)maxTimestamps;
         var vk = device.Vk;
         var poolInfo = new CommandPoolCreateInfo { SType = StructureType.CommandPoolCreateInfo, QueueFamilyIndex = device.QueueFamilyIndex };
         CommandPool pool;
@@ -107,14 +110,14 @@ public sealed unsafe class CommandRecording : GpuResource
         var family = Device.Info.QueueFamilies[(int)Device.QueueFamilyIndex];
         if (family.TimestampValidBits == 0)
             throw new NotSupportedException($"Device '{Device.Info.Name}' has no timestamps on its compute queue.");
-        if (_labels.Count >= MaxTimestamps) throw new InvalidOperationException($"Recording '{Name}' holds at most {MaxTimestamps} timestamps.");
+        if (_labels.Count >= _maxTimestamps) throw new InvalidOperationException($"Recording '{Name}' holds at most {_maxTimestamps} timestamps.");
         if (_queries.Handle == 0)
         {
-            var info = new QueryPoolCreateInfo { SType = StructureType.QueryPoolCreateInfo, QueryType = QueryType.Timestamp, QueryCount = MaxTimestamps };
+            var info = new QueryPoolCreateInfo { SType = StructureType.QueryPoolCreateInfo, QueryType = QueryType.Timestamp, QueryCount = _maxTimestamps };
             QueryPool pool;
             Device.Vk.CreateQueryPool(Device.Handle, &info, null, &pool).Check("vkCreateQueryPool");
             _queries = pool;
-            Device.Vk.CmdResetQueryPool(_cb, pool, 0, MaxTimestamps);
+            Device.Vk.CmdResetQueryPool(_cb, pool, 0, _maxTimestamps);
         }
         Device.Vk.CmdWriteTimestamp(_cb, PipelineStageFlags.BottomOfPipeBit, _queries, (uint)_labels.Count);
         _labels.Add(label);
@@ -145,6 +148,7 @@ public sealed unsafe class CommandRecording : GpuResource
         var fence = _fence;
         Device.FenceWaiter.Release(fence);
         Device.Vk.ResetFences(Device.Handle, 1, &fence).Check("vkResetFences");
+        _submitted = false;
         Device.Submit(_cb, _fence, MemoryMarshal.Cast<nint, Semaphore>(waitSemaphores), MemoryMarshal.Cast<nint, Semaphore>(signalSemaphores));
         _submitted = true;
     }
@@ -246,6 +250,7 @@ public sealed unsafe class CommandRecording : GpuResource
             if (r != Result.Success) Device.Log($"[vkcnn] recording '{Name}' disposed while its GPU work did not finish ({r}).");
         }
         if (_queries.Handle != 0) vk.DestroyQueryPool(Device.Handle, _queries, null);
+        Device.FenceWaiter.Forget(_fence);
         vk.DestroyFence(Device.Handle, _fence, null);
         vk.DestroyCommandPool(Device.Handle, _pool, null);
     }

@@ -63,6 +63,22 @@ internal sealed unsafe class FenceWaiter : IDisposable
         }
     }
 
+    /// <summary>Drops every entry of a fence that is about to be destroyed (its waits fault); waits until the thread lets go of it.</summary>
+    public void Forget(Fence fence)
+    {
+        lock (_gate)
+        {
+            if (_stopping) return;
+            while (_inCall.Contains(fence.Handle)) Monitor.Wait(_gate);
+            for (int i = _pending.Count - 1; i >= 0; i--)
+            {
+                if (_pending[i].Fence.Handle != fence.Handle) continue;
+                _pending[i].Completion.TrySetException(new ObjectDisposedException(_pending[i].What, "The recording was disposed while a wait was pending."));
+                _pending.RemoveAt(i);
+            }
+        }
+    }
+
     private void Loop()
     {
         var fences = new List<Fence>();
@@ -86,6 +102,7 @@ internal sealed unsafe class FenceWaiter : IDisposable
                 for (int i = _pending.Count - 1; i >= 0; i--)
                 {
                     var e = _pending[i];
+                    if (e.Completion.Task.IsCompleted) { _pending.RemoveAt(i); continue; } // cancelled meanwhile
                     Exception? error = null;
                     bool done = false;
                     if (r is not (Result.Success or Result.Timeout)) { error = VkCheck.ToException(r, "vkWaitForFences"); }

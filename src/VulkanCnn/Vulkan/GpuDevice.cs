@@ -237,6 +237,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
         if (_disposed) return;
         if (_ownsDevice)
             try { lock (_queueGate) Vk.DeviceWaitIdle(Handle); } catch { /* device may be lost; tear down anyway */ }
+        FenceWaiter.Dispose(); // before leaked recordings destroy fences it might be waiting on
         GpuResource[] leaked;
         lock (_liveGate) leaked = _live.ToArray();
         if (leaked.Length > 0)
@@ -246,7 +247,6 @@ public sealed unsafe partial class GpuDevice : IDisposable
             foreach (var r in leaked.OrderBy(r => r.DisposeOrder)) r.Dispose();
         }
         _disposed = true;
-        FenceWaiter.Dispose();
         DestroyPipelines();
         PipelineCache.Dispose();
         Descriptors.Dispose();

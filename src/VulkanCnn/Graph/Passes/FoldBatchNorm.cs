@@ -17,6 +17,7 @@ internal static class FoldBatchNorm
             if (!producer.TryGetValue(bn.Inputs[0], out var conv) || conv.OpType != "Conv") continue;
             if (GraphEdit.UseCount(graph, consumers, conv.Outputs[0]) != 1 || bn.Outputs.Count(o => o.Length > 0) != 1) continue;
             if (conv.Attributes.Has(Ops.FusedActivation.KindAttribute)) continue;
+            if (bn.Attributes.Int("training_mode", 0) != 0 || bn.Attributes.Int("spatial", 1) != 1) continue; // not an inference BN: let the op refuse it
             if (!TryConst(graph, conv, 1, out var w) || w.Floats is null) continue;
             ConstantTensor? b = null;
             if (conv.HasInput(2) && (!TryConst(graph, conv, 2, out b) || b!.Floats is null)) continue;

@@ -16,6 +16,7 @@ internal static class FoldConstants
         {
             if (node.Inputs.Count == 0 || !node.Inputs.All(i => i.Length == 0 || graph.Initializers.ContainsKey(i))) continue;
             if (!node.Inputs.Any(i => i.Length > 0)) continue;
+            if (node.Outputs.Any(graph.Outputs.Contains)) continue; // graph outputs stay computed values
             if (!OperatorRegistry.TryGet(node.OpType, out _)) continue;
             var inputs = node.Inputs.Select(i => i.Length == 0 ? null : new NodeInput(graph.Initializers[i], IsConstant: true)).ToList();
             // Integer constants feeding shape arguments stay as they are: only float results are folded.

@@ -12,11 +12,20 @@ internal static class RemoveIdentities
         {
             if (!OperatorRegistry.TryGet(node.OpType, out var op) || !op.Traits(node).HasFlag(OperatorTraits.Identity)) continue;
             string input = node.Inputs[0], output = node.Outputs[0];
-            // A graph output that is directly a graph input keeps its node (a view), so both names exist.
-            if (graph.Outputs.Contains(output) && graph.Inputs.Any(i => i.Name == input)) continue;
-            if (graph.Outputs.Contains(output) && graph.Outputs.Contains(input)) continue;
-            graph.Nodes.Remove(node);
-            GraphEdit.Replace(graph, output, input);
+            if (graph.Outputs.Contains(output))
+            {
+                // Graph outputs keep their names: the producer of the input writes the output name instead.
+                var producer = graph.Nodes.FirstOrDefault(n => n.Outputs.Contains(input));
+                if (producer is null || graph.Outputs.Contains(input)) continue; // a graph input/initializer/output: keep the view
+                graph.Nodes.Remove(node);
+                producer.Outputs[producer.Outputs.IndexOf(input)] = output;
+                GraphEdit.Replace(graph, input, output);
+            }
+            else
+            {
+                graph.Nodes.Remove(node);
+                GraphEdit.Replace(graph, output, input);
+            }
             removed++;
         }
         return removed;
