@@ -33,6 +33,7 @@ public sealed class Trainer : IDisposable
     private readonly Tensor _input, _labels, _loss, _logits;
     private readonly GpuBuffer? _inputStaging, _labelStaging, _outStaging;
     private readonly float[] _lossAndLogits;
+    private readonly int _classes;
 
     public Trainer(GpuDevice device, Module model, TensorShape inputShape, Func<IReadOnlyList<TrainableParameter>, Optimizer> optimizer, TrainerOptions? options = null)
     {
@@ -101,6 +102,7 @@ public sealed class Trainer : IDisposable
             _loss = _values["loss"];
             _logits = _values[logits];
             _lossAndLogits = new float[1 + _logits.ElementCount];
+            _classes = options.Loss == "SoftmaxCrossEntropyLoss" && _logits.Shape.Rank == 2 ? _logits.Shape[1] : 0;
             if (!_input.Buffer.IsHostVisible)
             {
                 _inputStaging = Own(GpuBuffer.Create(device, _input.SizeInBytes, MemoryUsage.Staging, "input.staging"));
@@ -151,6 +153,10 @@ public sealed class Trainer : IDisposable
     {
         if (images.Length != _input.ElementCount) throw new ArgumentException($"The batch holds {images.Length} values; input {_input.Shape} needs {_input.ElementCount}.", nameof(images));
         if (labels.Length != _labels.ElementCount) throw new ArgumentException($"{labels.Length} labels given; {_labels.ElementCount} expected.", nameof(labels));
+        if (_classes > 0)
+            for (int i = 0; i < labels.Length; i++)
+                if (!(labels[i] >= 0 && labels[i] < _classes && labels[i] == MathF.Floor(labels[i])))
+                    throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {labels[i]} of sample {i} is not a class index in 0..{_classes - 1}.");
         MemoryMarshal.AsBytes(images).CopyTo(_inputStaging is { } si ? si.MappedBytes : _input.Buffer.MappedBytes.Slice((int)_input.ByteOffset));
         MemoryMarshal.AsBytes(labels).CopyTo(_labelStaging is { } sl ? sl.MappedBytes : _labels.Buffer.MappedBytes.Slice((int)_labels.ByteOffset));
         Optimizer.PrepareStep(learningRate);
