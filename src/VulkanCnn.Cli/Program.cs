@@ -7,4 +7,5 @@ root.Options.Add(GlobalOptions.Device);
 root.Options.Add(GlobalOptions.Validation);
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 return await root.Parse(args).InvokeAsync();

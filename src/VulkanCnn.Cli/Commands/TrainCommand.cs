@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Spectre.Console;
+using VulkanCnn.Models;
+using VulkanCnn.Training;
+using VulkanCnn.Training.Data;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Cli.Commands;
+
+/// <summary>
+/// <c>vkcnn train</c>: trains a built-in model on Fashion-MNIST with a live progress bar, writes a
+/// checkpoint (safetensors), a metrics CSV, a training-curve PNG and a confusion matrix, and
+/// evaluates on the test set. Ctrl+C saves a checkpoint and exits; <c>--resume</c> continues it.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, or a folder holding its IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var model = new Option<string>("--model") { Description = $"Built-in model: {string.Join(", ", SmallModels.Names)}.", DefaultValueFactory = _ => "small-cnn" };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "Base learning rate.", DefaultValueFactory = _ => 0.05 };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => "sgd" };
+        var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine or onecycle.", DefaultValueFactory = _ => "cosine" };
+        var smoothing = new Option<float>("--label-smoothing") { DefaultValueFactory = _ => 0f };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var limit = new Option<int?>("--limit") { Description = "Train on the first N images (quick trials)." };
+        var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on the first N test images." };
+        var output = new Option<string>("--out") { Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix go next to it.", Required = true };
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint." };
+        var command = new Command("train", "Train a built-in CNN on the GPU.")
+        {
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var options = new TrainingRunOptions
+            {
+                Model = result.GetValue(model)!, Epochs = result.GetValue(epochs), BatchSize = result.GetValue(batch),
+                LearningRate = result.GetValue(lr), Optimizer = result.GetValue(optimizer)!, Schedule = result.GetValue(schedule)!,
+                LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed),
+            };
+            return await Run(GlobalOptions.DeviceOptions(result), result.GetValue(dataset)!, options, result.GetValue(limit), result.GetValue(testLimit),
+                result.GetValue(output)!, result.GetValue(resume), ct);
+        });
+        return command;
+    }
+
+    private static async Task<int> Run(GpuDeviceOptions deviceOptions, string dataset, TrainingRunOptions options, int? limit, int? testLimit,
+        string output, string? resume, CancellationToken ct)
+    {
+        string folder = dataset == "fashion-mnist" ? FashionMnist.DefaultDirectory : dataset;
+        var train = FashionMnist.Load(train: true, folder, limit);
+        var test = FashionMnist.Load(train: false, folder, testLimit);
+        using var gpu = GpuDevice.Create(deviceOptions);
+        AnsiConsole.MarkupLine($"Training [bold]{options.Model}[/] on {train.Count} images ({test.Count} test) on [bold]{Markup.Escape(gpu.Info.Name)}[/]");
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        var metrics = new MetricsWriter(output);
+        try
+        {
+            using var run = new TrainingRun(gpu, train, test, options, output, resume);
+            run.EpochCompleted += metrics.Add;
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("starting", maxValue: options.Epochs);
+                    run.BatchCompleted += p =>
+                    {
+                        task.Value = p.Epoch + (double)(p.Batch + 1) / p.BatchesPerEpoch;
+                        task.Description = $"epoch {p.Epoch + 1}/{options.Epochs} batch {p.Batch + 1}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {p.ImagesPerSecond:0} img/s";
+                    };
+                    await run.RunAsync(stop.Token);
+                });
+            if (stop.IsCancellationRequested)
+            {
+                AnsiConsole.MarkupLine($"[yellow]Stopped; checkpoint saved to {Markup.Escape(output)}. Continue with --resume {Markup.Escape(output)}.[/]");
+                return 130;
+            }
+            var evaluation = run.Evaluate(test);
+            metrics.WriteConfusion(evaluation, test.ClassNames);
+            metrics.WriteCurve();
+            AnsiConsole.MarkupLine($"Test accuracy: [bold]{evaluation.Accuracy:P2}[/] on {evaluation.Count} images. Checkpoint: {Markup.Escape(output)}; metrics: {Markup.Escape(metrics.CsvPath)}, {Markup.Escape(metrics.PngPath)}");
+            return 0;
+        }
+        catch (TrainingDivergedException e)
+        {
+            AnsiConsole.MarkupLine("[red]" + Markup.Escape(e.Message) + "[/]");
+            return 3;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}
