@@ -14,7 +14,7 @@ internal sealed record PlanStep(Node Node, IReadOnlyList<BoundKernel> Kernels);
 /// </summary>
 internal sealed class ExecutionPlan : IDisposable
 {
-    private readonly List<IDisposable> _owned = new();
+    private readonly OwnedResources _owned = new();
     private readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
     private readonly GpuBuffer?[] _inputStaging, _outputStaging;
 
@@ -181,15 +181,10 @@ internal sealed class ExecutionPlan : IDisposable
         return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment);
     }
 
-    private T Own<T>(T resource) where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
+    private T Own<T>(T resource) where T : IDisposable => _owned.Own(resource);
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 }

@@ -16,7 +16,7 @@ public sealed record TrainableParameter(string Name, Tensor Value, Tensor Gradie
 public abstract class Optimizer : IDisposable
 {
     private const uint Chunk = 1024;
-    private readonly List<IDisposable> _owned = new();
+    private readonly OwnedResources _owned = new();
     private readonly List<BoundKernel> _kernels = new();
     private readonly Dictionary<string, Tensor> _state = new(StringComparer.Ordinal);
 
@@ -111,16 +111,11 @@ public abstract class Optimizer : IDisposable
         h[3] = (float)bc2;
     }
 
-    protected T Own<T>(T resource) where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
+    protected T Own<T>(T resource) where T : IDisposable => _owned.Own(resource);
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
         _kernels.Clear();
         GC.SuppressFinalize(this);
     }

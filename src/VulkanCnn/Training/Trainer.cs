@@ -26,7 +26,7 @@ public readonly record struct StepResult(float Loss, int Correct);
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private readonly List<IDisposable> _owned = new();
+    private readonly OwnedResources _owned = new();
     private readonly Dictionary<string, Tensor> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> _grads = new(StringComparer.Ordinal);
     private readonly IReadOnlyDictionary<string, Parameter> _state;
@@ -192,15 +192,10 @@ public sealed class Trainer : IDisposable
         return correct;
     }
 
-    private T Own<T>(T resource) where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
+    private T Own<T>(T resource) where T : IDisposable => _owned.Own(resource);
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        _owned.Clear();
+        _owned.Dispose();
     }
 }
