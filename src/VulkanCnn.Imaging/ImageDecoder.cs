@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
@@ -75,7 +76,7 @@ public static class ImageDecoder
         try { return decode(); }
         catch (InvalidMemoryOperationException e)
         {
-            throw new ImageLoadException(name, $"decoding needs a buffer larger than the {maxPixels:N0}-pixel limit allows", e);
+            throw new ImageLoadException(name, string.Create(CultureInfo.InvariantCulture, $"decoding needs a buffer larger than the {maxPixels:N0}-pixel limit allows"), e);
         }
         catch (Exception e) when (e is ImageFormatException or NotSupportedException or EndOfStreamException
                                      or IndexOutOfRangeException or ArgumentException or InvalidOperationException)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -75,7 +76,7 @@ public static class ImagePreprocessor
         if (cw > rw || ch > rh)
             throw new ImageLoadException(name, $"{image.Width}x{image.Height} image resized to {rw}x{rh} is smaller than the {cw}x{ch} crop");
         if ((long)cw * ch > options.MaxPixels)
-            throw new ImageLoadException(name, $"the {cw}x{ch} output is larger than the {options.MaxPixels:N0}-pixel limit (MaxPixels)");
+            throw new ImageLoadException(name, string.Create(CultureInfo.InvariantCulture, $"the {cw}x{ch} output is larger than the {options.MaxPixels:N0}-pixel limit (MaxPixels)"));
         var (x0, y0) = CropOrigin(rw, rh, cw, ch);
 
         var columns = new BilinearTaps(image.Width, rw, x0, cw, options.Antialias);

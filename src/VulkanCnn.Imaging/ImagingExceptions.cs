@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace VulkanCnn.Imaging;
 
 /// <summary>An image could not be turned into a tensor. <see cref="SourceName"/> names the file (or stream).</summary>
@@ -19,8 +21,8 @@ public sealed class ImageDecodeException(string source, string message, Exceptio
 public sealed class ImageTooLargeException : ImageLoadException
 {
     public ImageTooLargeException(string source, long width, long height, long maxPixels, Exception? inner = null)
-        : base(source, $"image is {width}x{height} = {width * height:N0} pixels, more than the limit of {maxPixels:N0} " +
-                       $"(ImagePreprocessOptions.MaxPixels)", inner)
+        : base(source, string.Create(CultureInfo.InvariantCulture,
+                   $"image is {width}x{height} = {width * height:N0} pixels, more than the limit of {maxPixels:N0} (ImagePreprocessOptions.MaxPixels)"), inner)
     {
         Width = width;
         Height = height;
