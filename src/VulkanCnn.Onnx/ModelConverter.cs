@@ -47,8 +47,9 @@ internal sealed partial class ModelConverter
         var inputs = new List<ValueInfo>();
         foreach (var vi in g.Input)
         {
-            if (_consts.ContainsKey(vi.Name)) continue; // IR < 4 lists initializers as inputs too
+            // Bound inputs replace their values (an initializer listed as an input is its default).
             if (_options.ConstantInputs.TryGetValue(vi.Name, out var bound)) { _consts[vi.Name] = CpuTensor.FromConstant(bound); continue; }
+            if (_consts.ContainsKey(vi.Name)) continue; // IR < 4 lists initializers as inputs too
             var dims = InputDims(vi);
             _shapes[vi.Name] = dims;
             inputs.Add(new ValueInfo(vi.Name, new TensorShape(dims.Select(d => (int)d).ToArray())));
