@@ -41,8 +41,8 @@ internal static class CpuFolding
             "Flatten" => Flatten(In(0), a.Int("axis", 1)),
             "Squeeze" => Squeeze(In(0), a.Ints("axes") ?? Opt(1)?.AsInts()),
             "Unsqueeze" => Unsqueeze(In(0), a.Ints("axes") ?? In(1).AsInts()),
-            "Concat" => Concat(Enumerable.Range(0, n.Inputs.Count).Where(n.HasInput).Select(In).ToList(), a.Int("axis", 1)),
-            "Gather" => Gather(In(0), In(1), a.Int("axis", 0)),
+            "Concat" => Concat(Bounded(Enumerable.Range(0, n.Inputs.Count).Where(n.HasInput).Select(In).ToList(), limit), a.Int("axis", 1)),
+            "Gather" => Gather(Bounded([In(0)], limit)[0], In(1), a.Int("axis", 0)),
             "Slice" => Slice(n, In(0), Opt),
             "Transpose" => Transpose(In(0), a.Ints("perm")),
             "Expand" => Broadcast.Map([In(0)], limit, v => v[0], In(0).IsInteger, In(1).AsInts()),
@@ -78,10 +78,15 @@ internal static class CpuFolding
             "ReduceProd" or "ReduceSum" or "ReduceMin" or "ReduceMax" => Reduce(n, In(0), Opt(1)),
             _ => throw new CannotFold($"{n.OpType} is not folded"),
         };
-        if (result.Length > limit && n.OpType is not ("Identity" or "Cast" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Transpose"))
+        // Pure data movement is linear in its input and allocates only its typed result; anything else is bounded.
+        if (result.Length > limit && n.OpType is not ("Identity" or "Cast" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Transpose" or "Slice"))
             throw new CannotFold($"the result has {result.Length} elements, over the import folding limit of {limit}");
         return [result];
     }
+
+    /// <summary>Ops that build their result through doubles fold only bounded inputs.</summary>
+    private static List<CpuTensor> Bounded(List<CpuTensor> inputs, long limit) =>
+        inputs.Sum(t => t.Length) <= limit ? inputs : throw new CannotFold($"inputs of {inputs.Sum(t => t.Length)} elements exceed the folding limit of {limit}");
 
     private static CpuTensor ShapeOf(long[] dims, Attributes a)
     {
@@ -218,18 +223,13 @@ internal static class CpuFolding
     private static CpuTensor Transpose(CpuTensor x, long[]? perm)
     {
         perm ??= Enumerable.Range(0, x.Rank).Reverse().Select(i => (long)i).ToArray();
-        var dims = perm.Select(p => x.Dims[p]).ToArray();
+        if (perm.Length != x.Rank || perm.Distinct().Count() != x.Rank || perm.Any(p => p < 0 || p >= x.Rank)) throw new CannotFold("bad perm");
         var strides = Strides(x.Dims);
-        var values = new double[CpuTensor.Count(dims)];
-        var index = new long[dims.Length];
-        for (long i = 0; i < values.Length; i++)
+        return Picked(x, perm.Select(p => x.Dims[p]).ToArray(), (index, src) =>
         {
-            long src = 0;
-            for (int d = 0; d < dims.Length; d++) src += index[d] * strides[perm[d]];
-            values[i] = x[src];
-            Next(index, dims);
-        }
-        return Make(dims, values, x.IsInteger);
+            for (int d = 0; d < index.Length; d++) src += index[d] * strides[perm[d]];
+            return src;
+        });
     }
 
     private static CpuTensor ConstantOfShape(long[] shape, ConstantTensor? value, long limit)
@@ -304,16 +304,28 @@ internal static class CpuFolding
     private static CpuTensor Gathered(CpuTensor x, long[] dims, Func<Position, long> source)
     {
         var strides = Strides(x.Dims);
-        var values = new double[CpuTensor.Count(dims)];
-        var index = new long[dims.Length];
-        for (long i = 0; i < values.Length; i++)
+        return Picked(x, dims, (index, src) =>
         {
-            long src = 0;
-            for (int d = 0; d < dims.Length; d++) src += source(new Position(d, index[d])) * strides[d];
-            values[i] = x[src];
-            Next(index, dims);
+            for (int d = 0; d < index.Length; d++) src += source(new Position(d, index[d])) * strides[d];
+            return src;
+        });
+    }
+
+    /// <summary>Copies element <c>source(index)</c> of <paramref name="x"/> to each output index, in x's own type (no widening copy).</summary>
+    private static CpuTensor Picked(CpuTensor x, long[] dims, Func<long[], long, long> source)
+    {
+        long count = CpuTensor.Count(dims);
+        var index = new long[dims.Length];
+        if (x.Ints is { } ints)
+        {
+            var o = new long[count];
+            for (long i = 0; i < count; i++, Next(index, dims)) o[i] = ints[source(index, 0)];
+            return CpuTensor.Of(dims, o);
         }
-        return Make(dims, values, x.IsInteger);
+        var f = new float[count];
+        var floats = x.Floats!;
+        for (long i = 0; i < count; i++, Next(index, dims)) f[i] = floats[source(index, 0)];
+        return CpuTensor.Of(dims, f);
     }
 
     internal static long[] Strides(long[] dims)

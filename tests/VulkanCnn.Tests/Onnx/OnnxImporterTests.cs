@@ -93,6 +93,33 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal([2, 60], session.OutputShape.Dimensions.ToArray());
     }
 
+    /// <summary>Shape arithmetic folded at import, each op against values worked out by hand.</summary>
+    [Fact]
+    public void Cpu_folding_of_shape_ops_matches_hand_computed_values()
+    {
+        long[] Fold(NodeProto node, params TensorProto[] initializers)
+        {
+            var graph = Load(Model(13, Net([Input("x", 1L)], [node.Output[0]], [node], initializers)));
+            Assert.Empty(graph.Nodes);
+            return graph.Initializers[node.Output[0]].AsInts();
+        }
+        var t = Ints("t", [2, 3], [1, 2, 3, 4, 5, 6]);
+        Assert.Equal([6L, 5L, 4L, 3L, 2L, 1L], Fold(Node("Slice", ["t", "s", "e", "a", "st"], ["y"]), t,
+            Ints("s", [2], [-1, 100]), Ints("e", [2], [-100, -100]), Ints("a", [2], [0, 1]), Ints("st", [2], [-1, -1])));
+        Assert.Equal([1L, 4L, 2L, 5L, 3L, 6L], Fold(Node("Transpose", ["t"], ["y"]), t));
+        Assert.Equal([1L, 2L, 3L, 1L, 2L, 3L, 4L, 5L, 6L, 4L, 5L, 6L], Fold(Node("Tile", ["t", "r"], ["y"]), t, Ints("r", [2], [1, 2])));
+        Assert.Equal([5L, 7L, 9L], Fold(Node("ReduceSum", ["t", "ax"], ["y"], Attr("keepdims", 0L)), t, Ints("ax", [1], [0])));
+        Assert.Equal([6L, 120L], Fold(Node("ReduceProd", ["t"], ["y"], Attr("axes", 1L), Attr("keepdims", 0L)), t));
+        Assert.Equal([10L, 7L, 4L, 1L], Fold(Node("Range", ["r0", "r1", "r2"], ["y"]), Ints("r0", [], [10]), Ints("r1", [], [0]), Ints("r2", [], [-3])));
+        Assert.Equal([7L, 7L, 7L, 7L, 7L, 7L], Fold(Node("ConstantOfShape", ["t_shape"], ["y"], Attr("value", Ints("", [1], [7]))), Ints("t_shape", [2], [2, 3])));
+        Assert.Equal([1L, 2L, 3L, 1L, 2L, 3L], Fold(Node("Expand", ["row", "to"], ["y"]), Ints("row", [3], [1, 2, 3]), Ints("to", [2], [2, 1])));
+        Assert.Equal([0L, 2L, 0L, 0L, 5L, 0L], Fold(Node("Where", ["m", "t", "z"], ["y"]), t, Ints("m", [3], [0, 1, 0]), Ints("z", [], [0])));
+        Assert.Equal([-1L, 1L, -2L, 2L], Fold(Node("Div", ["p", "q"], ["y"]), Ints("p", [4], [-3, 3, -7, 7]), Ints("q", [], [3])));
+        Assert.Equal([1L, 2L, 2L], Fold(Node("Mod", ["p", "q"], ["y"]), Ints("p", [3], [-5, 5, -1]), Ints("q", [], [3])));
+        Assert.Equal([3L, 1L, 4L], Fold(Node("Gather", ["t", "i"], ["y"], Attr("axis", 1L)), Ints("t", [1, 4], [3, 1, 4, 1]), Ints("i", [3], [0, -1, 2])));
+        Assert.Equal([1L, 0L, 1L], Fold(Node("Equal", ["p", "q"], ["y"]), Ints("p", [3], [2, 3, 2]), Ints("q", [], [2])));
+    }
+
     [Fact]
     public void Constant_nodes_become_initializers_and_weights_through_identity_work()
     {
