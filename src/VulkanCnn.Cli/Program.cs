@@ -2,10 +2,23 @@ using System.CommandLine;
 using VulkanCnn.Cli;
 using VulkanCnn.Cli.Commands;
 
-var root = new RootCommand("vkcnn: run, benchmark and inspect CNNs on any Vulkan GPU.");
+var root = new RootCommand("vkcnn: run, train, benchmark and inspect CNNs on any Vulkan GPU.");
 root.Options.Add(GlobalOptions.Device);
 root.Options.Add(GlobalOptions.Validation);
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    // Typed exceptions already name the file, node or argument: print the message, not a stack trace.
+    Console.Error.WriteLine($"vkcnn: {e.GetType().Name}: {e.Message}");
+    if (Environment.GetEnvironmentVariable("VKCNN_DEBUG") == "1") Console.Error.WriteLine(e);
+    return 1;
+}
