@@ -111,16 +111,16 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         float[] a = [1f, 2f, 5f, -1f], b = [1f, 3f, 4f, -1f], c = [1f, 0f, 5f, -2f];
         float[] dy = [6f, 6f, 6f, 6f];
         var max2 = Run("Max", null, [[4], [4]], [a, b], dy, [null, null]);
-        Assert.Equal([3f, 0f, 6f, 3f], max2[0]);
-        Assert.Equal([3f, 6f, 0f, 3f], max2[1]);
+        Tolerance.AssertClose([3f, 0f, 6f, 3f], max2[0], Tolerance.Op);
+        Tolerance.AssertClose([3f, 6f, 0f, 3f], max2[1], Tolerance.Op);
         var max3 = Run("Max", null, [[4], [4], [4]], [a, b, c], dy, [null, null, null]);
-        Assert.Equal([2f, 0f, 3f, 3f], max3[0]);
-        Assert.Equal([2f, 6f, 0f, 3f], max3[1]);
-        Assert.Equal([2f, 0f, 3f, 0f], max3[2]);
+        Tolerance.AssertClose([2f, 0f, 3f, 3f], max3[0], Tolerance.Op);
+        Tolerance.AssertClose([2f, 6f, 0f, 3f], max3[1], Tolerance.Op);
+        Tolerance.AssertClose([2f, 0f, 3f, 0f], max3[2], Tolerance.Op);
         var min3 = Run("Min", null, [[4], [4], [4]], [a, b, c], dy, [null, null, null]);
-        Assert.Equal([2f, 0f, 0f, 0f], min3[0]);
-        Assert.Equal([2f, 0f, 6f, 0f], min3[1]);
-        Assert.Equal([2f, 6f, 0f, 6f], min3[2]);
+        Tolerance.AssertClose([2f, 0f, 0f, 0f], min3[0], Tolerance.Op);
+        Tolerance.AssertClose([2f, 0f, 6f, 0f], min3[1], Tolerance.Op);
+        Tolerance.AssertClose([2f, 6f, 0f, 6f], min3[2], Tolerance.Op);
     }
 
     [Fact]

@@ -90,7 +90,8 @@ public sealed class UnaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         void Check(string name, float[] x, float[] expected)
         {
             var result = Run(Cases[name], [x.Length], x, Enumerable.Repeat(1f, x.Length).ToArray(), new float[x.Length]);
-            Assert.Equal(expected, result);
+            // Within tolerance, not bitwise: GPUs may divide approximately (x / 3); the conventions differ by far more.
+            Tolerance.AssertClose(expected, result, Tolerance.Op, $"{name} at kinks");
         }
         Check("Relu", [0f, -0f, 1e-30f, -1e-30f], [0, 0, 1, 0]);
         Check("Abs", [0f, -0f, 2f, -2f], [0, 0, 1, -1]);
