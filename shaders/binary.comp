@@ -6,6 +6,7 @@
 #include "precision.glsl"
 #include "indexing.glsl"
 #include "activation.glsl"
+#include "pow_onnx.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 4) const uint OP = 0;
@@ -22,20 +23,6 @@ layout(std430, binding = 1) readonly buffer B4 { sfloat4 b4[]; };
 layout(std430, binding = 2) writeonly buffer C { sfloat c[]; };
 layout(std430, binding = 2) writeonly buffer C4 { sfloat4 c4[]; };
 layout(push_constant) uniform Params { uvec4 axes[BROADCAST_MAX_RANK]; uint count; uint elements; float alpha; float beta; float scale; } p;
-
-// ONNX Pow: GLSL pow() is undefined for x < 0 or x == 0 && y <= 0, which models use (x^2, x^3).
-afloat pow_onnx(afloat x, afloat y)
-{
-    if (y == afloat(0)) return afloat(1);
-    if (y == afloat(2)) return x * x;
-    afloat r = x == afloat(0) ? (y > afloat(0) ? afloat(0) : uintBitsToFloat(0x7f800000u)) : pow(abs(x), y);
-    if (x < afloat(0))
-    {
-        if (y != trunc(y)) return uintBitsToFloat(0x7fc00000u);
-        if (mod(y, afloat(2)) != afloat(0)) r = -r;
-    }
-    return r;
-}
 
 afloat4 combine(afloat4 x, afloat4 y)
 {

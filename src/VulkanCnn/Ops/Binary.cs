@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -9,8 +10,11 @@ namespace VulkanCnn.Ops;
 /// Mul, Div, Pow, PRelu (slope unidirectionally broadcast to X), and the variadic Max, Min, Sum,
 /// Mean (1..N inputs, chained pairwise in place on the output). Add, Sub and Mul take a fused
 /// activation (ResNet's residual Add + Relu).
+/// Backward (shaders <c>binary_backward*</c>): each input's gradient is reduced over the axes it
+/// was broadcast along by one invocation per gradient element (per chunk, then a second pass for
+/// long reductions), in a fixed order. Max/Min ties share the gradient evenly (torch.maximum).
 /// </summary>
-public sealed class Binary : IOperator
+public sealed class Binary : IOperator, IDifferentiable
 {
     /// <summary>binary.comp's OP constant (spec id 4).</summary>
     private enum Kind : uint { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, PRelu = 7, First = 8, DivTruncate = 9 }
@@ -71,6 +75,67 @@ public sealed class Binary : IOperator
             Tensor a = s == 0 ? tensors[0] : output, b = inputs.Count == 1 ? tensors[0] : tensors[s + 1];
             c.Dispatch(pipeline, [a, b, output], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
         }
+    }
+
+    public bool HasGradient(Node node, int inputIndex) => node.HasInput(inputIndex);
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.OutputGradient(0) is not { } dy) return;
+        var inputs = Inputs(c);
+        var wanted = inputs.Where(i => c.InputGradient(i) is not null).ToList();
+        if (wanted.Count == 0) return;
+        foreach (int i in wanted)
+            if (c.Constant(i) is { IsInteger: true }) throw c.Unsupported($"input {i} is an int64 constant and has no gradient");
+        var kind = inputs.Count == 1 ? Kind.First : Kinds[c.Node.OpType];
+        var activation = c.Activation;
+        if (activation.Kind != ActivationKind.None && c.Node.OpType is not ("Add" or "Sub" or "Mul"))
+            throw c.Unsupported($"the backward of {c.Node.OpType} with a fused {activation.Kind} is not implemented");
+
+        var operands = new Dictionary<int, Tensor>();
+        Tensor Operand(int i) => operands.TryGetValue(i, out var t) ? t : operands[i] =
+            c.Constant(i) is { IsInteger: true } k ? c.Weight($"in{i}", k.Shape, k.AsFloats()) : c.Input(i);
+        var output = c.Output(0);
+        Tensor? ties = kind is Kind.Max or Kind.Min ? Ties(c, inputs, output, Operand) : null;
+        bool needsOther = kind is Kind.Mul or Kind.Div or Kind.Pow or Kind.PRelu || activation.Kind != ActivationKind.None;
+        float scale = c.Node.OpType == "Mean" ? 1f / inputs.Count : 1f;
+        uint local = c.Device.DefaultWorkgroupSize;
+        foreach (int i in wanted)
+        {
+            int side = i == inputs[0] ? 0 : 1;
+            Tensor? other = ties ?? (needsOther ? Operand(inputs[1 - side]) : null);
+            var x = Operand(i);
+            var plan = Elementwise.Reduction.Plan(c, output.Shape, x.Shape, other?.Shape);
+            var dx = c.InputGradient(i)!;
+            bool partial = plan.Chunks > 1;
+            var target = partial ? c.Scratch($"partial{i}", new TensorShape(checked((int)(x.ElementCount * plan.Chunks)))) : dx;
+            var pipeline = c.Pipeline(new KernelDescription("binary_backward", 5, Elementwise.Reduction.PushBytes, local)
+            {
+                Activation = activation.Kind,
+                Constants = [(uint)kind, (uint)side, (uint)plan.Kept.Count, (uint)plan.Reduced.Count, partial ? 1u : 0u],
+            });
+            var push = plan.Push(x.ElementCount, Bits(activation.Alpha), Bits(activation.Beta), Bits(scale));
+            c.Dispatch(pipeline, [dy, x, other ?? dy, output, target], c.Grid1D(x.ElementCount * plan.Chunks, local), MemoryMarshal.AsBytes(push.AsSpan()));
+            if (!partial) continue;
+            var reduce = c.Pipeline(new KernelDescription("binary_backward_reduce", 2, 8, local));
+            ReadOnlySpan<uint> words = [checked((uint)x.ElementCount), plan.Chunks];
+            c.Dispatch(reduce, [target, dx], c.Grid1D(x.ElementCount, local), MemoryMarshal.AsBytes(words));
+        }
+    }
+
+    /// <summary>Per output element, how many of the inputs equal it (binary_backward_ties).</summary>
+    private static Tensor Ties(BackwardContext c, List<int> inputs, Tensor output, Func<int, Tensor> operand)
+    {
+        var ties = c.Scratch("ties", output.Shape);
+        uint local = c.Device.DefaultWorkgroupSize;
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(inputs[k])], allowVec4: false);
+            var pipeline = c.Pipeline(new KernelDescription("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12, local) { Constants = [(uint)layout.Rank] });
+            var push = layout.Push(k == 0 ? 1u : 0u);
+            c.Dispatch(pipeline, [operand(inputs[k]), output, ties], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
+        }
+        return ties;
     }
 
     private static List<int> Inputs(OpContext c)

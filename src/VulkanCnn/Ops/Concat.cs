@@ -1,12 +1,14 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
 
 /// <summary>Concat along any axis of N inputs whose sizes differ on that axis only (shader
-/// <c>concat</c>: one copy kernel per input writing at its offset).</summary>
-public sealed class Concat : IOperator
+/// <c>concat</c>: one copy kernel per input writing at its offset). Backward
+/// (<c>concat_backward</c>): each input's gradient adds its slot of dY.</summary>
+public sealed class Concat : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Concat"];
 
@@ -46,11 +48,28 @@ public sealed class Concat : IOperator
         }
     }
 
+    public bool HasGradient(Node node, int inputIndex) => node.HasInput(inputIndex);
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.OutputGradient(0) is not { } dy) return;
+        int axis = c.Axis(c.Int("axis", 1), dy.Shape.Rank);
+        long inner = 1;
+        for (int d = axis + 1; d < dy.Shape.Rank; d++) inner *= dy.Shape[d];
+        long outRow = dy.Shape[axis] * inner, offset = 0;
+        for (int i = 0; i < c.InputCount; i++)
+        {
+            long row = c.InputShape(i)[axis] * inner;
+            if (c.InputGradient(i) is { } dx) Copy(c, "concat_backward", dy, dx, dx.ElementCount, row, outRow, offset);
+            offset += row;
+        }
+    }
+
     /// <summary>
     /// A block copy between [outer, row] and the columns [offset, offset + row) of [outer, otherRow]
-    /// (shaders concat / split); vec4 moves when all three are multiples of 4.
+    /// (shaders concat / split and their accumulating backward); vec4 moves when all three are multiples of 4.
     /// </summary>
-    internal static void Copy(OpBuildContext c, string shader, Tensor from, Tensor to, long count, long row, long otherRow, long offset)
+    internal static void Copy(KernelSink c, string shader, Tensor from, Tensor to, long count, long row, long otherRow, long offset)
     {
         bool vec4 = row % 4 == 0 && otherRow % 4 == 0 && offset % 4 == 0;
         int unit = vec4 ? 4 : 1;

@@ -1,4 +1,5 @@
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -113,9 +114,115 @@ internal static class Elementwise
         Plan(output, inputs, allowVec4) ?? throw c.Unsupported(
             $"broadcasting {string.Join(", ", inputs)} to {output} needs more than {MaxRank} axes after merging");
 
+    /// <summary>
+    /// How a backward kernel reduces dY over the axes an input was broadcast along (binary_backward):
+    /// the output axes split into <see cref="Kept"/> ones (the input is read along them, its own index
+    /// is the kept coordinate) and <see cref="Reduced"/> ones (the input has size 1), each collapsed,
+    /// with per axis (dim, output stride, stride of the other operand). <see cref="Chunks"/> partial
+    /// sums of <see cref="ChunkLength"/> positions per element keep a long reduction parallel.
+    /// </summary>
+    public sealed record Reduction(List<(long Dim, long Out, long Other)> Kept, List<(long Dim, long Out, long Other)> Reduced,
+        long Count, uint Chunks, uint ChunkLength)
+    {
+        /// <summary>Most collapsed axes of each kind (binary_backward.comp's arrays).</summary>
+        public const int MaxAxes = 4;
+        /// <summary>Push constants: count, chunks, chunk_len, reduce, alpha, beta, scale, then 6 arrays of 4.</summary>
+        public const int PushBytes = (7 + 6 * MaxAxes) * 4;
+        // Below this many reduced positions one invocation per element sums them all; above it,
+        // chunks of at least MinChunk positions until about TargetInvocations run.
+        private const long SplitAbove = 512, MinChunk = 128, TargetInvocations = 16384;
+
+        /// <summary>Plans the reduction of <paramref name="output"/>-shaped values onto <paramref name="input"/>
+        /// (which broadcasts to it); <paramref name="other"/> is a second operand read at each position.</summary>
+        public static Reduction Plan(OpContext c, TensorShape output, TensorShape input, TensorShape? other)
+        {
+            int rank = output.Rank;
+            var outStrides = new long[rank];
+            var otherStrides = new long[rank];
+            long step = 1;
+            for (int d = rank - 1; d >= 0; d--) { outStrides[d] = step; step *= output[d]; }
+            if (other is { } o)
+            {
+                step = 1;
+                for (int d = rank - 1; d >= rank - o.Rank; d--)
+                {
+                    int dim = o[d - (rank - o.Rank)];
+                    otherStrides[d] = dim == 1 ? 0 : step;
+                    step *= dim;
+                }
+            }
+            var kept = new List<(long Dim, long Out, long Other)>();
+            var reduced = new List<(long Dim, long Out, long Other)>();
+            for (int d = 0; d < rank; d++)
+            {
+                if (output[d] == 1) continue;
+                bool broadcast = d < rank - input.Rank || input[d - (rank - input.Rank)] == 1;
+                var list = broadcast ? reduced : kept;
+                var axis = (Dim: (long)output[d], Out: outStrides[d], Other: otherStrides[d]);
+                // Merge into the previous axis of the same kind when both strides continue it linearly.
+                if (list.Count > 0 && list[^1] is var prev && prev.Out == axis.Out * axis.Dim && prev.Other == axis.Other * axis.Dim)
+                    list[^1] = (prev.Dim * axis.Dim, axis.Out, axis.Other);
+                else
+                    list.Add(axis);
+            }
+            if (kept.Count == 0) kept.Add((1, 0, 0));
+            if (kept.Count > MaxAxes || reduced.Count > MaxAxes)
+                throw c.Unsupported($"the gradient of {input} broadcast to {output} needs {kept.Count} kept and {reduced.Count} reduced axes after merging; at most {MaxAxes} of each are supported");
+            long count = reduced.Aggregate(1L, (a, r) => a * r.Dim);
+            long chunks = 1;
+            if (count > SplitAbove)
+                chunks = Math.Clamp((TargetInvocations + input.ElementCount - 1) / input.ElementCount, 1, count / MinChunk);
+            long length = (count + chunks - 1) / chunks;
+            chunks = (count + length - 1) / length;
+            return new Reduction(kept, reduced, count, checked((uint)chunks), checked((uint)length));
+        }
+
+        /// <summary>binary_backward's push-constant words for an input of <paramref name="elements"/> values.</summary>
+        public uint[] Push(long elements, uint alpha, uint beta, uint scale)
+        {
+            var words = new uint[PushBytes / 4];
+            words[0] = checked((uint)(elements * Chunks));
+            words[1] = Chunks;
+            words[2] = ChunkLength;
+            words[3] = checked((uint)Count);
+            (words[4], words[5], words[6]) = (alpha, beta, scale);
+            for (int a = 0; a < Kept.Count; a++)
+                (words[7 + a], words[11 + a], words[15 + a]) = (checked((uint)Kept[a].Dim), checked((uint)Kept[a].Out), checked((uint)Kept[a].Other));
+            for (int a = 0; a < Reduced.Count; a++)
+                (words[19 + a], words[23 + a], words[27 + a]) = (checked((uint)Reduced[a].Dim), checked((uint)Reduced[a].Out), checked((uint)Reduced[a].Other));
+            return words;
+        }
+    }
+
     /// <summary>The GPU tensor of a float input; an int64 constant (a mask, a cast shape) is uploaded as float.</summary>
     public static Tensor FloatInput(OpBuildContext c, int index) =>
         c.Constant(index) is { IsInteger: true } k ? c.Weight($"in{index}", k.Shape, k.AsFloats()) : c.Input(index);
 
     public static string Format(ReadOnlySpan<int> dims) => $"[{string.Join(", ", dims.ToArray())}]";
+}
+
+/// <summary>
+/// Where a shared kernel helper (Concat.Copy, Transpose.Gather) records its dispatches: a forward
+/// build or a backward pass, which both own pipelines and keep dispatches in order.
+/// </summary>
+internal readonly struct KernelSink
+{
+    private readonly OpBuildContext? _forward;
+    private readonly BackwardContext? _backward;
+
+    private KernelSink(OpBuildContext? forward, BackwardContext? backward) => (_forward, _backward) = (forward, backward);
+
+    public static implicit operator KernelSink(OpBuildContext c) => new(c, null);
+    public static implicit operator KernelSink(BackwardContext c) => new(null, c);
+
+    public OpContext Context => (OpContext?)_forward ?? _backward!;
+    public GpuDevice Device => _forward?.Device ?? _backward!.Device;
+    public ComputePipeline Pipeline(KernelDescription description) => _forward?.Pipeline(description) ?? _backward!.Pipeline(description);
+    public (uint X, uint Y, uint Z) Grid1D(long count, uint localSize) => _forward?.Grid1D(count, localSize) ?? _backward!.Grid1D(count, localSize);
+
+    public void Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push)
+    {
+        if (_forward is not null) _forward.Dispatch(pipeline, tensors, groups, push);
+        else _backward!.Dispatch(pipeline, tensors, groups, push);
+    }
 }

@@ -1,9 +1,13 @@
+using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
 
-/// <summary>Reshape, Flatten, Squeeze, Unsqueeze: zero-copy views of their input (no kernel).</summary>
-public sealed class Reshape : IOperator
+/// <summary>Reshape, Flatten, Squeeze, Unsqueeze: zero-copy views of their input (no kernel).
+/// Backward (<c>reshape_backward</c>): dX += dY, the same values in the input's shape.</summary>
+public sealed class Reshape : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"];
 
@@ -26,6 +30,19 @@ public sealed class Reshape : IOperator
     }
 
     public void Build(OpBuildContext context) { }
+
+    /// <summary>The data input only (shape and axes are constants).</summary>
+    public bool HasGradient(Node node, int inputIndex) => inputIndex == 0;
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.InputGradient(0) is not { } dx || c.OutputGradient(0) is not { } dy) return;
+        uint local = c.Device.DefaultWorkgroupSize;
+        var pipeline = c.Pipeline(new KernelDescription("reshape_backward", 2, 4, local));
+        uint count = checked((uint)dx.ElementCount);
+        ReadOnlySpan<uint> push = [count];
+        c.Dispatch(pipeline, [dy, dx], c.Grid1D((count + 3) / 4, local), MemoryMarshal.AsBytes(push));
+    }
 
     // Opset < 13 carries axes as an attribute, later opsets as a constant input.
     private static long[]? AxesOf(OpContext c) => c.Ints("axes") ?? (c.HasInput(1) ? c.RequireConstant(1, "axes").AsInts() : null);

@@ -1,4 +1,5 @@
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 
 namespace VulkanCnn.Ops;
 
@@ -6,8 +7,10 @@ namespace VulkanCnn.Ops;
 /// Slice (shader <c>slice</c>, a strided gather). Opset 1: starts/ends/axes attributes; opset 10+:
 /// starts, ends, axes, steps as constant int64 inputs. Negative indices count from the end,
 /// out-of-range values clamp (INT64 max/min work as "to the end"), negative steps walk backwards.
+/// Backward (<c>slice_backward</c>): dY is added into dX at the sliced positions (a scatter; the
+/// positions are distinct, so no two invocations touch one element).
 /// </summary>
-public sealed class Slice : IOperator
+public sealed class Slice : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Slice"];
 
@@ -24,7 +27,23 @@ public sealed class Slice : IOperator
 
     public void Build(OpBuildContext c)
     {
-        var input = c.InputShape(0);
+        var (baseOffset, lengths, strides) = Layout(c, c.InputShape(0));
+        Transpose.Gather(c, "slice", c.Input(0), c.Output(0), baseOffset, lengths, strides);
+    }
+
+    /// <summary>X only: starts, ends, axes and steps are constants.</summary>
+    public bool HasGradient(Node node, int inputIndex) => inputIndex == 0;
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.InputGradient(0) is not { } dx || c.OutputGradient(0) is not { } dy) return;
+        var (baseOffset, lengths, strides) = Layout(c, c.InputShape(0));
+        Transpose.Gather(c, "slice_backward", dy, dx, baseOffset, lengths, strides);
+    }
+
+    /// <summary>The strided view of the input the slice reads: first element, lengths, element strides.</summary>
+    private static (long Base, int[] Lengths, long[] Strides) Layout(OpContext c, TensorShape input)
+    {
         var (starts, steps, lengths) = Resolve(c, input);
         long[] inStrides = Transpose.StridesOf(input);
         long baseOffset = 0;
@@ -34,7 +53,7 @@ public sealed class Slice : IOperator
             baseOffset += starts[d] * inStrides[d];
             strides[d] = steps[d] * inStrides[d];
         }
-        Transpose.Gather(c, "slice", c.Input(0), c.Output(0), baseOffset, lengths, strides);
+        return (baseOffset, lengths, strides);
     }
 
     /// <summary>Per input axis: the first index read, the step, and the output length.</summary>

@@ -1,4 +1,5 @@
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 
 namespace VulkanCnn.Ops;
 
@@ -6,8 +7,10 @@ namespace VulkanCnn.Ops;
 /// Split along an axis (shader <c>split</c>, one copy kernel per output). Sizes come from the
 /// 'split' attribute (opset &lt; 13) or the optional constant input 1 (opset 13+); without them
 /// the axis is split equally, or with num_outputs (opset 18) into ceil(dim / n) chunks, the last smaller.
+/// Backward (<c>split_backward</c>): each output's gradient is added into its slot of dX; an output
+/// without a gradient adds nothing.
 /// </summary>
-public sealed class Split : IOperator
+public sealed class Split : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Split"];
 
@@ -37,6 +40,26 @@ public sealed class Split : IOperator
             var output = c.Output(i);
             long row = output.Shape[axis] * inner;
             Concat.Copy(c, "split", c.Input(0), output, output.ElementCount, row, inRow, offset);
+            offset += row;
+        }
+    }
+
+    /// <summary>X only: the split sizes are constants.</summary>
+    public bool HasGradient(Node node, int inputIndex) => inputIndex == 0;
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.InputGradient(0) is not { } dx) return;
+        var input = dx.Shape;
+        int axis = c.Axis(c.Int("axis", 0), input.Rank);
+        long inner = 1;
+        for (int d = axis + 1; d < input.Rank; d++) inner *= input[d];
+        long inRow = input[axis] * inner, offset = 0;
+        var sizes = Sizes(c, input, axis);
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            long row = sizes[i] * inner;
+            if (c.OutputGradient(i) is { } dy) Concat.Copy(c, "split_backward", dy, dx, dy.ElementCount, row, inRow, offset);
             offset += row;
         }
     }

@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
 
-/// <summary>Transpose (perm, default reversed) as a gather kernel (shader <c>transpose</c>).</summary>
-public sealed class Transpose : IOperator
+/// <summary>Transpose (perm, default reversed) as a gather kernel (shader <c>transpose</c>). Backward
+/// (<c>transpose_backward</c>): dX += dY gathered through the inverse permutation.</summary>
+public sealed class Transpose : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Transpose"];
 
@@ -25,6 +27,20 @@ public sealed class Transpose : IOperator
         long[] inStrides = StridesOf(input);
         Gather(c, "transpose", c.Input(0), c.Output(0), 0,
             perm.Select(a => input[a]).ToArray(), perm.Select(a => inStrides[a]).ToArray());
+    }
+
+    public bool HasGradient(Node node, int inputIndex) => inputIndex == 0;
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.InputGradient(0) is not { } dx || c.OutputGradient(0) is not { } dy) return;
+        var input = c.InputShape(0);
+        int[] perm = Perm(c, input.Rank);
+        long[] dyStrides = StridesOf(dy.Shape);
+        // dX axis perm[k] is dY axis k.
+        var strides = new long[input.Rank];
+        for (int k = 0; k < perm.Length; k++) strides[perm[k]] = dyStrides[k];
+        Gather(c, "transpose_backward", dy, dx, 0, input.ToArray(), strides);
     }
 
     private static int[] Perm(OpContext c, int rank)
@@ -47,11 +63,12 @@ public sealed class Transpose : IOperator
 
     /// <summary>
     /// Appends a strided-gather dispatch (shaders/common/strided_gather.glsl): output element i
-    /// reads input[baseOffset + Σ coord_d(i)·strides[d]] over the output <paramref name="dims"/>.
+    /// reads input[baseOffset + Σ coord_d(i)·strides[d]] over the output <paramref name="dims"/>
+    /// (or, in a scatter such as slice_backward, element i of <paramref name="input"/> goes there).
     /// Size-1 axes are dropped and axes that stay contiguous are merged, so the kernel divides
     /// as little as possible and any rank whose layout reduces to 6 axes works.
     /// </summary>
-    internal static void Gather(OpBuildContext c, string shader, Tensor input, Tensor output, long baseOffset, int[] dims, long[] strides)
+    internal static void Gather(KernelSink c, string shader, Tensor input, Tensor output, long baseOffset, int[] dims, long[] strides)
     {
         var d = new List<long>();
         var s = new List<long>();
@@ -65,9 +82,9 @@ public sealed class Transpose : IOperator
         }
         if (d.Count == 0) { d.Add(1); s.Add(0); }
         if (d.Count > 6)
-            throw c.Unsupported($"the layout {output.Shape} does not reduce to 6 axes (it needs {d.Count})");
+            throw c.Context.Unsupported($"the layout [{string.Join(", ", dims)}] does not reduce to 6 axes (it needs {d.Count})");
 
-        long count = output.ElementCount;
+        long count = dims.Aggregate(1L, (a, b) => a * b);
         var push = new int[15];
         push[0] = checked((int)count);
         push[1] = checked((int)baseOffset);

@@ -1,4 +1,5 @@
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -7,9 +8,10 @@ namespace VulkanCnn.Ops;
 /// Pointwise unary ops (shader <c>unary</c>): the activations, which share
 /// shaders/common/activation.glsl with every kernel that fuses them, plus Sqrt, Exp, Erf, Neg,
 /// Abs and Cast. Activation nodes can be folded into a producer that accepts a fused activation
-/// (<see cref="TryGetActivation"/>).
+/// (<see cref="TryGetActivation"/>). Backward (shader <c>unary_backward</c>): dX += dY * f'(x);
+/// Cast to a float type passes the gradient through, Cast to an integer or bool type has none.
 /// </summary>
-public sealed class Unary : IOperator
+public sealed class Unary : IOperator, IDifferentiable
 {
     private static readonly HashSet<string> Activations =
         ["Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Silu", "Elu", "Gelu"];
@@ -40,6 +42,24 @@ public sealed class Unary : IOperator
         var pipeline = c.Pipeline(new KernelDescription("unary", 2, 12, local) { Activation = activation.Kind, Constants = [(uint)op] });
         uint count = checked((uint)y.ElementCount);
         c.Dispatch(pipeline, [x, y], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
+    }
+
+    /// <summary>X only (Clip's bounds are constants here). Cast to an integer or bool type is not
+    /// differentiable: like PyTorch's integer tensors, its output carries no gradient.</summary>
+    public bool HasGradient(Node node, int inputIndex) =>
+        inputIndex == 0 && node.HasInput(0) && (node.OpType != "Cast" || Resolve(node, _ => null).Op == MathOp.Copy);
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.InputGradient(0) is not { } dx || c.OutputGradient(0) is not { } dy) return;
+        var (op, activation) = Resolve(c.Node, c.Constant);
+        if (op is MathOp.CastToInteger or MathOp.CastToBool)
+            throw c.Unsupported("Cast to an integer or bool type has no gradient");
+        if (c.Constant(0) is { IsInteger: true }) throw c.Unsupported("input 0 is an int64 constant and has no gradient");
+        uint local = c.Device.DefaultWorkgroupSize;
+        var pipeline = c.Pipeline(new KernelDescription("unary_backward", 4, 12, local) { Activation = activation.Kind, Constants = [(uint)op] });
+        uint count = checked((uint)dx.ElementCount);
+        c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
     }
 
     /// <summary>
