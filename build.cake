@@ -57,8 +57,9 @@ Task("pack").Does(() =>
 {
     var output = artifacts.Combine("packages");
     CleanDirectory(output);
-    DotNetPack(root.CombineWithFilePath("src/VulkanCnn/VulkanCnn.csproj").FullPath,
-        new DotNetPackSettings { Configuration = configuration, OutputDirectory = output });
+    foreach (var project in new[] { "VulkanCnn", "VulkanCnn.Onnx", "VulkanCnn.Imaging" })
+        DotNetPack(root.CombineWithFilePath($"src/{project}/{project}.csproj").FullPath,
+            new DotNetPackSettings { Configuration = configuration, OutputDirectory = output });
     Information("Packages written to {0}", output);
 });
 
