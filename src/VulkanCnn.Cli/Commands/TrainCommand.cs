@@ -29,9 +29,10 @@ internal static class TrainCommand
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on the first N test images." };
         var output = new Option<string>("--out") { Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix go next to it.", Required = true };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N batches (0: epochs only).", DefaultValueFactory = _ => 100 };
         var command = new Command("train", "Train a built-in CNN on the GPU.")
         {
-            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume,
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, checkpointEvery,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -39,7 +40,7 @@ internal static class TrainCommand
             {
                 Model = result.GetValue(model)!, Epochs = result.GetValue(epochs), BatchSize = result.GetValue(batch),
                 LearningRate = result.GetValue(lr), Optimizer = result.GetValue(optimizer)!, Schedule = result.GetValue(schedule)!,
-                LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed),
+                LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed), CheckpointEveryBatches = result.GetValue(checkpointEvery),
             };
             return await Run(GlobalOptions.DeviceOptions(result), result.GetValue(dataset)!, options, result.GetValue(limit), result.GetValue(testLimit),
                 result.GetValue(output)!, result.GetValue(resume), ct);
