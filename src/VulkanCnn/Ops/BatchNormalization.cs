@@ -79,7 +79,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         Apply(c, FoldOnGpu(c, c.Input(4)), c.Input(2), center: c.Input(3));
     }
 
-    private void BuildTraining(OpBuildContext c)
+    private static void BuildTraining(OpBuildContext c)
     {
         var x = c.InputShape(0);
         int channels = x[1];
