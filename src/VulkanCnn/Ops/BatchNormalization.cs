@@ -1,16 +1,33 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
 
 /// <summary>
-/// Inference BatchNormalization over axis 1: the constant scale, B, mean and variance are folded
-/// on the CPU into a per-channel scale and shift, so the kernel (<c>batch_norm</c>) is one FMA
-/// per element plus the fused activation. <see cref="FoldParameters"/> is shared with the graph
-/// compiler, which folds a BatchNormalization into a preceding Conv.
+/// BatchNormalization over axis 1.
+/// <list type="bullet">
+/// <item>Inference with constant parameters: scale, B, mean and variance are folded on the CPU into
+/// a per-channel scale and shift, so the kernel (<c>batch_norm</c>) is one FMA per element plus the
+/// fused activation. <see cref="FoldParameters"/> is shared with the graph compiler, which folds a
+/// BatchNormalization into a preceding Conv.</item>
+/// <item>Inference with runtime parameters (a trainer's evaluation pass): <c>batch_norm_fold</c>
+/// computes gamma / sqrt(var + eps) on the GPU and <c>batch_norm</c> applies it centred.</item>
+/// <item>Training (<see cref="OpBuildContext.Training"/>, or ONNX training_mode=1):
+/// <c>batch_norm_stats</c> takes the batch mean and biased variance per channel; the output is
+/// normalised with them. Under <see cref="OpBuildContext.Training"/> the running mean/var INPUTS
+/// are updated in place (running · momentum + batch · (1 − momentum)); the optional
+/// running_mean/running_var outputs (opset 14) receive the same values. The running variance
+/// blends the UNBIASED batch variance (M/(M−1), M = values per channel), as PyTorch does, so that
+/// a model trained here evaluates like one trained there; the normalisation itself uses the
+/// biased one, as both ONNX and PyTorch do.</item>
+/// </list>
+/// Backward (<c>batch_norm_backward_*</c>): dX, dscale, dB; through the batch statistics in
+/// training, the per-channel affine map in inference. A fused Relu is differentiated through the
+/// saved output; other fused activations have no backward.
 /// </summary>
-public sealed class BatchNormalization : IOperator
+public sealed class BatchNormalization : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["BatchNormalization"];
 
@@ -21,47 +38,175 @@ public sealed class BatchNormalization : IOperator
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var x = c.InputShape(0);
-        if (c.Int("training_mode", 0) != 0) throw c.Unsupported("training_mode=1 is not an inference op");
         if (c.Int("spatial", 1) != 1) throw c.Unsupported("spatial=0 (per-activation statistics, opset < 9) is not supported");
-        if (c.Node.Outputs.Skip(1).Any(o => o.Length > 0))
-            throw c.Unsupported("the running_mean/running_var (training) outputs are not supported");
+        if (c.Node.Outputs.Skip(3).Any(o => o.Length > 0))
+            throw c.Unsupported("the saved_mean/saved_var outputs (opset < 14) are not supported");
         if (x.Rank < 2) throw c.Error($"input {x} must be N x C x … (rank ≥ 2)");
         for (int i = 1; i <= 4; i++)
         {
             var p = c.InputShape(i);
             if (p.Rank != 1 || p[0] != x[1])
                 throw c.Error($"{ParameterNames[i - 1]} (input {i}) has shape {p}; input {x} has {x[1]} channels, so it must be [{x[1]}]");
-            if (c.RequireConstant(i, ParameterNames[i - 1]).IsInteger)
+            if (c.Constant(i) is { IsInteger: true })
                 throw c.Error($"{ParameterNames[i - 1]} (input {i}) must be float");
         }
-        try { Fold(c); }
-        catch (ArgumentException e) { throw c.Error(e.Message); }
-        return [x];
+        if (AllConstant(c))
+        {
+            try { Fold(c); }
+            catch (ArgumentException e) { throw c.Error(e.Message); }
+        }
+        bool running = c.Node.Outputs.Skip(1).Take(2).Any(o => o.Length > 0);
+        return running ? [x, new TensorShape(x[1]), new TensorShape(x[1])] : [x];
     }
 
     public void Build(OpBuildContext c)
     {
         var x = c.InputShape(0);
-        var (scale, shift) = Fold(c);
-        var act = c.Activation;
+        if (BatchStatistics(c, c.Training))
+        {
+            BuildTraining(c);
+            return;
+        }
+        if (c.Node.Outputs.Skip(1).Any(o => o.Length > 0))
+            throw c.Error("the running_mean/running_var outputs exist only in training mode (training_mode=1)");
+        if (AllConstant(c))
+        {
+            var (scale, shift) = Fold(c);
+            Apply(c, c.Weight("scale", [x[1]], scale), c.Weight("shift", [x[1]], shift), center: null);
+            return;
+        }
+        // Runtime parameters: fold on the GPU, apply centred on the running mean.
+        Apply(c, FoldOnGpu(c, c.Input(4)), c.Input(2), center: c.Input(3));
+    }
+
+    private static void BuildTraining(OpBuildContext c)
+    {
+        var x = c.InputShape(0);
         int channels = x[1];
-        long count = x.ElementCount;
-        uint inner = checked((uint)(count / x[0] / channels));
+        var mean = c.Scratch("batch_mean", [channels]);
+        var variance = c.Scratch("batch_var", [channels]);
+        bool outputs = c.Node.Outputs.Count > 2 && c.Node.Outputs[1].Length > 0 && c.Node.Outputs[2].Length > 0;
+        if (!outputs && c.Node.Outputs.Skip(1).Any(o => o.Length > 0))
+            throw c.Unsupported("running_mean and running_var outputs must be requested together");
+        Statistics(c, mean, variance, inPlace: c.Training, outputs);
+        Apply(c, FoldOnGpu(c, variance), c.Input(2), center: mean);
+    }
+
+    /// <summary>Batch mean and biased variance into <paramref name="mean"/> / <paramref name="variance"/>, and the running update.</summary>
+    private static void Statistics(OpBuildContext c, Tensor mean, Tensor variance, bool inPlace, bool outputs)
+    {
+        var x = c.InputShape(0);
+        var (inner, m) = Extent(c, x, batchStatistics: true);
         uint local = c.Device.DefaultWorkgroupSize;
-        // Planes of at least a workgroup: x within the plane, y over planes (no per-element division).
-        long planes = count / inner;
-        bool planar = inner >= local && planes <= c.Device.Info.Limits.MaxWorkGroupCount[1];
-        var pipeline = c.Pipeline(new KernelDescription("batch_norm", 4, Marshal.SizeOf<Push>(), local)
+        var pipeline = c.Pipeline(new KernelDescription("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local)
+        {
+            Constants = [inPlace ? 1u : 0u, outputs ? 1u : 0u],
+        });
+        // Unused running bindings alias the statistics they would not touch.
+        Tensor runMean = inPlace || outputs ? c.Input(3) : mean, runVar = inPlace || outputs ? c.Input(4) : variance;
+        Tensor outMean = outputs ? c.Output(1) : mean, outVar = outputs ? c.Output(2) : variance;
+        c.Dispatch(pipeline, [c.Input(0), mean, variance, runMean, runVar, outMean, outVar], c.Grid1D((long)x[1] * local, local),
+            new StatsPush((uint)x[1], inner, m, c.Float("momentum", 0.9f)));
+    }
+
+    private static Tensor FoldOnGpu(OpBuildContext c, Tensor variance)
+    {
+        int channels = c.InputShape(0)[1];
+        uint local = c.Device.DefaultWorkgroupSize;
+        var scale = c.Scratch("scale", [channels]);
+        var pipeline = c.Pipeline(new KernelDescription("batch_norm_fold", 3, 8, local));
+        c.Dispatch(pipeline, [c.Input(1), variance, scale], c.Grid1D(channels, local), new FoldPush((uint)channels, c.Float("epsilon", 1e-5f)));
+        return scale;
+    }
+
+    private static void Apply(OpBuildContext c, Tensor scale, Tensor shift, Tensor? center)
+    {
+        var x = c.InputShape(0);
+        var act = c.Activation;
+        var (inner, _) = Extent(c, x, batchStatistics: false);
+        long count = x.ElementCount;
+        uint local = c.Device.DefaultWorkgroupSize;
+        bool planar = Planar(c.Device, x, inner, local);
+        var pipeline = c.Pipeline(new KernelDescription("batch_norm", 5, Marshal.SizeOf<ApplyPush>(), local)
         {
             Activation = act.Kind,
-            Constants = [planar ? 1u : 0u],
+            Constants = [planar ? 1u : 0u, center is null ? 0u : 1u],
         });
-        var groups = planar
-            ? ((inner + local - 1) / local, (uint)planes, 1u)
-            : c.Grid1D(count, local);
-        c.Dispatch(pipeline, [c.Input(0), c.Weight("scale", [channels], scale), c.Weight("shift", [channels], shift), c.Output(0)],
-            groups, new Push(checked((uint)count), (uint)channels, inner, act.Alpha, act.Beta));
+        c.Dispatch(pipeline, [c.Input(0), scale, shift, c.Output(0), center ?? shift], Groups(c.Device, x, inner, local, planar),
+            new ApplyPush(checked((uint)count), (uint)x[1], inner, act.Alpha, act.Beta));
     }
+
+    public bool HasGradient(Node node, int inputIndex) => inputIndex is 0 or 1 or 2;
+
+    public void BuildBackward(BackwardContext c)
+    {
+        Tensor? dx = c.InputGradient(0), dgamma = c.InputGradient(1), dbeta = c.InputGradient(2);
+        if (dx is null && dgamma is null && dbeta is null) return;
+        var dy = c.OutputGradient(0) ?? throw c.Error("the output gradient is required for the input gradients");
+        var act = c.Activation;
+        if (act.Kind is not (ActivationKind.None or ActivationKind.Relu))
+            throw c.Unsupported($"backward through a fused {act.Kind} is not implemented (only Relu)");
+        bool relu = act.Kind == ActivationKind.Relu;
+        var x = c.InputShape(0);
+        int channels = x[1];
+        bool training = BatchStatistics(c, c.Training);
+        var (inner, m) = Extent(c, x, training);
+        uint local = c.Device.DefaultWorkgroupSize;
+
+        Tensor mean = c.Input(3), variance = c.Input(4);
+        if (training)
+        {
+            // Recompute the batch statistics from the saved input: the same kernel, bit for bit.
+            mean = c.Scratch("batch_mean", [channels]);
+            variance = c.Scratch("batch_var", [channels]);
+            var stats = c.Pipeline(new KernelDescription("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local) { Constants = [0u, 0u] });
+            c.Dispatch(stats, [c.Input(0), mean, variance, mean, variance, mean, variance], c.Grid1D((long)channels * local, local),
+                new StatsPush((uint)channels, inner, m, 0));
+        }
+
+        var coef = c.Scratch("coefficients", [3, channels]);
+        var reduce = c.Pipeline(new KernelDescription("batch_norm_backward_reduce", 9, Marshal.SizeOf<StatsPush>(), local)
+        {
+            Constants = [training ? 1u : 0u, relu ? 1u : 0u, dgamma is null ? 0u : 1u, dbeta is null ? 0u : 1u],
+        });
+        c.Dispatch(reduce, [c.Input(0), c.Output(0), dy, mean, variance, c.Input(1), coef, dgamma ?? coef, dbeta ?? coef],
+            c.Grid1D((long)channels * local, local), new StatsPush((uint)channels, inner, m, c.Float("epsilon", 1e-5f)));
+        if (dx is null) return;
+
+        bool planar = Planar(c.Device, x, inner, local);
+        var input = c.Pipeline(new KernelDescription("batch_norm_backward_input", 6, Marshal.SizeOf<InputPush>(), local)
+        {
+            Constants = [planar ? 1u : 0u, relu ? 1u : 0u],
+        });
+        c.Dispatch(input, [c.Input(0), c.Output(0), dy, mean, coef, dx], Groups(c.Device, x, inner, local, planar),
+            new InputPush(checked((uint)x.ElementCount), (uint)channels, inner));
+    }
+
+    /// <summary>Batch statistics: the training flag of the build, or ONNX training_mode=1.</summary>
+    private static bool BatchStatistics(OpContext c, bool training) => training || c.Int("training_mode", 0) != 0;
+
+    /// <summary>Values per (n, c) plane and per channel (M = N · plane); training needs M &gt; 1.</summary>
+    private static (uint Inner, uint M) Extent(OpContext c, TensorShape x, bool batchStatistics)
+    {
+        long inner = x.ElementCount / x[0] / x[1];
+        long m = inner * x[0];
+        if (m <= 1 && batchStatistics)
+            throw c.Error($"input {x} has one value per channel: batch statistics need more than one");
+        return (checked((uint)inner), checked((uint)m));
+    }
+
+    /// <summary>Planes of at least a workgroup: x within the plane, y over planes (no per-element division).</summary>
+    private static bool Planar(GpuDevice device, TensorShape x, uint inner, uint local) =>
+        inner >= local && x.ElementCount / inner <= device.Info.Limits.MaxWorkGroupCount[1];
+
+    private static (uint, uint, uint) Groups(GpuDevice device, TensorShape x, uint inner, uint local, bool planar)
+    {
+        if (planar) return ((inner + local - 1) / local, (uint)(x.ElementCount / inner), 1u);
+        var (gx, gy) = device.Grid1D(x.ElementCount, local);
+        return (gx, gy, 1u);
+    }
+
+    private static bool AllConstant(OpContext c) => Enumerable.Range(1, 4).All(i => c.Constant(i) is not null);
 
     private static (float[] Scale, float[] Shift) Fold(OpContext c) => FoldParameters(
         c.RequireConstant(1, "scale").AsFloats(), c.RequireConstant(2, "B").AsFloats(),
@@ -94,5 +239,14 @@ public sealed class BatchNormalization : IOperator
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct Push(uint Count, uint C, uint Inner, float Alpha, float Beta);
+    private readonly record struct ApplyPush(uint Count, uint C, uint Inner, float Alpha, float Beta);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct StatsPush(uint C, uint Inner, uint M, float Scalar);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct FoldPush(uint C, float Epsilon);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct InputPush(uint Count, uint C, uint Inner);
 }

@@ -2,22 +2,15 @@ using VulkanCnn.Graph;
 
 namespace VulkanCnn.Ops;
 
-/// <summary>Identity and Dropout (inference): the output is the input. The compiler removes them;
-/// run alone they are a zero-copy view. Dropout's optional mask output is not supported.</summary>
+/// <summary>Identity: the output is the input. The compiler removes it; run alone it is a
+/// zero-copy view. (Dropout, identity at inference, has its own file for its training kernels.)</summary>
 public sealed class Identity : IOperator
 {
-    public IReadOnlyList<string> OpTypes { get; } = ["Identity", "Dropout"];
+    public IReadOnlyList<string> OpTypes { get; } = ["Identity"];
 
     public OperatorTraits Traits(Node node) => OperatorTraits.Identity | OperatorTraits.View;
 
-    public IReadOnlyList<TensorShape> InferShapes(OpContext context)
-    {
-        if (context.Node.Outputs.Count > 1 && context.Node.Outputs[1].Length > 0)
-            throw context.Unsupported("Dropout's mask output is not supported at inference");
-        if (context.Node.OpType == "Dropout" && context.Int("training_mode", 0) != 0)
-            throw context.Unsupported("Dropout with training_mode=1 is not an inference op");
-        return [context.InputShape(0)];
-    }
+    public IReadOnlyList<TensorShape> InferShapes(OpContext context) => [context.InputShape(0)];
 
     public void Build(OpBuildContext context) { }
 }

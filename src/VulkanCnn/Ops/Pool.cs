@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -8,8 +9,10 @@ namespace VulkanCnn.Ops;
 /// MaxPool and AveragePool with a 2-D window (shader <c>pool_window</c>), GlobalAveragePool and
 /// GlobalMaxPool as a reduction over each H·W plane (<c>pool_global_loop</c> / <c>pool_global_group</c>).
 /// NCHW float32; MaxPool's Indices output and storage_order=1 are not supported.
+/// Backward: <c>pool_backward_window</c> gathers each input gradient from the windows that hold
+/// it; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
 /// </summary>
-public sealed class Pool : IOperator
+public sealed class Pool : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"];
 
@@ -74,6 +77,49 @@ public sealed class Pool : IOperator
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
             throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
         c.Dispatch(pipeline, [input, output], groups,
+            new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
+    }
+
+    public bool HasGradient(Node node, int inputIndex) => inputIndex == 0;
+
+    public void BuildBackward(BackwardContext c)
+    {
+        if (c.InputGradient(0) is not { } dx) return;
+        var dy = c.OutputGradient(0) ?? throw c.Error("the output gradient is required for the input gradient");
+        var x = c.InputShape(0);
+        bool max = c.Node.OpType is "MaxPool" or "GlobalMaxPool";
+        uint local = c.Device.DefaultWorkgroupSize;
+        uint planes = checked((uint)(x[0] * x[1]));
+        if (IsGlobal(c))
+        {
+            uint size = checked((uint)(x[2] * x[3]));
+            uint count = checked(planes * size);
+            Tensor selected = dy;   // average reads no selection: any bound buffer will do
+            if (max)
+            {
+                selected = c.Scratch("argmax", [(int)planes]);
+                var argmax = c.Pipeline(new KernelDescription("pool_backward_argmax", 3, 8, local));
+                c.Dispatch(argmax, [c.Input(0), c.Output(0), selected], c.Grid1D(planes, local), new GlobalPush(planes, size));
+            }
+            var spread = c.Pipeline(new KernelDescription("pool_backward_global", 3, 8, local) { Constants = [max ? 0u : 1u] });
+            c.Dispatch(spread, [dy, selected, dx], c.Grid1D(count, local), new GlobalPush(count, size));
+            return;
+        }
+
+        var (h, w) = Geometry(c, x);
+        bool includePad = !max && c.Int("count_include_pad", 0) != 0;
+        var limits = c.Device.Info.Limits;
+        // The forward's 2-D workgroup layout, over the input's columns and rows.
+        uint localX = Math.Min(local, NextPowerOfTwo((uint)x[3]));
+        uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
+        var pipeline = c.Pipeline(new KernelDescription("pool_backward_window", 4, Marshal.SizeOf<WindowPush>(), localX, localY)
+        {
+            Constants = [max ? 0u : 1u, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
+        });
+        var groups = (((uint)x[3] + localX - 1) / localX, ((uint)x[2] + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
+        if (groups.Item2 > limits.MaxWorkGroupCount[1])
+            throw c.Unsupported($"input {x} has more rows than one dispatch can cover");
+        c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], groups,
             new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
     }
 

@@ -1,0 +1,57 @@
+#version 450
+// Training BatchNormalization, pass 1: per-channel batch mean and biased variance over N and the
+// spatial axes, one workgroup per channel, two passes (mean, then the sum of squared deviations:
+// no E[x²] − E[x]² cancellation). Each invocation sums a fixed strided subset and the workgroup
+// combines them in a fixed tree, so the result is bitwise reproducible. Invocation 0 then blends
+// the running statistics (ONNX momentum: running · momentum + batch · (1 − momentum), with the
+// unbiased variance M/(M−1) as PyTorch keeps it) in place (IN_PLACE) and/or into the optional
+// running_mean / running_var outputs (OUTPUTS).
+#include "precision.glsl"
+
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+#include "workgroup_reduce.glsl"
+layout(constant_id = 4) const bool IN_PLACE = false;
+layout(constant_id = 5) const bool OUTPUTS = false;
+
+layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
+layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
+layout(std430, binding = 2) writeonly buffer Var { float var[]; };
+layout(std430, binding = 3) buffer RunMean { float run_mean[]; };   // IN_PLACE or OUTPUTS: read
+layout(std430, binding = 4) buffer RunVar { float run_var[]; };
+layout(std430, binding = 5) writeonly buffer OutMean { float out_mean[]; };   // OUTPUTS only
+layout(std430, binding = 6) writeonly buffer OutVar { float out_var[]; };
+layout(push_constant) uniform Params { uint C; uint inner; uint M; float momentum; } p;
+
+// Element t of channel c's M = N·inner values.
+uint index_of(uint c, uint t)
+{
+    uint n = t / p.inner;
+    return (n * p.C + c) * p.inner + (t - n * p.inner);
+}
+
+void main()
+{
+    uint c = workgroup_row_index();
+    if (c >= p.C) return;   // uniform across the workgroup
+    afloat s = afloat(0);
+    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x) s += LOAD(x[index_of(c, t)]);
+    afloat m = workgroup_sum(s) / afloat(p.M);
+    afloat q = afloat(0);
+    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x)
+    {
+        afloat d = LOAD(x[index_of(c, t)]) - m;
+        q = fma(d, d, q);
+    }
+    afloat v = workgroup_sum(q) / afloat(p.M);
+    if (gl_LocalInvocationID.x != 0u) return;
+    mean[c] = m;
+    var[c] = v;
+    if (IN_PLACE || OUTPUTS)
+    {
+        float keep = p.momentum, take = 1.0 - p.momentum;
+        float rm = run_mean[c] * keep + m * take;
+        float rv = run_var[c] * keep + v * (float(p.M) / float(p.M - 1u)) * take;
+        if (OUTPUTS) { out_mean[c] = rm; out_var[c] = rv; }
+        if (IN_PLACE) { run_mean[c] = rm; run_var[c] = rv; }
+    }
+}

@@ -1,0 +1,51 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Tests.Training;
+
+/// <summary>
+/// One node's forward pass built from host data (training flag chosen) and recorded ONCE, then
+/// replayed: what a trainer does every step. Its input tensors stay reachable, so tests can see
+/// in-place updates (BatchNorm's running statistics) and write per-step state (Dropout's step).
+/// </summary>
+internal sealed class RecordedForward : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+    private readonly List<BoundKernel> _kernels = new();
+    private readonly CommandRecording _recording;
+
+    public RecordedForward(GpuDevice device, Node node, IReadOnlyList<ConstantTensor?> inputs, bool training)
+    {
+        Assert.True(OperatorRegistry.TryGet(node.OpType, out var op));
+        var shapes = inputs.Select(i => i?.Shape).ToList();
+        var constants = inputs.Select(_ => (ConstantTensor?)null).ToList();
+        var outShapes = op.InferShapes(new OpContext(node, shapes, constants));
+        Inputs = inputs.Select((c, k) => c is null ? null : Own(Tensor.FromData(device, c.Shape, c.AsFloats(), $"{node.Name}.x{k}"))).ToList();
+        Outputs = outShapes.Select((s, k) => op.Traits(node).HasFlag(OperatorTraits.View) && k == 0
+            ? Own(Tensor.View(Inputs[0]!, s)) : Own(Tensor.Create(device, s, $"{node.Name}.y{k}"))).ToList();
+        op.Build(new OpBuildContext(device, node, shapes, constants, Inputs, Outputs, _owned, _kernels) { Training = training });
+        _recording = new CommandRecording(device, node.Name + " forward");
+        foreach (var k in _kernels) _recording.Dispatch(k);
+        _recording.Finish();
+    }
+
+    public IReadOnlyList<Tensor?> Inputs { get; }
+    public IReadOnlyList<Tensor> Outputs { get; }
+
+    /// <summary>Submits the same recording again and waits.</summary>
+    public void Run() => _recording.Run();
+
+    private Tensor Own(Tensor t)
+    {
+        _owned.Add(t);
+        return t;
+    }
+
+    public void Dispose()
+    {
+        _recording.Dispose();
+        foreach (var k in _kernels) k.Dispose();
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+    }
+}
