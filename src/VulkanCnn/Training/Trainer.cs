@@ -34,6 +34,8 @@ public sealed class Trainer : IDisposable
     private readonly GpuBuffer? _inputStaging, _labelStaging, _outStaging;
     private readonly float[] _lossAndLogits;
     private readonly int _classes;
+    private readonly GpuBuffer _stepBuffer;
+    private const string DropoutStep = "vkcnn.dropout_step";
 
     public Trainer(GpuDevice device, Module model, TensorShape inputShape, Func<IReadOnlyList<TrainableParameter>, Optimizer> optimizer, TrainerOptions? options = null)
     {
@@ -51,6 +53,14 @@ public sealed class Trainer : IDisposable
         graph.Nodes.Add(new Node(options.Loss, "loss", [logits, "labels"], ["loss"], lossAttributes));
         graph.Outputs.Clear();
         graph.Outputs.Add("loss");
+        // Dropout draws its mask from (seed, step, index); the step lives in a tiny host-visible buffer
+        // the trainer advances, so the recorded command buffer replays with a new mask each step.
+        foreach (var d in graph.Nodes.Where(n => n.OpType == "Dropout"))
+        {
+            while (d.Inputs.Count < 3) d.Inputs.Add("");
+            if (d.Inputs.Count == 3) d.Inputs.Add(DropoutStep); else d.Inputs[3] = DropoutStep;
+        }
+        graph.Inputs.Add(new ValueInfo(DropoutStep, [1]));
         Graph = graph;
 
         try
@@ -62,6 +72,8 @@ public sealed class Trainer : IDisposable
             foreach (var (name, c) in graph.Initializers)
                 if (_state.TryGetValue(name, out var p)) _values[name] = Own(Tensor.FromData(device, p.Shape, p.Data, name));
             _input = _values[graph.Inputs[0].Name] = Own(Tensor.Create(device, inputShape, "input"));
+            _stepBuffer = Own(GpuBuffer.Create(device, 16, MemoryUsage.Staging, "dropout.step"));
+            _values[DropoutStep] = Own(Tensor.View(_stepBuffer, [1], DropoutStep));
             _labels = _values["labels"] = Own(Tensor.Create(device, labelShape, "labels"));
 
             var needsGrad = new HashSet<string>(_state.Where(p => p.Value.RequiresGrad).Select(p => p.Key), StringComparer.Ordinal);
@@ -160,6 +172,7 @@ public sealed class Trainer : IDisposable
         MemoryMarshal.AsBytes(images).CopyTo(_inputStaging is { } si ? si.MappedBytes : _input.Buffer.MappedBytes.Slice((int)_input.ByteOffset));
         MemoryMarshal.AsBytes(labels).CopyTo(_labelStaging is { } sl ? sl.MappedBytes : _labels.Buffer.MappedBytes.Slice((int)_labels.ByteOffset));
         Optimizer.PrepareStep(learningRate);
+        MemoryMarshal.Write(_stepBuffer.MappedBytes, (int)Optimizer.Step);
         Recording.Run();
         var result = MemoryMarshal.Cast<float, byte>(_lossAndLogits.AsSpan());
         if (_outStaging is not null) _outStaging.MappedBytes[..result.Length].CopyTo(result);
