@@ -115,16 +115,6 @@ internal static class ConvKernels
 
     // ---- backward ----
 
-    /// <summary>Refuses a fused activation whose derivative the backward kernels cannot take from the saved output.</summary>
-    public static void CheckDifferentiable(OpContext c, FusedActivation act)
-    {
-        bool ok = act.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip or ActivationKind.Sigmoid or ActivationKind.Tanh
-            || (act.Kind == ActivationKind.LeakyRelu && act.Alpha >= 0);
-        if (!ok)
-            throw c.Unsupported($"backward through the fused activation {act.Kind} (alpha {act.Alpha}) is not implemented " +
-                "(supported: Relu, LeakyRelu with alpha >= 0, Clip, Sigmoid, Tanh)");
-    }
-
     /// <summary>dL/dz = dY · act'(y) (conv_backward_dy): NCHW, or transposed to [group][MG4][N·OH·OW] vec4.
     /// Without activation an NCHW result is dY itself.</summary>
     public static Tensor Dz(KernelSink s, ConvGeometry g, Tensor dy, Tensor y, FusedActivation act, bool transposed, string key)

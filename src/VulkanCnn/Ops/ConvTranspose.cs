@@ -39,7 +39,7 @@ public sealed class ConvTranspose : IOperator, IDifferentiable
     {
         var g = ConvGeometry.ForConvTranspose(c);
         var act = c.Activation;
-        ConvKernels.CheckDifferentiable(c, act);
+        BackwardActivation.Check(c, act);
         if (c.OutputGradient(0) is not { } dy) return;
         var (dx, dw, db) = (c.InputGradient(0), c.InputGradient(1), c.HasInput(2) ? c.InputGradient(2) : null);
         if (dx is null && dw is null && db is null) return;

@@ -62,3 +62,17 @@ internal sealed class KernelSink
         return ((uint)x, (uint)y, (uint)z);
     }
 }
+
+/// <summary>The fused activations backward kernels can differentiate: those whose derivative follows from the
+/// saved output (shaders/common/activation_backward.glsl).</summary>
+internal static class BackwardActivation
+{
+    public static void Check(OpContext c, FusedActivation act)
+    {
+        bool ok = act.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip or ActivationKind.Sigmoid or ActivationKind.Tanh
+            || (act.Kind == ActivationKind.LeakyRelu && act.Alpha >= 0);
+        if (!ok)
+            throw c.Unsupported($"backward through the fused activation {act.Kind} (alpha {act.Alpha}) is not implemented " +
+                "(supported: Relu, LeakyRelu with alpha >= 0, Clip, Sigmoid, Tanh)");
+    }
+}
