@@ -58,6 +58,18 @@ public sealed class Gemm : IOperator, IDifferentiable
             b = new Operand(c.Weight("packed_b", [packed.Length], packed), (uint)padded, 1u, Padded: true);
             bMatrix = (long)k * padded;
         }
+        else if ((plan.TransB || n % 4 != 0) && m > 4)
+        {
+            // A runtime B (training) read by several row blocks: repack it on the GPU once per run (gemm_pack).
+            int padded = (n + 3) / 4 * 4;
+            long count = (long)plan.BatchB.Aggregate(1, (x, y) => x * y) * k * padded;
+            var packed = c.Scratch("packed_b", [checked((int)count)]);
+            uint local = c.Device.DefaultWorkgroupSize;
+            var pack = c.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [plan.TransB ? 1u : 0u] });
+            s.Dispatch(pack, [c.Input(1), packed], s.Grid1D(count, local), [(uint)count, (uint)k, (uint)n, (uint)padded]);
+            b = new Operand(packed, (uint)padded, 1u, Padded: true);
+            bMatrix = (long)k * padded;
+        }
         else b = plan.TransB ? new Operand(c.Input(1), 1u, (uint)k) : new Operand(c.Input(1), (uint)n, 1u);
 
         // C (Gemm): strides into its right-aligned [rows, cols] view, 0 where it broadcasts.

@@ -33,6 +33,7 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         ["matmul_vector_a"] = new("MatMul", [4], [2, 4, 3]),
         ["matmul_vector_b"] = new("MatMul", [2, 3, 4], [4]),
         ["matmul_batched_vec4"] = new("MatMul", [2, 5, 8], [2, 8, 4]),
+        ["matmul_batched_ragged_n"] = new("MatMul", [2, 6, 8], [2, 8, 5]),
     };
 
     public static TheoryData<string> CaseNames => new(Cases.Keys);
@@ -65,6 +66,21 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         double[][] expected = [da, db, dc ?? []];
         for (int i = 0; i < (c is null ? 2 : 3); i++)
             Tolerance.AssertClose(F(expected[i].Select((v, k) => v + init[i][k]).ToArray()), r.InputGradients[i]!.Floats, Tolerance.Op, $"{name} d{"ABC"[i]}");
+    }
+
+    [Theory]
+    [InlineData("gemm_column_c_tanh")]        // transB, more than one row block: gemm_pack transposes B
+    [InlineData("matmul_shared_b")]           // ragged N, batches folded into rows: gemm_pack pads B
+    [InlineData("matmul_batched_ragged_n")]   // one packed B per batch
+    public void Runtime_b_gives_the_constant_b_result(string name)
+    {
+        var g = Cases[name];
+        var (a, b, c, _) = Data(g, 8);
+        var attrs = Node(g).Attributes;
+        ConstantTensor Y(bool constant) => Run1(Device, g.Op, attrs, In.Of(g.A, F(a)), new In(g.B, F(b), Const: constant), c is null ? null : In.Of(g.C!, F(c)));
+        var runtime = Y(false);
+        Tolerance.AssertClose(F(Forward(g, a, b, c)), runtime.Floats, Tolerance.Op, name);
+        Assert.Equal(Y(true).Floats, runtime.Floats);
     }
 
     [Fact]
