@@ -7,6 +7,7 @@
 // shared memory and barriers cost more there than they save.
 // A = channel blocks of 4 per group, B = padded height Hp, D = padded width Wp; SH/SW are the
 // strides within the packed input (conv_pack drops rows/columns a large stride skips).
+// ACCUMULATE (ConvTranspose's input gradient): y += acc, no bias or activation.
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
 #include "activation.glsl"
@@ -17,11 +18,12 @@
 #define CO4 (CO / 4)
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 4) const bool ACCUMULATE = false;
 
 layout(std430, binding = 0) readonly buffer Xp { sfloat4 xp[]; };
 layout(std430, binding = 1) readonly buffer Wt { sfloat4 w[]; };
 layout(std430, binding = 2) readonly buffer Bias { sfloat bias[]; };
-layout(std430, binding = 3) writeonly buffer Y { sfloat y[]; };
+layout(std430, binding = 3) buffer Y { sfloat y[]; };
 
 void main()
 {
@@ -75,7 +77,8 @@ void main()
                     if (mg < p.MG)
                     {
                         uint m = g * p.MG + mg;
-                        y[(n * p.M + m) * OHW + r] = STORE(activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
+                        uint o = (n * p.M + m) * OHW + r;
+                        y[o] = STORE(ACCUMULATE ? LOAD(y[o]) + acc[j][q][e] : activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
                     }
                 }
         }

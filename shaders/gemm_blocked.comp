@@ -3,7 +3,9 @@
 // and walks K four at a time, loading vec4s of B (and of A when its rows allow). On lavapipe
 // this beats shared-memory tiling. Rows past M and columns past N are clamped on load (their
 // results are discarded), so ragged sizes need no branches in the inner loop.
-// Batches (workgroup z) start at the A/B element offsets in batch_offsets.
+// Batches (workgroup z) start at the A/B element offsets in batch_offsets. A and B are read
+// through (row, column) strides, so transposed operands need no copy (the backward products).
+// ACCUMULATE (gradients): y += alpha * A·B, no C or activation.
 #include "precision.glsl"
 #include "activation.glsl"
 
@@ -13,6 +15,7 @@ layout(constant_id = 5) const bool A_VEC4 = false;  // A rows contiguous, K and 
 layout(constant_id = 6) const bool B_VEC4 = false;  // B rows contiguous, pitch and starts multiples of 4, columns padded to 4
 layout(constant_id = 7) const bool HAS_C = false;
 layout(constant_id = 8) const bool Y_VEC4 = false;  // N % 4 == 0
+layout(constant_id = 9) const bool ACCUMULATE = false;
 
 layout(std430, binding = 0) readonly buffer A { sfloat a[]; };
 layout(std430, binding = 0) readonly buffer A4 { sfloat4 a4[]; };
@@ -20,8 +23,8 @@ layout(std430, binding = 1) readonly buffer B { sfloat b[]; };
 layout(std430, binding = 1) readonly buffer B4 { sfloat4 b4[]; };
 layout(std430, binding = 2) readonly buffer C { sfloat c[]; };
 layout(std430, binding = 3) readonly buffer Batches { int batch_offsets[]; };
-layout(std430, binding = 4) writeonly buffer Y { sfloat y[]; };
-layout(std430, binding = 4) writeonly buffer Y4 { sfloat4 y4[]; };
+layout(std430, binding = 4) buffer Y { sfloat y[]; };
+layout(std430, binding = 4) buffer Y4 { sfloat4 y4[]; };
 
 layout(push_constant) uniform Params
 {
@@ -103,8 +106,8 @@ void main()
             v[j] = activate(v[j], p.act_alpha, p.act_beta);
         }
         uint out_index = (batch * p.M + m) * p.N + n0;
-        if (Y_VEC4) y4[out_index >> 2] = sfloat4(v);
+        if (Y_VEC4) y4[out_index >> 2] = sfloat4(ACCUMULATE ? afloat4(y4[out_index >> 2]) + v : v);
         else
-            for (uint j = 0u; j < 4u && n0 + j < p.N; ++j) y[out_index + j] = STORE(v[j]);
+            for (uint j = 0u; j < 4u && n0 + j < p.N; ++j) y[out_index + j] = STORE(ACCUMULATE ? LOAD(y[out_index + j]) + v[j] : v[j]);
     }
 }

@@ -1,4 +1,4 @@
-// Push constants shared by the conv_* and conv_transpose kernels (Ops/Conv.cs ConvParams, 88 bytes).
+// Push constants shared by the conv_* and conv_transpose kernels (Ops/ConvGeometry.cs ConvParams, 96 bytes).
 #ifndef VKCNN_CONV_PARAMS_GLSL
 #define VKCNN_CONV_PARAMS_GLSL
 layout(push_constant) uniform ConvParams
@@ -9,6 +9,6 @@ layout(push_constant) uniform ConvParams
     int PT, PL;                 // leading pads (trailing ones follow from OH/OW)
     uint CG, MG;                // input/output channels per group
     float alpha, beta;          // fused activation parameters
-    uint A, B, D;               // strategy-specific (packed sizes, block counts)
+    uint A, B, D, E, F;         // kernel-specific (packed sizes, block counts)
 } p;
 #endif

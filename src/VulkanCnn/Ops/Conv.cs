@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -65,13 +65,14 @@ public static class ConvStrategySelector
 
 /// <summary>
 /// ONNX Conv, 2-D NCHW: kernel_shape, strides, pads, dilations, group, auto_pad, optional bias and a
-/// fused activation. Weights and bias are compile-time constants, repacked per strategy at build time.
+/// fused activation. Constant weights are repacked per strategy at build time; runtime weights
+/// (training) are read as they are (direct, depthwise) or packed by a GPU kernel before the conv.
+/// Backward: dX (conv_backward_input), dW (conv_backward_weight), dB (conv_backward_bias), through
+/// Relu / LeakyRelu / Clip / Sigmoid / Tanh fused activations.
 /// </summary>
-public sealed class Conv : IOperator
+public sealed class Conv : IOperator, IDifferentiable
 {
-    // Register blocks of conv_gemm / conv_1x1 (PX, CO) and conv_depthwise (PX): keep in step with the shaders.
-    private const int GemmPixels = 8, GemmChannels = 16, DepthwisePixels = 8;
-    private const uint PackTile = 8;
+    private const int DepthwisePixels = 8;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
 
@@ -80,7 +81,6 @@ public sealed class Conv : IOperator
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var g = ConvGeometry.ForConv(c);
-        RequireConstants(c);
         ConvStrategySelector.Override(c, g);
         _ = c.Activation;
         return [g.OutputShape];
@@ -89,143 +89,52 @@ public sealed class Conv : IOperator
     public void Build(OpBuildContext c)
     {
         var g = ConvGeometry.ForConv(c);
-        var (weights, _) = RequireConstants(c);
+        var act = c.Activation;
+        var s = KernelSink.Of(c);
         var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
-        var k = new Kernels(c, g, c.Activation, bias);
         switch (ConvStrategySelector.Override(c, g) ?? ConvStrategySelector.Choose(g, c.Device.Info))
         {
-            case ConvStrategy.Gemm: BuildGemm(k, weights); break;
-            case ConvStrategy.Pointwise: BuildPointwise(k, weights); break;
-            case ConvStrategy.Depthwise: BuildDepthwise(k); break;
-            default: BuildDirect(k); break;
+            case ConvStrategy.Gemm:
+                ConvKernels.Gemm(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "gemm_weights"), bias, c.Output(0), act, false, "packed_input");
+                break;
+            case ConvStrategy.Pointwise:
+                ConvKernels.Pointwise(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "1x1_weights"), bias, c.Output(0), act);
+                break;
+            case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias); break;
+            default:
+                uint local = c.Device.DefaultWorkgroupSize;
+                var direct = c.Pipeline(new KernelDescription("conv_direct", 4, ConvParams.Size, local) { Activation = act.Kind });
+                c.Dispatch(direct, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local), g.Params(act));
+                break;
         }
     }
 
-    private static (float[] Weights, float[]? Bias) RequireConstants(OpContext c) =>
-        (c.RequireConstant(1, "weights W").AsFloats(), c.HasInput(2) ? c.RequireConstant(2, "bias B").AsFloats() : null);
-
-    private static void BuildDirect(Kernels k)
+    private static void BuildDepthwise(OpBuildContext c, KernelSink s, ConvGeometry g, FusedActivation act, Tensor bias)
     {
-        var c = k.Context;
-        uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = k.Pipeline("conv_direct", 4, local);
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), k.Bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local), k.Geometry.Params(k.Activation));
-    }
-
-    private static void BuildGemm(Kernels k, float[] weights)
-    {
-        var (c, g) = (k.Context, k.Geometry);
-        int blocks = (g.CG + 3) / 4;
-        var (packed, hp, wp, sy, sx) = k.Pack(g.Group, g.CG, blocks);
-        var w = PackedGemmWeights(g, weights);
-        var packedWeights = c.Weight("gemm_weights", [w.Length], w);
-        long lanes = ((long)g.N * g.OH * g.OW + GemmPixels - 1) / GemmPixels;
-        uint local = k.LocalSize(lanes);
-        var pipeline = k.Pipeline("conv_gemm", 4, local);
-        var groups = k.Groups(lanes, local, (g.MG + GemmChannels - 1) / GemmChannels, g.Group);
-        var push = g.Params(k.Activation, (uint)blocks, (uint)hp, (uint)wp);
-        (push.SH, push.SW) = ((uint)sy, (uint)sx);
-        c.Dispatch(pipeline, [packed, packedWeights, k.Bias, c.Output(0)], groups, push);
-    }
-
-    private static void BuildPointwise(Kernels k, float[] weights)
-    {
-        var (c, g) = (k.Context, k.Geometry);
-        int hw = g.OH * g.OW;
-        var w = PackedGemmWeights(g, weights);
-        var packedWeights = c.Weight("1x1_weights", [w.Length], w);
-        long lanes = (long)g.N * ((hw + GemmPixels - 1) / GemmPixels);
-        uint local = k.LocalSize(lanes);
-        var pipeline = k.Pipeline("conv_1x1", 5, local, hw % 4 == 0 ? 1u : 0u);
-        var groups = k.Groups(lanes, local, (g.MG + GemmChannels - 1) / GemmChannels, g.Group);
-        c.Dispatch(pipeline, [c.Input(0), c.Input(0), packedWeights, k.Bias, c.Output(0)], groups, g.Params(k.Activation, (uint)((g.CG + 3) / 4)));
-    }
-
-    private static void BuildDepthwise(Kernels k)
-    {
-        var (c, g) = (k.Context, k.Geometry);
         // Lanes along x cover the column blocks of a row (rounded up to a power of two), the rest go down the rows.
         uint local = c.Device.DefaultWorkgroupSize, blocksX = (uint)((g.OW + DepthwisePixels - 1) / DepthwisePixels), lx = 1;
         while (lx < blocksX && lx < local) lx *= 2;
         uint ly = Math.Max(1, local / lx);
         var pipeline = c.Pipeline(new KernelDescription("conv_depthwise", 4, ConvParams.Size, lx, ly)
-            { Activation = k.Activation.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
-        var groups = k.Groups(blocksX, lx, (int)((g.OH + ly - 1) / ly), g.N * g.M);
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), k.Bias, c.Output(0)], groups, g.Params(k.Activation));
+            { Activation = act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
+        var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], groups, g.Params(act));
     }
 
-    /// <summary>ONNX [M, CG, KH, KW] → [group][M block of CO][CG/4 · KH · KW][4 channels][CO], zero-filled tails.</summary>
-    internal static float[] PackedGemmWeights(ConvGeometry g, float[] w)
+    public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= 2;
+
+    public void BuildBackward(BackwardContext c)
     {
-        int blocks = (g.CG + 3) / 4, mBlocks = (g.MG + GemmChannels - 1) / GemmChannels, taps = g.KH * g.KW;
-        var r = new float[g.Group * mBlocks * blocks * taps * 4 * GemmChannels];
-        for (int m = 0; m < g.M; m++)
-        {
-            int grp = m / g.MG, mb = m % g.MG / GemmChannels, o = m % g.MG % GemmChannels;
-            for (int ch = 0; ch < g.CG; ch++)
-                for (int t = 0; t < taps; t++)
-                {
-                    int kIndex = ((grp * mBlocks + mb) * blocks + ch / 4) * taps + t;
-                    r[(kIndex * 4 + ch % 4) * GemmChannels + o] = w[(m * g.CG + ch) * taps + t];
-                }
-        }
-        return r;
-    }
-
-    /// <summary>What the strategy builders share: the context, geometry, activation, bias and helpers.</summary>
-    private sealed record Kernels(OpBuildContext Context, ConvGeometry Geometry, FusedActivation Activation, Tensor Bias)
-    {
-        public ComputePipeline Pipeline(string shader, int buffers, uint local, params uint[] constants) =>
-            Context.Pipeline(new KernelDescription(shader, buffers, ConvParams.Size, local) { Activation = Activation.Kind, Constants = constants });
-
-        /// <summary>A workgroup no wider than the work (tiny layers would otherwise run mostly idle lanes).</summary>
-        public uint LocalSize(long lanes)
-        {
-            uint local = Context.Device.DefaultWorkgroupSize, floor = Math.Max(1u, Math.Min(local, Context.Device.Info.Subgroup.Size));
-            while (local > floor && local / 2 >= lanes) local /= 2;
-            return local;
-        }
-
-        public (uint, uint, uint) Groups(long lanes, uint local, int y, int z)
-        {
-            long x = (lanes + local - 1) / local;
-            var max = Context.Device.Info.Limits.MaxWorkGroupCount;
-            if (x > max[0] || y > max[1] || z > max[2])
-                throw Context.Unsupported($"dispatch {x}x{y}x{z} exceeds the device limit [{string.Join(", ", max)}] for {Geometry}");
-            return ((uint)x, (uint)y, (uint)z);
-        }
-
-        /// <summary>Runs conv_pack into a scratch tensor: [N][groups][blocks][hp][wp] vec4 with the padding written out.
-        /// Returns the packed size and the strides (sy, sx) to address it with: the real ones, or the kernel
-        /// extent where the stride skips input the windows never touch.</summary>
-        public (Tensor Packed, int Hp, int Wp, int Sy, int Sx) Pack(int groups, int slots, int blocks)
-        {
-            var g = Geometry;
-            int ekh = (g.KH - 1) * g.DH + 1, ekw = (g.KW - 1) * g.DW + 1;
-            int sy = Math.Min(g.SH, ekh), sx = Math.Min(g.SW, ekw);
-            int hp = (g.OH - 1) * sy + ekh, wp = (g.OW - 1) * sx + ekw;
-            long count = (long)g.N * groups * blocks * hp * wp;
-            var packed = Context.Scratch("packed_input", [checked((int)(count * 4))]);
-            var pipeline = Context.Pipeline(new KernelDescription("conv_pack", 2, Marshal.SizeOf<PackParams>(), PackTile, PackTile));
-            var push = new PackParams
-            {
-                N = (uint)g.N, C = (uint)g.C, H = (uint)g.H, W = (uint)g.W, Groups = (uint)groups, Slots = (uint)slots,
-                Blocks = (uint)blocks, Hp = (uint)hp, Wp = (uint)wp, PT = g.PadTop, PL = g.PadLeft,
-                SY = (uint)sy, SX = (uint)sx, SH = (uint)g.SH, SW = (uint)g.SW,
-            };
-            long z = (long)g.N * groups * blocks;
-            if (z > Context.Device.Info.Limits.MaxWorkGroupCount[2])
-                throw Context.Unsupported($"{z} packed channel blocks exceed the device's dispatch limit for {Geometry}");
-            Context.Dispatch(pipeline, [Context.Input(0), packed], ((uint)((wp + PackTile - 1) / PackTile), (uint)((hp + PackTile - 1) / PackTile), (uint)z), push);
-            return (packed, hp, wp, sy, sx);
-        }
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PackParams
-    {
-        public uint N, C, H, W, Groups, Slots, Blocks, Unused, Hp, Wp;
-        public int PT, PL;
-        public uint SY, SX, SH, SW;
+        var g = ConvGeometry.ForConv(c);
+        var act = c.Activation;
+        BackwardActivation.Check(c, act);
+        if (c.OutputGradient(0) is not { } dy) return;
+        var (dx, dw, db) = (c.InputGradient(0), c.InputGradient(1), c.HasInput(2) ? c.InputGradient(2) : null);
+        if (dx is null && dw is null && db is null) return;
+        var s = KernelSink.Of(c);
+        var dz = ConvKernels.Dz(s, g, dy, c.Output(0), act, transposed: true, "dz");
+        if (dx is not null) ConvKernels.InputGradient(s, g, dz, c.Input(1), dx);
+        if (dw is not null) ConvKernels.WeightGradient(s, g, c.Input(0), dz, dw);
+        if (db is not null) ConvKernels.BiasGradient(s, g, dz, transposed: true, db);
     }
 }

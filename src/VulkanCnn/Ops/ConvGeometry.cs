@@ -22,11 +22,11 @@ public sealed record ConvGeometry(
     public long Macs => (long)N * M * OH * OW * CG * KH * KW;
 
     /// <summary>Push constants of the conv kernels (shaders/common/conv_params.glsl).</summary>
-    internal ConvParams Params(FusedActivation activation, uint a = 0, uint b = 0, uint d = 0) => new()
+    internal ConvParams Params(FusedActivation activation, uint a = 0, uint b = 0, uint d = 0, uint e = 0, uint f = 0) => new()
     {
         N = (uint)N, C = (uint)C, H = (uint)H, W = (uint)W, M = (uint)M, OH = (uint)OH, OW = (uint)OW,
         KH = (uint)KH, KW = (uint)KW, SH = (uint)SH, SW = (uint)SW, DH = (uint)DH, DW = (uint)DW,
-        PT = PadTop, PL = PadLeft, CG = (uint)CG, MG = (uint)MG, Alpha = activation.Alpha, Beta = activation.Beta, A = a, B = b, D = d,
+        PT = PadTop, PL = PadLeft, CG = (uint)CG, MG = (uint)MG, Alpha = activation.Alpha, Beta = activation.Beta, A = a, B = b, D = d, E = e, F = f,
     };
 
     public override string ToString() =>
@@ -183,7 +183,7 @@ public sealed record ConvGeometry(
     private static int FloorDiv(int a, int b) => (int)Math.Floor((double)a / b);
 }
 
-/// <summary>Push constants of the conv kernels, mirrored by shaders/common/conv_params.glsl (88 bytes).</summary>
+/// <summary>Push constants of the conv kernels, mirrored by shaders/common/conv_params.glsl (96 bytes).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct ConvParams
 {
@@ -191,7 +191,7 @@ internal struct ConvParams
     public int PT, PL;
     public uint CG, MG;
     public float Alpha, Beta;
-    public uint A, B, D;
+    public uint A, B, D, E, F;
 
     public static int Size => Marshal.SizeOf<ConvParams>();
 }

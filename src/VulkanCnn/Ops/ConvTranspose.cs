@@ -1,13 +1,16 @@
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 
 namespace VulkanCnn.Ops;
 
 /// <summary>
 /// ONNX ConvTranspose, 2-D NCHW (shader <c>conv_transpose</c>): strides, pads, output_padding,
 /// dilations, group, output_shape (pads derived from it), auto_pad, optional bias and a fused
-/// activation. Weights [C, M/group, kH, kW] and bias are compile-time constants.
+/// activation. Weights [C, M/group, kH, kW] and bias may be constants or runtime tensors.
+/// Backward through the dual convolution (dY-space → X-space, same weights): dX is that conv
+/// (conv_gemm accumulating), dW its weight gradient with X as the output gradient.
 /// </summary>
-public sealed class ConvTranspose : IOperator
+public sealed class ConvTranspose : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["ConvTranspose"];
 
@@ -16,7 +19,6 @@ public sealed class ConvTranspose : IOperator
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var g = ConvGeometry.ForConvTranspose(c);
-        RequireConstants(c);
         _ = c.Activation;
         return [g.OutputShape];
     }
@@ -24,7 +26,6 @@ public sealed class ConvTranspose : IOperator
     public void Build(OpBuildContext c)
     {
         var g = ConvGeometry.ForConvTranspose(c);
-        RequireConstants(c);
         var activation = c.Activation;
         var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
         uint local = c.Device.DefaultWorkgroupSize;
@@ -32,9 +33,34 @@ public sealed class ConvTranspose : IOperator
         c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local), g.Params(activation));
     }
 
-    private static void RequireConstants(OpContext c)
+    public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= 2;
+
+    public void BuildBackward(BackwardContext c)
     {
-        c.RequireConstant(1, "weights W");
-        if (c.HasInput(2)) c.RequireConstant(2, "bias B");
+        var g = ConvGeometry.ForConvTranspose(c);
+        var act = c.Activation;
+        BackwardActivation.Check(c, act);
+        if (c.OutputGradient(0) is not { } dy) return;
+        var (dx, dw, db) = (c.InputGradient(0), c.InputGradient(1), c.HasInput(2) ? c.InputGradient(2) : null);
+        if (dx is null && dw is null && db is null) return;
+        var s = KernelSink.Of(c);
+        var dz = ConvKernels.Dz(s, g, dy, c.Output(0), act, transposed: false, "dz");
+        // The conv that maps dz [N, M, OH, OW] back onto X [N, C, H, W] through the same taps; its
+        // weights [C, M/group, kH, kW] are ConvTranspose's W as they are stored.
+        int ekh = (g.KH - 1) * g.DH + 1, ekw = (g.KW - 1) * g.DW + 1;
+        var dual = new ConvGeometry(g.N, g.M, g.OH, g.OW, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW,
+            g.PadTop, g.PadLeft, (g.H - 1) * g.SH + ekh - g.OH - g.PadTop, (g.W - 1) * g.SW + ekw - g.OW - g.PadLeft, g.Group);
+        if (dx is not null)
+        {
+            var w = ConvKernels.GemmWeights(s, dual, null, c.Input(1), "input_grad_weights");
+            ConvKernels.Gemm(s, dual, dz, w, dz, dx, FusedActivation.None, accumulate: true, "input_grad_packed");
+        }
+        if (dw is not null)
+        {
+            // dual's weight gradient: its input is dz, its output gradient is X (transposed layout, no activation).
+            var xt = ConvKernels.Dz(s, dual, c.Input(0), c.Input(0), FusedActivation.None, transposed: true, "x_transposed");
+            ConvKernels.WeightGradient(s, dual, dz, xt, dw);
+        }
+        if (db is not null) ConvKernels.BiasGradient(s, g, dz, transposed: false, db);
     }
 }

@@ -200,29 +200,3 @@ internal static class Elementwise
 
     public static string Format(ReadOnlySpan<int> dims) => $"[{string.Join(", ", dims.ToArray())}]";
 }
-
-/// <summary>
-/// Where a shared kernel helper (Concat.Copy, Transpose.Gather) records its dispatches: a forward
-/// build or a backward pass, which both own pipelines and keep dispatches in order.
-/// </summary>
-internal readonly struct KernelSink
-{
-    private readonly OpBuildContext? _forward;
-    private readonly BackwardContext? _backward;
-
-    private KernelSink(OpBuildContext? forward, BackwardContext? backward) => (_forward, _backward) = (forward, backward);
-
-    public static implicit operator KernelSink(OpBuildContext c) => new(c, null);
-    public static implicit operator KernelSink(BackwardContext c) => new(null, c);
-
-    public OpContext Context => (OpContext?)_forward ?? _backward!;
-    public GpuDevice Device => _forward?.Device ?? _backward!.Device;
-    public ComputePipeline Pipeline(KernelDescription description) => _forward?.Pipeline(description) ?? _backward!.Pipeline(description);
-    public (uint X, uint Y, uint Z) Grid1D(long count, uint localSize) => _forward?.Grid1D(count, localSize) ?? _backward!.Grid1D(count, localSize);
-
-    public void Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push)
-    {
-        if (_forward is not null) _forward.Dispatch(pipeline, tensors, groups, push);
-        else _backward!.Dispatch(pipeline, tensors, groups, push);
-    }
-}

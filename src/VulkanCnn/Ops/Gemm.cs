@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -10,7 +11,7 @@ namespace VulkanCnn.Ops;
 /// register-blocked kernel <c>gemm_blocked</c> with an optional fused activation. A constant B
 /// (a Linear layer's weight) is repacked once, transposed as needed and padded to whole vec4s.
 /// </summary>
-public sealed class Gemm : IOperator
+public sealed class Gemm : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Gemm", "MatMul"];
 
@@ -22,30 +23,29 @@ public sealed class Gemm : IOperator
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c) => [new TensorShape(Resolve(c).OutDims)];
 
+    /// <summary>An operand of gemm_blocked: element (i, k) of batch t is at offset_t + i·Row + k·Col.
+    /// Padded: a repacked B whose rows are whole vec4s.</summary>
+    private readonly record struct Operand(Tensor T, uint Row, uint Col, bool Padded = false);
+
     public void Build(OpBuildContext c)
     {
         var plan = Resolve(c);
-        var act = c.Activation;
+        var s = KernelSink.Of(c);
         int m = plan.M, n = plan.N, k = plan.K;
-        int batch = plan.BatchOut.Aggregate(1, (x, y) => checked(x * y));
+        int batch = BatchCount(plan);
         if (plan.BatchB.Length == 0 && batch > 1)
         {
             // B is shared by every batch: the batches are just more rows of one product.
             m = checked(m * batch);
             batch = 1;
         }
-        if (batch > 65535) throw c.Unsupported($"{batch} batches exceed the dispatch limit of 65535");
 
         // A: row-major [M, K], or [K, M] with transA.
-        var a = c.Input(0);
-        uint aRow = plan.TransA ? 1u : (uint)k, aCol = plan.TransA ? (uint)plan.M : 1u;
-        bool aVec4 = !plan.TransA && k % 4 == 0;
+        var a = new Operand(c.Input(0), plan.TransA ? 1u : (uint)k, plan.TransA ? (uint)plan.M : 1u);
 
         // B: packed [batches, K, N rounded up to 4] when constant, else as stored.
-        Tensor b;
-        uint bRow, bCol;
-        long bMatrix;
-        bool bVec4;
+        Operand b;
+        long bMatrix = (long)k * n;
         if (c.Constant(1) is { Floats: { } weights })
         {
             int padded = (n + 3) / 4 * 4;
@@ -55,50 +55,173 @@ public sealed class Gemm : IOperator
                 for (int kk = 0; kk < k; kk++)
                     for (int j = 0; j < n; j++)
                         packed[((long)t * k + kk) * padded + j] = weights[(long)t * k * n + (plan.TransB ? (long)j * k + kk : (long)kk * n + j)];
-            b = c.Weight("packed_b", [packed.Length], packed);
-            (bRow, bCol, bMatrix, bVec4) = ((uint)padded, 1u, (long)k * padded, true);
+            b = new Operand(c.Weight("packed_b", [packed.Length], packed), (uint)padded, 1u, Padded: true);
+            bMatrix = (long)k * padded;
         }
-        else
+        else if ((plan.TransB || n % 4 != 0) && m > 4)
         {
-            b = c.Input(1);
-            (bRow, bCol, bMatrix, bVec4) = plan.TransB ? (1u, (uint)k, (long)k * n, false) : ((uint)n, 1u, (long)k * n, n % 4 == 0);
+            // A runtime B (training) read by several row blocks: repack it on the GPU once per run (gemm_pack).
+            int padded = (n + 3) / 4 * 4;
+            long count = (long)plan.BatchB.Aggregate(1, (x, y) => x * y) * k * padded;
+            var packed = c.Scratch("packed_b", [checked((int)count)]);
+            uint local = c.Device.DefaultWorkgroupSize;
+            var pack = c.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [plan.TransB ? 1u : 0u] });
+            s.Dispatch(pack, [c.Input(1), packed], s.Grid1D(count, local), [(uint)count, (uint)k, (uint)n, (uint)padded]);
+            b = new Operand(packed, (uint)padded, 1u, Padded: true);
+            bMatrix = (long)k * padded;
         }
-
-        var offsets = BatchOffsets(plan, batch, (long)plan.M * k, bMatrix);
-        var batchTable = c.WeightInt32("batch_offsets", [offsets.Length], offsets);
+        else b = plan.TransB ? new Operand(c.Input(1), 1u, (uint)k) : new Operand(c.Input(1), (uint)n, 1u);
 
         // C (Gemm): strides into its right-aligned [rows, cols] view, 0 where it broadcasts.
-        bool hasC = c.Node.OpType == "Gemm" && c.HasInput(2) && plan.Beta != 0;
-        uint cRow = 0, cCol = 0;
-        if (hasC)
+        Operand? bias = null;
+        if (c.Node.OpType == "Gemm" && c.HasInput(2) && plan.Beta != 0)
         {
             var (rows, cols) = CView(c, c.InputShape(2), m, n);
-            cRow = rows == 1 ? 0u : (uint)cols;
-            cCol = cols == 1 ? 0u : 1u;
+            bias = new Operand(c.Input(2), rows == 1 ? 0u : (uint)cols, cols == 1 ? 0u : 1u);
         }
+        Product(s, "batch_offsets", m, n, k, a, b, BatchOffsets(plan, batch, (long)plan.M * k, bMatrix), c.Output(0), plan.Alpha, c.Activation, false, bias, plan.Beta);
+    }
 
+    /// <summary>Records gemm_blocked: Y[t] = act(alpha · A[t]·B[t] + beta · C), or Y[t] += alpha · A[t]·B[t] when
+    /// <paramref name="accumulate"/>; batch t reads A and B at offsets[2t], offsets[2t + 1] and writes Y rows t·M ….</summary>
+    private static void Product(KernelSink s, string key, int m, int n, int k, Operand a, Operand b, int[] offsets, Tensor y,
+        float alpha, FusedActivation act, bool accumulate, Operand? c = null, float beta = 0)
+    {
+        int batch = offsets.Length / 2;
+        if (batch > 65535) throw s.Context.Unsupported($"{batch} batches exceed the dispatch limit of 65535");
+        bool Aligned(int first) => Enumerable.Range(0, batch).All(t => offsets[2 * t + first] % 4 == 0);
+        bool aVec4 = a.Col == 1 && a.Row % 4 == 0 && Aligned(0);
+        bool bVec4 = b.Padded || (b.Col == 1 && b.Row % 4 == 0 && n % 4 == 0 && Aligned(1));
         uint rowsPerInvocation = m >= 3 ? 4u : (uint)m;
-        uint total = c.Device.DefaultWorkgroupSize;
+        uint total = s.Device.DefaultWorkgroupSize;
         long nBlocks = (n + 3) / 4, mBlocks = (m + rowsPerInvocation - 1) / rowsPerInvocation;
         uint localX = mBlocks == 1 ? total : Math.Min(total, 16u);
         uint localY = Math.Max(1, total / localX);
-        var pipeline = c.Pipeline(new KernelDescription("gemm_blocked", 5, 52, localX, localY)
+        var pipeline = s.Pipeline(new KernelDescription("gemm_blocked", 5, 52, localX, localY)
         {
             Activation = act.Kind,
-            Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, hasC ? 1u : 0u, n % 4 == 0 ? 1u : 0u],
+            Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u : 0u],
         });
-        var push = new uint[13];
-        push[0] = (uint)m; push[1] = (uint)n; push[2] = (uint)k;
-        push[3] = aRow; push[4] = aCol; push[5] = bRow; push[6] = bCol; push[7] = cRow; push[8] = cCol;
-        push[9] = Bits(plan.Alpha); push[10] = Bits(plan.Beta); push[11] = Bits(act.Alpha); push[12] = Bits(act.Beta);
+        uint[] push =
+        [
+            (uint)m, (uint)n, (uint)k, a.Row, a.Col, b.Row, b.Col, c?.Row ?? 0, c?.Col ?? 0,
+            Bits(alpha), Bits(beta), Bits(act.Alpha), Bits(act.Beta),
+        ];
         long groupsX = (nBlocks + localX - 1) / localX, groupsY = (mBlocks + localY - 1) / localY;
         if (groupsX > 65535 || groupsY > 65535)
-            throw c.Unsupported($"a {m}x{n} product needs {groupsX}x{groupsY} workgroups, over the dispatch limit of 65535 per axis");
-        var groups = ((uint)groupsX, (uint)groupsY, (uint)batch);
-        c.Dispatch(pipeline, [a, b, hasC ? c.Input(2) : a, batchTable, c.Output(0)], groups, MemoryMarshal.AsBytes(push.AsSpan()));
+            throw s.Context.Unsupported($"a {m}x{n} product needs {groupsX}x{groupsY} workgroups, over the dispatch limit of 65535 per axis");
+        s.Dispatch(pipeline, [a.T, b.T, c?.T ?? a.T, s.WeightInt32(key, offsets), y], ((uint)groupsX, (uint)groupsY, (uint)batch), push);
     }
 
     private static uint Bits(float v) => BitConverter.SingleToUInt32Bits(v);
+
+    private static int BatchCount(Plan plan) => plan.BatchOut.Aggregate(1, (x, y) => checked(x * y));
+
+    public bool HasGradient(Node node, int inputIndex) => inputIndex == 0 || inputIndex == 1 || (inputIndex == 2 && node.OpType == "Gemm");
+
+    /// <summary>With A' = op(A), B' = op(B), dz = dY · act'(y): dA' = alpha · dz·B'ᵀ, dB' = alpha · A'ᵀ·dz, both as
+    /// gemm_blocked products reading the operands through transposing strides; dC = beta · dz summed over C's
+    /// broadcast axes. MatMul batches: a broadcast operand's gradient is summed over the batches that shared it.</summary>
+    public void BuildBackward(BackwardContext c)
+    {
+        var plan = Resolve(c);
+        var act = c.Activation;
+        BackwardActivation.Check(c, act);
+        if (c.OutputGradient(0) is not { } dy) return;
+        var s = KernelSink.Of(c);
+        var dz = dy;
+        if (act.Kind != ActivationKind.None)
+        {
+            dz = c.Scratch("dz", dy.Shape);
+            uint local = c.Device.DefaultWorkgroupSize;
+            var pipeline = c.Pipeline(new KernelDescription("gemm_backward_dy", 3, 12, local) { Activation = act.Kind });
+            s.Dispatch(pipeline, [dy, c.Output(0), dz], s.Grid1D(dy.Shape.ElementCount, local), [(uint)dy.Shape.ElementCount, Bits(act.Alpha), Bits(act.Beta)]);
+        }
+        int m = plan.M, n = plan.N, k = plan.K, batch = BatchCount(plan);
+        int countA = plan.BatchA.Aggregate(1, (x, y) => x * y), countB = plan.BatchB.Aggregate(1, (x, y) => x * y);
+        var offsets = BatchOffsets(plan, batch, (long)m * k, (long)k * n);
+        int Dz(int t) => checked(t * m * n);
+        // A'(i, kk) = A[i·ar + kk·ac], B'(kk, j) = B[kk·br + j·bc].
+        var (ar, ac) = plan.TransA ? (1u, (uint)m) : ((uint)k, 1u);
+        var (br, bc) = plan.TransB ? (1u, (uint)k) : ((uint)n, 1u);
+        Tensor a = c.Input(0), b = c.Input(1);
+
+        if (c.InputGradient(0) is { } da)
+        {
+            // Row-major result: [M, K] (or [K, M] with transA) per batch.
+            var (rows, cols) = plan.TransA ? (k, m) : (m, k);
+            var (first, second) = plan.TransA
+                ? (new Operand(b, br, bc), new Operand(dz, 1u, (uint)n))
+                : (new Operand(dz, (uint)n, 1u), new Operand(b, bc, br));
+            var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransA ? new[] { offsets[2 * t + 1], Dz(t) } : [Dz(t), offsets[2 * t + 1]]).ToArray();
+            if (countB == 1 && countA == batch)
+                Product(s, "da_offsets", rows * batch, cols, n, first, second, [0, 0], da, plan.Alpha, FusedActivation.None, true);
+            else
+                Gradient(s, "da", pairs, rows, cols, n, first, second, plan.Alpha, countA == batch, da, [.. plan.BatchOut, rows, cols], [.. plan.BatchA, rows, cols]);
+        }
+        if (c.InputGradient(1) is { } dbGrad)
+        {
+            var (rows, cols) = plan.TransB ? (n, k) : (k, n);
+            var (first, second) = plan.TransB
+                ? (new Operand(dz, 1u, (uint)n), new Operand(a, ar, ac))
+                : (new Operand(a, ac, ar), new Operand(dz, (uint)n, 1u));
+            var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransB ? new[] { Dz(t), offsets[2 * t] } : [offsets[2 * t], Dz(t)]).ToArray();
+            if (countB == 1 && countA == batch && !plan.TransB)
+                // B shared by all batches: one product over the batches stacked along K (A and dz rows are contiguous).
+                Product(s, "db_offsets", rows, cols, m * batch, first, second, [0, 0], dbGrad, plan.Alpha, FusedActivation.None, true);
+            else
+                Gradient(s, "db", pairs, rows, cols, m, first, second, plan.Alpha, countB == batch, dbGrad, [.. plan.BatchOut, rows, cols], [.. plan.BatchB, rows, cols]);
+        }
+        if (c.Node.OpType == "Gemm" && c.HasInput(2) && c.InputGradient(2) is { } dc && plan.Beta != 0)
+        {
+            var (rows, cols) = CView(c, c.InputShape(2), m, n);
+            Reduce(s, dz, [m, n], [rows, cols], plan.Beta, dc);
+        }
+    }
+
+    /// <summary>A batched gradient product: straight into <paramref name="grad"/> when the operand has every batch,
+    /// else into a scratch [batches, rows, cols] summed over the broadcast batch axes.</summary>
+    private static void Gradient(KernelSink s, string key, int[] pairs, int rows, int cols, int inner, Operand first, Operand second, float alpha,
+        bool full, Tensor grad, int[] fullDims, int[] gradDims)
+    {
+        if (full)
+        {
+            Product(s, key + "_offsets", rows, cols, inner, first, second, pairs, grad, alpha, FusedActivation.None, true);
+            return;
+        }
+        var scratch = s.Scratch(key + "_per_batch", [checked(pairs.Length / 2 * rows * cols)]);
+        Product(s, key + "_offsets", rows, cols, inner, first, second, pairs, scratch, alpha, FusedActivation.None, false);
+        Reduce(s, scratch, fullDims, gradDims, 1, grad);
+    }
+
+    /// <summary>target += scale · source summed over the axes where the right-aligned target dims are 1 (gemm_backward_reduce).</summary>
+    private static void Reduce(KernelSink s, Tensor source, int[] sourceDims, int[] targetDims, float scale, Tensor target)
+    {
+        // Drop size-1 axes, merge neighbours that are both kept or both summed.
+        var axes = new List<(int Dim, bool Summed)>();
+        for (int d = 0; d < sourceDims.Length; d++)
+        {
+            int t = d - (sourceDims.Length - targetDims.Length);
+            bool summed = t < 0 || targetDims[t] == 1;
+            if (sourceDims[d] == 1) continue;
+            if (axes.Count > 0 && axes[^1].Summed == summed) axes[^1] = (axes[^1].Dim * sourceDims[d], summed);
+            else axes.Add((sourceDims[d], summed));
+        }
+        if (axes.Count > 6) throw s.Context.Unsupported($"reducing [{string.Join(", ", sourceDims)}] to [{string.Join(", ", targetDims)}] needs more than 6 axes");
+        long count = target.Shape.ElementCount;
+        var push = new uint[11];
+        push[0] = (uint)count;
+        push[1] = (uint)axes.Count;
+        push[3] = 1;
+        for (int d = 0; d < axes.Count; d++)
+        {
+            push[4 + d] = (uint)axes[d].Dim;
+            if (axes[d].Summed) { push[2] |= 1u << d; push[3] *= (uint)axes[d].Dim; }
+        }
+        push[10] = Bits(scale);
+        uint local = s.Device.DefaultWorkgroupSize;
+        s.Dispatch(s.Pipeline(new KernelDescription("gemm_backward_reduce", 2, 44, local)), [source, target], s.Grid1D(count, local), push);
+    }
 
     /// <summary>(A offset, B offset) per output batch, broadcasting batch axes of size 1.</summary>
     private static int[] BatchOffsets(Plan plan, int batch, long aMatrix, long bMatrix)

@@ -1,0 +1,169 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Training;
+using static VulkanCnn.Tests.Infrastructure.OpRunner;
+
+namespace VulkanCnn.Tests.Training;
+
+/// <summary>One ConvTranspose training problem. <see cref="P"/> are the pads given to the node; with
+/// <see cref="OutputShape"/> the node gets that instead and the pads follow from it (possibly negative).</summary>
+public sealed record ConvTransposeGradCase(int N, int C, int H, int W, int M, int KH, int KW, int[]? S = null, int[]? P = null, int[]? OP = null,
+    int[]? D = null, int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0, int[]? OutputShape = null)
+{
+    public int SH => S?[0] ?? 1;
+    public int SW => S?[1] ?? 1;
+    public int DH => D?[0] ?? 1;
+    public int DW => D?[1] ?? 1;
+    public int MG => M / Group;
+    public int CG => C / Group;
+    public int FullH => SH * (H - 1) + (OP?[0] ?? 0) + (KH - 1) * DH + 1;
+    public int FullW => SW * (W - 1) + (OP?[1] ?? 0) + (KW - 1) * DW + 1;
+
+    /// <summary>ONNX: explicit pads, or from output_shape with the odd unit at the beginning (NOTSET).</summary>
+    public int[] Pads
+    {
+        get
+        {
+            if (OutputShape is null) return P ?? [0, 0, 0, 0];
+            int th = FullH - OutputShape[0], tw = FullW - OutputShape[1], hh = (int)Math.Floor(th / 2.0), hw = (int)Math.Floor(tw / 2.0);
+            return [th - hh, tw - hw, hh, hw];
+        }
+    }
+
+    public int OH => FullH - Pads[0] - Pads[2];
+    public int OW => FullW - Pads[1] - Pads[3];
+    public int XCount => N * C * H * W;
+    public int WCount => C * MG * KH * KW;
+    public int YCount => N * M * OH * OW;
+}
+
+/// <summary>ConvTranspose backward and runtime weights against a double-precision scatter-form CPU reference,
+/// itself checked against central finite differences.</summary>
+public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    public static readonly Dictionary<string, ConvTransposeGradCase> Cases = new()
+    {
+        ["stride2_output_padding"] = new(1, 3, 4, 5, 2, 3, 3, S: [2, 2], P: [1, 1, 1, 1], OP: [1, 1]),
+        ["groups2_relu_batch2"] = new(2, 4, 3, 5, 6, 3, 2, S: [2, 3], Group: 2, Act: "Relu"),
+        ["dilation2_one_sided_clip"] = new(1, 3, 5, 4, 4, 3, 3, S: [2, 2], P: [2, 1, 0, 1], D: [2, 2], Bias: false, Act: "Clip", Alpha: -0.2f, Beta: 0.5f),
+        ["output_shape_larger"] = new(1, 2, 3, 3, 3, 3, 3, S: [2, 2], OutputShape: [8, 9]),
+        ["depthwise_leaky_batch2"] = new(2, 4, 5, 3, 4, 3, 3, S: [2, 2], P: [1, 1, 1, 1], Group: 4, Act: "LeakyRelu", Alpha: 0.2f),
+        ["channels7_k1x3_tanh"] = new(1, 7, 4, 3, 5, 1, 3, P: [0, 1, 0, 1], Act: "Tanh"),
+        ["stride3_over_kernel"] = new(1, 2, 3, 4, 3, 2, 2, S: [3, 3], OP: [2, 1]),
+    };
+
+    public static TheoryData<string> CaseNames => new(Cases.Keys);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Reference_backward_matches_finite_differences(string name)
+    {
+        var c = Cases[name];
+        var (x, w, b, dy) = Data(c, name.Length);
+        var (dx, dw, db) = Backward(c, x, w, b, dy);
+        double[] theta = [.. x, .. w, .. b ?? []];
+        var numeric = FiniteDifference.Gradient(t => Forward(c, t[..c.XCount], t[c.XCount..(c.XCount + c.WCount)], b is null ? null : t[(c.XCount + c.WCount)..]), theta, dy);
+        FiniteDifference.AssertClose(numeric, [.. dx, .. dw, .. db ?? []], 1e-6, name);
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Gpu_backward_matches_reference(string name)
+    {
+        var c = Cases[name];
+        var (x, w, b, dy) = Data(c, name.Length);
+        var init = new[] { c.XCount, c.WCount, c.M }.Select((n, i) => Reference.Random(n, 50 + i)).ToArray();
+        var r = BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constant: false), [ConstantTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
+            [true, true, b is not null], training: true,
+            [ConstantTensor.FromFloats([c.N, c.C, c.H, c.W], init[0]), ConstantTensor.FromFloats([c.C, c.MG, c.KH, c.KW], init[1]),
+             b is null ? null : ConstantTensor.FromFloats([c.M], init[2])]);
+        var (dx, dw, db) = Backward(c, x, w, b, dy);
+        Tolerance.AssertClose(F(Forward(c, x, w, b)), r.Outputs[0].Floats, Tolerance.Op, name + " forward");
+        // The gradients started from init: the kernels add to them.
+        Tolerance.AssertClose(F(dx.Select((v, i) => v + init[0][i]).ToArray()), r.InputGradients[0]!.Floats, Tolerance.Op, name + " dX");
+        Tolerance.AssertClose(F(dw.Select((v, i) => v + init[1][i]).ToArray()), r.InputGradients[1]!.Floats, Tolerance.Op, name + " dW");
+        if (db is not null) Tolerance.AssertClose(F(db.Select((v, i) => v + init[2][i]).ToArray()), r.InputGradients[2]!.Floats, Tolerance.Op, name + " dB");
+    }
+
+    [Theory]
+    [InlineData("groups2_relu_batch2")]
+    [InlineData("output_shape_larger")]
+    public void Runtime_weights_give_the_constant_weights_result(string name)
+    {
+        var c = Cases[name];
+        var (x, w, b, _) = Data(c, 4);
+        ConstantTensor Y(bool constant) => Run1(Device, "ConvTranspose", Attributes(c), In.Of([c.N, c.C, c.H, c.W], F(x)),
+            new In([c.C, c.MG, c.KH, c.KW], F(w), Const: constant), b is null ? null : new In([c.M], F(b), Const: constant));
+        var runtime = Y(false);
+        Tolerance.AssertClose(F(Forward(c, x, w, b)), runtime.Floats, Tolerance.Op, name);
+        Assert.Equal(Y(true).Floats, runtime.Floats);
+    }
+
+    private static Node Node(ConvTransposeGradCase c) => new("ConvTranspose", "convtranspose0", c.Bias ? ["x", "w", "b"] : ["x", "w"], ["y"], Attributes(c));
+
+    private static List<NodeInput?> Inputs(ConvTransposeGradCase c, double[] x, double[] w, double[]? b, bool constant) =>
+    [
+        new(ConstantTensor.FromFloats([c.N, c.C, c.H, c.W], F(x))),
+        new(ConstantTensor.FromFloats([c.C, c.MG, c.KH, c.KW], F(w)), constant),
+        .. b is null ? Array.Empty<NodeInput?>() : [new(ConstantTensor.FromFloats([c.M], F(b)), constant)],
+    ];
+
+    private static Attributes Attributes(ConvTransposeGradCase c)
+    {
+        var a = Attrs(("strides", new[] { c.SH, c.SW }), ("dilations", new[] { c.DH, c.DW }), ("group", c.Group), ("kernel_shape", new[] { c.KH, c.KW }));
+        if (c.OP is { } op) a.Set("output_padding", op);
+        if (c.OutputShape is { } os) a.Set("output_shape", os);
+        else if (c.P is { } pads) a.Set("pads", pads);
+        ActivationReference.Set(a, c.Act, c.Alpha, c.Beta);
+        return a;
+    }
+
+    private static (double[] X, double[] W, double[]? B, double[] Dy) Data(ConvTransposeGradCase c, int seed) => (
+        ActivationReference.ToDouble(Reference.Random(c.XCount, seed)),
+        ActivationReference.ToDouble(Reference.Random(c.WCount, seed + 1, -0.5f, 0.5f)),
+        c.Bias ? ActivationReference.ToDouble(Reference.Random(c.M, seed + 2, -0.3f, 0.3f)) : null,
+        ActivationReference.ToDouble(Reference.Random(c.YCount, seed + 3)));
+
+    private static float[] F(double[] v) => ActivationReference.ToFloat(v);
+
+    /// <summary>Scatter form: every input pixel adds its weighted kernel into the output; visits (x, w, z) index triples.</summary>
+    private static void Taps(ConvTransposeGradCase c, Action<int, int, int> visit)
+    {
+        int[] p = c.Pads;
+        for (int n = 0; n < c.N; n++)
+            for (int ic = 0; ic < c.C; ic++)
+                for (int iy = 0; iy < c.H; iy++)
+                    for (int ix = 0; ix < c.W; ix++)
+                        for (int j = 0; j < c.MG; j++)
+                            for (int ky = 0; ky < c.KH; ky++)
+                                for (int kx = 0; kx < c.KW; kx++)
+                                {
+                                    int oy = iy * c.SH + ky * c.DH - p[0], ox = ix * c.SW + kx * c.DW - p[1];
+                                    if (oy < 0 || oy >= c.OH || ox < 0 || ox >= c.OW) continue;
+                                    int m = ic / c.CG * c.MG + j;
+                                    visit(((n * c.C + ic) * c.H + iy) * c.W + ix, ((ic * c.MG + j) * c.KH + ky) * c.KW + kx, ((n * c.M + m) * c.OH + oy) * c.OW + ox);
+                                }
+    }
+
+    private static double[] PreActivation(ConvTransposeGradCase c, double[] x, double[] w, double[]? b)
+    {
+        var z = new double[c.YCount];
+        for (int i = 0; i < z.Length; i++) z[i] = b?[i / (c.OH * c.OW) % c.M] ?? 0;
+        Taps(c, (xi, wi, zi) => z[zi] += x[xi] * w[wi]);
+        return z;
+    }
+
+    private static double[] Forward(ConvTransposeGradCase c, double[] x, double[] w, double[]? b) =>
+        PreActivation(c, x, w, b).Select(z => ActivationReference.Apply(c.Act, z, c.Alpha, c.Beta)).ToArray();
+
+    private static (double[] Dx, double[] Dw, double[]? Db) Backward(ConvTransposeGradCase c, double[] x, double[] w, double[]? b, double[] dy)
+    {
+        var dz = PreActivation(c, x, w, b).Select((v, i) => dy[i] * ActivationReference.Derivative(c.Act, v, c.Alpha, c.Beta)).ToArray();
+        var (dx, dw) = (new double[c.XCount], new double[c.WCount]);
+        Taps(c, (xi, wi, zi) => { dx[xi] += dz[zi] * w[wi]; dw[wi] += dz[zi] * x[xi]; });
+        double[]? db = b is null ? null : new double[c.M];
+        if (db is not null)
+            for (int i = 0; i < dz.Length; i++) db[i / (c.OH * c.OW) % c.M] += dz[i];
+        return (dx, dw, db);
+    }
+}

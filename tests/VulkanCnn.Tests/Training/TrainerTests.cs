@@ -1,0 +1,105 @@
+using VulkanCnn.Models;
+using VulkanCnn.Nn;
+using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Training;
+using VulkanCnn.Training.Data;
+
+namespace VulkanCnn.Tests.Training;
+
+/// <summary>The whole training step: gradients of a full network, a short real training run, and bad input.</summary>
+public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    private static Sequential TinyNet() => new(
+        nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, stride: 2, padding: 1), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 2 * 2, 3));
+
+    [Fact]
+    public void Whole_network_gradients_match_finite_differences_of_the_loss()
+    {
+        Init.ManualSeed(3);
+        var model = TinyNet();
+        var x = Reference.Random(2 * 64, 1);
+        float[] labels = [2, 0];
+        using var trainer = new Trainer(Device, model, [2, 1, 8, 8], p => new Sgd(Device, p, learningRate: 1e-30));
+        trainer.Step(x, labels, 0); // lr 0: parameters stay, gradients are left in place
+        var state = model.StateDict();
+        var rng = new Random(5);
+        int checkedCount = 0;
+        foreach (var name in new[] { "0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "7.weight", "7.bias" })
+        {
+            var grad = trainer.Gradients[name].ToArray();
+            var param = trainer.Parameters[name];
+            var values = param.ToArray();
+            for (int probe = 0; probe < 3; probe++)
+            {
+                int i = rng.Next(values.Length);
+                const float eps = 1e-2f;
+                float original = values[i];
+                values[i] = original + eps; param.Upload(values);
+                double plus = trainer.Step(x, labels, 0).Loss;
+                values[i] = original - eps; param.Upload(values);
+                double minus = trainer.Step(x, labels, 0).Loss;
+                values[i] = original; param.Upload(values);
+                double numeric = (plus - minus) / (2 * eps);
+                // float32 forward: the difference quotient carries ~1e-5 of noise; kinks are possible but rare at random points.
+                Assert.True(Math.Abs(numeric - grad[i]) <= 2e-3 + 2e-2 * Math.Abs(numeric),
+                    $"{name}[{i}]: backward {grad[i]:E4}, finite difference {numeric:E4}");
+                checkedCount++;
+            }
+        }
+        Assert.Equal(21, checkedCount);
+        Assert.Equal(state.Count, trainer.Parameters.Count);
+    }
+
+    [Fact]
+    public async Task A_short_seeded_run_on_1000_fashion_mnist_images_learns()
+    {
+        var train = FashionMnist.Load(train: true, limit: 1024);
+        var test = FashionMnist.Load(train: false, limit: 500);
+        string path = Path.Combine(Path.GetTempPath(), $"vkcnn-train-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using var run = new TrainingRun(Device, train, test, new TrainingRunOptions
+            {
+                Model = "small-cnn", Epochs = 4, BatchSize = 32, LearningRate = 0.05, Optimizer = "sgd", Seed = 1, CheckpointEveryBatches = 0,
+            }, path);
+            var epochs = await run.RunAsync();
+            Assert.Equal(4, epochs.Count);
+            Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"loss {epochs[0].TrainLoss:0.000} → {epochs[^1].TrainLoss:0.000}");
+            Assert.True(epochs[^1].TestAccuracy >= 0.65, $"test accuracy {epochs[^1].TestAccuracy:P1} after 4 epochs on 1024 images (chance: 10%)");
+            var info = Checkpoint.ReadInfo(path);
+            Assert.Equal(4, info.Epoch);
+            Assert.Equal(FashionMnist.Labels, info.Labels);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Labels_out_of_range_are_refused_before_the_step()
+    {
+        Init.ManualSeed(4);
+        using var trainer = new Trainer(Device, TinyNet(), [2, 1, 8, 8], p => new Sgd(Device, p, 0.1));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Step(new float[128], [1, 3], 0.1));
+        Assert.Contains("Label 3", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Step(new float[128], [-1, 0], 0.1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Step(new float[128], [0.5f, 0], 0.1));
+    }
+
+    [Fact]
+    public async Task A_diverging_run_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint()
+    {
+        var train = FashionMnist.Load(train: true, limit: 256);
+        string path = Path.Combine(Path.GetTempPath(), $"vkcnn-nan-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var options = new TrainingRunOptions { Model = "small-cnn", Epochs = 2, BatchSize = 32, LearningRate = 0.05, Seed = 2, CheckpointEveryBatches = 0 };
+            using (var good = new TrainingRun(Device, train, null, options with { Epochs = 1 }, path)) await good.RunAsync();
+            byte[] before = File.ReadAllBytes(path);
+            using var bad = new TrainingRun(Device, train, null, options with { LearningRate = 1e12, Schedule = "constant" }, path, resumeFrom: path);
+            var e = await Assert.ThrowsAsync<TrainingDivergedException>(() => bad.RunAsync());
+            Assert.Contains("last good checkpoint", e.Message);
+            Assert.Equal(before, File.ReadAllBytes(path));
+        }
+        finally { File.Delete(path); }
+    }
+}
