@@ -46,13 +46,23 @@ public sealed class BatchLoader
     {
         var order = Enumerable.Range(0, _data.Count).ToArray();
         if (!Shuffle) return order;
-        var rng = new Random(HashCode.Combine(Seed, epoch, 0x5eed));
+        // Not HashCode.Combine: it is randomised per process, and the order must survive a restart.
+        var rng = new Random(MixSeed(Seed, epoch));
         for (int i = order.Length - 1; i > 0; i--)
         {
             int j = rng.Next(i + 1);
             (order[i], order[j]) = (order[j], order[i]);
         }
         return order;
+    }
+
+    /// <summary>A fixed 32-bit mix of (seed, epoch) (SplitMix64 finaliser).</summary>
+    internal static int MixSeed(int seed, int epoch)
+    {
+        ulong z = ((ulong)(uint)seed << 32 | (uint)epoch) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
     /// <summary>The batches of <paramref name="epoch"/> from batch <paramref name="startBatch"/>, filled on a background task one batch ahead.</summary>

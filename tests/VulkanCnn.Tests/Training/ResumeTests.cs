@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using VulkanCnn.Nn;
+using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Training;
+
+namespace VulkanCnn.Tests.Training;
+
+/// <summary>A `vkcnn train` child killed with SIGKILL and resumed ends bitwise identical to an uninterrupted run.</summary>
+[Collection(GpuCollection.Name)]
+public sealed class ResumeTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "vkcnn-resume-" + Guid.NewGuid().ToString("N"));
+
+    public ResumeTests() => Directory.CreateDirectory(_dir);
+
+    private static string Cli()
+    {
+        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        return Repo.PathOf("src", "VulkanCnn.Cli", "bin", config, "net10.0", "vkcnn.dll");
+    }
+
+    private static ProcessStartInfo Train(string output, string? resume)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Cli(), "train", "--model", "small-cnn", "--epochs", "2", "--batch", "32", "--lr", "0.05", "--limit", "192",
+                     "--test-limit", "64", "--seed", "3", "--checkpoint-every", "1", "--out", output })
+            info.ArgumentList.Add(a);
+        if (resume is not null) { info.ArgumentList.Add("--resume"); info.ArgumentList.Add(resume); }
+        return info;
+    }
+
+    private static void RunToEnd(ProcessStartInfo info)
+    {
+        using var p = Process.Start(info)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "training did not finish");
+        Assert.True(p.ExitCode == 0, stdout + stderr.Result);
+    }
+
+    [Fact]
+    public void Killed_and_resumed_training_ends_bitwise_identical()
+    {
+        string a = Path.Combine(_dir, "a.safetensors"), b = Path.Combine(_dir, "b.safetensors");
+        RunToEnd(Train(a, null));
+
+        using (var victim = Process.Start(Train(b, null))!)
+        {
+            _ = victim.StandardOutput.ReadToEndAsync();
+            _ = victim.StandardError.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            // Kill it mid-run: once a checkpoint past the first batches of epoch 1 exists.
+            while (clock.Elapsed < TimeSpan.FromMinutes(3))
+            {
+                if (File.Exists(b) && TryInfo(b) is { } info && (info.Epoch > 0 || info.Batch >= 3)) break;
+                Thread.Sleep(20);
+            }
+            victim.Kill(entireProcessTree: true); // SIGKILL on Linux
+            victim.WaitForExit();
+        }
+        var atKill = TryInfo(b);
+        Assert.NotNull(atKill);
+        Assert.True(atKill!.Epoch < 2, "the run finished before it could be killed");
+
+        RunToEnd(Train(b, b));
+
+        var (ta, _) = Safetensors.Load(a);
+        var (tb, _) = Safetensors.Load(b);
+        Assert.Equal(ta.Keys.Order(), tb.Keys.Order());
+        foreach (var (name, (shape, data)) in ta)
+        {
+            Assert.Equal(shape, tb[name].Shape);
+            Assert.True(data.AsSpan().SequenceEqual(tb[name].Data), $"tensor '{name}' differs after the resume");
+        }
+        Assert.Contains(ta.Keys, k => k.StartsWith("optimizer.", StringComparison.Ordinal));
+    }
+
+    private static CheckpointInfo? TryInfo(string path)
+    {
+        try { return Checkpoint.ReadInfo(path); }
+        catch (Exception e) when (e is IOException or SafetensorsException) { return null; }
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
