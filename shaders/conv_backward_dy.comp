@@ -26,16 +26,16 @@ afloat grad(uint i)
 
 void main()
 {
-    uint i = linear_invocation_index();
     if (!TRANSPOSED)
     {
+        uint i = linear_invocation_index();
         if (i < p.E) o[i] = STORE(grad(i));
         return;
     }
-    uint hw = p.OH * p.OW, P = p.N * hw, groups = p.M / p.MG;
-    if (i >= groups * p.A * P) return;
-    uint px = i % P, gm = i / P, g = gm / p.A, m0 = (gm - g * p.A) * 4u;
-    uint n = px / hw, r = px - n * hw;
+    // Grid: x = pixel of the image plane, y = image, z = (group, vec4 of channels): no per-lane division.
+    uint hw = p.OH * p.OW, r = gl_GlobalInvocationID.x, n = gl_WorkGroupID.y, gm = gl_WorkGroupID.z;
+    if (r >= hw) return;
+    uint g = gm / p.A, m0 = (gm - g * p.A) * 4u;
     afloat4 v;
     for (uint e = 0u; e < 4u; ++e)
     {
@@ -43,5 +43,5 @@ void main()
         afloat d = grad((n * p.M + g * p.MG + min(mg, p.MG - 1u)) * hw + r);
         v[e] = mg < p.MG ? d : afloat(0);
     }
-    o4[i] = sfloat4(v);
+    o4[(gm * p.N + n) * hw + r] = sfloat4(v);
 }

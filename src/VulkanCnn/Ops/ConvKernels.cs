@@ -122,9 +122,10 @@ internal static class ConvKernels
         if (!transposed && act.Kind == ActivationKind.None) return dy;
         long mg4 = (g.MG + 3) / 4, count = transposed ? g.Group * mg4 * g.N * g.OH * g.OW : g.OutputShape.ElementCount;
         var dz = s.Scratch(key, [checked((int)(transposed ? count * 4 : count))]);
-        uint local = s.Device.DefaultWorkgroupSize;
-        s.Dispatch(Pipeline(s, "conv_backward_dy", 3, local, act.Kind, transposed ? 1u : 0u), [dy, y, dz], s.Grid1D(count, local),
-            g.Params(act, (uint)mg4, e: (uint)count));
+        int hw = g.OH * g.OW;
+        uint local = transposed ? LocalSize(s, hw) : s.Device.DefaultWorkgroupSize;
+        var groups = transposed ? s.Groups((hw + local - 1) / local, g.N, g.Group * mg4, $"the output gradient of {g}") : s.Grid1D(count, local);
+        s.Dispatch(Pipeline(s, "conv_backward_dy", 3, local, act.Kind, transposed ? 1u : 0u), [dy, y, dz], groups, g.Params(act, (uint)mg4, e: (uint)count));
         return dz;
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
 using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
@@ -9,7 +8,9 @@ namespace VulkanCnn.Ops;
 /// Gemm (Y = alpha·A'·B' + beta·C, transA/transB, C unidirectionally broadcast to [M, N]) and
 /// MatMul (NumPy semantics: 1-D operands promoted, batch dimensions broadcast), both on the
 /// register-blocked kernel <c>gemm_blocked</c> with an optional fused activation. A constant B
-/// (a Linear layer's weight) is repacked once, transposed as needed and padded to whole vec4s.
+/// (a Linear layer's weight) is repacked once, transposed as needed and padded to whole vec4s; a
+/// runtime B (training) is repacked the same way by <c>gemm_pack</c> before each product.
+/// Backward: dA, dB as gemm_blocked products, dC and broadcast batches by <c>gemm_backward_reduce</c>.
 /// </summary>
 public sealed class Gemm : IOperator, IDifferentiable
 {
