@@ -23,7 +23,8 @@ public sealed partial class ExternalToolsTests
         ["vulkaninfo"] = "vulkan-tools",
     };
 
-    [GeneratedRegex("""(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\(|Exec\s+Command=")"?([A-Za-z][\w.+-]*)""")]
+    // A program name as a string literal passed to a process API, or the first word of an MSBuild Exec command.
+    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\()"|Exec\s+Command=")([A-Za-z][\w.+-]*)""")]
     private static partial Regex Invocation();
 
     private static IReadOnlyList<string> AptPackages()
