@@ -11,6 +11,7 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
