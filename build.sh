@@ -11,6 +11,8 @@ libglfw3 xvfb xauth imagemagick xdotool
 ffmpeg
 fonts-dejavu-core fontconfig
 dataset-fashion-mnist libonnx-testdata"
+# Only for `./build.sh bench`: the PyTorch CPU peer of the training benchmark (tests never need it).
+BENCH_PACKAGES="python3-torch"
 
 TARGET="${1:-build}"
 [ $# -gt 0 ] && shift
@@ -29,13 +31,15 @@ MSG
 }
 
 install_packages() {
+  local wanted="$APT_PACKAGES"
+  [ "$TARGET" = "bench" ] && wanted="$wanted $BENCH_PACKAGES"
   if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
     need_manual_install
     command -v glslc >/dev/null 2>&1 || { echo "error: glslc not found on PATH" >&2; exit 1; }
     return
   fi
   local missing=()
-  for p in $APT_PACKAGES; do
+  for p in $wanted; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return

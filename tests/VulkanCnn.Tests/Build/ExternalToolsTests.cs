@@ -21,18 +21,19 @@ public sealed partial class ExternalToolsTests
         ["xdotool"] = "xdotool",
         ["fc-list"] = "fontconfig",
         ["vulkaninfo"] = "vulkan-tools",
+        ["/usr/bin/python3"] = "python3-torch", // the benchmark's PyTorch peer (Debian's python3 with torch)
     };
 
     // A program name as a string literal passed to a process API, or the first word of an MSBuild Exec command.
-    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\()"|Exec\s+Command=")([A-Za-z][\w.+-]*)""")]
+    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\()"|Exec\s+Command=")([A-Za-z/][\w.+/-]*)""")]
     private static partial Regex Invocation();
 
     private static IReadOnlyList<string> AptPackages()
     {
         string script = File.ReadAllText(Repo.PathOf("build.sh"));
-        var m = Regex.Match(script, "APT_PACKAGES=\"([^\"]*)\"");
-        Assert.True(m.Success, "build.sh must define APT_PACKAGES=\"...\"");
-        return m.Groups[1].Value.Split((char[])[' ', '\n', '\t', '\\'], StringSplitOptions.RemoveEmptyEntries);
+        var lists = Regex.Matches(script, "(?:APT|BENCH)_PACKAGES=\"([^\"]*)\"");
+        Assert.True(lists.Count >= 1, "build.sh must define APT_PACKAGES=\"...\"");
+        return lists.SelectMany(m => m.Groups[1].Value.Split((char[])[' ', '\n', '\t', '\\'], StringSplitOptions.RemoveEmptyEntries)).ToList();
     }
 
     private static IEnumerable<(string File, string Program)> Invocations()
