@@ -16,7 +16,13 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, or a folder holding its IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "fashion-mnist, a folder holding its IDX files, or an image folder (DIR/<class>/*.jpg, or DIR/train and DIR/test).",
+            DefaultValueFactory = _ => "fashion-mnist",
+        };
+        var imageSize = new Option<int>("--image-size") { Description = "Image folders: side of the square the images are resized and cropped to.", DefaultValueFactory = _ => 28 };
+        var grayscale = new Option<bool>("--grayscale") { Description = "Image folders: train on one grey channel instead of RGB." };
         var model = new Option<string>("--model") { Description = $"Built-in model: {string.Join(", ", SmallModels.Names)}.", DefaultValueFactory = _ => "small-cnn" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
@@ -32,7 +38,7 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N batches (0: epochs only).", DefaultValueFactory = _ => 100 };
         var command = new Command("train", "Train a built-in CNN on the GPU.")
         {
-            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, checkpointEvery,
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, checkpointEvery, imageSize, grayscale,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -42,20 +48,36 @@ internal static class TrainCommand
                 LearningRate = result.GetValue(lr), Optimizer = result.GetValue(optimizer)!, Schedule = result.GetValue(schedule)!,
                 LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed), CheckpointEveryBatches = result.GetValue(checkpointEvery),
             };
-            return await Run(GlobalOptions.DeviceOptions(result), result.GetValue(dataset)!, options, result.GetValue(limit), result.GetValue(testLimit),
-                result.GetValue(output)!, result.GetValue(resume), ct);
+            var (train, test) = LoadData(result.GetValue(dataset)!, result.GetValue(limit), result.GetValue(testLimit), result.GetValue(imageSize), result.GetValue(grayscale));
+            return await Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!, result.GetValue(resume), ct);
         });
         return command;
     }
 
-    private static async Task<int> Run(GpuDeviceOptions deviceOptions, string dataset, TrainingRunOptions options, int? limit, int? testLimit,
-        string output, string? resume, CancellationToken ct)
+    /// <summary>Fashion-MNIST (Debian's package or a folder of its IDX files), or an image folder.</summary>
+    private static (IDataset Train, IDataset? Test) LoadData(string dataset, int? limit, int? testLimit, int imageSize, bool grayscale)
     {
         string folder = dataset == "fashion-mnist" ? FashionMnist.DefaultDirectory : dataset;
-        var train = FashionMnist.Load(train: true, folder, limit);
-        var test = FashionMnist.Load(train: false, folder, testLimit);
+        bool idx = dataset == "fashion-mnist" || Directory.EnumerateFiles(folder, "*-idx?-ubyte*").Any();
+        if (idx) return (FashionMnist.Load(train: true, folder, limit), FashionMnist.Load(train: false, folder, testLimit));
+        var options = new VulkanCnn.Imaging.ImagePreprocessOptions
+        {
+            ResizeShorterSide = imageSize, CropWidth = imageSize, CropHeight = imageSize,
+            ChannelOrder = grayscale ? VulkanCnn.Imaging.ChannelOrder.Grayscale : VulkanCnn.Imaging.ChannelOrder.Rgb,
+            Mean = grayscale ? [0.5f] : [0.485f, 0.456f, 0.406f], Std = grayscale ? [0.25f] : [0.229f, 0.224f, 0.225f],
+        };
+        IDataset Limit(IDataset d, int? n) => n is { } k && k < d.Count ? new SubsetDataset(d, k) : d;
+        if (Directory.Exists(Path.Combine(folder, "train")) && Directory.Exists(Path.Combine(folder, "test")))
+            return (Limit(new VulkanCnn.Imaging.ImageFolderDataset(Path.Combine(folder, "train"), options), limit),
+                    Limit(new VulkanCnn.Imaging.ImageFolderDataset(Path.Combine(folder, "test"), options), testLimit));
+        return (Limit(new VulkanCnn.Imaging.ImageFolderDataset(folder, options), limit), null);
+    }
+
+    private static async Task<int> Run(GpuDeviceOptions deviceOptions, IDataset train, IDataset? test, TrainingRunOptions options,
+        string output, string? resume, CancellationToken ct)
+    {
         using var gpu = GpuDevice.Create(deviceOptions);
-        AnsiConsole.MarkupLine($"Training [bold]{options.Model}[/] on {train.Count} images ({test.Count} test) on [bold]{Markup.Escape(gpu.Info.Name)}[/]");
+        AnsiConsole.MarkupLine($"Training [bold]{options.Model}[/] on {train.Count} images ({test?.Count ?? 0} test) on [bold]{Markup.Escape(gpu.Info.Name)}[/]");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -82,10 +104,14 @@ internal static class TrainCommand
                 AnsiConsole.MarkupLine($"[yellow]Stopped; checkpoint saved to {Markup.Escape(output)}. Continue with --resume {Markup.Escape(output)}.[/]");
                 return 130;
             }
-            var evaluation = run.Evaluate(test);
-            metrics.WriteConfusion(evaluation, test.ClassNames);
             metrics.WriteCurve();
-            AnsiConsole.MarkupLine($"Test accuracy: [bold]{evaluation.Accuracy:P2}[/] on {evaluation.Count} images. Checkpoint: {Markup.Escape(output)}; metrics: {Markup.Escape(metrics.CsvPath)}, {Markup.Escape(metrics.PngPath)}");
+            if (test is not null)
+            {
+                var evaluation = run.Evaluate(test);
+                metrics.WriteConfusion(evaluation, test.ClassNames);
+                AnsiConsole.MarkupLine($"Test accuracy: [bold]{evaluation.Accuracy:P2}[/] on {evaluation.Count} images.");
+            }
+            AnsiConsole.MarkupLine($"Checkpoint: {Markup.Escape(output)}; metrics: {Markup.Escape(metrics.CsvPath)}, {Markup.Escape(metrics.PngPath)}");
             return 0;
         }
         catch (TrainingDivergedException e)

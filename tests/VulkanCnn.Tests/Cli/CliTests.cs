@@ -48,6 +48,36 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Train_on_an_image_folder_writes_checkpoint_metrics_curve_and_confusion_matrix()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "vkcnn-cli-train-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var rng = new Random(1);
+            foreach (var (cls, shade) in new[] { ("dark", 40), ("light", 210) })
+                foreach (var split in new[] { "train", "test" })
+                {
+                    Directory.CreateDirectory(Path.Combine(root, split, cls));
+                    for (int i = 0; i < 8; i++)
+                    {
+                        using var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(8, 8);
+                        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) { byte v = (byte)(shade + rng.Next(-30, 30)); img[x, y] = new(v, v, v); }
+                        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, Path.Combine(root, split, cls, $"{i}.png"));
+                    }
+                }
+            string output = Path.Combine(root, "model.safetensors");
+            var (code, text) = Invoke(TrainCommand.Create(), "train", "--dataset", root, "--image-size", "8", "--epochs", "2", "--batch", "4",
+                "--lr", "0.05", "--out", output, "--checkpoint-every", "0");
+            Assert.True(code == 0, text);
+            Assert.Contains("Test accuracy", text);
+            foreach (var suffix in new[] { ".safetensors", ".metrics.csv", ".curve.png", ".confusion.csv" })
+                Assert.True(File.Exists(Path.Combine(root, "model" + suffix)), suffix);
+            Assert.Equal(3, File.ReadAllLines(Path.Combine(root, "model.metrics.csv")).Length);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void Demo_prints_the_device_and_a_checked_result()
     {
         var (code, output) = Invoke(DemoCommand.Create(), "demo", "--size", "24", "--validation");

@@ -21,3 +21,17 @@ public sealed class DatasetException : Exception
 {
     public DatasetException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>The first <c>count</c> samples of another dataset (for quick trials).</summary>
+public sealed class SubsetDataset(IDataset source, int count) : IDataset
+{
+    public int Count { get; } = Math.Min(count, source.Count);
+    public TensorShape SampleShape => source.SampleShape;
+    public int ClassCount => source.ClassCount;
+    public IReadOnlyList<string> ClassNames => source.ClassNames;
+    public int Read(int index, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return source.Read(index, destination);
+    }
+}
