@@ -23,6 +23,8 @@ internal static class TrainCommand
         };
         var imageSize = new Option<int>("--image-size") { Description = "Image folders: side of the square the images are resized and cropped to.", DefaultValueFactory = _ => 28 };
         var grayscale = new Option<bool>("--grayscale") { Description = "Image folders: train on one grey channel instead of RGB." };
+        var augmentPad = new Option<int>("--augment-pad") { Description = "GPU augmentation: random crop with N pixels of padding.", DefaultValueFactory = _ => 0 };
+        var flip = new Option<bool>("--flip") { Description = "GPU augmentation: random horizontal flips." };
         var model = new Option<string>("--model") { Description = $"Built-in model: {string.Join(", ", SmallModels.Names)}.", DefaultValueFactory = _ => "small-cnn" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
@@ -38,7 +40,7 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N batches (0: epochs only).", DefaultValueFactory = _ => 100 };
         var command = new Command("train", "Train a built-in CNN on the GPU.")
         {
-            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, checkpointEvery, imageSize, grayscale,
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, checkpointEvery, imageSize, grayscale, augmentPad, flip,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -47,6 +49,7 @@ internal static class TrainCommand
                 Model = result.GetValue(model)!, Epochs = result.GetValue(epochs), BatchSize = result.GetValue(batch),
                 LearningRate = result.GetValue(lr), Optimizer = result.GetValue(optimizer)!, Schedule = result.GetValue(schedule)!,
                 LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed), CheckpointEveryBatches = result.GetValue(checkpointEvery),
+                AugmentPadding = result.GetValue(augmentPad), HorizontalFlip = result.GetValue(flip),
             };
             var (train, test) = LoadData(result.GetValue(dataset)!, result.GetValue(limit), result.GetValue(testLimit), result.GetValue(imageSize), result.GetValue(grayscale));
             return await Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!, result.GetValue(resume), ct);

@@ -14,6 +14,8 @@ public sealed record TrainerOptions
     public float LabelSmoothing { get; init; }
     /// <summary>Shape of one sample's target for MseLoss (default: the model output's per-sample shape).</summary>
     public TensorShape? TargetShape { get; init; }
+    /// <summary>GPU augmentation of each batch before the forward pass (none by default).</summary>
+    public Augmentation Augmentation { get; init; } = new();
 }
 
 /// <summary>The loss and, for classifiers, how many predictions of the batch were right.</summary>
@@ -71,9 +73,13 @@ public sealed class Trainer : IDisposable
             ConstantTensor? ConstantOf(string name) => name.Length > 0 && !_state.ContainsKey(name) && graph.Initializers.TryGetValue(name, out var c) ? c : null;
             foreach (var (name, c) in graph.Initializers)
                 if (_state.TryGetValue(name, out var p)) _values[name] = Own(Tensor.FromData(device, p.Shape, p.Data, name));
-            _input = _values[graph.Inputs[0].Name] = Own(Tensor.Create(device, inputShape, "input"));
             _stepBuffer = Own(GpuBuffer.Create(device, 16, MemoryUsage.Staging, "dropout.step"));
             _values[DropoutStep] = Own(Tensor.View(_stepBuffer, [1], DropoutStep));
+            // The host writes the raw batch into _input; with augmentation the model reads an augmented copy.
+            _input = Own(Tensor.Create(device, inputShape, "input"));
+            _values[graph.Inputs[0].Name] = options.Augmentation.IsIdentity ? _input : Own(Tensor.Create(device, inputShape, "input.augmented"));
+            BoundKernel? augment = options.Augmentation.IsIdentity ? null
+                : Own(options.Augmentation.Bind(_input, _values[graph.Inputs[0].Name], _values[DropoutStep]));
             _labels = _values["labels"] = Own(Tensor.Create(device, labelShape, "labels"));
 
             var needsGrad = new HashSet<string>(_state.Where(p => p.Value.RequiresGrad).Select(p => p.Key), StringComparer.Ordinal);
@@ -128,6 +134,7 @@ public sealed class Trainer : IDisposable
                 Recording.CopyBuffer(_labelStaging!, _labels.Buffer, _labels.SizeInBytes, 0, _labels.ByteOffset);
             }
             foreach (var g in _grads.Values) Recording.Fill(g);
+            if (augment is not null) Recording.Dispatch(augment);
             foreach (var kernel in kernels) Recording.Dispatch(kernel);
             Optimizer.Record(Recording);
             if (_outStaging is not null)

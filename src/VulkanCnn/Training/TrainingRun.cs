@@ -27,12 +27,16 @@ public sealed record TrainingRunOptions
     /// <summary>Write a checkpoint every this many batches (and at the end of every epoch); 0 = epochs only.</summary>
     public int CheckpointEveryBatches { get; init; } = 100;
     public int EvalBatchSize { get; init; } = 256;
+    /// <summary>GPU augmentation: random crop with this much zero padding (0 = off).</summary>
+    public int AugmentPadding { get; init; }
+    /// <summary>GPU augmentation: random horizontal flips.</summary>
+    public bool HorizontalFlip { get; init; }
 
     internal Dictionary<string, string> ToSettings() => new()
     {
         ["optimizer"] = Optimizer, ["lr"] = Fmt(LearningRate), ["momentum"] = Fmt(Momentum), ["weight_decay"] = Fmt(WeightDecay),
         ["schedule"] = Schedule, ["warmup"] = Fmt(WarmupSteps), ["max_grad_norm"] = Fmt(MaxGradNorm), ["label_smoothing"] = Fmt(LabelSmoothing),
-        ["batch"] = Fmt(BatchSize), ["epochs"] = Fmt(Epochs),
+        ["batch"] = Fmt(BatchSize), ["epochs"] = Fmt(Epochs), ["augment_padding"] = Fmt(AugmentPadding), ["flip"] = HorizontalFlip ? "1" : "0",
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
@@ -82,7 +86,11 @@ public sealed class TrainingRun : IDisposable
         };
         _schedule = options.WarmupSteps > 0 ? new WarmupSchedule(options.WarmupSteps, main) : main;
         Trainer = new Trainer(device, Model, new TensorShape([options.BatchSize, .. train.SampleShape.Dimensions.ToArray()]), CreateOptimizer,
-            new TrainerOptions { LabelSmoothing = options.LabelSmoothing });
+            new TrainerOptions
+            {
+                LabelSmoothing = options.LabelSmoothing,
+                Augmentation = new Augmentation(options.AugmentPadding, options.HorizontalFlip, options.Seed, Fill: BlackLevel(train)),
+            });
         if (resumeFrom is not null)
         {
             var info = Checkpoint.Restore(resumeFrom, Trainer);
@@ -97,6 +105,9 @@ public sealed class TrainingRun : IDisposable
     public Trainer Trainer { get; }
     public event Action<BatchProgress>? BatchCompleted;
     public event Action<EpochResult>? EpochCompleted;
+
+    /// <summary>The normalised value of a black pixel, so augmentation pads with black.</summary>
+    private static float BlackLevel(IDataset data) => data is FashionMnist ? -FashionMnist.Mean / FashionMnist.Std : 0;
 
     private Optimizer CreateOptimizer(IReadOnlyList<TrainableParameter> parameters) => Options.Optimizer switch
     {

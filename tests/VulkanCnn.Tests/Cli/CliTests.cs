@@ -67,7 +67,7 @@ public sealed class CliTests
                 }
             string output = Path.Combine(root, "model.safetensors");
             var (code, text) = Invoke(TrainCommand.Create(), "train", "--dataset", root, "--image-size", "8", "--epochs", "2", "--batch", "4",
-                "--lr", "0.05", "--out", output, "--checkpoint-every", "0");
+                "--lr", "0.05", "--out", output, "--checkpoint-every", "0", "--augment-pad", "1", "--flip");
             Assert.True(code == 0, text);
             Assert.Contains("Test accuracy", text);
             foreach (var suffix in new[] { ".safetensors", ".metrics.csv", ".curve.png", ".confusion.csv" })
