@@ -31,6 +31,9 @@ afloat apply(afloat v)
     case 6u: return isnan(v) ? afloat(0) : clamp(trunc(v), p.alpha, p.beta);
     case 7u: return v != afloat(0) ? afloat(1) : afloat(0);
     case 8u: return v;
+    // Round to half precision as numpy's astype(float16): nearest-even, overflow to +-infinity
+    // (made explicit: packHalf2x16 leaves out-of-range values undefined).
+    case 9u: return abs(v) >= 65520.0 ? sign(v) * uintBitsToFloat(0x7F800000u) : unpackHalf2x16(packHalf2x16(vec2(v, 0.0))).x;
     default: return activate(v, p.alpha, p.beta);
     }
 }

@@ -17,7 +17,7 @@ public sealed class Unary : IOperator, IDifferentiable
         ["Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Silu", "Elu", "Gelu"];
 
     /// <summary>unary.comp's OP constant (spec id 4); 0 runs the ACTIVATION constant instead.</summary>
-    private enum MathOp : uint { Activation = 0, Sqrt = 1, Exp = 2, Erf = 3, Neg = 4, Abs = 5, CastToInteger = 6, CastToBool = 7, Copy = 8 }
+    private enum MathOp : uint { Activation = 0, Sqrt = 1, Exp = 2, Erf = 3, Neg = 4, Abs = 5, CastToInteger = 6, CastToBool = 7, Copy = 8, CastToHalf = 9 }
 
     private readonly record struct Push(uint Count, float Alpha, float Beta);
 
@@ -47,7 +47,7 @@ public sealed class Unary : IOperator, IDifferentiable
     /// <summary>X only (Clip's bounds are constants here). Cast to an integer or bool type is not
     /// differentiable: like PyTorch's integer tensors, its output carries no gradient.</summary>
     public bool HasGradient(Node node, int inputIndex) =>
-        inputIndex == 0 && node.HasInput(0) && (node.OpType != "Cast" || Resolve(node, _ => null).Op == MathOp.Copy);
+        inputIndex == 0 && node.HasInput(0) && (node.OpType != "Cast" || Resolve(node, _ => null).Op is MathOp.Copy or MathOp.CastToHalf);
 
     public void BuildBackward(BackwardContext c)
     {
@@ -155,7 +155,8 @@ public sealed class Unary : IOperator, IDifferentiable
         if (range is { } r) return (MathOp.CastToInteger, new FusedActivation(ActivationKind.None, r.Lo, r.Hi));
         return to switch
         {
-            1 or 10 or 11 or 16 => (MathOp.Copy, FusedActivation.None),
+            1 or 11 or 16 => (MathOp.Copy, FusedActivation.None),
+            10 => (MathOp.CastToHalf, FusedActivation.None),
             9 => (MathOp.CastToBool, FusedActivation.None),
             -1 => throw new GraphException(node, "attribute 'to' is required"),
             8 or 14 or 15 or (>= 17 and <= 20) or 23 => throw new UnsupportedAttributeException(node,
