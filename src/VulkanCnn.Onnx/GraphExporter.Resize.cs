@@ -33,8 +33,7 @@ internal sealed partial class GraphExporter
         }
 
         if (a.Has("mode")) a.Set("mode", mode);
-        if (a.Int("antialias", 0) != 0) throw new OnnxExportException(n, $"antialias=1 needs opset 18 (exporting opset {OnnxExporter.Opset})");
-        a.Remove("antialias");
+        a.Remove("antialias"); // opset 18; the runtime refuses 1, so it is 0 here
         if (a.String("coordinate_transformation_mode") == "half_pixel_symmetric")
             throw new OnnxExportException(n, $"coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 (exporting opset {OnnxExporter.Opset})");
         int[] axes = a.Ints("axes") is { } raw

@@ -167,7 +167,7 @@ public sealed class EveryOpGraph
         R("Pad", "pad_attr", ["x"], ["pad_attr_y"], A(("pads", new[] { 0, 0, 2, 0, 0, 1, 0, 3 }), ("value", -2f)));
         R("Slice", "slice_attr", ["x"], ["slice_attr_y"], A(("starts", new[] { 1, -4 }), ("ends", new[] { 3, 100 }), ("axes", new[] { 2, 3 })));
         R("TopK", "topk_attr", ["x"], ["topk_attr_values", "topk_attr_indices"], A(("axis", 2), ("k", 2), ("largest", 0)));
-        R("Dropout", "dropout_ratio", ["x"], ["dropout_ratio_y"], A(("ratio", 0.3f)));
+        R("Dropout", "dropout_ratio", ["x"], ["dropout_ratio_y"], A(("ratio", 0.3f), ("training_mode", 0)));
         // Opset-18+ forms: lowered to opset 17.
         R("ReduceMean", "reducemean_input", ["x", I("reducemean_axes", -2, 1)], ["reducemean_input_y"], A(("keepdims", 0)));
         R("ReduceMax", "reducemax_noop", ["x"], ["reducemax_noop_y"], A(("noop_with_empty_axes", 1)));
