@@ -73,8 +73,32 @@ internal sealed partial class ModelConverter
                 return [];
             case var op when LegacyBroadcastOps.Contains(op) && (a.Has("broadcast") || a.Has("axis")) && _opset < 7:
                 return LegacyBroadcast(n);
+            case var op when ReduceNorms.Contains(op):
+                return ReduceNorm(n);
         }
         return [n];
+    }
+
+    /// <summary>Reductions with no runtime kernel of their own, rewritten to ReduceSum.</summary>
+    internal static readonly HashSet<string> ReduceNorms = ["ReduceSumSquare", "ReduceL1", "ReduceL2"];
+
+    /// <summary>
+    /// ReduceSumSquare = ReduceSum(x·x), ReduceL1 = ReduceSum(|x|), ReduceL2 = Sqrt(ReduceSum(x·x)); the
+    /// axes (attribute, or the input of opset 18), keepdims and noop_with_empty_axes go to the
+    /// ReduceSum. With no axes and noop the elementwise part still applies (x², |x|, √(x²)), as
+    /// ONNX Runtime computes it.
+    /// </summary>
+    private IEnumerable<Node> ReduceNorm(Node n)
+    {
+        string x = n.Inputs[0], y = n.Outputs[0];
+        bool l1 = n.OpType == "ReduceL1";
+        string mapped = Fresh(y + (l1 ? "/abs" : "/square"));
+        var first = l1 ? new Node("Abs", Fresh(n.Name + "/abs"), [x], [mapped]) : new Node("Mul", Fresh(n.Name + "/square"), [x, x], [mapped]);
+        var inputs = n.Inputs.ToList();
+        inputs[0] = mapped;
+        if (n.OpType != "ReduceL2") return [first, new Node("ReduceSum", n.Name, inputs, [y], n.Attributes)];
+        string sum = Fresh(y + "/sum");
+        return [first, new Node("ReduceSum", Fresh(n.Name + "/sum"), inputs, [sum], n.Attributes), new Node("Sqrt", n.Name, [sum], [y])];
     }
 
     /// <summary>

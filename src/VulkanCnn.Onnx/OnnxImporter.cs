@@ -72,10 +72,11 @@ public static class OnnxImporter
 
     /// <summary>
     /// True when the importer handles the (default-domain) op type: a runtime operator, Constant,
-    /// or a shape computation folded at import (Shape, Range, ConstantOfShape … on constants only).
+    /// a shape computation folded at import (Shape, Range, ConstantOfShape … on constants only),
+    /// or a reduction rewritten to ReduceSum (ReduceSumSquare, ReduceL1, ReduceL2).
     /// </summary>
     public static bool Supports(string opType) =>
-        opType == "Constant" || Ops.OperatorRegistry.TryGet(opType, out _) || CpuFolding.Ops.Contains(opType);
+        opType == "Constant" || Ops.OperatorRegistry.TryGet(opType, out _) || CpuFolding.Ops.Contains(opType) || ModelConverter.ReduceNorms.Contains(opType);
 
     /// <summary>Reads a serialized TensorProto (the test-data .pb files) as a constant.</summary>
     public static ConstantTensor LoadTensor(string path)

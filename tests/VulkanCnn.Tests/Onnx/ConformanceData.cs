@@ -88,8 +88,9 @@ public static class ConformanceData
     /// <summary>Shape computations the importer folds: in scope with the runtime's operators.</summary>
     private static readonly HashSet<string> ShapeOps = ["Constant", "Shape", "Size", "ConstantOfShape", "Range"];
 
-    /// <summary>The library: the runtime's operators plus the shape computations folded at import.</summary>
-    public static bool InLibrary(string op) => ShapeOps.Contains(op) || global::VulkanCnn.Ops.OperatorRegistry.TryGet(op, out _);
+    /// <summary>The library: the runtime's operators, the shape computations folded at import and the reductions the importer rewrites.</summary>
+    public static bool InLibrary(string op) => ShapeOps.Contains(op) || global::VulkanCnn.Ops.OperatorRegistry.TryGet(op, out _)
+        || global::VulkanCnn.Onnx.ModelConverter.ReduceNorms.Contains(op);
 
     private static Dictionary<string, SkipEntry> ReadSkips(out List<string> problems)
     {
