@@ -15,7 +15,8 @@ internal static class EvalCommand
         var checkpoint = new Argument<FileInfo>("checkpoint") { Description = "A checkpoint written by vkcnn train." };
         var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, or a folder holding its IDX files.", DefaultValueFactory = _ => "fashion-mnist" };
         var limit = new Option<int?>("--limit") { Description = "Evaluate the first N test images (default: all)." };
-        var command = new Command("eval", "Evaluate a training checkpoint on the test set.") { checkpoint, dataset, limit };
+        var onnx = new Option<FileInfo?>("--onnx") { Description = "Also export the checkpoint's model to this ONNX file." };
+        var command = new Command("eval", "Evaluate a training checkpoint on the test set.") { checkpoint, dataset, limit, onnx };
         command.SetAction(result =>
         {
             var path = result.GetValue(checkpoint)!.FullName;
@@ -24,6 +25,11 @@ internal static class EvalCommand
             var test = FashionMnist.Load(train: false, folder, result.GetValue(limit));
             var model = SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
             Checkpoint.LoadInto(path, model);
+            if (result.GetValue(onnx) is { } target)
+            {
+                VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(model, new TensorShape(info.InputShape), info.Model), target.FullName);
+                AnsiConsole.MarkupLine($"ONNX export: {Markup.Escape(target.FullName)}");
+            }
             using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var evaluation = Evaluator.Evaluate(gpu, model, test);

@@ -108,6 +108,10 @@ internal static class TrainCommand
                 return 130;
             }
             metrics.WriteCurve();
+            run.Trainer.CopyParametersToModule();
+            string onnx = Path.ChangeExtension(output, ".onnx");
+            VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(run.Model, new TensorShape([1, .. train.SampleShape.Dimensions.ToArray()]), options.Model), onnx);
+            AnsiConsole.MarkupLine($"ONNX export: {Markup.Escape(onnx)}");
             if (test is not null)
             {
                 var evaluation = run.Evaluate(test);

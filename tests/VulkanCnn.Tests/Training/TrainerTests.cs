@@ -75,6 +75,31 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void A_trained_network_exported_to_onnx_is_reproduced_by_onnx_runtime()
+    {
+        Init.ManualSeed(6);
+        var model = TinyNet();
+        var x = Reference.Random(4 * 64, 7);
+        using (var trainer = new Trainer(Device, model, [4, 1, 8, 8], p => new Sgd(Device, p, 0.1, momentum: 0.9)))
+        {
+            for (int i = 0; i < 5; i++) trainer.Step(x, [0, 1, 2, 1], 0.1);
+            trainer.CopyParametersToModule();
+        }
+        string path = Path.Combine(Path.GetTempPath(), $"vkcnn-trained-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            var graph = model.ToGraph([4, 1, 8, 8]);
+            VulkanCnn.Onnx.OnnxExporter.Save(graph, path);
+            using var session = Device.Compile(model, [4, 1, 8, 8]);
+            var ours = session.Run(x);
+            using var ort = new OrtRunner(path);
+            var theirs = ort.RunSingle(new NamedTensor(x, [4, 1, 8, 8]));
+            Tolerance.AssertClose(theirs.Data, ours, Tolerance.Network);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void Labels_out_of_range_are_refused_before_the_step()
     {
         Init.ManualSeed(4);
