@@ -88,8 +88,8 @@ internal sealed partial class GraphExporter
     {
         foreach (var n in order)
         {
-            if (!OperatorRegistry.TryGet(n.OpType, out var op))
-                throw new OnnxExportException(n, $"op type '{n.OpType}' is not a VulkanCnn operator and cannot be exported; exportable: {string.Join(", ", OnnxExporter.SupportedOpTypes.Order(StringComparer.Ordinal))}");
+            if (!OperatorRegistry.TryGet(n.OpType, out var op) || !OnnxExporter.SupportedOpTypes.Contains(n.OpType))
+                throw new OnnxExportException(n, $"op type '{n.OpType}' cannot be exported; exportable: {string.Join(", ", OnnxExporter.SupportedOpTypes.Order(StringComparer.Ordinal))}");
             var shapes = n.Inputs.Select(i => i.Length > 0 && _shapes.TryGetValue(i, out var s) ? s : null).ToList();
             var constants = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
             var outShapes = op.InferShapes(new OpContext(n, shapes, constants));

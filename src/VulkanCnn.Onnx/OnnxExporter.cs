@@ -23,7 +23,10 @@ public static class OnnxExporter
     public const long IrVersion = 8;
 
     /// <summary>The IR op types the exporter writes (every runtime operator).</summary>
-    public static IReadOnlyCollection<string> SupportedOpTypes => OperatorRegistry.OpTypes;
+    /// <summary>Every runtime operator except the training losses (MseLoss is VulkanCnn-only, and the
+    /// loss of a training graph is not part of the exported model).</summary>
+    public static IReadOnlyCollection<string> SupportedOpTypes =>
+        OperatorRegistry.OpTypes.Where(op => op is not ("MseLoss" or "SoftmaxCrossEntropyLoss")).ToList();
 
     /// <summary>Exports <paramref name="graph"/> to <paramref name="path"/> (written to a temporary file in the same folder, then renamed over it).</summary>
     public static void Save(IrGraph graph, string path, OnnxExportOptions? options = null)

@@ -57,9 +57,9 @@ public sealed class Resize : IOperator
             {
                 Coordinates.HalfPixel => (o + 0.5) / scale - 0.5,
                 Coordinates.PytorchHalfPixel => outLength > 1 ? (o + 0.5) / scale - 0.5 : 0,
-                // ONNX divides by (length·scale − 1), not by the rounded output length − 1 (onnx/onnx#2462);
-                // with sizes given, scale = outLength / length and both agree.
-                Coordinates.AlignCorners => length * scale == 1 ? 0 : o * (length - 1) / (length * scale - 1),
+                // As ONNX Runtime and PyTorch: the rounded output length. (The ONNX reference divides by
+                // length·scale − 1 when scales are given, onnx/onnx#2462; one conformance case differs.)
+                Coordinates.AlignCorners => outLength == 1 ? 0 : o * (length - 1) / (double)(outLength - 1),
                 Coordinates.Asymmetric => o / scale,
                 Coordinates.TfHalfPixelForNn => (o + 0.5) / scale,
                 _ => length / 2.0 * (1 - outLength / (scale * length)) + (o + 0.5) / scale - 0.5,

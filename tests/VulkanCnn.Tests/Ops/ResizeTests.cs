@@ -13,7 +13,7 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
     {
         "half_pixel" => (o + 0.5) / scale - 0.5,
         "pytorch_half_pixel" => outLen > 1 ? (o + 0.5) / scale - 0.5 : 0,
-        "align_corners" => inLen * scale == 1 ? 0 : o * (inLen - 1.0) / (inLen * scale - 1.0),
+        "align_corners" => outLen == 1 ? 0 : o * (inLen - 1.0) / (outLen - 1.0),
         "asymmetric" => o / scale,
         "tf_half_pixel_for_nn" => (o + 0.5) / scale,
         "half_pixel_symmetric" => inLen / 2.0 * (1 - outLen / (scale * inLen)) + (o + 0.5) / scale - 0.5,
