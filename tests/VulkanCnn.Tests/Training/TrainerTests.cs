@@ -100,6 +100,27 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Frozen_parameters_do_not_move_and_get_no_gradient_buffers()
+    {
+        Init.ManualSeed(8);
+        var model = TinyNet();
+        var backbone = (Module)model.Modules[0];
+        backbone.Freeze();
+        float[] frozenBefore = (float[])model.StateDict()["0.weight"].Data.Clone();
+        float[] headBefore = (float[])model.StateDict()["7.weight"].Data.Clone();
+        var x = Reference.Random(2 * 64, 9);
+        using (var trainer = new Trainer(Device, model, [2, 1, 8, 8], p => new Adam(Device, p, 1e-2)))
+        {
+            Assert.DoesNotContain(trainer.Optimizer.Parameters, p => p.Name == "0.weight");
+            Assert.False(trainer.Gradients.ContainsKey("0.weight"));
+            for (int i = 0; i < 3; i++) trainer.Step(x, [1, 2], 1e-2);
+            trainer.CopyParametersToModule();
+        }
+        Assert.Equal(frozenBefore, model.StateDict()["0.weight"].Data);
+        Assert.NotEqual(headBefore, model.StateDict()["7.weight"].Data);
+    }
+
+    [Fact]
     public void Labels_out_of_range_are_refused_before_the_step()
     {
         Init.ManualSeed(4);
