@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Imaging;
+
+/// <summary>
+/// Frames to network input on the GPU (shader <c>image_preprocess</c>): the CPU uploads decoded
+/// 8-bit RGB/RGBA pixels as they are, one dispatch resizes (bilinear, shorter side to
+/// <c>ResizeShorterSide</c>), center-crops, normalises and writes NCHW. Bound once per frame size;
+/// per frame, <see cref="Upload"/> then a replay of a recording holding <see cref="Kernel"/> (no
+/// managed allocation on devices with mapped memory).
+/// </summary>
+public sealed class GpuImagePreprocessor : IDisposable
+{
+    private readonly Tensor _pixels;
+    private readonly BoundKernel _kernel;
+    private readonly float[] _words;
+
+    /// <summary>Binds the kernel for frames of one size; <paramref name="output"/> is the [1, 3, cropH, cropW] tensor it writes (e.g. a session's input).</summary>
+    public GpuImagePreprocessor(GpuDevice device, int width, int height, int channels, ImagePreprocessOptions options, Tensor output)
+    {
+        options.Validate();
+        if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Frames are packed RGB (3) or RGBA (4).");
+        if (options.ChannelOrder == ChannelOrder.Grayscale) throw new ArgumentException("The GPU preprocessor writes 3 channels (RGB or BGR).", nameof(options));
+        int cropW = options.CropWidth > 0 ? options.CropWidth : width, cropH = options.CropHeight > 0 ? options.CropHeight : height;
+        if (output.Shape != new TensorShape(1, 3, cropH, cropW))
+            throw new ArgumentException($"Output '{output.Name}' is {output.Shape}; this preprocessing writes [1, 3, {cropH}, {cropW}].", nameof(output));
+        Width = width; Height = height; Channels = channels;
+        double scale = options.ResizeShorterSide > 0 ? (double)options.ResizeShorterSide / Math.Min(width, height) : 1;
+        double resizedW = Math.Round(width * scale), resizedH = Math.Round(height * scale);
+        float[] mean = options.Mean ?? [0, 0, 0], std = options.Std ?? [1, 1, 1];
+        float range = options.Range == PixelRange.ZeroTo255 ? 255f : 1f;
+        var push = new Push((uint)width, (uint)height, (uint)channels, (uint)cropW, (uint)cropH,
+            (float)(1 / scale), (float)Math.Floor((resizedW - cropW) / 2), (float)Math.Floor((resizedH - cropH) / 2),
+            options.ChannelOrder == ChannelOrder.Bgr ? 1u : 0u,
+            mean[0] / range, mean[1] / range, mean[2] / range, range / std[0], range / std[1], range / std[2]);
+        int words = (width * height * channels + 3) / 4;
+        _pixels = Tensor.Create(device, [words], "frame.pixels", DataType.Int32);
+        _words = new float[words];
+        uint local = device.DefaultWorkgroupSize;
+        var (gx, gy) = device.Grid1D(3L * cropW * cropH, local);
+        _kernel = new BoundKernel(device.GetPipeline(new KernelDescription("image_preprocess", 2, 60, local)),
+            [_pixels.Range, output.Range], (gx, gy, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "image_preprocess");
+    }
+
+    public int Width { get; }
+    public int Height { get; }
+    public int Channels { get; }
+    public BoundKernel Kernel => _kernel;
+
+    /// <summary>Copies one frame's packed pixels (width·height·channels bytes) into the GPU buffer.</summary>
+    public void Upload(ReadOnlySpan<byte> frame)
+    {
+        int bytes = Width * Height * Channels;
+        if (frame.Length != bytes) throw new ArgumentException($"A {Width}x{Height}x{Channels} frame has {bytes} bytes; got {frame.Length}.", nameof(frame));
+        frame.CopyTo(MemoryMarshal.AsBytes(_words.AsSpan()));
+        _pixels.Upload(_words);
+    }
+
+    public void Dispose()
+    {
+        _kernel.Dispose();
+        _pixels.Dispose();
+    }
+
+    private readonly record struct Push(uint Width, uint Height, uint InChannels, uint OutWidth, uint OutHeight,
+        float InvScale, float OffsetX, float OffsetY, uint Bgr, float Mean0, float Mean1, float Mean2, float InvStd0, float InvStd1, float InvStd2);
+}
