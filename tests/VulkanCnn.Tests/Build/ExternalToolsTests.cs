@@ -25,7 +25,7 @@ public sealed partial class ExternalToolsTests
     };
 
     // A program name as a string literal passed to a process API, or the first word of an MSBuild Exec command.
-    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\()"|Exec\s+Command=")([A-Za-z/][\w.+/-]*)""")]
+    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\(|Executable\s*=\s*)"|Exec\s+Command=")([A-Za-z/][\w.+/-]*)""")]
     private static partial Regex Invocation();
 
     private static IReadOnlyList<string> AptPackages()
@@ -55,6 +55,7 @@ public sealed partial class ExternalToolsTests
         var programs = Invocations().Select(i => i.Program).ToHashSet();
         Assert.Contains("glslc", programs);
         Assert.Contains("spirv-val", programs);
+        Assert.Contains("ffmpeg", programs);
     }
 
     [Fact]
