@@ -15,7 +15,12 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CamerasCommand.Create());
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+    {
+        EnableDefaultExceptionHandler = false,
+        // train saves a checkpoint on Ctrl+C, which can take more than System.CommandLine's default 2 s on a slow device.
+        ProcessTerminationTimeout = null,
+    });
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {

@@ -51,7 +51,21 @@ internal static class TrainCommand
                 LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed), CheckpointEveryBatches = result.GetValue(checkpointEvery),
                 AugmentPadding = result.GetValue(augmentPad), HorizontalFlip = result.GetValue(flip),
             };
-            var (train, test) = LoadData(result.GetValue(dataset)!, result.GetValue(limit), result.GetValue(testLimit), result.GetValue(imageSize), result.GetValue(grayscale));
+            if (result.GetValue(resume) is { } resumePath)
+            {
+                // A resume continues the same run: its settings come from the checkpoint, not from defaults.
+                options = TrainingRunOptions.FromCheckpoint(Checkpoint.ReadInfo(resumePath));
+                AnsiConsole.MarkupLine($"Resuming with the checkpoint's settings: {Markup.Escape(options.Model)}, {options.Optimizer} lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}");
+            }
+            else
+            {
+                options = options with { Limit = result.GetValue(limit) };
+                if (File.Exists(result.GetValue(output)))
+                    throw new ArgumentException($"{result.GetValue(output)} exists; continue it with --resume {result.GetValue(output)}, or choose another --out.");
+            }
+            if (Path.GetExtension(result.GetValue(output)) != ".safetensors")
+                throw new ArgumentException($"--out must name a .safetensors checkpoint (the ONNX export goes beside it), got {result.GetValue(output)}.");
+            var (train, test) = LoadData(result.GetValue(dataset)!, options.Limit, result.GetValue(testLimit), result.GetValue(imageSize), result.GetValue(grayscale));
             return await Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!, result.GetValue(resume), ct);
         });
         return command;
@@ -102,7 +116,7 @@ internal static class TrainCommand
                     };
                     await run.RunAsync(stop.Token);
                 });
-            if (stop.IsCancellationRequested)
+            if (run.StoppedEarly)
             {
                 AnsiConsole.MarkupLine($"[yellow]Stopped; checkpoint saved to {Markup.Escape(output)}. Continue with --resume {Markup.Escape(output)}.[/]");
                 return 130;

@@ -34,7 +34,10 @@ public sealed class Reshape : IOperator, IDifferentiable
     /// <summary>The data input only (shape and axes are constants).</summary>
     public bool HasGradient(Node node, int inputIndex) => inputIndex == 0;
 
-    public void BuildBackward(BackwardContext c)
+    public void BuildBackward(BackwardContext c) => AddGradient(c);
+
+    /// <summary>dX += dY for any zero-copy view (Reshape family, Identity).</summary>
+    internal static void AddGradient(BackwardContext c)
     {
         if (c.InputGradient(0) is not { } dx || c.OutputGradient(0) is not { } dy) return;
         uint local = c.Device.DefaultWorkgroupSize;

@@ -29,6 +29,8 @@ public sealed record TrainingRunOptions
     public int EvalBatchSize { get; init; } = 256;
     /// <summary>GPU augmentation: random crop with this much zero padding (0 = off).</summary>
     public int AugmentPadding { get; init; }
+    /// <summary>Train on the first N samples only (recorded so a resume uses the same data).</summary>
+    public int? Limit { get; init; }
     /// <summary>GPU augmentation: random horizontal flips.</summary>
     public bool HorizontalFlip { get; init; }
 
@@ -37,9 +39,28 @@ public sealed record TrainingRunOptions
         ["optimizer"] = Optimizer, ["lr"] = Fmt(LearningRate), ["momentum"] = Fmt(Momentum), ["weight_decay"] = Fmt(WeightDecay),
         ["schedule"] = Schedule, ["warmup"] = Fmt(WarmupSteps), ["max_grad_norm"] = Fmt(MaxGradNorm), ["label_smoothing"] = Fmt(LabelSmoothing),
         ["batch"] = Fmt(BatchSize), ["epochs"] = Fmt(Epochs), ["augment_padding"] = Fmt(AugmentPadding), ["flip"] = HorizontalFlip ? "1" : "0",
+        ["limit"] = Limit is { } l ? Fmt(l) : "", ["model"] = Model, ["seed"] = Fmt(Seed), ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The settings a checkpoint was trained with, so a resume continues the same run.</summary>
+    public static TrainingRunOptions FromCheckpoint(CheckpointInfo info)
+    {
+        var s = info.Settings;
+        double D(string k, double d) => s.TryGetValue(k, out var v) && v.Length > 0 ? double.Parse(v, CultureInfo.InvariantCulture) : d;
+        var defaults = new TrainingRunOptions();
+        return new TrainingRunOptions
+        {
+            Model = info.Model, Seed = info.Seed,
+            Optimizer = s.GetValueOrDefault("optimizer", defaults.Optimizer), Schedule = s.GetValueOrDefault("schedule", defaults.Schedule),
+            LearningRate = D("lr", defaults.LearningRate), Momentum = D("momentum", defaults.Momentum), WeightDecay = D("weight_decay", defaults.WeightDecay),
+            WarmupSteps = (int)D("warmup", 0), MaxGradNorm = D("max_grad_norm", 0), LabelSmoothing = (float)D("label_smoothing", 0),
+            BatchSize = (int)D("batch", defaults.BatchSize), Epochs = (int)D("epochs", defaults.Epochs), AugmentPadding = (int)D("augment_padding", 0),
+            HorizontalFlip = s.GetValueOrDefault("flip") == "1", Limit = s.TryGetValue("limit", out var l) && l.Length > 0 ? int.Parse(l, CultureInfo.InvariantCulture) : null,
+            CheckpointEveryBatches = (int)D("checkpoint_every", defaults.CheckpointEveryBatches),
+        };
+    }
 }
 
 /// <summary>Progress after one batch.</summary>
@@ -85,6 +106,14 @@ public sealed class TrainingRun : IDisposable
             _ => throw new ArgumentException($"Unknown schedule '{options.Schedule}' (constant, step, cosine, onecycle).", nameof(options)),
         };
         _schedule = options.WarmupSteps > 0 ? new WarmupSchedule(options.WarmupSteps, main) : main;
+        CheckpointInfo? resumeInfo = null;
+        if (resumeFrom is not null)
+        {
+            resumeInfo = Checkpoint.ReadInfo(resumeFrom);
+            if (resumeInfo.Model != options.Model) throw new ArgumentException($"Checkpoint {resumeFrom} holds a '{resumeInfo.Model}' model, not '{options.Model}'.");
+            if (resumeInfo.Batch >= _loader.BatchesPerEpoch)
+                throw new ArgumentException($"Checkpoint {resumeFrom} stopped at batch {resumeInfo.Batch} of epoch {resumeInfo.Epoch + 1}, but an epoch has {_loader.BatchesPerEpoch} batches with these settings; resume with the settings it was trained with.");
+        }
         Trainer = new Trainer(device, Model, new TensorShape([options.BatchSize, .. train.SampleShape.Dimensions.ToArray()]), CreateOptimizer,
             new TrainerOptions
             {
@@ -93,9 +122,13 @@ public sealed class TrainingRun : IDisposable
             });
         if (resumeFrom is not null)
         {
-            var info = Checkpoint.Restore(resumeFrom, Trainer);
-            if (info.Model != options.Model) throw new ArgumentException($"Checkpoint {resumeFrom} holds a '{info.Model}' model, not '{options.Model}'.");
-            (_startEpoch, _startBatch) = (info.Epoch, info.Batch);
+            try { Checkpoint.Restore(resumeFrom, Trainer); }
+            catch
+            {
+                Trainer.Dispose();
+                throw;
+            }
+            (_startEpoch, _startBatch) = (resumeInfo!.Epoch, resumeInfo.Batch);
         }
     }
 
@@ -103,6 +136,8 @@ public sealed class TrainingRun : IDisposable
     public string CheckpointPath { get; }
     public Module Model { get; }
     public Trainer Trainer { get; }
+    /// <summary>True when the last <see cref="RunAsync"/> was cancelled and saved a checkpoint mid-run.</summary>
+    public bool StoppedEarly { get; private set; }
     public event Action<BatchProgress>? BatchCompleted;
     public event Action<EpochResult>? EpochCompleted;
 
@@ -134,6 +169,7 @@ public sealed class TrainingRun : IDisposable
                 if (cancellationToken.IsCancellationRequested)
                 {
                     Save(epoch, batch.Index);
+                    StoppedEarly = true;
                     return results;
                 }
                 double lr = _schedule.LearningRate(Options.LearningRate, Trainer.Optimizer.Step);
@@ -168,6 +204,10 @@ public sealed class TrainingRun : IDisposable
     private void Save(int epoch, int batch)
     {
         Trainer.CopyParametersToModule();
+        // A finite loss can still come with an update that overflowed: never write such weights over a good checkpoint.
+        foreach (var (name, p) in Model.StateDict())
+            if (p.Data.Any(v => !float.IsFinite(v)))
+                throw new TrainingDivergedException($"Parameter '{name}' became non-finite at epoch {epoch + 1}; the last good checkpoint {CheckpointPath} was kept. Lower the learning rate.");
         Checkpoint.Save(CheckpointPath, Trainer, new CheckpointInfo
         {
             Model = Options.Model,
