@@ -121,6 +121,24 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void The_built_in_models_train_a_step_and_lower_the_loss_on_a_repeated_batch()
+    {
+        var data = FashionMnist.Load(train: false, limit: 8);
+        var images = new float[8 * 784];
+        var labels = new float[8];
+        for (int i = 0; i < 8; i++) labels[i] = data.Read(i, images.AsSpan(i * 784, 784));
+        foreach (var name in SmallModels.Names)
+        {
+            Init.ManualSeed(12);
+            using var trainer = new Trainer(Device, SmallModels.Create(name), [8, 1, 28, 28], p => new Adam(Device, p, 1e-3));
+            float first = trainer.Step(images, labels, 1e-3).Loss;
+            float later = first;
+            for (int i = 0; i < 5; i++) later = trainer.Step(images, labels, 1e-3).Loss;
+            Assert.True(later < first, $"{name}: loss {first} → {later}");
+        }
+    }
+
+    [Fact]
     public void Labels_out_of_range_are_refused_before_the_step()
     {
         Init.ManualSeed(4);
