@@ -24,6 +24,10 @@ public static class FiniteDifference
         return grad;
     }
 
+    /// <summary>Central differences of a scalar loss L(x): (L(x + ε e_j) − L(x − ε e_j)) / 2ε per coordinate.</summary>
+    public static double[] Gradient(Func<double[], double> loss, double[] x, double eps = 1e-6) =>
+        Gradient(v => [loss(v)], x, [1.0], eps);
+
     /// <summary>Asserts |analytic − numeric| ≤ tolerance · max(1, max|numeric|), naming the worst coordinate.</summary>
     public static void AssertClose(double[] numeric, double[] analytic, double tolerance = 1e-6, string what = "gradient")
     {

@@ -96,21 +96,7 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         return ds;
     }
 
-    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6)
-    {
-        var g = new double[x.Length];
-        var probe = (double[])x.Clone();
-        for (int i = 0; i < x.Length; i++)
-        {
-            probe[i] = x[i] + eps;
-            double plus = f(probe);
-            probe[i] = x[i] - eps;
-            double minus = f(probe);
-            probe[i] = x[i];
-            g[i] = (plus - minus) / (2 * eps);
-        }
-        return g;
-    }
+    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) => FiniteDifference.Gradient(f, x, eps);
 
     private static void AssertNear(double[] numeric, double[] analytic, string what)
     {

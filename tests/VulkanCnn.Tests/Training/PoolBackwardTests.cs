@@ -114,21 +114,7 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>Central differences of f at x (each coordinate perturbed by ±eps).</summary>
-    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6)
-    {
-        var g = new double[x.Length];
-        var probe = (double[])x.Clone();
-        for (int i = 0; i < x.Length; i++)
-        {
-            probe[i] = x[i] + eps;
-            double plus = f(probe);
-            probe[i] = x[i] - eps;
-            double minus = f(probe);
-            probe[i] = x[i];
-            g[i] = (plus - minus) / (2 * eps);
-        }
-        return g;
-    }
+    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) => FiniteDifference.Gradient(f, x, eps);
 
     private static void AssertNear(double[] expected, double[] actual, double tolerance, string what)
     {
