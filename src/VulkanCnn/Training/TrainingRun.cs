@@ -238,6 +238,8 @@ public static class Evaluator
         var confusion = new int[classes, classes];
         int correct = 0;
         using var session = device.Compile(model, new TensorShape([Math.Min(batchSize, count), .. data.SampleShape.Dimensions.ToArray()]));
+        if (session.OutputShape.Rank != 2 || session.OutputShape[1] != classes)
+            throw new ArgumentException($"The model outputs {session.OutputShape} for {data.SampleShape} samples; the dataset has {classes} classes.", nameof(model));
         for (int start = 0; start < count; start += batchSize)
         {
             int n = Math.Min(batchSize, count - start);
