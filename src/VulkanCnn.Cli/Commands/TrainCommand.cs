@@ -99,6 +99,9 @@ internal static class TrainCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;
+        // A scheduler's SIGTERM (or `kill`) also saves a checkpoint before exiting.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context => { context.Cancel = true; stop.Cancel(); });
         var metrics = new MetricsWriter(output);
         try
         {

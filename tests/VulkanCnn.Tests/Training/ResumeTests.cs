@@ -75,6 +75,30 @@ public sealed class ResumeTests : IDisposable
         Assert.Contains(ta.Keys, k => k.StartsWith("optimizer.", StringComparison.Ordinal));
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    [Fact]
+    public async Task Sigterm_saves_a_checkpoint_at_the_current_batch_and_exits_130()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string c = Path.Combine(_dir, "c.safetensors");
+        var info = Train(c, null);
+        info.ArgumentList[info.ArgumentList.IndexOf("--checkpoint-every") + 1] = "0"; // only the signal writes mid-epoch
+        info.ArgumentList[info.ArgumentList.IndexOf("--limit") + 1] = "4096";         // long enough to be running at the signal
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        await Task.Delay(TimeSpan.FromSeconds(4)); // past device creation and the first steps, well before the 128 steps end
+        Assert.Equal(0, kill(p.Id, 15));
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "the process did not stop after SIGTERM");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("checkpoint saved", await stdout);
+        var saved = TryInfo(c);
+        Assert.NotNull(saved);
+        Assert.True(saved!.Epoch == 0 && saved.Batch > 0, $"saved at epoch {saved.Epoch}, batch {saved.Batch}");
+    }
+
     private static CheckpointInfo? TryInfo(string path)
     {
         try { return Checkpoint.ReadInfo(path); }
