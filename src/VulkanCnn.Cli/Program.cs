@@ -13,6 +13,8 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CamerasCommand.Create());
+root.Subcommands.Add(FinetuneCommand.Create());
+root.Subcommands.Add(FinetuneCommand.CreateClassify());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration

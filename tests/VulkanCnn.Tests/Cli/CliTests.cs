@@ -78,6 +78,37 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Finetune_then_classify_teaches_a_head_on_pretrained_ResNet18_features()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "vkcnn-teach-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string images = Repo.PathOf("tests", "assets", "images");
+            Directory.CreateDirectory(Path.Combine(root, "data", "cat"));
+            Directory.CreateDirectory(Path.Combine(root, "data", "rocket"));
+            File.Copy(Path.Combine(images, "chelsea.png"), Path.Combine(root, "data", "cat", "chelsea.png"));
+            File.Copy(Path.Combine(images, "rocket.jpg"), Path.Combine(root, "data", "rocket", "rocket.jpg"));
+            string head = Path.Combine(root, "head.safetensors");
+            Environment.SetEnvironmentVariable("VKCNN_RESNET18", PretrainedModels.ResNet18Onnx);
+            var (code, text) = Invoke(FinetuneCommand.Create(), "finetune", "--data", Path.Combine(root, "data"), "--out", head, "--steps", "60");
+            Assert.True(code == 0, text);
+            Assert.Contains("2 classes on 2 images", text);
+            var (code2, text2) = Invoke(FinetuneCommand.CreateClassify(), "classify", "--head", head,
+                Path.Combine(images, "chelsea.png"), Path.Combine(images, "rocket.jpg"));
+            Assert.True(code2 == 0, text2);
+            text2 = System.Text.RegularExpressions.Regex.Replace(text2, "\u001b\\[[0-9;]*m", ""); // bold markup
+            Assert.Contains("chelsea.png: cat", text2);
+            Assert.Contains("rocket.jpg: rocket", text2);
+            Assert.NotEqual(0, Invoke(FinetuneCommand.Create(), "finetune", "--data", Path.Combine(root, "none"), "--out", head).Code); // DirectoryNotFoundException
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VKCNN_RESNET18", null);
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void Demo_prints_the_device_and_a_checked_result()
     {
         var (code, output) = Invoke(DemoCommand.Create(), "demo", "--size", "24", "--validation");

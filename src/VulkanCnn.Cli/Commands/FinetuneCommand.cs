@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Spectre.Console;
+using VulkanCnn.Cli.TeachByShowing;
+using VulkanCnn.Graph;
+using VulkanCnn.Nn;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Cli.Commands;
+
+/// <summary>
+/// Teach by showing, offline: <c>vkcnn finetune --data DIR/{classA,classB,…}/*.jpg --out head.safetensors</c>
+/// trains a linear head on pretrained ResNet18 features; <c>vkcnn classify --head head.safetensors IMAGE…</c> uses it.
+/// </summary>
+internal static class FinetuneCommand
+{
+    private static readonly Option<string?> BackboneOption = new("--backbone") { Description = "ResNet18.onnx (default: VKCNN_RESNET18 or the NuGet cache)." };
+
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "One subfolder of images per class.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Where to write the head (.safetensors).", Required = true };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 200 };
+        var command = new Command("finetune", "Train a classifier head on pretrained ResNet18 features from a folder of labelled images.")
+        {
+            data, output, steps, BackboneOption,
+        };
+        command.SetAction(result =>
+        {
+            var root = result.GetValue(data)!;
+            if (!root.Exists) throw new DirectoryNotFoundException($"--data folder '{root.FullName}' does not exist.");
+            var classes = root.GetDirectories().Where(d => !d.Name.StartsWith('.')).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+            if (classes.Count < 2) throw new ArgumentException($"--data '{root.FullName}' needs at least two class subfolders.");
+            using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
+            using var backbone = new Backbone(gpu, result.GetValue(BackboneOption));
+            var features = new List<float[]>();
+            var labels = new List<int>();
+            for (int c = 0; c < classes.Count; c++)
+                foreach (var file in classes[c].EnumerateFiles().Where(f => f.Extension.ToLowerInvariant() is ".jpg" or ".jpeg" or ".png" or ".bmp").OrderBy(f => f.Name, StringComparer.Ordinal))
+                {
+                    features.Add(backbone.Extract(file.FullName));
+                    labels.Add(c);
+                }
+            var empty = classes.Where((_, c) => !labels.Contains(c)).Select(d => d.Name).ToList();
+            if (empty.Count > 0) throw new ArgumentException($"Class folder(s) without images: {string.Join(", ", empty)}.");
+            Init.ManualSeed(0);
+            var head = LinearHead.Create(classes.Count);
+            double accuracy = LinearHead.Train(gpu, head, features.ToArray(), labels.ToArray(), result.GetValue(steps));
+            LinearHead.Save(head, result.GetValue(output)!.FullName, classes.Select(c => c.Name).ToList());
+            AnsiConsole.MarkupLine($"Trained a head for {classes.Count} classes on {features.Count} images (training accuracy {accuracy:P0}): {Markup.Escape(result.GetValue(output)!.FullName)}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command CreateClassify()
+    {
+        var headPath = new Option<FileInfo>("--head") { Description = "A head written by vkcnn finetune.", Required = true };
+        var images = new Argument<FileInfo[]>("images") { Description = "Images to classify.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("classify", "Classify images with a finetuned head on ResNet18 features.") { headPath, images, BackboneOption };
+        command.SetAction(result =>
+        {
+            var (head, labels) = LinearHead.Load(result.GetValue(headPath)!.FullName);
+            using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
+            using var backbone = new Backbone(gpu, result.GetValue(BackboneOption));
+            using var classifier = gpu.Compile(head, [1, Backbone.Features]);
+            foreach (var image in result.GetValue(images)!)
+            {
+                var logits = classifier.Run(backbone.Extract(image.FullName));
+                double max = logits.Max();
+                var p = logits.Select(v => Math.Exp(v - max)).ToArray();
+                double sum = p.Sum();
+                int best = Array.IndexOf(logits, logits.Max());
+                AnsiConsole.MarkupLine($"{Markup.Escape(image.Name)}: [bold]{Markup.Escape(labels[best])}[/] {p[best] / sum:P1}");
+            }
+            return 0;
+        });
+        return command;
+    }
+}
