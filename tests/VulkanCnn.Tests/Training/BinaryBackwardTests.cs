@@ -278,22 +278,6 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 
     private static int Count(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
 
-    /// <summary>Central differences (eps 1e-6) of a scalar loss of several inputs against analytic gradients, in double.</summary>
-    private static void AssertMatchesFiniteDifferences(Func<double[][], double> loss, double[][] x, double[][] analytic)
-    {
-        const double eps = 1e-6, tolerance = 1e-6;
-        for (int k = 0; k < x.Length; k++)
-            for (int i = 0; i < x[k].Length; i++)
-            {
-                double saved = x[k][i];
-                x[k][i] = saved + eps;
-                double up = loss(x);
-                x[k][i] = saved - eps;
-                double down = loss(x);
-                x[k][i] = saved;
-                double fd = (up - down) / (2 * eps);
-                Assert.True(Math.Abs(fd - analytic[k][i]) <= tolerance * Math.Max(1, Math.Abs(analytic[k][i])),
-                    $"input {k} element {i} (x = {saved}): finite difference {fd:R}, analytic {analytic[k][i]:R}");
-            }
-    }
+    private static void AssertMatchesFiniteDifferences(Func<double[][], double> loss, double[][] x, double[][] analytic) =>
+        FiniteDifference.AssertMatches(loss, x, analytic);
 }

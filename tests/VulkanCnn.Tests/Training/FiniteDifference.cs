@@ -28,6 +28,26 @@ public static class FiniteDifference
     public static double[] Gradient(Func<double[], double> loss, double[] x, double eps = 1e-6) =>
         Gradient(v => [loss(v)], x, [1.0], eps);
 
+    /// <summary>Central differences (eps 1e-6) of a scalar loss of several inputs, asserted against analytic
+    /// gradients to 1e-6 · max(1, |analytic|) element by element.</summary>
+    public static void AssertMatches(Func<double[][], double> loss, double[][] x, double[][] analytic)
+    {
+        const double eps = 1e-6, tolerance = 1e-6;
+        for (int k = 0; k < x.Length; k++)
+            for (int i = 0; i < x[k].Length; i++)
+            {
+                double saved = x[k][i];
+                x[k][i] = saved + eps;
+                double up = loss(x);
+                x[k][i] = saved - eps;
+                double down = loss(x);
+                x[k][i] = saved;
+                double fd = (up - down) / (2 * eps);
+                Assert.True(Math.Abs(fd - analytic[k][i]) <= tolerance * Math.Max(1, Math.Abs(analytic[k][i])),
+                    $"input {k} element {i} (x = {saved}): finite difference {fd:R}, analytic {analytic[k][i]:R}");
+            }
+    }
+
     /// <summary>Asserts |analytic − numeric| ≤ tolerance · max(1, max|numeric|), naming the worst coordinate.</summary>
     public static void AssertClose(double[] numeric, double[] analytic, double tolerance = 1e-6, string what = "gradient")
     {
