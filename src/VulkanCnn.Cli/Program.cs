@@ -7,6 +7,8 @@ root.Options.Add(GlobalOptions.Device);
 root.Options.Add(GlobalOptions.Validation);
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SmokeCommand.Create());
+root.Subcommands.Add(ViewCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

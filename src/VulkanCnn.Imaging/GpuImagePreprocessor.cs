@@ -12,12 +12,31 @@ namespace VulkanCnn.Imaging;
 /// </summary>
 public sealed class GpuImagePreprocessor : IDisposable
 {
-    private readonly Tensor _pixels;
+    private readonly FramePixels _pixels;
+    private readonly bool _ownsPixels;
     private readonly BoundKernel _kernel;
-    private readonly float[] _words;
 
     /// <summary>Binds the kernel for frames of one size; <paramref name="output"/> is the [1, 3, cropH, cropW] tensor it writes (e.g. a session's input).</summary>
     public GpuImagePreprocessor(GpuDevice device, int width, int height, int channels, ImagePreprocessOptions options, Tensor output)
+        : this(device, new FramePixels(device, width, height, channels), options, output, ownsPixels: true) { }
+
+    /// <summary>Binds the kernel to a frame buffer the caller owns and uploads (shared with other frame readers).</summary>
+    public GpuImagePreprocessor(GpuDevice device, FramePixels pixels, ImagePreprocessOptions options, Tensor output)
+        : this(device, pixels, options, output, ownsPixels: false) { }
+
+    private GpuImagePreprocessor(GpuDevice device, FramePixels pixels, ImagePreprocessOptions options, Tensor output, bool ownsPixels)
+    {
+        _pixels = pixels;
+        _ownsPixels = ownsPixels;
+        try { _kernel = Bind(device, pixels.Width, pixels.Height, pixels.Channels, options, output); }
+        catch
+        {
+            if (ownsPixels) pixels.Dispose();
+            throw;
+        }
+    }
+
+    private BoundKernel Bind(GpuDevice device, int width, int height, int channels, ImagePreprocessOptions options, Tensor output)
     {
         options.Validate();
         if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Frames are packed RGB (3) or RGBA (4).");
@@ -25,7 +44,6 @@ public sealed class GpuImagePreprocessor : IDisposable
         int cropW = options.CropWidth > 0 ? options.CropWidth : width, cropH = options.CropHeight > 0 ? options.CropHeight : height;
         if (output.Shape != new TensorShape(1, 3, cropH, cropW))
             throw new ArgumentException($"Output '{output.Name}' is {output.Shape}; this preprocessing writes [1, 3, {cropH}, {cropW}].", nameof(output));
-        Width = width; Height = height; Channels = channels;
         double scale = options.ResizeShorterSide > 0 ? (double)options.ResizeShorterSide / Math.Min(width, height) : 1;
         double resizedW = Math.Round(width * scale), resizedH = Math.Round(height * scale);
         float[] mean = options.Mean ?? [0, 0, 0], std = options.Std ?? [1, 1, 1];
@@ -34,33 +52,24 @@ public sealed class GpuImagePreprocessor : IDisposable
             (float)(1 / scale), (float)Math.Floor((resizedW - cropW) / 2), (float)Math.Floor((resizedH - cropH) / 2),
             options.ChannelOrder == ChannelOrder.Bgr ? 1u : 0u,
             mean[0] / range, mean[1] / range, mean[2] / range, range / std[0], range / std[1], range / std[2]);
-        int words = (width * height * channels + 3) / 4;
-        _pixels = Tensor.Create(device, [words], "frame.pixels", DataType.Int32);
-        _words = new float[words];
         uint local = device.DefaultWorkgroupSize;
         var (gx, gy) = device.Grid1D(3L * cropW * cropH, local);
-        _kernel = new BoundKernel(device.GetPipeline(new KernelDescription("image_preprocess", 2, 60, local)),
-            [_pixels.Range, output.Range], (gx, gy, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "image_preprocess");
+        return new BoundKernel(device.GetPipeline(new KernelDescription("image_preprocess", 2, 60, local)),
+            [_pixels.Tensor.Range, output.Range], (gx, gy, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "image_preprocess");
     }
 
-    public int Width { get; }
-    public int Height { get; }
-    public int Channels { get; }
+    public int Width => _pixels.Width;
+    public int Height => _pixels.Height;
+    public int Channels => _pixels.Channels;
     public BoundKernel Kernel => _kernel;
 
     /// <summary>Copies one frame's packed pixels (width·height·channels bytes) into the GPU buffer.</summary>
-    public void Upload(ReadOnlySpan<byte> frame)
-    {
-        int bytes = Width * Height * Channels;
-        if (frame.Length != bytes) throw new ArgumentException($"A {Width}x{Height}x{Channels} frame has {bytes} bytes; got {frame.Length}.", nameof(frame));
-        frame.CopyTo(MemoryMarshal.AsBytes(_words.AsSpan()));
-        _pixels.Upload(_words);
-    }
+    public void Upload(ReadOnlySpan<byte> frame) => _pixels.Upload(frame);
 
     public void Dispose()
     {
         _kernel.Dispose();
-        _pixels.Dispose();
+        if (_ownsPixels) _pixels.Dispose();
     }
 
     private readonly record struct Push(uint Width, uint Height, uint InChannels, uint OutWidth, uint OutHeight,

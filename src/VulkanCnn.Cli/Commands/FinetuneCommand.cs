@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using VulkanCnn.Cli.TeachByShowing;
+using VulkanCnn.Viewer.TeachByShowing;
 using VulkanCnn.Graph;
 using VulkanCnn.Nn;
 using VulkanCnn.Vulkan;

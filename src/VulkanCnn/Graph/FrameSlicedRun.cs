@@ -58,6 +58,20 @@ public sealed class FrameSlicedRun : IDisposable
         _slices[0].Submit();
     }
 
+    /// <summary>
+    /// Submits the first slice without uploading: the input already holds this run's data, written on the GPU by
+    /// an earlier submission on the same device (e.g. a preprocessing dispatch into a session's external input buffer).
+    /// </summary>
+    public void BeginWithDeviceInput()
+    {
+        if (_next >= 0 && !IsComplete) throw new InvalidOperationException("The previous sliced run is still in progress.");
+        for (int i = 0; i < _plan.Inputs.Length; i++)
+            if (_plan.InputUsesStaging(i))
+                throw new InvalidOperationException($"Input '{_plan.Inputs[i].Name}' is filled from a staging buffer on this device; give the session its own buffer for it (SessionOptions.ExternalBuffers).");
+        _next = 0;
+        _slices[0].Submit();
+    }
+
     /// <summary>Submits the next slice if the previous one has finished. Never blocks. Returns true once the last slice has finished.</summary>
     public bool Step()
     {

@@ -20,6 +20,7 @@ public sealed unsafe class CommandRecording : GpuResource
     private readonly List<BoundKernel> _kernels = new();
     private readonly List<GpuBuffer> _copies = new();
     private readonly List<string> _labels = new();
+    private readonly List<RecordedCommand> _commands = new();
     private QueryPool _queries;
     private bool _finished, _submitted, _pendingWrites;
 
@@ -53,6 +54,10 @@ public sealed unsafe class CommandRecording : GpuResource
 
     public int DispatchCount { get; private set; }
 
+    /// <summary>What was recorded, in order (barriers and timestamps left out): lets a host prove, for
+    /// example, that a display frame never copies device data back to the host.</summary>
+    public IReadOnlyList<RecordedCommand> Commands => _commands;
+
     /// <summary>Insert a barrier between consecutive commands (default). Off only for tests that prove validation sees hazards.</summary>
     internal bool AutomaticBarriers { get; init; } = true;
     public bool IsFinished => _finished;
@@ -74,6 +79,7 @@ public sealed unsafe class CommandRecording : GpuResource
                 vk.CmdPushConstants(_cb, kernel.Pipeline.Layout, ShaderStageFlags.ComputeBit, 0, (uint)kernel.PushConstants.Length, p);
         vk.CmdDispatch(_cb, kernel.Groups.X, kernel.Groups.Y, kernel.Groups.Z);
         _kernels.Add(kernel);
+        _commands.Add(new RecordedCommand(RecordedCommandKind.Dispatch, kernel.Name, false));
         DispatchCount++;
         _pendingWrites = true;
     }
@@ -90,7 +96,47 @@ public sealed unsafe class CommandRecording : GpuResource
         Device.Vk.CmdCopyBuffer(_cb, source.CheckedHandle(), destination.CheckedHandle(), 1, &region);
         _copies.Add(source);
         _copies.Add(destination);
+        _commands.Add(new RecordedCommand(RecordedCommandKind.CopyBuffer, $"{source.Name} -> {destination.Name}", destination.IsStaging));
         _pendingWrites = true;
+    }
+
+    /// <summary>
+    /// Records a copy of packed 32-bit pixels (<paramref name="width"/>·<paramref name="height"/> words, in the
+    /// image's format) from <paramref name="source"/> into a swapchain image, which ends in the present layout.
+    /// The image's previous contents are discarded.
+    /// </summary>
+    public void CopyToPresentableImage(GpuBuffer source, nint image, uint width, uint height, string imageName = "swapchain image")
+    {
+        EnsureRecording();
+        if (image == 0) throw new ArgumentException("The image handle is null.", nameof(image));
+        if ((ulong)width * height * 4 > source.Size)
+            throw new ArgumentOutOfRangeException(nameof(width), $"A {width}x{height} image needs {(ulong)width * height * 4} bytes; '{source.Name}' holds {source.Size}.");
+        BarrierIfNeeded();
+        var vk = Device.Vk;
+        var target = new Image((ulong)image);
+        var range = new ImageSubresourceRange(ImageAspectFlags.ColorBit, 0, 1, 0, 1);
+        var toTransfer = new ImageMemoryBarrier
+        {
+            SType = StructureType.ImageMemoryBarrier, SrcAccessMask = 0, DstAccessMask = AccessFlags.TransferWriteBit,
+            OldLayout = ImageLayout.Undefined, NewLayout = ImageLayout.TransferDstOptimal,
+            SrcQueueFamilyIndex = Vk.QueueFamilyIgnored, DstQueueFamilyIndex = Vk.QueueFamilyIgnored, Image = target, SubresourceRange = range,
+        };
+        vk.CmdPipelineBarrier(_cb, PipelineStageFlags.TopOfPipeBit, PipelineStageFlags.TransferBit, 0, 0, null, 0, null, 1, &toTransfer);
+        var region = new BufferImageCopy
+        {
+            BufferOffset = 0, BufferRowLength = 0, BufferImageHeight = 0,
+            ImageSubresource = new ImageSubresourceLayers(ImageAspectFlags.ColorBit, 0, 0, 1),
+            ImageOffset = new Offset3D(0, 0, 0), ImageExtent = new Extent3D(width, height, 1),
+        };
+        vk.CmdCopyBufferToImage(_cb, source.CheckedHandle(), target, ImageLayout.TransferDstOptimal, 1, &region);
+        var toPresent = toTransfer with
+        {
+            SrcAccessMask = AccessFlags.TransferWriteBit, DstAccessMask = 0,
+            OldLayout = ImageLayout.TransferDstOptimal, NewLayout = ImageLayout.PresentSrcKhr,
+        };
+        vk.CmdPipelineBarrier(_cb, PipelineStageFlags.TransferBit, PipelineStageFlags.BottomOfPipeBit, 0, 0, null, 0, null, 1, &toPresent);
+        _copies.Add(source);
+        _commands.Add(new RecordedCommand(RecordedCommandKind.CopyToImage, $"{source.Name} -> {imageName}", false));
     }
 
     /// <summary>Records filling a tensor's bytes with a 32-bit pattern (0 = zeros), e.g. clearing gradients.</summary>
@@ -100,6 +146,7 @@ public sealed unsafe class CommandRecording : GpuResource
         BarrierIfNeeded();
         Device.Vk.CmdFillBuffer(_cb, tensor.Buffer.CheckedHandle(), tensor.ByteOffset, tensor.SizeInBytes, value);
         _copies.Add(tensor.Buffer);
+        _commands.Add(new RecordedCommand(RecordedCommandKind.Fill, tensor.Name, false));
         _pendingWrites = true;
     }
 
@@ -255,3 +302,9 @@ public sealed unsafe class CommandRecording : GpuResource
         vk.DestroyCommandPool(Device.Handle, _pool, null);
     }
 }
+
+public enum RecordedCommandKind { Dispatch, CopyBuffer, CopyToImage, Fill }
+
+/// <summary>One command of a <see cref="CommandRecording"/>: what it is, what it touches, and whether it moves
+/// device data to the host (a copy into a staging buffer).</summary>
+public readonly record struct RecordedCommand(RecordedCommandKind Kind, string Name, bool DeviceToHost);

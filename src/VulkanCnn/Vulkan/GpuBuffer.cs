@@ -8,12 +8,13 @@ public sealed unsafe class GpuBuffer : GpuResource
 {
     private readonly MemoryAllocation? _allocation;
 
-    private GpuBuffer(GpuDevice device, string name, VkBuffer handle, MemoryAllocation? allocation, ulong size)
+    private GpuBuffer(GpuDevice device, string name, VkBuffer handle, MemoryAllocation? allocation, ulong size, bool isStaging = false)
         : base(device, name)
     {
         Handle = handle;
         _allocation = allocation;
         Size = size;
+        IsStaging = isStaging;
     }
 
     /// <summary>A buffer that holds many tensors at offsets (a session's arena); each binding of it stays within
@@ -48,7 +49,7 @@ public sealed unsafe class GpuBuffer : GpuResource
                 device.Memory.Free(allocation);
                 r.Check("vkBindBufferMemory");
             }
-            return new GpuBuffer(device, name, buffer, allocation, size);
+            return new GpuBuffer(device, name, buffer, allocation, size, usage == MemoryUsage.Staging);
         }
         catch
         {
@@ -73,6 +74,8 @@ public sealed unsafe class GpuBuffer : GpuResource
 
     public ulong Size { get; }
     public bool IsExternal => _allocation is null;
+    /// <summary>A host-transfer buffer: a copy into it moves data from the device to the host.</summary>
+    public bool IsStaging { get; }
     public bool IsHostVisible => _allocation is { } a && a.Mapped != null;
     internal VkBuffer Handle { get; }
     internal override int DisposeOrder => 30;

@@ -157,12 +157,6 @@ public sealed unsafe partial class GpuDevice : IDisposable
         }
     }
 
-    /// <summary>Runs an action while holding the queue, for presenters that share it.</summary>
-    internal T WithQueue<T>(Func<Queue, T> action)
-    {
-        lock (_queueGate) return action(Queue);
-    }
-
     /// <summary>Blocks until the device has finished all submitted work.</summary>
     public void WaitIdle()
     {

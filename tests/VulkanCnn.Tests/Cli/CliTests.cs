@@ -111,7 +111,7 @@ public sealed class CliTests
     [Fact]
     public void Demo_prints_the_device_and_a_checked_result()
     {
-        var (code, output) = Invoke(DemoCommand.Create(), "demo", "--size", "24", "--validation");
+        var (code, output) = Invoke(SmokeCommand.Create(), "smoke", "--size", "24", "--validation");
         Assert.True(code == 0, output);
         Assert.Contains("llvmpipe", output);
         Assert.Contains("OK", output);

@@ -56,6 +56,17 @@ public sealed class FashionMnist : IDataset
         return _labels[index];
     }
 
+    /// <summary>The raw 28×28 grey bytes of sample <paramref name="index"/> (for display).</summary>
+    public ReadOnlySpan<byte> Pixels(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return _pixels.AsSpan(index * 784, 784);
+    }
+
+    /// <summary>The label of sample <paramref name="index"/>.</summary>
+    public int Label(int index) => _labels[index];
+
     private static string Find(string directory, string name)
     {
         foreach (var candidate in new[] { name + ".gz", name })

@@ -2,11 +2,11 @@ using VulkanCnn.Nn;
 using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
-namespace VulkanCnn.Cli.TeachByShowing;
+namespace VulkanCnn.Viewer.TeachByShowing;
 
 /// <summary>A linear classifier over backbone features, trained on the GPU with the Training optimizers and
 /// saved as safetensors with its class labels in the metadata.</summary>
-internal static class LinearHead
+public static class LinearHead
 {
     public static Sequential Create(int classes) => new(nn.Linear(Backbone.Features, classes));
 

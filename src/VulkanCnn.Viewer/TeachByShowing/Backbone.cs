@@ -3,15 +3,16 @@ using VulkanCnn.Imaging;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;
 
-namespace VulkanCnn.Cli.TeachByShowing;
+namespace VulkanCnn.Viewer.TeachByShowing;
 
 /// <summary>
 /// The pretrained ImageNet ResNet18 feature extractor from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18
 /// (CNTK export: BGR 0..255 minus the ImageNet mean, 224x224 → 512 features), run as a GPU session.
 /// </summary>
-internal sealed class Backbone : IDisposable
+public sealed class Backbone : IDisposable
 {
-    private static readonly ImagePreprocessOptions Input = new()
+    /// <summary>How frames become the backbone's input (the CNTK export's convention).</summary>
+    public static ImagePreprocessOptions InputOptions { get; } = new()
     {
         ChannelOrder = ChannelOrder.Bgr, Range = PixelRange.ZeroTo255, Mean = [103.06f, 115.90f, 123.15f], Std = [1f, 1f, 1f],
     };
@@ -39,7 +40,7 @@ internal sealed class Backbone : IDisposable
     }
 
     /// <summary>The 512 features of an image file.</summary>
-    public float[] Extract(string imagePath) => _session.Run(ImagePreprocessor.Load(imagePath, Input).Data);
+    public float[] Extract(string imagePath) => _session.Run(ImagePreprocessor.Load(imagePath, InputOptions).Data);
 
     public void Dispose() => _session.Dispose();
 }

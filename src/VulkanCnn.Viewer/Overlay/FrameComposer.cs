@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+using VulkanCnn.Imaging;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Viewer.Overlay;
+
+/// <summary>Byte order of the composed pixels: BGRA for the usual swapchain format, RGBA for PNG files.</summary>
+public enum PixelOrder { Rgba, Bgra }
+
+/// <summary>
+/// The display pass (shader <c>view_compose</c>): the frame's packed 8-bit pixels, letterboxed into an
+/// output of <c>OutputWidth</c>×<c>OutputHeight</c>, with the <see cref="FrameOverlay"/> drawn on top, into
+/// <see cref="Output"/> (one packed pixel per 32-bit word). The frame buffer is the caller's (the same one the
+/// network's GPU preprocessing reads), so a frame is uploaded once for both.
+/// </summary>
+public sealed class FrameComposer : IDisposable
+{
+    private readonly Tensor _overlay, _font;
+    private readonly float[] _overlayStage = new float[FrameOverlay.WordCount];
+
+    public FrameComposer(GpuDevice gpu, FramePixels frame, int outputWidth, int outputHeight, PixelOrder order)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputWidth, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputHeight, 1);
+        OutputWidth = outputWidth; OutputHeight = outputHeight; Order = order;
+        View = Letterbox(frame.Width, frame.Height, outputWidth, outputHeight);
+        var owned = new List<IDisposable>();
+        try
+        {
+            _overlay = Track(owned, Tensor.Create(gpu, [FrameOverlay.WordCount], "overlay", DataType.Int32));
+            _overlay.Upload(_overlayStage);
+            _font = Track(owned, Tensor.FromData(gpu, [BitmapFont.GlyphCount * BitmapFont.RowsPerGlyph],
+                MemoryMarshal.Cast<uint, float>(BitmapFont.PackRows()), "font"));
+            Output = Track(owned, Tensor.Create(gpu, [outputWidth * outputHeight], "composed frame", DataType.Int32));
+            // Tiny frames (Fashion-MNIST's 28x28) are shown with hard pixel edges rather than a blur.
+            bool nearest = View.Width >= 4 * frame.Width;
+            uint flags = (order == PixelOrder.Bgra ? 1u : 0u) | 2u | (nearest ? 4u : 0u);
+            var push = new Push((uint)frame.Width, (uint)frame.Height, (uint)frame.Channels, (uint)outputWidth, (uint)outputHeight,
+                View.X, View.Y, (uint)View.Width, (uint)View.Height, flags);
+            uint local = gpu.DefaultWorkgroupSize;
+            var (gx, gy) = gpu.Grid1D((long)outputWidth * outputHeight, local);
+            Kernel = Track(owned, new BoundKernel(gpu.GetPipeline(new KernelDescription("view_compose", 4, 40, local)),
+                [frame.Tensor.Range, _overlay.Range, _font.Range, Output.Range], (gx, gy, 1),
+                MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "view_compose"));
+        }
+        catch
+        {
+            foreach (var d in owned) d.Dispose();
+            throw;
+        }
+    }
+
+    public int OutputWidth { get; }
+    public int OutputHeight { get; }
+    public PixelOrder Order { get; }
+    /// <summary>Where the frame lands in the output (aspect ratio kept, centred, black bars around).</summary>
+    public (int X, int Y, int Width, int Height) View { get; }
+    /// <summary>The composed pixels: OutputWidth·OutputHeight packed 32-bit words, row-major.</summary>
+    public Tensor Output { get; }
+    /// <summary>The compose dispatch, to record into a display recording.</summary>
+    public BoundKernel Kernel { get; }
+
+    /// <summary>Copies the overlay to the GPU (host to device, a few KiB). Call only while no display recording using it runs.</summary>
+    public void UploadOverlay(FrameOverlay overlay)
+    {
+        MemoryMarshal.Cast<uint, float>(overlay.Words).CopyTo(_overlayStage);
+        _overlay.Upload(_overlayStage);
+    }
+
+    /// <summary>The largest rectangle of the frame's aspect ratio that fits the output, centred.</summary>
+    public static (int X, int Y, int Width, int Height) Letterbox(int frameWidth, int frameHeight, int outputWidth, int outputHeight)
+    {
+        double scale = Math.Min((double)outputWidth / frameWidth, (double)outputHeight / frameHeight);
+        int w = Math.Clamp((int)Math.Round(frameWidth * scale), 1, outputWidth), h = Math.Clamp((int)Math.Round(frameHeight * scale), 1, outputHeight);
+        return ((outputWidth - w) / 2, (outputHeight - h) / 2, w, h);
+    }
+
+    public void Dispose()
+    {
+        Kernel?.Dispose();
+        Output?.Dispose();
+        _font?.Dispose();
+        _overlay?.Dispose();
+    }
+
+    private static T Track<T>(List<IDisposable> owned, T item) where T : IDisposable
+    {
+        owned.Add(item);
+        return item;
+    }
+
+    private readonly record struct Push(uint FrameWidth, uint FrameHeight, uint Channels, uint OutWidth, uint OutHeight,
+        int ViewX, int ViewY, uint ViewWidth, uint ViewHeight, uint Flags);
+}
