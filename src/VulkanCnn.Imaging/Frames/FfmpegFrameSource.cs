@@ -45,9 +45,9 @@ public sealed class FfmpegFrameSource : IFrameSource
     /// <summary>What ffmpeg reported on stderr (for error messages).</summary>
     public string Diagnostics { get { lock (_stderr) return _stderr.ToString().Trim(); } }
 
-    /// <summary>The lavfi test pattern, paced like a camera at <paramref name="fps"/>.</summary>
+    /// <summary>The lavfi SMPTE colour bars test pattern, paced like a camera at <paramref name="fps"/>.</summary>
     public static FfmpegFrameSource TestPattern(int width = 640, int height = 480, int fps = 30, string ffmpeg = DefaultExecutable) =>
-        new($"test pattern {width}x{height}@{fps}", width, height, ["-re", "-f", "lavfi", "-i", $"testsrc=size={width}x{height}:rate={fps}"], ffmpeg);
+        new($"test pattern (SMPTE bars) {width}x{height}@{fps}", width, height, ["-re", "-f", "lavfi", "-i", $"smptebars=size={width}x{height}:rate={fps}"], ffmpeg);
 
     public static FfmpegFrameSource VideoFile(string path, int width, int height, string ffmpeg = DefaultExecutable) =>
         File.Exists(path) ? new($"video {Path.GetFileName(path)}", width, height, ["-re", "-i", path], ffmpeg)

@@ -13,11 +13,7 @@ public sealed class ResumeTests : IDisposable
 
     public ResumeTests() => Directory.CreateDirectory(_dir);
 
-    private static string Cli()
-    {
-        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        return Repo.PathOf("src", "VulkanCnn.Cli", "bin", config, "net10.0", "vkcnn.dll");
-    }
+    private static string Cli() => Vkcnn.Dll;
 
     private static ProcessStartInfo Train(string output, string? resume)
     {
