@@ -139,7 +139,7 @@ internal static class ViewCommand
         table.AddRow("display FPS", $"{r.DisplayFps:0.0}");
         table.AddRow("inferences", $"{r.Inferences} ({r.InferencesPerSecond:0.00}/s, mean latency {r.MeanLatencyMs:0} ms)");
         table.AddRow("first result", r.FirstResultSeconds is { } f ? $"{beforeViewer + f:0.0} s after vkcnn started" : "none");
-        table.AddRow("device-to-host copies in display recordings", r.DisplayDeviceToHostCopies.ToString());
+        table.AddRow("device-to-host copies (display)", r.DisplayDeviceToHostCopies.ToString());
         if (r.SwapchainRecreations > 0) table.AddRow("swapchain recreations", r.SwapchainRecreations.ToString());
         if (r.LastPrediction is not null) table.AddRow("last prediction", Markup.Escape(r.LastPrediction));
         if (outDir is not null) table.AddRow("PNG frames", $"{r.WrittenFiles.Count} in {Markup.Escape(Path.GetFullPath(outDir))}");

@@ -109,7 +109,44 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Demo_prints_the_device_and_a_checked_result()
+    public void Headless_demo_classifies_the_fashion_mnist_slideshow_and_writes_annotated_frames()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "vkcnn-demo-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, output) = Invoke(DemoCommand.Create(), "demo", "--headless", "--frames", "4", "--out", dir, "--validation");
+            Assert.True(code == 0, output);
+            Assert.Contains("Fashion-MNIST", output);
+            Assert.Matches(@"frame #\d+: \w", output);          // predictions printed
+            Assert.Matches(@"first result\s*│\s*[\d.]+ s", output); // and the time to the first one
+            Assert.Matches(@"device-to-host copies \(display\)\s*│\s*0 ", output);
+            var frames = Directory.GetFiles(dir, "frame_*.png").Order().ToList();
+            Assert.Equal(4, frames.Count);
+            using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(frames[^1]);
+            Assert.Equal((640, 480), (image.Width, image.Height));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void View_refuses_bad_arguments_with_messages_naming_them()
+    {
+        var labels = Assert.Throws<ArgumentException>(() => ViewCommand.Run(new VulkanCnn.Vulkan.GpuDeviceOptions(), new ViewSettings { Model = "m.onnx", Headless = true }));
+        Assert.Contains("--labels", labels.Message);
+        var keys = Assert.Throws<ArgumentException>(() => ViewSettings.ParseKeys("30:1,abc"));
+        Assert.Contains("--keys", keys.Message);
+        var resize = Assert.Throws<ArgumentException>(() => ViewSettings.ParseResizes("10:800y600"));
+        Assert.Contains("FRAME:WIDTHxHEIGHT", resize.Message);
+        Assert.Equal([(30L, (int)'1'), (60L, (int)'S'), (90L, 256)], ViewSettings.ParseKeys("30:1, 60:s, 90:Esc"));
+        var missing = Assert.Throws<FileNotFoundException>(() => ViewCommand.Run(new VulkanCnn.Vulkan.GpuDeviceOptions(), new ViewSettings { Checkpoint = "/nonexistent.safetensors", Headless = true }));
+        Assert.Contains("/nonexistent.safetensors", missing.Message);
+    }
+
+    [Fact]
+    public void Smoke_prints_the_device_and_a_checked_result()
     {
         var (code, output) = Invoke(SmokeCommand.Create(), "smoke", "--size", "24", "--validation");
         Assert.True(code == 0, output);
