@@ -68,9 +68,10 @@ internal sealed partial class ModelConverter
             case "Cast" when a["to"] is string to: // opset < 6: the type by name
                 a.Set("to", TypeCode(n, to));
                 break;
-            case "Gemm" when _opset < 7 && a.Has("broadcast"):
-                _unsupported.Add($"Gemm (node '{n.Name}', opset {_opset}): the legacy 'broadcast' attribute (opset < 7) is not supported; re-export with opset 7 or later");
-                return [];
+            case "Gemm" when _opset < 7:
+                // Opset < 7: C broadcasts only with broadcast=1 (default 0); the op reads it, the IR default being 1.
+                a.Set("broadcast", Read(n, () => a.Int("broadcast", 0)));
+                break;
             case var op when LegacyBroadcastOps.Contains(op) && (a.Has("broadcast") || a.Has("axis")) && _opset < 7:
                 return LegacyBroadcast(n);
             case var op when ReduceNorms.Contains(op):
