@@ -55,7 +55,7 @@ internal sealed partial class ModelConverter
                 DropUnusedOutputs(n, 1);
                 break;
             case "LayerNormalization":
-                DropUnusedOutputs(n, 1);
+                DropUnusedOutputs(n, 1); // Mean and InvStdDev only where something reads them
                 break;
             case "Reshape" when a.Has("shape") && !n.HasInput(1): // opset < 5: the shape was an attribute
                 string shape = Fresh(n.Outputs[0] + "/shape");
