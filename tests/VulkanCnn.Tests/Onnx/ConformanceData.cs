@@ -159,12 +159,18 @@ public static class ConformanceData
         {
             var proto = ReadProto(Path.Combine(data, $"input_{i}.pb"));
             string name = proto.Name.Length > 0 ? proto.Name : declared[i].Name;
-            runtime[name] = ReadTensor(proto, data).ToConstant() ?? throw new InvalidDataException($"input '{name}' is an empty tensor");
+            if (ReadTensor(proto, data).ToConstant() is { } value) { runtime[name] = value; continue; }
+            // The runtime has no empty tensors: an empty input (ReduceSum's axes …) is a constant, carried
+            // as an initializer as a model would (the importer reads an empty optional input as omitted).
+            var initializer = proto.Clone();
+            initializer.Name = name;
+            model.Graph.Initializer.Add(initializer);
         }
+        byte[] modelBytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
         var bound = new Dictionary<string, ConstantTensor>();
         for (int attempt = 0; ; attempt++)
         {
-            try { return Compare(device, modelPath, data, runtime, bound); }
+            try { return Compare(device, modelBytes, c.Directory, data, runtime, bound); }
             catch (GraphException e) when (e is UnsupportedOperatorException or UnsupportedAttributeException && attempt < 8)
             {
                 var names = NeedConstant(e, model).Where(runtime.ContainsKey).ToList();
@@ -195,10 +201,10 @@ public static class ConformanceData
             }
     }
 
-    private static double Compare(GpuDevice device, string modelPath, string data, Dictionary<string, ConstantTensor> runtime, Dictionary<string, ConstantTensor> bound)
+    private static double Compare(GpuDevice device, byte[] model, string directory, string data, Dictionary<string, ConstantTensor> runtime, Dictionary<string, ConstantTensor> bound)
     {
         var shapes = runtime.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray());
-        var graph = OnnxImporter.Load(modelPath, new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes });
+        var graph = OnnxImporter.Load(new MemoryStream(model), directory, new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes });
         IReadOnlyDictionary<string, ConstantTensor> results = new Dictionary<string, ConstantTensor>();
         if (graph.Outputs.Any(o => !graph.Initializers.ContainsKey(o)))
         {

@@ -308,6 +308,20 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[2]", e.Message);
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    public void An_empty_axes_initializer_reduces_everything_or_nothing(long noop)
+    {
+        // Opset 13 ReduceSum with axes given as an empty int64 tensor: every axis, or the identity with noop_with_empty_axes.
+        var graph = Load(Model(13, Net([Input("x", 2L, 3L)], ["y"],
+            [Node("ReduceSum", ["x", "axes"], ["y"], Attr("keepdims", 1L), Attr("noop_with_empty_axes", noop))], [Ints("axes", [0], [])])));
+        Assert.Equal("", graph.Nodes.Single().Inputs.ElementAtOrDefault(1) ?? "");
+        var x = Reference.Random(6, 4);
+        var expected = noop == 1 ? x : [(float)x.Select(v => (double)v).Sum()];
+        Tolerance.AssertClose(expected, Run(graph, x), Tolerance.Op);
+    }
+
     [Fact]
     public void Dropout_mask_is_all_true_and_empty_optional_inputs_are_kept()
     {
