@@ -27,18 +27,20 @@ internal sealed partial class ModelConverter
                 break;
             case "Dropout":
                 a.Remove("is_test");
+                bool dropping = false;
                 if (n.HasInput(2))
                 {
-                    // Opset 12+: training_mode is an input; the op refuses training mode by attribute.
+                    // Opset 12+: training_mode is an input; a constant true one keeps ratio and itself (the op drops).
                     if (!_consts.TryGetValue(n.Inputs[2], out var training))
                     {
                         _unsupported.Add($"Dropout node '{n.Name}': input 2 (training_mode) must be a constant (initializer) for this runtime (opset {_opset})");
                         return [];
                     }
-                    if (training.Length == 1 && training[0] != 0) a.Set("training_mode", 1L);
+                    dropping = training.Length == 1 && training[0] != 0;
                 }
-                while (n.Inputs.Count > 1) n.Inputs.RemoveAt(n.Inputs.Count - 1); // ratio, training_mode: nothing at inference
-                if (!n.Attributes.Has("training_mode") && n.Outputs.Count > 1 && n.Outputs[1].Length > 0 && TryShape(n.Inputs[0], out var maskDims)
+                if (!dropping)
+                    while (n.Inputs.Count > 1) n.Inputs.RemoveAt(n.Inputs.Count - 1); // ratio, training_mode: nothing at inference
+                if (!dropping && !n.Attributes.Has("training_mode") && n.Outputs.Count > 1 && n.Outputs[1].Length > 0 && TryShape(n.Inputs[0], out var maskDims)
                     && CpuTensor.Count(maskDims) <= _options.MaxFoldedElements)
                 {
                     // At inference nothing is dropped: the mask is all true.

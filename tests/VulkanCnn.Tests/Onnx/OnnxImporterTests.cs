@@ -323,6 +323,24 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Dropout_with_a_true_training_mode_keeps_its_ratio_and_mode_and_drops()
+    {
+        var graph = Load(Model(13, Net([Input("x", 4L, 50L)], ["y", "mask"],
+            [Node("Dropout", ["x", "ratio", "training"], ["y", "mask"], Attr("seed", 7L))],
+            [Floats("ratio", [], [0.4f]), new global::Onnx.TensorProto { Name = "training", DataType = 9, Int32Data = { 1 } }])));
+        var node = graph.Nodes.Single();
+        Assert.Equal(["x", "ratio", "training"], node.Inputs);
+        Assert.Equal(["y", "mask"], node.Outputs);
+        var x = Reference.Random(200, 5, 0.5f, 1.5f);
+        using var session = Device.Compile(graph);
+        var results = session.Run(new Dictionary<string, ConstantTensor> { ["x"] = ConstantTensor.FromFloats([4, 50], x) });
+        var y = results["y"].Floats!;
+        var mask = results["mask"].Floats!;
+        for (int i = 0; i < x.Length; i++) Assert.Equal(mask[i] == 1 ? x[i] / 0.6f : 0f, y[i], 1e-5f);
+        Assert.InRange(mask.Count(m => m == 0), 80 - 5 * Math.Sqrt(48), 80 + 5 * Math.Sqrt(48));
+    }
+
+    [Fact]
     public void Dropout_mask_is_all_true_and_empty_optional_inputs_are_kept()
     {
         var graph = Load(Model(13, Net([Input("x", 2L, 3L)], ["y", "mask"],
