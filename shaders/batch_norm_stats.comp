@@ -4,14 +4,15 @@
 // no E[x²] − E[x]² cancellation). Each invocation sums a fixed strided subset and the workgroup
 // combines them in a fixed tree, so the result is bitwise reproducible. Invocation 0 then blends
 // the running statistics (ONNX momentum: running · momentum + batch · (1 − momentum), with the
-// unbiased variance M/(M−1) as PyTorch keeps it) in place (IN_PLACE) and/or into the optional
-// running_mean / running_var outputs (OUTPUTS).
+// unbiased variance M/(M−1) as PyTorch keeps it, or the biased one as the ONNX spec does when
+// !UNBIASED) in place (IN_PLACE) and/or into the optional running_mean / running_var outputs (OUTPUTS).
 #include "precision.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 #include "workgroup_reduce.glsl"
 layout(constant_id = 4) const bool IN_PLACE = false;
 layout(constant_id = 5) const bool OUTPUTS = false;
+layout(constant_id = 6) const bool UNBIASED = true;
 
 layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
 layout(std430, binding = 1) writeonly buffer Mean { float mean[]; };
@@ -50,7 +51,7 @@ void main()
     {
         float keep = p.momentum, take = 1.0 - p.momentum;
         float rm = run_mean[c] * keep + m * take;
-        float rv = run_var[c] * keep + v * (float(p.M) / float(p.M - 1u)) * take;
+        float rv = run_var[c] * keep + (UNBIASED ? v * (float(p.M) / float(p.M - 1u)) : v) * take;
         if (OUTPUTS) { out_mean[c] = rm; out_var[c] = rv; }
         if (IN_PLACE) { run_mean[c] = rm; run_var[c] = rv; }
     }

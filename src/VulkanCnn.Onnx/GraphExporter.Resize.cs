@@ -51,6 +51,18 @@ internal sealed partial class GraphExporter
             for (int i = 0; i < axes.Length; i++) full[axes[i]] = given[i];
             SetInput(n, 2, Constant(n.Name + "/scales", ConstantTensor.FromFloats(new TensorShape(rank), full)));
         }
+        if (n.HasInput(1) && partial)
+        {
+            // tf_crop_and_resize's roi per listed axis → starts and ends of every axis (others whole: 0 to 1).
+            var given = Required(n, 1, "roi").AsFloats();
+            var full = Enumerable.Repeat(0f, rank).Concat(Enumerable.Repeat(1f, rank)).ToArray();
+            for (int i = 0; i < axes.Length && 2 * axes.Length == given.Length; i++)
+            {
+                full[axes[i]] = given[i];
+                full[rank + axes[i]] = given[axes.Length + i];
+            }
+            SetInput(n, 1, Constant(n.Name + "/roi", ConstantTensor.FromFloats(new TensorShape(2 * rank), full)));
+        }
         if (n.HasInput(3))
         {
             var sizes = Required(n, 3, "sizes").AsInts();
@@ -79,8 +91,6 @@ internal sealed partial class GraphExporter
                 SetInput(n, 3, Ints(n.Name + "/sizes", full));
             }
         }
-        // roi only matters to tf_crop_and_resize (which the runtime refuses); its axes-relative form has no full-rank copy here.
-        if (partial && n.HasInput(1)) n.Inputs[1] = "";
         AddNode("Resize", n.Name, n.Inputs, n.Outputs, a);
     }
 

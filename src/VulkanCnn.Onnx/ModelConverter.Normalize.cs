@@ -27,18 +27,20 @@ internal sealed partial class ModelConverter
                 break;
             case "Dropout":
                 a.Remove("is_test");
+                bool dropping = false;
                 if (n.HasInput(2))
                 {
-                    // Opset 12+: training_mode is an input; the op refuses training mode by attribute.
+                    // Opset 12+: training_mode is an input; a constant true one keeps ratio and itself (the op drops).
                     if (!_consts.TryGetValue(n.Inputs[2], out var training))
                     {
                         _unsupported.Add($"Dropout node '{n.Name}': input 2 (training_mode) must be a constant (initializer) for this runtime (opset {_opset})");
                         return [];
                     }
-                    if (training.Length == 1 && training[0] != 0) a.Set("training_mode", 1L);
+                    dropping = training.Length == 1 && training[0] != 0;
                 }
-                while (n.Inputs.Count > 1) n.Inputs.RemoveAt(n.Inputs.Count - 1); // ratio, training_mode: nothing at inference
-                if (!n.Attributes.Has("training_mode") && n.Outputs.Count > 1 && n.Outputs[1].Length > 0 && TryShape(n.Inputs[0], out var maskDims)
+                if (!dropping)
+                    while (n.Inputs.Count > 1) n.Inputs.RemoveAt(n.Inputs.Count - 1); // ratio, training_mode: nothing at inference
+                if (!dropping && !n.Attributes.Has("training_mode") && n.Outputs.Count > 1 && n.Outputs[1].Length > 0 && TryShape(n.Inputs[0], out var maskDims)
                     && CpuTensor.Count(maskDims) <= _options.MaxFoldedElements)
                 {
                     // At inference nothing is dropped: the mask is all true.
@@ -55,7 +57,7 @@ internal sealed partial class ModelConverter
                 DropUnusedOutputs(n, 1);
                 break;
             case "LayerNormalization":
-                DropUnusedOutputs(n, 1);
+                DropUnusedOutputs(n, 1); // Mean and InvStdDev only where something reads them
                 break;
             case "Reshape" when a.Has("shape") && !n.HasInput(1): // opset < 5: the shape was an attribute
                 string shape = Fresh(n.Outputs[0] + "/shape");
@@ -68,9 +70,10 @@ internal sealed partial class ModelConverter
             case "Cast" when a["to"] is string to: // opset < 6: the type by name
                 a.Set("to", TypeCode(n, to));
                 break;
-            case "Gemm" when _opset < 7 && a.Has("broadcast"):
-                _unsupported.Add($"Gemm (node '{n.Name}', opset {_opset}): the legacy 'broadcast' attribute (opset < 7) is not supported; re-export with opset 7 or later");
-                return [];
+            case "Gemm" when _opset < 7:
+                // Opset < 7: C broadcasts only with broadcast=1 (default 0); the op reads it, the IR default being 1.
+                a.Set("broadcast", Read(n, () => a.Int("broadcast", 0)));
+                break;
             case var op when LegacyBroadcastOps.Contains(op) && (a.Has("broadcast") || a.Has("axis")) && _opset < 7:
                 return LegacyBroadcast(n);
             case var op when ReduceNorms.Contains(op):

@@ -21,7 +21,8 @@ namespace VulkanCnn.Ops;
 /// running_mean/running_var outputs (opset 14) receive the same values. The running variance
 /// blends the UNBIASED batch variance (M/(M−1), M = values per channel), as PyTorch does, so that
 /// a model trained here evaluates like one trained there; the normalisation itself uses the
-/// biased one, as both ONNX and PyTorch do.</item>
+/// biased one, as both ONNX and PyTorch do. An ONNX training_mode=1 node outside the trainer
+/// follows the ONNX spec instead: its running_var output blends the biased variance.</item>
 /// </list>
 /// Backward (<c>batch_norm_backward_*</c>): dX, dscale, dB; through the batch statistics in
 /// training, the per-channel affine map in inference. A fused Relu is differentiated through the
@@ -100,7 +101,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new KernelDescription("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local)
         {
-            Constants = [inPlace ? 1u : 0u, outputs ? 1u : 0u],
+            Constants = [inPlace ? 1u : 0u, outputs ? 1u : 0u, c.Training ? 1u : 0u],
         });
         // Unused running bindings alias the statistics they would not touch.
         Tensor runMean = inPlace || outputs ? c.Input(3) : mean, runVar = inPlace || outputs ? c.Input(4) : variance;

@@ -18,7 +18,9 @@ namespace VulkanCnn.Ops;
 /// forward and backward agree while it is unchanged. A Dropout with a step input is a real
 /// kernel (not a view) in both modes, and may also produce ONNX's mask output (1 = kept, as float).</para>
 /// ratio: input 1 (opset 12+, constant) or the attribute (older opsets), default 0.5. A constant
-/// false training_mode (input 2) keeps the node an identity even in training.
+/// false training_mode (input 2) keeps the node an identity even in training; a constant true one
+/// drops as ONNX specifies outside the trainer too (a fixed step 0 when there is no step input:
+/// the mask is then a function of the seed alone). A node with a training_mode input is a kernel.
 /// </summary>
 public sealed class Dropout : IOperator, IDifferentiable
 {
@@ -27,7 +29,7 @@ public sealed class Dropout : IOperator, IDifferentiable
     public IReadOnlyList<string> OpTypes { get; } = ["Dropout"];
 
     public OperatorTraits Traits(Node node) =>
-        node.HasInput(StepInput) ? OperatorTraits.None : OperatorTraits.Identity | OperatorTraits.View;
+        node.HasInput(StepInput) || node.HasInput(2) ? OperatorTraits.None : OperatorTraits.Identity | OperatorTraits.View;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
@@ -42,8 +44,8 @@ public sealed class Dropout : IOperator, IDifferentiable
             var step = c.InputShape(StepInput);
             if (step.ElementCount != 1) throw c.Error($"step (input {StepInput}) has shape {step}; it must hold one value");
         }
-        else if (mask)
-            throw c.Unsupported($"Dropout's mask output needs the step input (input {StepInput})");
+        else if (mask && !c.HasInput(2))
+            throw c.Unsupported($"Dropout's mask output needs the step input (input {StepInput}) or a training_mode input");
         return mask ? [x, x] : [x];
     }
 
@@ -52,18 +54,19 @@ public sealed class Dropout : IOperator, IDifferentiable
         bool active = Active(c, c.Training);
         if (!c.HasInput(StepInput))
         {
-            if (active)
+            if (active && c.Training)
                 throw c.Unsupported($"Dropout in training needs the step input (input {StepInput}, a 1-element int32 tensor the trainer increments each step)");
-            return;   // a view of the input
+            if (!c.HasInput(2)) return;   // a view of the input
         }
         bool mask = c.OutputCount > 1;
+        var step = c.HasInput(StepInput) ? c.Input(StepInput) : c.WeightInt32("step", [1], [0]);
         uint local = c.Device.DefaultWorkgroupSize;
         long count = c.InputShape(0).ElementCount;
         var pipeline = c.Pipeline(new KernelDescription("dropout", 4, Marshal.SizeOf<Push>(), local)
         {
             Constants = [active ? 1u : 0u, mask ? 1u : 0u],
         });
-        c.Dispatch(pipeline, [c.Input(0), c.Input(StepInput), c.Output(0), mask ? c.Output(1) : c.Output(0)],
+        c.Dispatch(pipeline, [c.Input(0), step, c.Output(0), mask ? c.Output(1) : c.Output(0)],
             c.Grid1D(count, local), MakePush(c, count));
     }
 
@@ -81,8 +84,8 @@ public sealed class Dropout : IOperator, IDifferentiable
         c.Dispatch(pipeline, [dy, active ? c.Input(StepInput) : dy, dx], c.Grid1D(count, local), MakePush(c, count));
     }
 
-    /// <summary>Drops anything: training build, ratio &gt; 0, and training_mode not a constant false.</summary>
-    private static bool Active(OpContext c, bool training) => training && Ratio(c) > 0 && TrainingMode(c) != false;
+    /// <summary>Drops anything: ratio &gt; 0, and a constant true training_mode, or a training build where it is not a constant false.</summary>
+    private static bool Active(OpContext c, bool training) => Ratio(c) > 0 && (TrainingMode(c) ?? training);
 
     private static float Ratio(OpContext c)
     {

@@ -5,7 +5,8 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>
-/// Gemm (Y = alpha·A'·B' + beta·C, transA/transB, C unidirectionally broadcast to [M, N]) and
+/// Gemm (Y = alpha·A'·B' + beta·C, transA/transB, C unidirectionally broadcast to [M, N] unless the
+/// legacy broadcast=0) and
 /// MatMul (NumPy semantics: 1-D operands promoted, batch dimensions broadcast), both on the
 /// register-blocked kernel <c>gemm_blocked</c> with an optional fused activation. A constant B
 /// (a Linear layer's weight) is repacked once, transposed as needed and padded to whole vec4s; a
@@ -271,6 +272,11 @@ public sealed class Gemm : IOperator, IDifferentiable
             if (ka != kb)
                 throw c.Error($"inner dimensions differ: A {a}{(transA ? " (transposed)" : "")} has K={ka}, B {b}{(transB ? " (transposed)" : "")} has K={kb}");
             float beta = c.Float("beta", 1);
+            // Opset < 7's broadcast attribute: 0 wants C at the full [M, N]; absent (opset 7+) it broadcasts.
+            long broadcast = c.Int("broadcast", 1);
+            if (broadcast is not (0 or 1)) throw c.Error($"broadcast must be 0 or 1; got {broadcast}");
+            if (c.HasInput(2) && broadcast == 0 && !c.InputShape(2).Equals(new TensorShape(m, n)))
+                throw c.Error($"C {c.InputShape(2)} must be the output's [{m}, {n}] with broadcast=0 (opset < 7)");
             if (c.HasInput(2) && beta != 0) CView(c, c.InputShape(2), m, n);
             return new Plan(m, n, ka, [m, n], transA, transB, [], [], [], c.Float("alpha", 1), beta);
         }

@@ -5,8 +5,8 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>LayerNormalization (opset 17): normalise over the axes [axis, rank), then Scale and the
-/// optional B (shader <c>layer_norm</c>, one workgroup per row, two-pass variance). Only output 0:
-/// the optional Mean and InvStdDev outputs are not supported.</summary>
+/// optional B (shader <c>layer_norm</c>, one workgroup per row, two-pass variance). The optional
+/// Mean and InvStdDev outputs hold each row's statistics, shaped [d0 … d(axis-1), 1 …] (float).</summary>
 public sealed class LayerNormalization : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["LayerNormalization"];
@@ -16,14 +16,14 @@ public sealed class LayerNormalization : IOperator
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var x = c.InputShape(0);
-        if (c.Node.Outputs.Skip(1).Any(o => o.Length > 0))
-            throw c.Unsupported("the optional Mean and InvStdDev outputs are not supported");
         if (c.Int("stash_type", 1) != 1) throw c.Unsupported($"stash_type {c.Int("stash_type", 1)} is not supported (statistics are float32)");
         int axis = c.Axis(c.Int("axis", -1), x.Rank);
         var normalized = x.Dimensions[axis..].ToArray();
         CheckParameter(c, 1, "Scale", x, normalized, axis);
         if (c.HasInput(2)) CheckParameter(c, 2, "B", x, normalized, axis);
-        return [x];
+        var stats = new TensorShape([.. x.Dimensions[..axis].ToArray(), .. Enumerable.Repeat(1, x.Rank - axis)]);
+        // A shape per declared output, so that a runner creates no statistics nobody asked for.
+        return new[] { x, stats, stats }[..Math.Clamp(c.Node.Outputs.Count, 1, 3)];
     }
 
     public void Build(OpBuildContext c)
@@ -34,12 +34,16 @@ public sealed class LayerNormalization : IOperator
         for (int i = axis; i < x.Rank; i++) size *= x[i];
         uint rows = checked((uint)(x.ElementCount / size));
         bool hasBias = c.HasInput(2);
-        var pipeline = c.Pipeline(new KernelDescription("layer_norm", 4, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize)
+        bool stats = c.HasOutput(1) || c.HasOutput(2);
+        var pipeline = c.Pipeline(new KernelDescription("layer_norm", 6, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize)
         {
-            Constants = [hasBias ? 1u : 0u],
+            Constants = [hasBias ? 1u : 0u, stats ? 1u : 0u],
         });
-        // Without B the scale buffer is bound in its place (never read: HAS_BIAS is false).
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Input(hasBias ? 2 : 1), c.Output(0)], c.Grid1D(rows, 1),
+        // Without B the scale buffer is bound in its place (never read: HAS_BIAS is false); without
+        // statistics Y stands in for Mean and InvStdDev (never written: STATS is false), and an
+        // omitted one of the two gets a scratch row.
+        Tensor Stat(int k, string key) => !stats ? c.Output(0) : c.HasOutput(k) ? c.Output(k) : c.Scratch(key, new TensorShape((int)rows));
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Input(hasBias ? 2 : 1), c.Output(0), Stat(1, "mean"), Stat(2, "inv_std_dev")], c.Grid1D(rows, 1),
             new Push(rows, checked((uint)size), c.Float("epsilon", 1e-5f)));
     }
 

@@ -8,7 +8,8 @@ namespace VulkanCnn.Ops;
 /// <summary>
 /// MaxPool and AveragePool with a 2-D window (shader <c>pool_window</c>), GlobalAveragePool and
 /// GlobalMaxPool as a reduction over each H·W plane (<c>pool_global_loop</c> / <c>pool_global_group</c>).
-/// NCHW float32; MaxPool's Indices output and storage_order=1 are not supported.
+/// NCHW float32. MaxPool's optional Indices output holds flat NCHW indices (storage_order 0:
+/// row-major, 1: column-major within each plane) stored as float values, exact up to 2^24.
 /// Backward: <c>pool_backward_window</c> gathers each input gradient from the windows that hold
 /// it; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
 /// </summary>
@@ -29,13 +30,14 @@ public sealed class Pool : IOperator, IDifferentiable
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var x = c.InputShape(0);
-        if (c.Node.Outputs.Count > 1 && c.Node.Outputs[1].Length > 0)
-            throw c.Unsupported("MaxPool's optional Indices output is not supported");
         if (x.Rank != 4)
             throw c.Unsupported($"only 2-D pooling of an NCHW input is supported; input is {x} (rank {x.Rank})");
         if (IsGlobal(c)) return [new TensorShape(x[0], x[1], 1, 1)];
         var (h, w) = Geometry(c, x);
-        return [new TensorShape(x[0], x[1], h.Out, w.Out)];
+        var y = new TensorShape(x[0], x[1], h.Out, w.Out);
+        if (c.Node.OpType != "MaxPool" || c.Node.Outputs.Count < 2) return [y];
+        if (x.ElementCount > 1 << 24) throw c.Unsupported($"input {x} has more elements than float32 indices can represent exactly");
+        return [y, y];   // Indices: one per output element
     }
 
     public void Build(OpBuildContext c)
@@ -69,14 +71,16 @@ public sealed class Pool : IOperator, IDifferentiable
         // A 2-D workgroup over (column, row): as wide as the output row allows, the rest in y.
         uint localX = Math.Min(local, NextPowerOfTwo((uint)w.Out));
         uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
-        var pipeline = c.Pipeline(new KernelDescription("pool_window", 2, Marshal.SizeOf<WindowPush>(), localX, localY)
+        uint indices = max && c.HasOutput(1) ? (c.Int("storage_order", 0) == 0 ? 1u : 2u) : 0u;
+        var pipeline = c.Pipeline(new KernelDescription("pool_window", 3, Marshal.SizeOf<WindowPush>(), localX, localY)
         {
-            Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
+            Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation, indices],
         });
         var groups = (((uint)w.Out + localX - 1) / localX, ((uint)h.Out + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
             throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
-        c.Dispatch(pipeline, [input, output], groups,
+        // Without Indices, Y stands in for the buffer (never written: INDICES is 0).
+        c.Dispatch(pipeline, [input, output, indices != 0 ? c.Output(1) : output], groups,
             new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
     }
 
@@ -146,7 +150,7 @@ public sealed class Pool : IOperator, IDifferentiable
         if (kernel.Any(k => k < 1) || strides.Any(s => s < 1) || dilations.Any(d => d < 1))
             throw c.Error($"kernel_shape {Fmt(kernel)}, strides {Fmt(strides)} and dilations {Fmt(dilations)} must be positive");
         if (pads.Any(p => p < 0)) throw c.Error($"pads {Fmt(pads)} must not be negative");
-        if (max && c.Int("storage_order", 0) != 0) throw c.Unsupported("storage_order=1 (column-major indices) is not supported");
+        if (max && c.Int("storage_order", 0) is not (0 or 1)) throw c.Error($"storage_order must be 0 (row-major) or 1 (column-major); got {c.Int("storage_order", 0)}");
         if (autoPad != "NOTSET" && pads.Any(p => p != 0))
             throw c.Error($"pads {Fmt(pads)} cannot be combined with auto_pad={autoPad}");
 

@@ -84,6 +84,7 @@ public sealed class EveryOpGraph
         C("BatchNormalization", "bn", ["x", F("bn_s", [3]), F("bn_b", [3]), F("bn_m", [3]), F("bn_v", [3], 0.5f, 1.5f)], ["bn_y"], A(("epsilon", 1e-3f)));
         C("InstanceNormalization", "inorm", ["x", F("in_s", [3]), F("in_b", [3])], ["inorm_y"], A(("epsilon", 1e-4f)));
         C("LayerNormalization", "lnorm", ["x", F("ln_s", [6]), F("ln_b", [6])], ["lnorm_y"], A(("axis", -1), ("epsilon", 1e-5f)));
+        C("LayerNormalization", "lnorm_stats", ["x", F("ln_stats_s", [4, 6])], ["lnorm_stats_y", "lnorm_stats_mean", "lnorm_stats_inv_std"], A(("axis", 2)));
         C("Dropout", "dropout", ["x"], ["dropout_y"]);
         C("Identity", "identity", ["x"], ["identity_y"]);
 
@@ -138,6 +139,12 @@ public sealed class EveryOpGraph
         // Sizes with exact ratios: ONNX Runtime maps coordinates in float, the runtime in double.
         C("Resize", "resize_nearest", ["x", "", "", I("resize_sizes", 2, 3, 8, 3)], ["resize_nearest_y"],
             A(("coordinate_transformation_mode", "asymmetric"), ("nearest_mode", "floor")));
+        C("Resize", "resize_cubic", ["x", "", V("resize_cubic_scales", 1, 1, 1.5f, 0.5f)], ["resize_cubic_y"],
+            A(("mode", "cubic"), ("cubic_coeff_a", -0.5f), ("exclude_outside", 1)));
+        // tf_crop_and_resize crops W past both edges (extrapolated). H stays whole: with an H crop, ONNX Runtime's linear
+        // path returned H uncropped (the ONNX reference and its conformance case agree with the runtime; ResizeTests crops H).
+        C("Resize", "resize_crop", ["x", V("resize_crop_roi", 0, 0, 0, -0.3f, 1, 1, 1, 1.4f), "", I("resize_crop_sizes", 2, 3, 5, 7)], ["resize_crop_y"],
+            A(("mode", "linear"), ("coordinate_transformation_mode", "tf_crop_and_resize"), ("extrapolation_value", 10f)));
 
         // Matrix products and reductions.
         C("Gemm", "gemm", ["flatten_y", F("gemm_w", [5, 72]), F("gemm_c", [5])], ["gemm_y"], A(("transB", 1), ("alpha", 0.5f), ("beta", 0.7f)));
@@ -177,6 +184,8 @@ public sealed class EveryOpGraph
         R("Resize", "resize_axes", ["x", "", V("resize_axes_scales", 0.5f, 1.5f)], ["resize_axes_y"], A(("axes", new[] { 3, 2 }), ("antialias", 0), ("mode", "linear")));
         R("Resize", "resize_policy", ["x", "", "", I("resize_policy_sizes", 6, 12)], ["resize_policy_y"],
             A(("axes", new[] { 2, 3 }), ("keep_aspect_ratio_policy", "not_larger"), ("mode", "linear")));
+        R("Resize", "resize_crop_axes", ["x", V("resize_crop_axes_roi", 0, 0.3f, 1, 0.6f), "", I("resize_crop_axes_sizes", 5, 3)], ["resize_crop_axes_y"],
+            A(("axes", new[] { 2, 3 }), ("mode", "cubic"), ("coordinate_transformation_mode", "tf_crop_and_resize")));
         R("AveragePool", "avgpool_dilations", ["x"], ["avgpool_dilations_y"], A(("kernel_shape", new[] { 2, 3 }), ("dilations", new[] { 1, 1 })));
         R("Cast", "cast_saturate", ["x"], ["cast_saturate_y"], A(("to", 1), ("saturate", 1)));
         // Fused activations, as compilation leaves them: they become nodes again.

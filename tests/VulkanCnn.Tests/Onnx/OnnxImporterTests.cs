@@ -273,7 +273,7 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
-    public void Legacy_forms_are_rewritten_gemm_broadcast_is_refused()
+    public void Legacy_forms_are_rewritten_and_gemm_broadcast_is_checked()
     {
         // Opset 4 Reshape with a shape attribute, opset 5 Cast with a type name, opset 6 BatchNormalization with is_test/spatial.
         var bn = new[] { Floats("s", [2], [1, 2]), Floats("bb", [2], [0, 1]), Floats("m", [2], [0, 0]), Floats("v", [2], [1, 1]) };
@@ -290,10 +290,54 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         var x = Reference.Random(8, 1);
         Tolerance.AssertClose(x.Select((v, i) => i < 4 ? v / MathF.Sqrt(1 + 1e-5f) : 2 * v / MathF.Sqrt(1 + 1e-5f) + 1).ToArray(), Run(graph, x), Tolerance.Op);
 
-        var gemm = Model(6, Net([Input("a", 2L, 3L)], ["y"], [Node("Gemm", ["a", "b", "c"], ["y"], Attr("broadcast", 1L))],
-            [Floats("b", [3, 2], new float[6]), Floats("c", [2], new float[2])]));
-        var e = Assert.Throws<UnsupportedOperatorException>(() => Load(gemm));
-        Assert.Contains("legacy 'broadcast' attribute", e.Problems.Single());
+        // Opset 6 Gemm: broadcast=1 broadcasts C; the default broadcast=0 wants C at the full [M, N].
+        var a = Reference.Random(6, 2);
+        var b = Reference.Random(6, 3);
+        ModelProto Gemm(long? broadcast) => Model(6, Net([Input("a", 2L, 3L)], ["y"],
+            [broadcast is { } v ? Node("Gemm", ["a", "b", "c"], ["y"], Attr("broadcast", v)) : Node("Gemm", ["a", "b", "c"], ["y"])],
+            [Floats("b", [3, 2], b), Floats("c", [2], [10, 20])]));
+        var gemm = Load(Gemm(1));
+        Assert.Equal(1, gemm.Nodes.Single().Attributes.Int("broadcast", -1));
+        var expected = new float[4];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                expected[i * 2 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[2 + j] + a[i * 3 + 2] * b[4 + j] + (j == 0 ? 10 : 20);
+        Tolerance.AssertClose(expected, Run(gemm, a), Tolerance.Op);
+        var e = Assert.Throws<OnnxImportException>(() => Load(Gemm(null)));
+        Assert.Contains("broadcast=0", e.Message);
+        Assert.Contains("[2]", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    public void An_empty_axes_initializer_reduces_everything_or_nothing(long noop)
+    {
+        // Opset 13 ReduceSum with axes given as an empty int64 tensor: every axis, or the identity with noop_with_empty_axes.
+        var graph = Load(Model(13, Net([Input("x", 2L, 3L)], ["y"],
+            [Node("ReduceSum", ["x", "axes"], ["y"], Attr("keepdims", 1L), Attr("noop_with_empty_axes", noop))], [Ints("axes", [0], [])])));
+        Assert.Equal("", graph.Nodes.Single().Inputs.ElementAtOrDefault(1) ?? "");
+        var x = Reference.Random(6, 4);
+        var expected = noop == 1 ? x : [(float)x.Select(v => (double)v).Sum()];
+        Tolerance.AssertClose(expected, Run(graph, x), Tolerance.Op);
+    }
+
+    [Fact]
+    public void Dropout_with_a_true_training_mode_keeps_its_ratio_and_mode_and_drops()
+    {
+        var graph = Load(Model(13, Net([Input("x", 4L, 50L)], ["y", "mask"],
+            [Node("Dropout", ["x", "ratio", "training"], ["y", "mask"], Attr("seed", 7L))],
+            [Floats("ratio", [], [0.4f]), new global::Onnx.TensorProto { Name = "training", DataType = 9, Int32Data = { 1 } }])));
+        var node = graph.Nodes.Single();
+        Assert.Equal(["x", "ratio", "training"], node.Inputs);
+        Assert.Equal(["y", "mask"], node.Outputs);
+        var x = Reference.Random(200, 5, 0.5f, 1.5f);
+        using var session = Device.Compile(graph);
+        var results = session.Run(new Dictionary<string, ConstantTensor> { ["x"] = ConstantTensor.FromFloats([4, 50], x) });
+        var y = results["y"].Floats!;
+        var mask = results["mask"].Floats!;
+        for (int i = 0; i < x.Length; i++) Assert.Equal(mask[i] == 1 ? x[i] / 0.6f : 0f, y[i], 1e-5f);
+        Assert.InRange(mask.Count(m => m == 0), 80 - 5 * Math.Sqrt(48), 80 + 5 * Math.Sqrt(48));
     }
 
     [Fact]

@@ -106,6 +106,33 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
     }
 
+    [Theory]
+    [InlineData(1, new[] { 11 })]
+    [InlineData(1, new[] { 6, 1 })]
+    [InlineData(0, new[] { 6, 11 })]
+    public void Legacy_broadcast_attribute(int broadcast, int[] cDims)
+    {
+        const int m = 6, k = 5, n = 11;
+        var a = Reference.Random(m * k, 108);
+        var b = Reference.Random(n * k, 109);
+        var cData = Reference.Random(NdIndex.Count(cDims), 110);
+        int rows = cDims.Length == 2 ? cDims[0] : 1, cols = cDims[^1];
+        var y = Run1(Device, "Gemm", Attrs(("broadcast", broadcast), ("transB", 1)), In.Of([m, k], a), In.Weight([n, k], b), In.Of(cDims, cData));
+        var expected = GemmReference(a, b, m, k, n, false, true, 1, 1, (i, j) => cData[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)]);
+        Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
+    }
+
+    [Fact]
+    public void Legacy_broadcast_zero_wants_the_full_C_and_other_values_are_refused()
+    {
+        var e = Assert.Throws<GraphException>(() => Run1(Device, "Gemm", Attrs(("broadcast", 0)), In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([3], 3)));
+        Assert.Contains("gemm0", e.Message);
+        Assert.Contains("[3]", e.Message);
+        Assert.Contains("[4, 3]", e.Message);
+        e = Assert.Throws<GraphException>(() => Run1(Device, "Gemm", Attrs(("broadcast", 2)), In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([4, 3], 3)));
+        Assert.Contains("broadcast must be 0 or 1", e.Message);
+    }
+
     [Fact]
     public void Gemm_without_C_and_with_beta_zero()
     {

@@ -203,9 +203,42 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[2, 3, 4]", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "LayerNormalization", Attrs(("axis", 3)), x, In.Random([4], 1)));
         Assert.Throws<GraphException>(() => Run1(Device, "LayerNormalization", null, x, In.Random([4], 1), In.Random([5], 2)));
-        var node = new Node("LayerNormalization", "ln", ["x", "s"], ["y", "mean", "inv_std"]);
-        var inputs = new List<NodeInput?> { new(ConstantTensor.FromFloats([2, 3, 4], x.Data!)), new(ConstantTensor.FromFloats([4], [1f, 1f, 1f, 1f])) };
-        var u = Assert.Throws<UnsupportedAttributeException>(() => NodeRunner.Run(Device, node, inputs));
-        Assert.Contains("Mean", u.Message);
+        var u = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "LayerNormalization", Attrs(("stash_type", 10)), x, In.Random([4], 1)));
+        Assert.Contains("stash_type", u.Message);
+    }
+
+    [Theory]
+    [InlineData(new[] { 2, 5, 7 }, -1, "y,mean,inv_std")]
+    [InlineData(new[] { 2, 3, 4, 5 }, 1, "y,mean,inv_std")]
+    [InlineData(new[] { 3, 4 }, 0, "y,mean,inv_std")]          // one row: statistics [1, 1]
+    [InlineData(new[] { 2, 3, 70 }, 2, "y,,inv_std")]          // Mean omitted; a row wider than a workgroup
+    [InlineData(new[] { 5, 3 }, -1, "y,mean")]
+    public void LayerNormalization_mean_and_inv_std_dev_outputs(int[] shape, int axis, string outputs)
+    {
+        int count = shape.Aggregate(1, (a, v) => a * v);
+        int a = axis < 0 ? axis + shape.Length : axis;
+        int size = shape.Skip(a).Aggregate(1, (p, v) => p * v), rows = count / size;
+        var x = Reference.Random(count, 73).Select(v => v * 3 + 1).ToArray();
+        var scale = Reference.Random(size, 74, 0.5f, 2f);
+        var node = new Node("LayerNormalization", "ln", ["x", "s"], outputs.Split(','), Attrs(("axis", axis), ("epsilon", 1e-3f)));
+        var results = NodeRunner.Run(Device, node, [new(ConstantTensor.FromFloats(shape, x)), new(ConstantTensor.FromFloats(shape[a..], scale))]);
+        var statShape = new TensorShape([.. shape[..a], .. Enumerable.Repeat(1, shape.Length - a)]);
+        var mean = new float[rows];
+        var invStd = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Skip(r * size).Take(size).Select(v => (double)v).ToArray();
+            double m = row.Average(), v = row.Select(e => (e - m) * (e - m)).Average();
+            mean[r] = (float)m;
+            invStd[r] = (float)(1 / Math.Sqrt(v + 1e-3));
+        }
+        Assert.Equal(node.Outputs.Count, results.Count);
+        Tolerance.AssertClose(LayerNormRef(x, size, scale, null, 1e-3), results[0].Floats, Tolerance.Op);
+        for (int k = 1; k < node.Outputs.Count; k++)
+        {
+            if (node.Outputs[k].Length == 0) continue;
+            Assert.Equal(statShape, results[k].Shape);
+            Tolerance.AssertClose(k == 1 ? mean : invStd, results[k].Floats, Tolerance.Op);
+        }
     }
 }

@@ -177,19 +177,69 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => Run1(Device, "AveragePool", Attrs(("kernel_shape", new[] { 2 })), x));
         Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("auto_pad", "SAME")), x));
         Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("auto_pad", "VALID"), ("pads", new[] { 1, 1, 1, 1 })), x));
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("storage_order", 1)), x));
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 2, 0, 0, 0 })), x));
         var e3 = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2, 2 })), In.Random([1, 2, 3, 4, 5], 6)));
         Assert.Contains("2-D", e3.Message);
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "GlobalAveragePool", null, In.Random([1, 2, 3], 7)));
     }
 
-    [Fact]
-    public void MaxPool_indices_output_is_unsupported()
+    /// <summary>MaxPool's Indices: flat NCHW index of the first maximum in window order (row- or column-major within the plane).</summary>
+    private static long[] ArgMaxRef(float[] x, int[] s, int[] k, int[] st, int[] d, int[] pads, int oh, int ow, bool columnMajor)
     {
-        var node = new Node("MaxPool", "mp", ["x"], ["y", "indices"], Attrs(("kernel_shape", new[] { 2, 2 })));
+        int planes = s[0] * s[1], h = s[2], w = s[3];
+        var indices = new long[planes * oh * ow];
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    long best = -1;
+                    float bestValue = 0;
+                    for (int a = 0; a < k[0]; a++)
+                        for (int b = 0; b < k[1]; b++)
+                        {
+                            int r = i * st[0] - pads[0] + a * d[0], c = j * st[1] - pads[1] + b * d[1];
+                            if (r < 0 || r >= h || c < 0 || c >= w) continue;
+                            float v = x[(p * h + r) * w + c];
+                            if (best < 0 || v > bestValue) { bestValue = v; best = (long)p * h * w + (columnMajor ? c * h + r : r * w + c); }
+                        }
+                    indices[(p * oh + i) * ow + j] = best;
+                }
+        return indices;
+    }
+
+    public static TheoryData<int[], int[], int[], int[], int[], int> IndexCases => new()
+    {
+        { [2, 3, 9, 11], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], 0 },      // batch > 1, odd sizes
+        { [1, 5, 10, 13], [2, 3], [3, 4], [1, 1], [0, 1, 1, 0], 1 },     // stride > kernel, one-sided pads, column-major
+        { [2, 3, 11, 9], [3, 2], [1, 2], [2, 3], [2, 0, 1, 2], 0 },      // dilated, asymmetric pads
+        { [1, 3, 7, 5], [2, 2], [1, 1], [1, 1], [0, 0, 0, 0], 1 },
+        { [3, 2, 1, 1], [1, 1], [1, 1], [1, 1], [0, 0, 0, 0], 0 },       // 1x1 spatial
+    };
+
+    [Theory]
+    [MemberData(nameof(IndexCases))]
+    public void MaxPool_indices_match_reference(int[] shape, int[] k, int[] st, int[] d, int[] pads, int storageOrder)
+    {
+        // Values on a coarse grid, so that windows hold ties (the first in window order wins).
+        var x = Reference.Random(NdIndex.Count(shape), 12 + shape.Sum()).Select(v => MathF.Round(v * 3)).ToArray();
+        var attrs = Attrs(("kernel_shape", k), ("strides", st), ("pads", pads), ("storage_order", storageOrder));
+        if (d.Any(v => v != 1)) attrs.Set("dilations", d);
+        var node = new Node("MaxPool", "mp", ["x"], ["y", "indices"], attrs);
+        var outputs = NodeRunner.Run(Device, node, [new NodeInput(ConstantTensor.FromFloats(shape, x))]);
+        int oh = OutSize(shape[2], k[0], st[0], d[0], pads[0], pads[2], false);
+        int ow = OutSize(shape[3], k[1], st[1], d[1], pads[1], pads[3], false);
+        Assert.Equal(new TensorShape(shape[0], shape[1], oh, ow), outputs[1].Shape);
+        Tolerance.AssertClose(PoolRef(x, shape, k, st, d, pads, oh, ow, true, false), outputs[0].Floats, Tolerance.Op);
+        Assert.Equal(ArgMaxRef(x, shape, k, st, d, pads, oh, ow, storageOrder == 1), outputs[1].Floats!.Select(v => (long)v).ToArray());
+    }
+
+    [Fact]
+    public void MaxPool_storage_order_must_be_0_or_1()
+    {
+        var node = new Node("MaxPool", "mp", ["x"], ["y", "indices"], Attrs(("kernel_shape", new[] { 2, 2 }), ("storage_order", 2)));
         var x = ConstantTensor.FromFloats([1, 1, 4, 4], Reference.Random(16, 8));
-        var e = Assert.Throws<UnsupportedAttributeException>(() => NodeRunner.Run(Device, node, [new NodeInput(x)]));
-        Assert.Contains("Indices", e.Message);
+        var e = Assert.Throws<GraphException>(() => NodeRunner.Run(Device, node, [new NodeInput(x)]));
+        Assert.Contains("storage_order", e.Message);
+        Assert.Contains("mp", e.Message);
     }
 }

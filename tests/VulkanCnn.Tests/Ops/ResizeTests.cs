@@ -94,6 +94,125 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
     }
 
+    /// <summary>The ONNX reference's 1-D interpolation at source coordinate <paramref name="xo"/>: the n nearest
+    /// indices of the edge-padded row (ties to the lower), ratio in (0, 1], Keys' cubic coefficients.</summary>
+    private static double Interpolate(Func<int, double> at, int len, double xo, string mode, double a, bool exclude, bool crop, float extrapolation)
+    {
+        if (crop && (xo < 0 || xo > len - 1)) return extrapolation;
+        if (mode == "nearest") return at(Math.Clamp(Nearest("round_prefer_floor", xo, 1), 0, len - 1));
+        int n = mode == "linear" ? 2 : 4, pad = (n + 1) / 2;
+        double r = xo == Math.Floor(xo) ? 1 : xo - Math.Floor(xo);
+        double[] c = mode == "linear" ? [1 - r, r] :
+        [
+            ((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
+            ((a + 2) * r - (a + 3)) * r * r + 1,
+            ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
+            ((a * (2 - r) - 5 * a) * (2 - r) + 8 * a) * (2 - r) - 4 * a,
+        ];
+        var idx = Enumerable.Range(-pad, len + 2 * pad).OrderBy(i => Math.Abs(xo - i)).ThenBy(i => i).Take(n).Order().ToArray();
+        if (exclude)
+        {
+            for (int k = 0; k < n; k++) if (idx[k] < 0 || idx[k] >= len) c[k] = 0;
+            double sum = c.Sum();
+            for (int k = 0; k < n; k++) c[k] /= sum;
+        }
+        return idx.Select((i, k) => c[k] * at(Math.Clamp(i, 0, len - 1))).Sum();
+    }
+
+    /// <summary>Reference resize of [N, C, H, W] through <see cref="Interpolate"/>: along W for each row, then along H.
+    /// <paramref name="roi"/>: (startH, startW, endH, endW) for tf_crop_and_resize.</summary>
+    private static float[] TapReference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, string mode, string coordinates,
+        double a = -0.75, bool exclude = false, float[]? roi = null, float extrapolation = 0)
+    {
+        int h = dims[2], w = dims[3];
+        double Src(int o, int len, int outLen, double scale, int axis) => roi is null ? Source(coordinates, o, len, outLen, scale)
+            : (outLen == 1 ? (roi[axis + 2] - roi[axis]) * (len - 1) / 2.0 : o * (roi[axis + 2] - roi[axis]) * (len - 1) / (outLen - 1.0)) + roi[axis] * (len - 1);
+        return NdIndex.Build([dims[0], dims[1], outH, outW], o =>
+        {
+            int plane = (o[0] * dims[1] + o[1]) * h * w;
+            double Row(int r) => Interpolate(col => x[plane + r * w + col], w, Src(o[3], w, outW, scaleW, 1), mode, a, exclude, roi is not null, extrapolation);
+            return (float)Interpolate(Row, h, Src(o[2], h, outH, scaleH, 0), mode, a, exclude, roi is not null, extrapolation);
+        });
+    }
+
+    public static TheoryData<string, string, double, bool> CubicCases()
+    {
+        var data = new TheoryData<string, string, double, bool>();
+        foreach (var coordinates in new[] { "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "half_pixel_symmetric" })
+            foreach (var resize in new[] { "scales-up", "scales-down", "sizes-up", "sizes-1x1" })
+            {
+                data.Add(coordinates, resize, -0.75, false);
+                data.Add(coordinates, resize, -0.5, true);
+            }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CubicCases))]
+    public void Cubic_matches_reference(string coordinates, string resize, double a, bool exclude)
+    {
+        int[] dims = resize == "sizes-1x1" ? [1, 3, 1, 1] : [2, 3, 5, 4];
+        var x = In.Random(dims, 86);
+        var attrs = Attrs(("mode", "cubic"), ("coordinate_transformation_mode", coordinates), ("cubic_coeff_a", (float)a), ("exclude_outside", exclude ? 1 : 0));
+        int outH, outW;
+        double scaleH, scaleW;
+        ConstantTensor y;
+        if (resize.StartsWith("scales"))
+        {
+            (scaleH, scaleW) = resize == "scales-up" ? (2.0, 1.5) : (0.5, 0.75);
+            outH = (int)Math.Floor(dims[2] * scaleH);
+            outW = (int)Math.Floor(dims[3] * scaleW);
+            y = Run1(Device, "Resize", attrs, x, null, new In([4], [1, 1, (float)scaleH, (float)scaleW], Const: true));
+        }
+        else
+        {
+            (outH, outW) = resize == "sizes-up" ? (7, 11) : (3, 2);
+            scaleH = (double)outH / dims[2];
+            scaleW = (double)outW / dims[3];
+            y = Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW));
+        }
+        Assert.Equal(new TensorShape(dims[0], dims[1], outH, outW), y.Shape);
+        Tolerance.AssertClose(TapReference(x.Data!, dims, outH, outW, scaleH, scaleW, "cubic", coordinates, (float)a, exclude), y.Floats, Tolerance.Op);
+    }
+
+    [Theory]
+    [InlineData("linear", false)]
+    [InlineData("nearest", false)]
+    [InlineData("cubic", false)]
+    [InlineData("linear", true)]   // opset 18: roi per entry of axes
+    public void Tf_crop_and_resize_matches_reference(string mode, bool axes)
+    {
+        int[] dims = [2, 3, 6, 5];
+        var x = In.Random(dims, 87);
+        // H: a crop inside the input; W: a crop that runs past both edges (extrapolated columns).
+        float[] roi = [0.2f, -0.3f, 0.7f, 1.4f];
+        const int outH = 4, outW = 7;
+        var attrs = Attrs(("mode", mode), ("coordinate_transformation_mode", "tf_crop_and_resize"), ("extrapolation_value", 10f));
+        In roiInput = new([8], [0, 0, roi[0], roi[1], 1, 1, roi[2], roi[3]], Const: true);
+        if (axes)
+        {
+            attrs.Set("axes", new[] { 2, 3 });
+            roiInput = new In([4], roi, Const: true);
+        }
+        var sizes = axes ? In.Int64(outH, outW) : In.Int64(2, 3, outH, outW);
+        var y = Run1(Device, "Resize", attrs, x, roiInput, null, sizes);
+        Assert.Equal(new TensorShape(2, 3, outH, outW), y.Shape);
+        var expected = TapReference(x.Data!, dims, outH, outW, outH / 6.0, outW / 5.0, mode, "", roi: roi, extrapolation: 10);
+        Assert.Contains(10f, expected);
+        Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
+    }
+
+    [Fact]
+    public void Tf_crop_and_resize_to_one_pixel_takes_the_crop_centre()
+    {
+        int[] dims = [1, 2, 5, 7];
+        var x = In.Random(dims, 88);
+        float[] roi = [0.1f, 0.3f, 0.9f, 0.5f];
+        var y = Run1(Device, "Resize", Attrs(("mode", "linear"), ("coordinate_transformation_mode", "tf_crop_and_resize")),
+            x, new In([8], [0, 0, roi[0], roi[1], 1, 1, roi[2], roi[3]], Const: true), null, In.Int64(1, 2, 1, 1));
+        Tolerance.AssertClose(TapReference(x.Data!, dims, 1, 1, 0.2, 1 / 7.0, "linear", "", roi: roi), y.Floats, Tolerance.Op);
+    }
+
     [Theory]
     [InlineData("round_prefer_floor", "half_pixel", 0.5)]
     [InlineData("round_prefer_ceil", "half_pixel", 0.5)]
@@ -153,11 +272,21 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var x = In.Random([1, 2, 4, 4], 85);
         var scales = new In([4], [1, 1, 2, 2], Const: true);
-        var e = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic")), x, null, scales));
+        var e = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("mode", "linear"), ("antialias", 1)), x, null, scales));
         Assert.Contains("resize0", e.Message);
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("mode", "linear"), ("antialias", 1)), x, null, scales));
-        Assert.Throws<UnsupportedAttributeException>(() =>
-            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, null, scales));
+        var cubic10 = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic")), x, scales));   // Resize-10 has no cubic
+        Assert.Contains("'cubic'", cubic10.Message);
+        Assert.Throws<GraphException>(() => Run1(Device, "Upsample", Attrs(("mode", "cubic")), x, scales));
+        var noRoi = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, null, scales));
+        Assert.Contains("roi", noRoi.Message);
+        var shortRoi = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, new In([4], [0, 0, 1, 1], Const: true), scales));
+        Assert.Contains("roi has 4 values", shortRoi.Message);
+        var channelCrop = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")),
+            x, new In([8], [0, 0.5f, 0, 0, 1, 1, 1, 1], Const: true), scales));
+        Assert.Contains("axis 1", channelCrop.Message);
+        var exclude = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic"), ("exclude_outside", 2)), x, null, scales));
+        Assert.Contains("exclude_outside", exclude.Message);
         var channels = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", null, x, null, new In([4], [1, 2, 2, 2], Const: true)));
         Assert.Contains("[1, 2, 4, 4]", channels.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "Resize", null, x, null, scales, In.Int64(1, 2, 8, 8)));

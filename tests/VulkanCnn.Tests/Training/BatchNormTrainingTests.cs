@@ -243,6 +243,24 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, new Stats(D(k.Mean), D(k.Var)), D(k.Gamma), D(k.Beta), false)), z.Floats, Tolerance.Op, "runtime parameters");
     }
 
+    [Theory]
+    [InlineData(new[] { 2, 3, 4, 5 })]
+    [InlineData(new[] { 3, 5, 1, 1 })]   // 1x1 spatial, channels not a multiple of 4
+    [InlineData(new[] { 2, 7, 3 })]      // rank 3
+    public void Onnx_training_mode_outputs_blend_the_biased_variance_as_the_spec_does(int[] shape)
+    {
+        var k = Case.Random(shape, 91);
+        var node = new Node("BatchNormalization", "bn", ["x", "s", "b", "m", "v"], ["y", "running_mean", "running_var"],
+            Attrs(("epsilon", (float)Eps), ("momentum", (float)Momentum), ("training_mode", 1)));
+        NodeInput P(float[] v) => new(ConstantTensor.FromFloats([k.C], v), IsConstant: true);
+        var outputs = NodeRunner.Run(Device, node, [new(ConstantTensor.FromFloats(shape, k.X)), P(k.Gamma), P(k.Beta), P(k.Mean), P(k.Var)]);
+        var stats = BatchStats(D(k.X), k.N, k.C);
+        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, stats, D(k.Gamma), D(k.Beta), false)), outputs[0].Floats, Tolerance.Op, "Y");
+        // ONNX: running = input · momentum + batch · (1 − momentum), the batch variance biased (np.var).
+        Tolerance.AssertClose(F(k.Mean.Select((v, ch) => v * Momentum + stats.Mean[ch] * (1 - Momentum)).ToArray()), outputs[1].Floats, Tolerance.Op, "running_mean");
+        Tolerance.AssertClose(F(k.Var.Select((v, ch) => v * Momentum + stats.Var[ch] * (1 - Momentum)).ToArray()), outputs[2].Floats, Tolerance.Op, "running_var");
+    }
+
     [Fact]
     public void Unsupported_training_configurations_are_refused_clearly()
     {

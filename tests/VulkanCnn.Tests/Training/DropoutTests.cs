@@ -167,6 +167,42 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(OperatorTraits.None, op.Traits(DropoutNode()));
     }
 
+    [Theory]
+    [InlineData(0.3f, true)]
+    [InlineData(0.75f, false)]
+    [InlineData(0f, true)]
+    public void A_constant_true_training_mode_drops_outside_the_trainer(float ratio, bool withMask)
+    {
+        // ONNX training_mode=1 (opset 12+ input) in an inference session: no step input, a fixed step.
+        TensorShape shape = [3, 7, 11];
+        var x = Reference.Random((int)shape.ElementCount, 41, 0.5f, 2f);
+        var node = new Node("Dropout", "train_drop", ["x", "ratio", "training_mode"], withMask ? ["y", "mask"] : ["y"], Attrs(("seed", 3)));
+        List<NodeInput?> inputs = [new(ConstantTensor.FromFloats(shape, x)), new(ConstantTensor.Scalar(ratio), true), new(ConstantTensor.FromInts([], [1]), true)];
+        var first = NodeRunner.Run(Device, node, inputs);
+        var again = NodeRunner.Run(Device, node, inputs);
+        Assert.Equal(first[0].Floats, again[0].Floats);   // the seed fixes the mask
+        float scale = 1 / (1 - ratio);
+        int dropped = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float y = first[0].Floats![i];
+            bool kept = Math.Abs(y - x[i] * scale) <= 1e-5f * x[i] * scale;
+            Assert.True(kept || y == 0, $"y[{i}] = {y} is neither 0 nor {x[i] * scale}");
+            if (withMask) Assert.Equal(kept ? 1f : 0f, first[1].Floats![i]);
+            if (!kept) dropped++;
+        }
+        double n = x.Length, sigma = Math.Sqrt(n * ratio * (1 - ratio));
+        Assert.InRange(dropped, n * ratio - 5 * sigma, n * ratio + 5 * sigma);
+        Assert.True(OperatorRegistry.TryGet("Dropout", out var op));
+        Assert.Equal(OperatorTraits.None, op.Traits(node));
+
+        // A constant false training_mode: a copy and an all-ones mask, without a step input.
+        inputs[2] = new(ConstantTensor.FromInts([], [0]), true);
+        var off = NodeRunner.Run(Device, node, inputs);
+        Assert.Equal(x, off[0].Floats);
+        if (withMask) Assert.All(off[1].Floats!, m => Assert.Equal(1f, m));
+    }
+
     [Fact]
     public void Bad_dropout_configurations_are_refused_clearly()
     {
