@@ -14,11 +14,15 @@ layout(push_constant) uniform Params
 {
     uint frame_w; uint frame_h; uint channels; uint out_w; uint out_h;
     int view_x; int view_y; uint view_w; uint view_h; uint flags; // 1 = BGRA, 2 = overlay, 4 = nearest
+    uint tiles_x;
 } p;
 
 const uint RECT_BASE = 4u, RECT_WORDS = 5u, MAX_RECTS = 32u;
 const uint LINE_BASE = RECT_BASE + RECT_WORDS * MAX_RECTS, LINE_WORDS = 20u, MAX_LINES = 24u, MAX_CHARS = 64u;
 const uint FIRST_CHAR = 32u, LAST_CHAR = 126u;
+// After the items: per 16x16 tile of the output, a mask of the rectangles and one of the lines touching it,
+// so a pixel visits only those (most of the frame visits none) instead of looping over every item.
+const uint TILE = 16u, TILE_BASE = LINE_BASE + LINE_WORDS * MAX_LINES;
 
 vec3 texel(int x, int y)
 {
@@ -56,20 +60,22 @@ void main()
     }
     if ((p.flags & 2u) != 0u)
     {
-        uint rects = min(overlay[0], MAX_RECTS);
-        for (uint r = 0u; r < rects; r++)
+        uint t = TILE_BASE + 2u * ((uint(y) / TILE) * p.tiles_x + uint(x) / TILE);
+        uint rects = overlay[t], lines = overlay[t + 1u];
+        while (rects != 0u) // ascending order: later rectangles blend over earlier ones
         {
-            uint b = RECT_BASE + r * RECT_WORDS;
+            uint b = RECT_BASE + uint(findLSB(rects)) * RECT_WORDS;
+            rects &= rects - 1u;
             if (x >= int(overlay[b]) && y >= int(overlay[b + 1u]) && x < int(overlay[b + 2u]) && y < int(overlay[b + 3u]))
             {
                 uint c = overlay[b + 4u];
                 color = mix(color, unpack_rgb(c), float(c >> 24) / 255.0);
             }
         }
-        uint lines = min(overlay[1], MAX_LINES);
-        for (uint l = 0u; l < lines; l++)
+        while (lines != 0u)
         {
-            uint b = LINE_BASE + l * LINE_WORDS;
+            uint b = LINE_BASE + uint(findLSB(lines)) * LINE_WORDS;
+            lines &= lines - 1u;
             int dx = x - int(overlay[b]), dy = y - int(overlay[b + 1u]);
             uint scale = max(overlay[b + 2u] & 0xFFu, 1u), len = min((overlay[b + 2u] >> 8) & 0xFFu, MAX_CHARS);
             if (dx < 0 || dy < 0 || dy >= int(7u * scale) || dx >= int(len * 6u * scale)) continue;

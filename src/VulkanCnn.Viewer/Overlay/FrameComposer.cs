@@ -16,7 +16,9 @@ public enum PixelOrder { Rgba, Bgra }
 public sealed class FrameComposer : IDisposable
 {
     private readonly Tensor _overlay, _font;
-    private readonly float[] _overlayStage = new float[FrameOverlay.WordCount];
+    private const int Tile = 16;
+    private readonly float[] _overlayStage;
+    private readonly int _tilesX, _tilesY;
 
     public FrameComposer(GpuDevice gpu, FramePixels frame, int outputWidth, int outputHeight, PixelOrder order)
     {
@@ -24,10 +26,13 @@ public sealed class FrameComposer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(outputHeight, 1);
         OutputWidth = outputWidth; OutputHeight = outputHeight; Order = order;
         View = Letterbox(frame.Width, frame.Height, outputWidth, outputHeight);
+        _tilesX = (outputWidth + Tile - 1) / Tile;
+        _tilesY = (outputHeight + Tile - 1) / Tile;
+        _overlayStage = new float[FrameOverlay.WordCount + 2 * _tilesX * _tilesY];
         var owned = new List<IDisposable>();
         try
         {
-            _overlay = Track(owned, Tensor.Create(gpu, [FrameOverlay.WordCount], "overlay", DataType.Int32));
+            _overlay = Track(owned, Tensor.Create(gpu, [_overlayStage.Length], "overlay", DataType.Int32));
             _overlay.Upload(_overlayStage);
             _font = Track(owned, Tensor.FromData(gpu, [BitmapFont.GlyphCount * BitmapFont.RowsPerGlyph],
                 MemoryMarshal.Cast<uint, float>(BitmapFont.PackRows()), "font"));
@@ -36,10 +41,10 @@ public sealed class FrameComposer : IDisposable
             bool nearest = View.Width >= 4 * frame.Width;
             uint flags = (order == PixelOrder.Bgra ? 1u : 0u) | 2u | (nearest ? 4u : 0u);
             var push = new Push((uint)frame.Width, (uint)frame.Height, (uint)frame.Channels, (uint)outputWidth, (uint)outputHeight,
-                View.X, View.Y, (uint)View.Width, (uint)View.Height, flags);
+                View.X, View.Y, (uint)View.Width, (uint)View.Height, flags, (uint)_tilesX);
             uint local = gpu.DefaultWorkgroupSize;
             var (gx, gy) = gpu.Grid1D((long)outputWidth * outputHeight, local);
-            Kernel = Track(owned, new BoundKernel(gpu.GetPipeline(new KernelDescription("view_compose", 4, 40, local)),
+            Kernel = Track(owned, new BoundKernel(gpu.GetPipeline(new KernelDescription("view_compose", 4, 44, local)),
                 [frame.Tensor.Range, _overlay.Range, _font.Range, Output.Range], (gx, gy, 1),
                 MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "view_compose"));
         }
@@ -63,8 +68,29 @@ public sealed class FrameComposer : IDisposable
     /// <summary>Copies the overlay to the GPU (host to device, a few KiB). Call only while no display recording using it runs.</summary>
     public void UploadOverlay(FrameOverlay overlay)
     {
-        MemoryMarshal.Cast<uint, float>(overlay.Words).CopyTo(_overlayStage);
+        var words = MemoryMarshal.Cast<float, uint>(_overlayStage.AsSpan());
+        overlay.Words.CopyTo(words);
+        var tiles = words[FrameOverlay.WordCount..];
+        tiles.Clear();
+        for (int r = 0; r < overlay.RectCount; r++)
+        {
+            var (x0, y0, x1, y1) = overlay.RectBounds(r);
+            MarkTiles(tiles, x0, y0, x1, y1, 0, 1u << r);
+        }
+        for (int l = 0; l < overlay.LineCount; l++)
+        {
+            var (x0, y0, x1, y1) = overlay.LineBounds(l);
+            MarkTiles(tiles, x0, y0, x1, y1, 1, 1u << l);
+        }
         _overlay.Upload(_overlayStage);
+    }
+
+    private void MarkTiles(Span<uint> tiles, int x0, int y0, int x1, int y1, int slot, uint bit)
+    {
+        x1 = Math.Min(x1, OutputWidth); y1 = Math.Min(y1, OutputHeight);
+        for (int ty = y0 / Tile; ty * Tile < y1; ty++)
+            for (int tx = x0 / Tile; tx * Tile < x1; tx++)
+                tiles[2 * (ty * _tilesX + tx) + slot] |= bit;
     }
 
     /// <summary>The largest rectangle of the frame's aspect ratio that fits the output, centred.</summary>
@@ -90,5 +116,5 @@ public sealed class FrameComposer : IDisposable
     }
 
     private readonly record struct Push(uint FrameWidth, uint FrameHeight, uint Channels, uint OutWidth, uint OutHeight,
-        int ViewX, int ViewY, uint ViewWidth, uint ViewHeight, uint Flags);
+        int ViewX, int ViewY, uint ViewWidth, uint ViewHeight, uint Flags, uint TilesX);
 }

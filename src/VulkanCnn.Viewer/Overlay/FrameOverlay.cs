@@ -57,6 +57,21 @@ public sealed class FrameOverlay
         _words[1] = (uint)(n + 1);
     }
 
+    /// <summary>Rectangle <paramref name="index"/> as [x0, x1) × [y0, y1).</summary>
+    public (int X0, int Y0, int X1, int Y1) RectBounds(int index)
+    {
+        int b = RectBase + index * RectWords;
+        return ((int)_words[b], (int)_words[b + 1], (int)_words[b + 2], (int)_words[b + 3]);
+    }
+
+    /// <summary>The pixels line <paramref name="index"/> can cover, as [x0, x1) × [y0, y1).</summary>
+    public (int X0, int Y0, int X1, int Y1) LineBounds(int index)
+    {
+        int b = LineBase + index * LineWords;
+        int x = (int)_words[b], y = (int)_words[b + 1], scale = (int)(_words[b + 2] & 0xFF), length = (int)(_words[b + 2] >> 8);
+        return (x, y, x + length * 6 * scale, y + 7 * scale);
+    }
+
     /// <summary>Width in pixels of <paramref name="length"/> characters at <paramref name="scale"/>.</summary>
     public static int TextWidth(int length, int scale = 1) => Math.Min(length, MaxChars) * 6 * scale;
 }
