@@ -38,7 +38,7 @@ internal static class ViewCommand
         var vsync = new Option<bool>("--vsync") { Description = "Present with FIFO (vsync) instead of mailbox/immediate." };
         var maxFps = new Option<double>("--max-fps") { DefaultValueFactory = _ => 30, Description = "Display rate cap; the rest of each frame goes to the network." };
         var budget = new Option<double>("--budget-ms") { DefaultValueFactory = _ => 12, Description = "GPU time per network slice (one slice per displayed frame)." };
-        var slide = new Option<int>("--slide-ms") { DefaultValueFactory = _ => 800, Description = "Time per Fashion-MNIST slide." };
+        var slide = new Option<int?>("--slide-ms") { Description = "Time per Fashion-MNIST slide (default 800 ms; 150 ms headless)." };
         var bgr = new Option<bool>("--bgr") { Description = "--model takes BGR input." };
         var range255 = new Option<bool>("--range-255") { Description = "--model takes pixels in 0..255 (default 0..1)." };
         var mean = new Option<string?>("--mean") { Description = "Per-channel mean R,G,B (default: ImageNet's, in the input's range)." };
@@ -87,7 +87,7 @@ internal static class ViewCommand
         FashionMnist? test = fashion || sourceSpec == "fashion-mnist" ? FashionMnist.Load(train: false) : null;
         string? note = null;
         using IFrameSource frameSource = sourceSpec == "fashion-mnist"
-            ? new FashionMnistSlideshow(test!, TimeSpan.FromMilliseconds(s.SlideMs))
+            ? new FashionMnistSlideshow(test!, TimeSpan.FromMilliseconds(s.SlideMs ?? (headless ? 150 : 800)))
             : FrameSources.Open(sourceSpec, 640, 480, out note);
         if (note is not null) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
         if (fashion && frameSource is not FashionMnistSlideshow)

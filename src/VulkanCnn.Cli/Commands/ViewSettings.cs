@@ -22,7 +22,8 @@ internal sealed record ViewSettings
     public bool VSync { get; init; }
     public double MaxFps { get; init; } = 30;
     public double BudgetMs { get; init; } = 12;
-    public int SlideMs { get; init; } = 800;
+    /// <summary>Time per Fashion-MNIST slide; default 800 ms in a window, 150 ms headless (more images per written frame).</summary>
+    public int? SlideMs { get; init; }
     public bool Bgr { get; init; }
     public bool Range255 { get; init; }
     public float[]? Mean { get; init; }
