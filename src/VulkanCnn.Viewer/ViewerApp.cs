@@ -98,8 +98,15 @@ public static class ViewerApp
             return false;
         }
 
+        private int _headVersion;
+
         private void TrackResults()
         {
+            if (classifier is TeachByShowingClassifier teach && teach.HeadVersion != _headVersion)
+            {
+                _headVersion = teach.HeadVersion;
+                options.Log($"head v{_headVersion} ready: {string.Join(", ", teach.SampleCounts.OrderBy(c => c.Key).Select(c => $"{c.Value} samples of key {c.Key}"))}, trained on the GPU in {teach.LastTrainingTime.TotalMilliseconds:0} ms");
+            }
             if (classifier.Completed == _seenCompleted || classifier.Latest is not { } p) return;
             _seenCompleted = classifier.Completed;
             _firstResult ??= clock.Elapsed.TotalSeconds;
