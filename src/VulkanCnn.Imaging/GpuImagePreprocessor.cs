@@ -5,8 +5,9 @@ namespace VulkanCnn.Imaging;
 
 /// <summary>
 /// Frames to network input on the GPU (shader <c>image_preprocess</c>): the CPU uploads decoded
-/// 8-bit RGB/RGBA pixels as they are, one dispatch resizes (bilinear, shorter side to
-/// <c>ResizeShorterSide</c>), center-crops, normalises and writes NCHW. Bound once per frame size;
+/// 8-bit RGB/RGBA pixels as they are, one dispatch resizes (plain 2-tap bilinear, no antialiasing;
+/// shorter side to <c>ResizeShorterSide</c>) and center-crops, or letterboxes (as the CPU
+/// <see cref="ImagePreprocessor"/>, with bars of <c>PadValue</c>), normalises and writes NCHW. Bound once per frame size;
 /// per frame, <see cref="Upload"/> then a replay of a recording holding <see cref="Kernel"/> (no
 /// managed allocation on devices with mapped memory).
 /// </summary>
@@ -44,17 +45,32 @@ public sealed class GpuImagePreprocessor : IDisposable
         int cropW = options.CropWidth > 0 ? options.CropWidth : width, cropH = options.CropHeight > 0 ? options.CropHeight : height;
         if (output.Shape != new TensorShape(1, 3, cropH, cropW))
             throw new ArgumentException($"Output '{output.Name}' is {output.Shape}; this preprocessing writes [1, 3, {cropH}, {cropW}].", nameof(output));
-        double scale = options.ResizeShorterSide > 0 ? (double)options.ResizeShorterSide / Math.Min(width, height) : 1;
-        double resizedW = Math.Round(width * scale), resizedH = Math.Round(height * scale);
         float[] mean = options.Mean ?? [0, 0, 0], std = options.Std ?? [1, 1, 1];
         float range = options.Range == PixelRange.ZeroTo255 ? 255f : 1f;
+        // Both fits are one mapping: output (x, y) inside the image rectangle samples source
+        // ((x + offset + 0.5) * invScale - 0.5); outside it (letterbox bars) is the pad value.
+        float invScaleX, invScaleY, offsetX, offsetY;
+        int imageX = 0, imageY = 0, imageW = cropW, imageH = cropH;
+        if (options.Fit == ImageFit.Letterbox)
+        {
+            (imageX, imageY, imageW, imageH) = ImagePreprocessor.LetterboxPlacement(width, height, cropW, cropH);
+            (invScaleX, invScaleY) = ((float)((double)width / imageW), (float)((double)height / imageH));
+            (offsetX, offsetY) = (-imageX, -imageY);
+        }
+        else
+        {
+            double scale = options.ResizeShorterSide > 0 ? (double)options.ResizeShorterSide / Math.Min(width, height) : 1;
+            double resizedW = Math.Round(width * scale), resizedH = Math.Round(height * scale);
+            invScaleX = invScaleY = (float)(1 / scale);
+            (offsetX, offsetY) = ((float)Math.Floor((resizedW - cropW) / 2), (float)Math.Floor((resizedH - cropH) / 2));
+        }
         var push = new Push((uint)width, (uint)height, (uint)channels, (uint)cropW, (uint)cropH,
-            (float)(1 / scale), (float)Math.Floor((resizedW - cropW) / 2), (float)Math.Floor((resizedH - cropH) / 2),
-            options.ChannelOrder == ChannelOrder.Bgr ? 1u : 0u,
-            mean[0] / range, mean[1] / range, mean[2] / range, range / std[0], range / std[1], range / std[2]);
+            invScaleX, invScaleY, offsetX, offsetY, options.ChannelOrder == ChannelOrder.Bgr ? 1u : 0u,
+            mean[0] / range, mean[1] / range, mean[2] / range, range / std[0], range / std[1], range / std[2],
+            (uint)imageX, (uint)imageY, (uint)imageW, (uint)imageH, options.PadValue / 255f);
         uint local = device.DefaultWorkgroupSize;
         var (gx, gy) = device.Grid1D(3L * cropW * cropH, local);
-        return new BoundKernel(device.GetPipeline(new KernelDescription("image_preprocess", 2, 60, local)),
+        return new BoundKernel(device.GetPipeline(new KernelDescription("image_preprocess", 2, Marshal.SizeOf<Push>(), local)),
             [_pixels.Tensor.Range, output.Range], (gx, gy, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "image_preprocess");
     }
 
@@ -72,6 +88,9 @@ public sealed class GpuImagePreprocessor : IDisposable
         if (_ownsPixels) _pixels.Dispose();
     }
 
+    // 84 bytes, in the shader's order.
     private readonly record struct Push(uint Width, uint Height, uint InChannels, uint OutWidth, uint OutHeight,
-        float InvScale, float OffsetX, float OffsetY, uint Bgr, float Mean0, float Mean1, float Mean2, float InvStd0, float InvStd1, float InvStd2);
+        float InvScaleX, float InvScaleY, float OffsetX, float OffsetY, uint Bgr,
+        float Mean0, float Mean1, float Mean2, float InvStd0, float InvStd1, float InvStd2,
+        uint ImageX, uint ImageY, uint ImageWidth, uint ImageHeight, float Pad);
 }

@@ -20,9 +20,21 @@ public enum PixelRange
     ZeroTo255,
 }
 
+/// <summary>How the image is fitted to the <c>CropWidth</c> x <c>CropHeight</c> output.</summary>
+public enum ImageFit
+{
+    /// <summary>Resize the shorter side to <c>ResizeShorterSide</c>, then cut the centre window (torchvision
+    /// classification transforms). Parts of the image may be lost.</summary>
+    CenterCrop,
+    /// <summary>Scale the whole image to fit inside the output keeping its aspect ratio, centre it and fill the
+    /// bars with <c>PadValue</c> (YOLO-style detectors). Nothing is lost; <c>ResizeShorterSide</c> is ignored.</summary>
+    Letterbox,
+}
+
 /// <summary>
-/// How an image becomes a float tensor: resize the shorter side (bilinear), center-crop, scale to
-/// <see cref="Range"/>, then <c>(value - Mean[c]) / Std[c]</c> per output channel. The result is NCHW.
+/// How an image becomes a float tensor: resize the shorter side (bilinear) and center-crop, or letterbox
+/// (see <see cref="Fit"/>), scale to <see cref="Range"/>, then <c>(value - Mean[c]) / Std[c]</c> per output
+/// channel. The result is NCHW.
 /// </summary>
 public sealed record ImagePreprocessOptions
 {
@@ -31,7 +43,8 @@ public sealed record ImagePreprocessOptions
     public const long DefaultMaxPixels = 64_000_000;
 
     /// <summary>Resize so the shorter side has this many pixels, keeping the aspect ratio (longer side
-    /// truncated, as torchvision's <c>Resize(int)</c>). 0 keeps the decoded size.</summary>
+    /// truncated, as torchvision's <c>Resize(int)</c>). 0 keeps the decoded size. Ignored by
+    /// <see cref="ImageFit.Letterbox"/>, whose scale follows from the output size.</summary>
     public int ResizeShorterSide { get; init; } = 256;
 
     /// <summary>When shrinking, widen the bilinear (triangle) filter by the scale factor so every source pixel
@@ -44,6 +57,14 @@ public sealed record ImagePreprocessOptions
 
     /// <summary>Center-crop height after resizing; 0 keeps the full height.</summary>
     public int CropHeight { get; init; } = 224;
+
+    /// <summary>Center-crop (default) or letterbox into <see cref="CropWidth"/> x <see cref="CropHeight"/>;
+    /// letterboxing needs both set.</summary>
+    public ImageFit Fit { get; init; } = ImageFit.CenterCrop;
+
+    /// <summary>8-bit value (0..255, the same in every channel) of the letterbox bars; they are scaled and
+    /// normalised like real pixels. Default 114, the grey YOLO detectors are trained with.</summary>
+    public int PadValue { get; init; } = 114;
 
     public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
 
@@ -85,6 +106,10 @@ public sealed record ImagePreprocessOptions
     {
         if (ResizeShorterSide < 0) throw new ArgumentException($"ResizeShorterSide is {ResizeShorterSide}; use 0 (no resize) or a positive size.");
         if (CropWidth < 0 || CropHeight < 0) throw new ArgumentException($"Crop is {CropWidth}x{CropHeight}; sizes must be 0 (no crop) or positive.");
+        if (!Enum.IsDefined(Fit)) throw new ArgumentException($"Fit {Fit} is not defined.");
+        if (Fit == ImageFit.Letterbox && (CropWidth == 0 || CropHeight == 0))
+            throw new ArgumentException($"Letterbox needs the output size; CropWidth and CropHeight are {CropWidth}x{CropHeight}.");
+        if (PadValue is < 0 or > 255) throw new ArgumentException($"PadValue is {PadValue}; it is an 8-bit pixel value, 0..255.");
         if (MaxPixels <= 0) throw new ArgumentException($"MaxPixels is {MaxPixels}; it must be positive.");
         if (!Enum.IsDefined(ChannelOrder)) throw new ArgumentException($"ChannelOrder {ChannelOrder} is not defined.");
         if (!Enum.IsDefined(Range)) throw new ArgumentException($"Range {Range} is not defined.");

@@ -179,6 +179,77 @@ public sealed class ImagePreprocessorTests : IDisposable
         Tolerance.AssertClose(expected, result.Data, Tolerance.Op, "resize + crop");
     }
 
+    [Theory]
+    [InlineData(40, 20, 16, 16, 0, 4, 16, 8)]    // wider: bars top and bottom
+    [InlineData(20, 40, 16, 16, 4, 0, 8, 16)]    // taller: bars left and right
+    [InlineData(37, 23, 16, 16, 0, 3, 16, 10)]   // 9.95 rounds to 10
+    [InlineData(30, 20, 15, 10, 0, 0, 15, 10)]   // exact fit
+    [InlineData(9, 14, 20, 18, 4, 0, 12, 18)]    // enlarging: 11.57 rounds to 12
+    [InlineData(8, 3, 4, 4, 0, 1, 4, 2)]         // 1.5 rounds half up
+    [InlineData(10, 3, 4, 4, 0, 1, 4, 1)]        // odd bar pixel at the bottom
+    [InlineData(1000, 1, 8, 8, 0, 3, 8, 1)]      // never thinner than one pixel
+    public void Letterbox_placement_fits_the_whole_image_centred(int w, int h, int boxW, int boxH, int x, int y, int iw, int ih) =>
+        Assert.Equal((x, y, iw, ih), ImagePreprocessor.LetterboxPlacement(w, h, boxW, boxH));
+
+    [Theory]
+    [InlineData(37, 23, 16, 16, 0, 3, 16, 10, ChannelOrder.Rgb)]
+    [InlineData(9, 14, 20, 18, 4, 0, 12, 18, ChannelOrder.Bgr)]
+    [InlineData(30, 20, 15, 10, 0, 0, 15, 10, ChannelOrder.Rgb)]
+    [InlineData(6, 11, 13, 7, 4, 0, 4, 7, ChannelOrder.Grayscale)]
+    public void Letterbox_resizes_the_whole_image_into_normalised_bars(int w, int h, int boxW, int boxH, int x0, int y0, int iw, int ih, ChannelOrder order)
+    {
+        byte[] rgb = RandomRgb(w, h, w * 7 + h);
+        string path = Png(rgb, w, h);
+        int channels = order == ChannelOrder.Grayscale ? 1 : 3;
+        float[] mean = channels == 1 ? [0.5f] : [0.485f, 0.456f, 0.406f], std = channels == 1 ? [0.25f] : [0.229f, 0.224f, 0.225f];
+        foreach (bool antialias in new[] { false, true })
+        {
+            // ResizeShorterSide is ignored by the letterbox.
+            var options = new ImagePreprocessOptions
+            {
+                Fit = ImageFit.Letterbox, ResizeShorterSide = 3, CropWidth = boxW, CropHeight = boxH, PadValue = 114,
+                Antialias = antialias, ChannelOrder = order, Mean = mean, Std = std,
+            };
+            double[] inner = antialias ? ReferenceAntialiased(rgb, w, h, iw, ih) : ReferenceBilinear(rgb, w, h, iw, ih);
+            var expected = new float[channels * boxH * boxW];
+            for (int c = 0; c < channels; c++)
+            for (int y = 0; y < boxH; y++)
+            for (int x = 0; x < boxW; x++)
+            {
+                double v = 114;
+                if (x >= x0 && x < x0 + iw && y >= y0 && y < y0 + ih)
+                {
+                    double Plane(int k) => inner[(k * ih + y - y0) * iw + x - x0];
+                    v = order switch
+                    {
+                        ChannelOrder.Grayscale => 0.299 * Plane(0) + 0.587 * Plane(1) + 0.114 * Plane(2),
+                        ChannelOrder.Bgr => Plane(2 - c),
+                        _ => Plane(c),
+                    };
+                }
+                expected[(c * boxH + y) * boxW + x] = (float)((v / 255 - mean[c]) / std[c]);
+            }
+            var result = ImagePreprocessor.Load(path, options);
+            Assert.Equal(new TensorShape(1, channels, boxH, boxW), result.Shape);
+            Tolerance.AssertClose(expected, result.Data, Tolerance.Op, $"letterbox, antialias {antialias}");
+        }
+    }
+
+    [Fact]
+    public void Letterbox_options_are_validated()
+    {
+        string path = Png(RandomRgb(8, 6, 5), 8, 6);
+        var letterbox = Raw with { Fit = ImageFit.Letterbox, CropWidth = 4, CropHeight = 4 };
+        Assert.Contains("Letterbox needs the output size; CropWidth and CropHeight are 0x4", Assert.Throws<ArgumentException>(() =>
+            ImagePreprocessor.Load(path, letterbox with { CropWidth = 0 })).Message);
+        Assert.Contains("PadValue is -1", Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, letterbox with { PadValue = -1 })).Message);
+        Assert.Contains("Fit 7", Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, letterbox with { Fit = (ImageFit)7 })).Message);
+        Assert.Contains("10x10 output", Assert.Throws<ImageLoadException>(() =>
+            ImagePreprocessor.Load(path, letterbox with { CropWidth = 10, CropHeight = 10, MaxPixels = 60 })).Message);
+        // A letterbox larger than the image is fine (it enlarges), unlike a crop.
+        Assert.Equal(new TensorShape(1, 3, 20, 30), ImagePreprocessor.Load(path, letterbox with { CropWidth = 30, CropHeight = 20 }).Shape);
+    }
+
     [Fact]
     public void Scaling_mean_std_and_channel_order_follow_the_options()
     {
