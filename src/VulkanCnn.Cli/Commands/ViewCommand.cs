@@ -39,6 +39,7 @@ internal static class ViewCommand
         var maxFps = new Option<double>("--max-fps") { DefaultValueFactory = _ => 30, Description = "Display rate cap; the rest of each frame goes to the network." };
         var budget = new Option<double>("--budget-ms") { DefaultValueFactory = _ => 12, Description = "GPU time per network slice (one slice per displayed frame)." };
         var slide = new Option<int?>("--slide-ms") { Description = "Time per Fashion-MNIST slide (default 800 ms; 150 ms headless)." };
+        var letterbox = new Option<bool>("--letterbox") { Description = "--model: fit the whole frame with grey bars instead of a center crop." };
         var bgr = new Option<bool>("--bgr") { Description = "--model takes BGR input." };
         var range255 = new Option<bool>("--range-255") { Description = "--model takes pixels in 0..255 (default 0..1)." };
         var mean = new Option<string?>("--mean") { Description = "Per-channel mean R,G,B (default: ImageNet's, in the input's range)." };
@@ -48,7 +49,7 @@ internal static class ViewCommand
         var command = new Command("view", "Live classification viewer (window, or headless PNG frames).")
         {
             model, labels, checkpoint, teach, head, classes, backbone, source, headless, frames, output, width, height,
-            noOverlay, vsync, maxFps, budget, slide, bgr, range255, mean, std, keys, resize,
+            noOverlay, vsync, maxFps, budget, slide, letterbox, bgr, range255, mean, std, keys, resize,
         };
         command.SetAction(r => Run(GlobalOptions.DeviceOptions(r), new ViewSettings
         {
@@ -57,7 +58,7 @@ internal static class ViewCommand
             Backbone = r.GetValue(backbone), Source = r.GetValue(source), Headless = r.GetValue(headless), Frames = r.GetValue(frames),
             Out = r.GetValue(output), Width = r.GetValue(width), Height = r.GetValue(height), Overlay = !r.GetValue(noOverlay),
             VSync = r.GetValue(vsync), MaxFps = r.GetValue(maxFps), BudgetMs = r.GetValue(budget), SlideMs = r.GetValue(slide),
-            Bgr = r.GetValue(bgr), Range255 = r.GetValue(range255), Mean = ViewSettings.ParseTriple(r.GetValue(mean), "--mean"),
+            Letterbox = r.GetValue(letterbox), Bgr = r.GetValue(bgr), Range255 = r.GetValue(range255), Mean = ViewSettings.ParseTriple(r.GetValue(mean), "--mean"),
             Std = ViewSettings.ParseTriple(r.GetValue(std), "--std"), Keys = ViewSettings.ParseKeys(r.GetValue(keys)),
             Resizes = ViewSettings.ParseResizes(r.GetValue(resize)),
         }));
@@ -128,7 +129,7 @@ internal static class ViewCommand
         return new ImagePreprocessOptions
         {
             ChannelOrder = s.Bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb, Range = s.Range255 ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
-            Mean = mean, Std = std, ResizeShorterSide = 0,
+            Mean = mean, Std = std, ResizeShorterSide = 0, Fit = s.Letterbox ? ImageFit.Letterbox : ImageFit.CenterCrop,
         };
     }
 

@@ -24,6 +24,7 @@ internal sealed record ViewSettings
     public double BudgetMs { get; init; } = 12;
     /// <summary>Time per Fashion-MNIST slide; default 800 ms in a window, 150 ms headless (more images per written frame).</summary>
     public int? SlideMs { get; init; }
+    public bool Letterbox { get; init; }
     public bool Bgr { get; init; }
     public bool Range255 { get; init; }
     public float[]? Mean { get; init; }

@@ -112,7 +112,7 @@ public sealed class ViewerWindowTests : IDisposable
     [Fact]
     public void Scripted_resize_recreates_the_swapchain_and_the_run_ends_after_its_frames()
     {
-        var (code, stdout, stderr) = Vkcnn.Run(View("--frames", "40", "--resize-at", "10:800x600"), VirtualDisplay.Name);
+        var (code, stdout, stderr) = Vkcnn.Run(View("--frames", "40", "--resize-at", "10:800x600", "--letterbox"), VirtualDisplay.Name);
         Assert.True(code == 0, stdout + stderr);
         Assert.DoesNotContain("validation error", stderr);
         Assert.Matches(@"frames displayed\s*│\s*40 in", stdout);
