@@ -72,26 +72,24 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
         int[] dims = resize == "sizes-1x1" ? [1, 3, 1, 1] : [2, 3, 5, 4];
         var x = In.Random(dims, 81);
         var attrs = Attrs(("mode", mode), ("coordinate_transformation_mode", coordinates));
-        int outH, outW;
-        double scaleH, scaleW;
-        ConstantTensor y;
-        if (resize.StartsWith("scales"))
-        {
-            (scaleH, scaleW) = resize == "scales-up" ? (2.0, 1.5) : (0.5, 0.75);
-            outH = (int)Math.Floor(dims[2] * scaleH);
-            outW = (int)Math.Floor(dims[3] * scaleW);
-            y = Run1(Device, "Resize", attrs, x, null, new In([4], [1, 1, (float)scaleH, (float)scaleW], Const: true));
-        }
-        else
-        {
-            (outH, outW) = resize switch { "sizes-up" => (7, 11), "sizes-down" => (3, 2), _ => (3, 2) };
-            scaleH = (double)outH / dims[2];
-            scaleW = (double)outW / dims[3];
-            y = Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW));
-        }
+        var (y, outH, outW, scaleH, scaleW) = RunResize(dims, attrs, x, resize);
         Assert.Equal(new TensorShape(dims[0], dims[1], outH, outW), y.Shape);
         var expected = Reference(x.Data!, dims, outH, outW, scaleH, scaleW, mode == "linear", coordinates, "round_prefer_floor");
         Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
+    }
+
+    /// <summary>Runs Resize with scales ("scales-up"/"scales-down") or sizes ("sizes-up"/"sizes-down"/"sizes-1x1"),
+    /// returning the output with the output size and the per-axis scale the reference uses.</summary>
+    private (ConstantTensor Y, int OutH, int OutW, double ScaleH, double ScaleW) RunResize(int[] dims, Attributes attrs, In x, string resize)
+    {
+        if (resize.StartsWith("scales"))
+        {
+            var (scaleH, scaleW) = resize == "scales-up" ? (2.0, 1.5) : (0.5, 0.75);
+            var y = Run1(Device, "Resize", attrs, x, null, new In([4], [1, 1, (float)scaleH, (float)scaleW], Const: true));
+            return (y, (int)Math.Floor(dims[2] * scaleH), (int)Math.Floor(dims[3] * scaleW), scaleH, scaleW);
+        }
+        var (outH, outW) = resize == "sizes-up" ? (7, 11) : (3, 2);
+        return (Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW)), outH, outW, (double)outH / dims[2], (double)outW / dims[3]);
     }
 
     /// <summary>The ONNX reference's 1-D interpolation at source coordinate <paramref name="xo"/>: the n nearest
@@ -154,23 +152,7 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
         int[] dims = resize == "sizes-1x1" ? [1, 3, 1, 1] : [2, 3, 5, 4];
         var x = In.Random(dims, 86);
         var attrs = Attrs(("mode", "cubic"), ("coordinate_transformation_mode", coordinates), ("cubic_coeff_a", (float)a), ("exclude_outside", exclude ? 1 : 0));
-        int outH, outW;
-        double scaleH, scaleW;
-        ConstantTensor y;
-        if (resize.StartsWith("scales"))
-        {
-            (scaleH, scaleW) = resize == "scales-up" ? (2.0, 1.5) : (0.5, 0.75);
-            outH = (int)Math.Floor(dims[2] * scaleH);
-            outW = (int)Math.Floor(dims[3] * scaleW);
-            y = Run1(Device, "Resize", attrs, x, null, new In([4], [1, 1, (float)scaleH, (float)scaleW], Const: true));
-        }
-        else
-        {
-            (outH, outW) = resize == "sizes-up" ? (7, 11) : (3, 2);
-            scaleH = (double)outH / dims[2];
-            scaleW = (double)outW / dims[3];
-            y = Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW));
-        }
+        var (y, outH, outW, scaleH, scaleW) = RunResize(dims, attrs, x, resize);
         Assert.Equal(new TensorShape(dims[0], dims[1], outH, outW), y.Shape);
         Tolerance.AssertClose(TapReference(x.Data!, dims, outH, outW, scaleH, scaleW, "cubic", coordinates, (float)a, exclude), y.Floats, Tolerance.Op);
     }
