@@ -87,6 +87,7 @@ public sealed class ViewerWindowTests : IDisposable
         using (plain)
         {
             Assert.DoesNotContain("validation error", stderr + plainErr);
+            Assert.DoesNotContain("live object", stderr + plainErr); // every Vulkan object was destroyed before the device
             Assert.Matches(@"device-to-host copies \(display\)\s*│\s*0 ", stdout);
             // The window sits at the screen's origin (no window manager); the 640x480 frame fills it. SMPTE bars:
             // seven 75% bars across the top two thirds.
