@@ -41,13 +41,13 @@ public sealed class ViewerWindowTests : IDisposable
         using var p = Process.Start(Vkcnn.StartInfo(View(["--frames", "100000", .. extra]), VirtualDisplay.Name))!;
         var stdout = new System.Text.StringBuilder();
         var ready = new ManualResetEventSlim();
-        p.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (stdout) stdout.AppendLine(e.Data); if (e.Data.Contains("present mode")) ready.Set(); };
+        p.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (stdout) stdout.AppendLine(e.Data); if (e.Data.StartsWith("frame #", StringComparison.Ordinal)) ready.Set(); };
         p.BeginOutputReadLine();
         var stderr = p.StandardError.ReadToEndAsync();
         try
         {
-            Assert.True(ready.Wait(TimeSpan.FromSeconds(60)), "the viewer did not open its window: " + stdout + stderr);
-            Thread.Sleep(2500); // frames of the test pattern have arrived and been presented
+            Assert.True(ready.Wait(TimeSpan.FromSeconds(60)), "the viewer showed no result: " + stdout + stderr);
+            Thread.Sleep(1500); // a first result came back: frames of the test pattern are being presented
             string png = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".png");
             var (shotCode, shotOutput) = RunWithDisplay("import", "-window", "root", png);
             Assert.True(shotCode == 0, shotOutput);
