@@ -10,7 +10,7 @@ namespace VulkanCnn.Viewer.Classifiers;
 
 /// <summary>
 /// Teach by showing: the pretrained ResNet18 computes 512 features of the live frame (GPU preprocessing,
-/// frame-budget slices); keys 1–9 capture the next frame's features as a sample of that class; a linear head
+/// frame-budget slices); keys 1–9 capture the frame on screen as a sample of that class; a linear head
 /// trains on the GPU (Adam) on a background thread after every capture and replaces the old one when done.
 /// S saves the head, L loads one (safetensors with the class names).
 /// </summary>
@@ -88,12 +88,16 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         return null;
     }
 
-    /// <summary>Captures the features of the next frame the backbone finishes (one started after this call) as class <paramref name="classIndex"/> (0-based).</summary>
+    /// <summary>Captures the frame on screen as class <paramref name="classIndex"/> (0-based): at once when the backbone
+    /// has already finished that frame, else the first result for it or a newer frame.</summary>
     public string Capture(int classIndex)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(classIndex);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(classIndex, 8);
-        _pending.Enqueue((classIndex, _lastFrame + 1));
+        if (LatestFeatures is { } latest && latest.FrameIndex == _lastFrame && _lastFrame >= 0)
+            AddSample(latest.Features, classIndex);
+        else
+            _pending.Enqueue((classIndex, Math.Max(_lastFrame, 0)));
         return _message = $"capturing '{_classNames[classIndex]}'";
     }
 

@@ -69,8 +69,9 @@ public sealed class TeachByShowingTests(GpuFixture gpu) : GpuTest(gpu), IDisposa
             for (int k = 0; k < captured; k++)
                 for (int c = 0; c < 2; c++)
                 {
-                    classifier.Capture(c);
                     Show(classifier, pixels, sources[c].Next(TimeSpan.FromSeconds(5))!);
+                    classifier.Capture(c); // the frame on screen, already through the backbone: captured at once
+                    Assert.Equal(2 * k + c + 1, classifier.SampleCounts.Values.Sum());
                 }
             Assert.Equal(new Dictionary<int, int> { [1] = captured, [2] = captured }, classifier.SampleCounts);
             classifier.WaitForTraining();
