@@ -79,10 +79,8 @@ internal sealed class ExecutionPlan : IDisposable
             }
             Steps = steps;
 
-            // Buffers the caller supplied are written and read by the caller, never through staging copies.
-            var supplied = externalRoots.Values.ToHashSet();
-            _inputStaging = Inputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal || supplied.Contains(t.Buffer) ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
-            _outputStaging = Outputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal || supplied.Contains(t.Buffer) ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _inputStaging = Inputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _outputStaging = Outputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
             Recording = Own(new CommandRecording(device, graph.Name));
             Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
             Recording.Finish();
@@ -129,7 +127,7 @@ internal sealed class ExecutionPlan : IDisposable
         if (data.Length != t.ElementCount)
             throw new ArgumentException($"Input '{t.Name}' of shape {t.Shape} takes {t.ElementCount} values, got {data.Length}.", "input");
         if (_inputStaging[index] is { } staging) MemoryMarshal.AsBytes(data).CopyTo(staging.MappedBytes);
-        else if (t.Buffer.IsExternal || !t.Buffer.IsHostVisible) throw new InvalidOperationException($"Input '{t.Name}' lives in an external buffer; the host writes it, not Run().");
+        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Input '{t.Name}' lives in an external buffer; the host writes it, not Run().");
         else MemoryMarshal.AsBytes(data).CopyTo(t.Buffer.MappedBytes.Slice((int)t.ByteOffset));
     }
 
@@ -140,7 +138,7 @@ internal sealed class ExecutionPlan : IDisposable
         if (destination.Length != t.ElementCount)
             throw new ArgumentException($"Output '{t.Name}' of shape {t.Shape} has {t.ElementCount} values; the destination holds {destination.Length}.", "output");
         if (_outputStaging[index] is { } staging) staging.MappedBytes[..(int)t.SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination));
-        else if (t.Buffer.IsExternal || !t.Buffer.IsHostVisible) throw new InvalidOperationException($"Output '{t.Name}' lives in an external buffer; the host reads it, not Run().");
+        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Output '{t.Name}' lives in an external buffer; the host reads it, not Run().");
         else t.Buffer.MappedBytes.Slice((int)t.ByteOffset, (int)t.SizeInBytes).CopyTo(MemoryMarshal.AsBytes(destination));
     }
 

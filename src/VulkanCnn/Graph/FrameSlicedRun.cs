@@ -14,7 +14,10 @@ public sealed class FrameSlicedRun : IDisposable
     private readonly Session _session;
     private readonly ExecutionPlan _plan;
     private readonly CommandRecording[] _slices;
+    // Slice 1 without the staging-to-input copies, for inputs already written on the GPU (null when no input uses staging).
+    private readonly CommandRecording? _firstWithoutUpload;
     private int _next = -1;
+    private bool _deviceInput;
 
     internal FrameSlicedRun(Session session, IReadOnlyList<(int From, int To, double Ms)> ranges)
     {
@@ -32,6 +35,12 @@ public sealed class FrameSlicedRun : IDisposable
                 _plan.Record(rec, ranges[i].From, ranges[i].To, copyInputs: i == 0, copyOutputs: i == ranges.Count - 1);
                 rec.Finish();
             }
+            if (Enumerable.Range(0, _plan.Inputs.Length).Any(_plan.InputUsesStaging))
+            {
+                _firstWithoutUpload = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice 1/{ranges.Count} (device input)");
+                _plan.Record(_firstWithoutUpload, ranges[0].From, ranges[0].To, copyInputs: false, copyOutputs: ranges.Count == 1);
+                _firstWithoutUpload.Finish();
+            }
         }
         catch
         {
@@ -47,7 +56,9 @@ public sealed class FrameSlicedRun : IDisposable
     public IReadOnlyList<(int From, int To)> LayerRanges { get; }
     /// <summary>Index of the slice submitted last (-1 before the first).</summary>
     public int CurrentSlice => _next;
-    public bool IsComplete => _next == _slices.Length - 1 && _slices[_next].IsComplete;
+    public bool IsComplete => _next == _slices.Length - 1 && Current.IsComplete;
+
+    private CommandRecording Current => _next == 0 && _deviceInput && _firstWithoutUpload is not null ? _firstWithoutUpload : _slices[_next];
 
     /// <summary>Uploads the input and submits the first slice. The previous run must be complete.</summary>
     public void Begin(ReadOnlySpan<float> input)
@@ -55,6 +66,7 @@ public sealed class FrameSlicedRun : IDisposable
         if (_next >= 0 && !IsComplete) throw new InvalidOperationException("The previous sliced run is still in progress.");
         _plan.WriteInput(0, input);
         _next = 0;
+        _deviceInput = false;
         _slices[0].Submit();
     }
 
@@ -65,18 +77,16 @@ public sealed class FrameSlicedRun : IDisposable
     public void BeginWithDeviceInput()
     {
         if (_next >= 0 && !IsComplete) throw new InvalidOperationException("The previous sliced run is still in progress.");
-        for (int i = 0; i < _plan.Inputs.Length; i++)
-            if (_plan.InputUsesStaging(i))
-                throw new InvalidOperationException($"Input '{_plan.Inputs[i].Name}' is filled from a staging buffer on this device; give the session its own buffer for it (SessionOptions.ExternalBuffers).");
         _next = 0;
-        _slices[0].Submit();
+        _deviceInput = true;
+        Current.Submit();
     }
 
     /// <summary>Submits the next slice if the previous one has finished. Never blocks. Returns true once the last slice has finished.</summary>
     public bool Step()
     {
         if (_next < 0) throw new InvalidOperationException("Call Begin(input) first.");
-        if (!_slices[_next].IsComplete) return false;
+        if (!Current.IsComplete) return false;
         if (_next == _slices.Length - 1) return true;
         _slices[++_next].Submit();
         return false;
@@ -92,5 +102,6 @@ public sealed class FrameSlicedRun : IDisposable
     public void Dispose()
     {
         foreach (var s in _slices) s?.Dispose();
+        _firstWithoutUpload?.Dispose();
     }
 }
