@@ -67,7 +67,7 @@ public sealed class FrameSlicedRun : IDisposable
         if (_next >= 0 && !IsComplete) throw new InvalidOperationException("The previous sliced run is still in progress.");
         for (int i = 0; i < _plan.Inputs.Length; i++)
             if (_plan.InputUsesStaging(i))
-                throw new InvalidOperationException($"Input '{_plan.Inputs[i].Name}' is filled from a staging buffer on this device; give the session its own buffer for it (SessionOptions.ExternalBuffers).");
+                throw new InvalidOperationException($"Input '{_plan.Compiled.Graph.Inputs[i].Name}' is filled from a staging buffer on this device; give the session its own buffer for it (SessionOptions.ExternalBuffers).");
         _next = 0;
         _slices[0].Submit();
     }
