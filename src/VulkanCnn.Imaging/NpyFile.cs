@@ -17,7 +17,7 @@ public sealed record NpyHeader(int Version, NpyDataType DataType, int[] Shape, l
 /// <summary>An array read from a .npy file. The shape may be empty (a scalar) or hold zeros.</summary>
 public sealed record NpyArray<T>(int[] Shape, T[] Data)
 {
-    /// <summary>The shape as a <see cref="TensorShape"/> (every dimension must be positive; a scalar becomes [1]).</summary>
+    /// <summary>The shape as a <see cref="TensorShape"/> (a zero dimension makes an empty shape; a scalar becomes [1]).</summary>
     public TensorShape ToTensorShape() => Shape.Length == 0 ? [1] : new TensorShape(Shape);
 }
 

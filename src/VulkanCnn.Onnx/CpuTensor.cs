@@ -4,8 +4,7 @@ namespace VulkanCnn.Onnx;
 
 /// <summary>
 /// A tensor the importer holds on the CPU: initializers, Constant values and the results of
-/// folded shape computations. Unlike <see cref="ConstantTensor"/> it may be empty (a zero dim)
-/// or of rank 0. Values are float32 or int64 (every integer and bool type widens to int64).
+/// folded shape computations. It may be empty (a zero dim) or of rank 0. Values are float32 or int64 (every integer and bool type widens to int64).
 /// </summary>
 internal sealed class CpuTensor
 {
@@ -37,10 +36,10 @@ internal sealed class CpuTensor
     public float[] AsFloats() => Floats ?? Ints!.Select(v => (float)v).ToArray();
     public double[] AsDoubles() => Ints is { } a ? a.Select(v => (double)v).ToArray() : Floats!.Select(v => (double)v).ToArray();
 
-    /// <summary>The IR form; null for an empty tensor (the IR has no zero-sized dims).</summary>
+    /// <summary>The IR form (empty when a dim is zero); null when a dim is beyond the IR's int range.</summary>
     public ConstantTensor? ToConstant()
     {
-        if (IsEmpty || Dims.Any(d => d > int.MaxValue)) return null;
+        if (Dims.Any(d => d > int.MaxValue)) return null;
         var shape = new TensorShape(Dims.Select(d => (int)d).ToArray());
         return Ints is { } ints ? ConstantTensor.FromInts(shape, ints) : ConstantTensor.FromFloats(shape, Floats!);
     }

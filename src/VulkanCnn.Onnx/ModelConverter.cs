@@ -92,7 +92,7 @@ internal sealed partial class ModelConverter
         var referenced = _kept.SelectMany(n => n.Inputs).Concat(ir.Outputs).Where(i => i.Length > 0).ToHashSet(StringComparer.Ordinal);
         foreach (var name in referenced)
             if (_consts.TryGetValue(name, out var c))
-                ir.Initializers[name] = c.ToConstant() ?? throw Fail("the tensor is empty (a zero dimension); the runtime has no empty tensors", tensor: name);
+                ir.Initializers[name] = c.ToConstant() ?? throw Fail($"the tensor's dims {c} exceed the runtime's int range", tensor: name);
         return ir;
     }
 
@@ -132,8 +132,9 @@ internal sealed partial class ModelConverter
                 : $"{n.OpType} (node '{n.Name}', opset {_opset}) is not implemented");
             return;
         }
-        // An empty constant in an optional slot (Resize's roi/scales, Pad's axes …) means "omitted" to the IR.
-        for (int i = 1; i < n.Inputs.Count; i++)
+        // An empty constant in an optional slot (Resize's roi/scales, Pad's axes …) means "omitted" to the IR;
+        // the inputs of a variadic op are data, where an empty part is a real (empty) tensor.
+        for (int i = 1; i < n.Inputs.Count && !VariadicData.Contains(n.OpType); i++)
             if (_consts.TryGetValue(n.Inputs[i], out var c) && c.IsEmpty) n.Inputs[i] = "";
         _kept.Add(n);
 
@@ -147,7 +148,7 @@ internal sealed partial class ModelConverter
                 var constant = c.ToConstant();
                 if (constant is null)
                 {
-                    _unsupported.Add($"{n.OpType} (node '{n.Name}', opset {_opset}): input '{input}' is an empty tensor; the runtime has no empty tensors");
+                    _unsupported.Add($"{n.OpType} (node '{n.Name}', opset {_opset}): input '{input}' has dims {c} beyond the runtime's int range");
                     return;
                 }
                 shapes.Add(constant.Shape);
@@ -176,11 +177,13 @@ internal sealed partial class ModelConverter
             if (n.Outputs[k].Length > 0) _shapes[n.Outputs[k]] = outShapes[k].Dimensions.ToArray().Select(d => (long)d).ToArray();
     }
 
+    private static readonly HashSet<string> VariadicData = ["Concat", "Sum", "Mean", "Max", "Min"];
+
     private long[] InputDims(ValueInfoProto vi)
     {
         if (_options.InputShapes.TryGetValue(vi.Name, out var given))
         {
-            if (given.Any(d => d <= 0)) throw Fail($"the shape given for input '{vi.Name}' [{string.Join(", ", given)}] has a dimension that is not positive");
+            if (given.Any(d => d < 0)) throw Fail($"the shape given for input '{vi.Name}' [{string.Join(", ", given)}] has a negative dimension");
             return given.Select(d => (long)d).ToArray();
         }
         var tensor = vi.Type?.TensorType ?? throw Fail($"graph input '{vi.Name}' is not a tensor (sequences, maps and optionals are not supported)");
@@ -191,8 +194,8 @@ internal sealed partial class ModelConverter
             var d = shape.Dim[i];
             if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue)
             {
-                if (d.DimValue <= 0 || d.DimValue > int.MaxValue)
-                    throw Fail($"graph input '{vi.Name}' has dimension {i} = {d.DimValue}; dimensions must be positive (the runtime has no empty tensors)");
+                if (d.DimValue < 0 || d.DimValue > int.MaxValue)
+                    throw Fail($"graph input '{vi.Name}' has dimension {i} = {d.DimValue}; dimensions must be in [0, {int.MaxValue}] (0 makes an empty tensor)");
                 dims[i] = d.DimValue;
                 continue;
             }
@@ -205,7 +208,7 @@ internal sealed partial class ModelConverter
                 _options.Log?.Invoke($"input '{vi.Name}': dimension {i} ({(param.Length > 0 ? $"'{param}'" : "unknown")}) set to 1; give OnnxImportOptions.DimParams, BatchSize or InputShapes to choose");
             }
             else throw Fail($"graph input '{vi.Name}' has symbolic dimension {i} ({(param.Length > 0 ? param : "unknown")}) with no value; give OnnxImportOptions.DimParams, BatchSize or InputShapes");
-            if (dims[i] <= 0) throw Fail($"graph input '{vi.Name}': dimension {i} was given as {dims[i]}; it must be positive");
+            if (dims[i] < 0) throw Fail($"graph input '{vi.Name}': dimension {i} was given as {dims[i]}; it cannot be negative");
         }
         return dims;
     }

@@ -83,7 +83,7 @@ public static class OnnxImporter
     {
         var tensor = ReadTensorProto(ReadFile(path), path);
         var value = new TensorReader(path, Path.GetDirectoryName(Path.GetFullPath(path)), new OnnxImportOptions()).Read(tensor);
-        return value.ToConstant() ?? throw new OnnxImportException(path, "the tensor is empty; the runtime has no empty tensors", tensor: tensor.Name);
+        return value.ToConstant() ?? throw new OnnxImportException(path, $"the tensor's dims {value} exceed the runtime's int range", tensor: tensor.Name);
     }
 
     internal static TensorProto ReadTensorProto(byte[] bytes, string file)

@@ -28,6 +28,7 @@ public sealed class Tensor : GpuResource
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shape);
         name ??= "tensor" + shape;
+        if (shape.IsEmpty) throw new ArgumentException($"Tensor '{name}' of shape {shape} is empty; an empty tensor has no GPU buffer.", nameof(shape));
         ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
         var buffer = GpuBuffer.Create(device, bytes, MemoryUsage.Tensor, name);
         try { return new Tensor(device, shape, dataType, name, buffer, ownsBuffer: true); }

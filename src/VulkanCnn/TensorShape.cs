@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 
 namespace VulkanCnn;
 
-/// <summary>An immutable list of positive dimensions, outermost first (NCHW for images).
+/// <summary>An immutable list of dimensions, outermost first (NCHW for images). A zero dimension
+/// makes an empty tensor (ONNX allows them): the runtime gives it no buffer and no kernels.
 /// Collection expressions work: <c>TensorShape s = [1, 3, 224, 224];</c></summary>
 [CollectionBuilder(typeof(TensorShape), nameof(Create))]
 public sealed class TensorShape : IEquatable<TensorShape>, IReadOnlyList<int>
@@ -14,8 +15,8 @@ public sealed class TensorShape : IEquatable<TensorShape>, IReadOnlyList<int>
     {
         ArgumentNullException.ThrowIfNull(dims);
         for (int i = 0; i < dims.Length; i++)
-            if (dims[i] <= 0)
-                throw new ArgumentException($"Dimension {i} of shape [{string.Join(", ", dims)}] is {dims[i]}; every dimension must be positive.", nameof(dims));
+            if (dims[i] < 0)
+                throw new ArgumentException($"Dimension {i} of shape [{string.Join(", ", dims)}] is {dims[i]}; dimensions cannot be negative.", nameof(dims));
         _dims = (int[])dims.Clone();
         long count = 1;
         foreach (int d in _dims) count = checked(count * d);
@@ -24,6 +25,8 @@ public sealed class TensorShape : IEquatable<TensorShape>, IReadOnlyList<int>
 
     public int Rank => _dims.Length;
     public long ElementCount { get; }
+    /// <summary>True when a dimension is zero: the tensor holds no values.</summary>
+    public bool IsEmpty => ElementCount == 0;
     public int this[int axis] => _dims[axis < 0 ? axis + _dims.Length : axis];
     public ReadOnlySpan<int> Dimensions => _dims;
 

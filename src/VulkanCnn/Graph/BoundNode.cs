@@ -21,8 +21,9 @@ public sealed class BoundNode : IDisposable
     public Node Node { get; }
     public IReadOnlyList<BoundKernel> Kernels { get; }
 
-    /// <summary>Binds <paramref name="node"/>; a null input tensor is an omitted input or one given only as a <paramref name="constants"/> entry.</summary>
-    public static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor> outputs,
+    /// <summary>Binds <paramref name="node"/>; a null input tensor is an omitted input, an empty one or one given only as a
+    /// <paramref name="constants"/> entry; a null output is an omitted or empty output.</summary>
+    public static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs,
         IReadOnlyList<ConstantTensor?>? constants = null)
     {
         var op = OperatorRegistry.TryGet(node.OpType, out var o) ? o
@@ -32,8 +33,8 @@ public sealed class BoundNode : IDisposable
         var constantList = node.Inputs.Select((_, i) => i < constants.Count ? constants[i] : null).ToList();
         var inferred = op.InferShapes(new OpContext(node, shapes, constantList));
         for (int i = 0; i < outputs.Count && i < inferred.Count; i++)
-            if (outputs[i].Shape != inferred[i])
-                throw new GraphException(node, $"output {i} tensor '{outputs[i].Name}' has shape {outputs[i].Shape}; the node produces {inferred[i]}");
+            if (outputs[i] is { } given && given.Shape != inferred[i])
+                throw new GraphException(node, $"output {i} tensor '{given.Name}' has shape {given.Shape}; the node produces {inferred[i]}");
         var kernels = new List<BoundKernel>();
         var owned = new List<IDisposable>();
         try

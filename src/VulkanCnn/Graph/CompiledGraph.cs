@@ -51,8 +51,35 @@ internal sealed class CompiledGraph
             passes = new PassReport(identities, bn, fused, constants, dead);
         }
         var order = graph.TopologicalOrder();
-        return new CompiledGraph(graph, order, InferShapes(graph, order), passes);
+        var shapes = InferShapes(graph, order);
+        if (ResolveEmpty(graph, shapes) > 0) order = graph.TopologicalOrder();
+        return new CompiledGraph(graph, order, shapes, passes);
     }
+
+    /// <summary>
+    /// A node whose outputs all hold zero elements computes nothing: it is removed and its outputs
+    /// become empty constants, so no empty value ever gets a buffer or a kernel. Nodes that read an
+    /// empty value and produce a non-empty one stay (Concat skips empty parts; others refuse by name).
+    /// </summary>
+    private static int ResolveEmpty(Graph graph, IReadOnlyDictionary<string, TensorShape> shapes)
+    {
+        int removed = 0;
+        foreach (var node in graph.Nodes.ToList())
+        {
+            var outputs = node.Outputs.Where(o => o.Length > 0).ToList();
+            if (outputs.Count == 0 || !outputs.All(o => shapes.TryGetValue(o, out var s) && s.IsEmpty)) continue;
+            foreach (var o in outputs) graph.Initializers[o] = ConstantTensor.FromFloats(shapes[o], []);
+            graph.Nodes.Remove(node);
+            removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>The compile-time value of <paramref name="name"/>: an initializer, or an empty value (known without running anything).</summary>
+    internal ConstantTensor? ConstantOf(string name) =>
+        name.Length == 0 ? null
+        : Graph.Initializers.TryGetValue(name, out var c) ? c
+        : Shapes.TryGetValue(name, out var s) && s.IsEmpty ? ConstantTensor.FromFloats(s, []) : null;
 
     internal static Dictionary<string, TensorShape> InferShapes(Graph graph, IReadOnlyList<Node> order)
     {

@@ -34,6 +34,7 @@ internal sealed class ExecutionPlan : IDisposable
             {
                 if (!graph.Inputs.Any(i => i.Name == name) && !graph.Outputs.Contains(name))
                     throw new ArgumentException($"External buffer '{name}' is not a graph input or output of '{graph.Name}'.", nameof(external));
+                if (compiled.Shapes[name].IsEmpty) continue; // an empty value reads and writes nothing
                 string root = Memory.RootOf[name];
                 if (externalRoots.TryGetValue(root, out var other) && other != buffer)
                     throw new ArgumentException($"'{name}' shares its memory with another external value; give both the same buffer.", nameof(external));
@@ -51,7 +52,7 @@ internal sealed class ExecutionPlan : IDisposable
                     ? Tensor.View(own, compiled.Shapes[name], name)
                     : Tensor.View(arena!, compiled.Shapes[name], name, byteOffset: Memory.OffsetOf[name]));
             foreach (var (name, c) in graph.Initializers)
-                if (c.Floats is not null && !_tensors.ContainsKey(name))
+                if (c.Floats is not null && !c.Shape.IsEmpty && !_tensors.ContainsKey(name))
                 {
                     var t = Own(Tensor.FromData(device, c.Shape, c.Floats, name));
                     _tensors[name] = t;
@@ -61,8 +62,11 @@ internal sealed class ExecutionPlan : IDisposable
             foreach (var node in compiled.Order)
                 if (IsView(node) && constantValues.Contains(node.Inputs[0]) && _tensors.TryGetValue(node.Inputs[0], out var source))
                     _tensors[node.Outputs[0]] = Own(Tensor.View(source, compiled.Shapes[node.Outputs[0]], node.Outputs[0]));
-            Inputs = graph.Inputs.Select(i => _tensors[i.Name]).ToArray();
-            Outputs = graph.Outputs.Select(OutputTensor).ToArray();
+            // An empty input or output has no tensor: the host passes or gets zero values.
+            InputShapes = graph.Inputs.Select(i => compiled.Shapes[i.Name]).ToArray();
+            OutputShapes = graph.Outputs.Select(o => compiled.Shapes[o]).ToArray();
+            Inputs = graph.Inputs.Select((i, k) => InputShapes[k].IsEmpty ? null : _tensors[i.Name]).ToArray();
+            Outputs = graph.Outputs.Select((o, k) => OutputShapes[k].IsEmpty ? null : OutputTensor(o)).ToArray();
 
             var steps = new List<PlanStep>();
             foreach (var node in compiled.Order)
@@ -70,17 +74,21 @@ internal sealed class ExecutionPlan : IDisposable
                 var kernels = new List<BoundKernel>();
                 var op = CompiledGraph.Operator(node);
                 var inputShapes = node.Inputs.Select(i => i.Length > 0 ? compiled.Shapes.GetValueOrDefault(i) : null).ToList();
-                var constants = node.Inputs.Select(i => i.Length > 0 && graph.Initializers.TryGetValue(i, out var c) ? c : null).ToList();
+                var constants = node.Inputs.Select(compiled.ConstantOf).ToList();
                 var inputs = node.Inputs.Select(i => i.Length > 0 && _tensors.TryGetValue(i, out var t) ? t : null).ToList();
-                var outputs = node.Outputs.Select(o => o.Length > 0 ? _tensors[o] : null).ToList();
-                op.Build(new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, _owned, kernels));
+                var outputs = node.Outputs.Select(o => o.Length > 0 ? _tensors.GetValueOrDefault(o) : null).ToList();
+                try { op.Build(new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, _owned, kernels)); }
+                catch (Exception e) when (e is not GraphException && node.Inputs.FirstOrDefault(i => i.Length > 0 && compiled.Shapes[i].IsEmpty) is { } empty)
+                {
+                    throw new GraphException(node, $"input '{empty}' is empty ({compiled.Shapes[empty]}); {node.OpType} cannot compute a non-empty output from it ({e.Message})");
+                }
                 _owned.AddRange(kernels);
                 steps.Add(new PlanStep(node, kernels));
             }
             Steps = steps;
 
-            _inputStaging = Inputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
-            _outputStaging = Outputs.Select(t => t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _inputStaging = Inputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _outputStaging = Outputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
             Recording = Own(new CommandRecording(device, graph.Name));
             Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
             Recording.Finish();
@@ -96,8 +104,12 @@ internal sealed class ExecutionPlan : IDisposable
     public CompiledGraph Compiled { get; }
     public MemoryPlan Memory { get; } = null!;
     public IReadOnlyList<PlanStep> Steps { get; } = [];
-    public Tensor[] Inputs { get; } = [];
-    public Tensor[] Outputs { get; } = [];
+    /// <summary>Input tensors in graph order; null for an empty input (no buffer).</summary>
+    public Tensor?[] Inputs { get; } = [];
+    /// <summary>Output tensors in graph order; null for an empty output (no buffer).</summary>
+    public Tensor?[] Outputs { get; } = [];
+    public TensorShape[] InputShapes { get; } = [];
+    public TensorShape[] OutputShapes { get; } = [];
     public CommandRecording Recording { get; } = null!;
     public ulong WeightBytes { get; }
 
@@ -106,7 +118,7 @@ internal sealed class ExecutionPlan : IDisposable
     {
         if (copyInputs)
             for (int i = 0; i < Inputs.Length; i++)
-                if (_inputStaging[i] is { } s) rec.CopyBuffer(s, Inputs[i].Buffer, Inputs[i].SizeInBytes);
+                if (_inputStaging[i] is { } s) rec.CopyBuffer(s, Inputs[i]!.Buffer, Inputs[i]!.SizeInBytes);
         for (int k = from; k < to; k++)
         {
             foreach (var kernel in Steps[k].Kernels) rec.Dispatch(kernel);
@@ -114,7 +126,7 @@ internal sealed class ExecutionPlan : IDisposable
         }
         if (copyOutputs)
             for (int i = 0; i < Outputs.Length; i++)
-                if (_outputStaging[i] is { } s) rec.CopyBuffer(Outputs[i].Buffer, s, Outputs[i].SizeInBytes);
+                if (_outputStaging[i] is { } s) rec.CopyBuffer(Outputs[i]!.Buffer, s, Outputs[i]!.SizeInBytes);
     }
 
     /// <summary>True when input <paramref name="index"/> is filled by a staging copy at the start of a run.</summary>
@@ -123,9 +135,10 @@ internal sealed class ExecutionPlan : IDisposable
     /// <summary>Copies host data into input <paramref name="index"/> (mapped tensor or its staging buffer). Allocation-free.</summary>
     public void WriteInput(int index, ReadOnlySpan<float> data)
     {
-        var t = Inputs[index];
-        if (data.Length != t.ElementCount)
-            throw new ArgumentException($"Input '{t.Name}' of shape {t.Shape} takes {t.ElementCount} values, got {data.Length}.", "input");
+        var shape = InputShapes[index];
+        if (data.Length != shape.ElementCount)
+            throw new ArgumentException($"Input '{Compiled.Graph.Inputs[index].Name}' of shape {shape} takes {shape.ElementCount} values, got {data.Length}.", "input");
+        if (Inputs[index] is not { } t) return; // empty: nothing to write
         if (_inputStaging[index] is { } staging) MemoryMarshal.AsBytes(data).CopyTo(staging.MappedBytes);
         else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Input '{t.Name}' lives in an external buffer; the host writes it, not Run().");
         else MemoryMarshal.AsBytes(data).CopyTo(t.Buffer.MappedBytes.Slice((int)t.ByteOffset));
@@ -134,9 +147,10 @@ internal sealed class ExecutionPlan : IDisposable
     /// <summary>Copies output <paramref name="index"/> to host memory. Allocation-free.</summary>
     public void ReadOutput(int index, Span<float> destination)
     {
-        var t = Outputs[index];
-        if (destination.Length != t.ElementCount)
-            throw new ArgumentException($"Output '{t.Name}' of shape {t.Shape} has {t.ElementCount} values; the destination holds {destination.Length}.", "output");
+        var shape = OutputShapes[index];
+        if (destination.Length != shape.ElementCount)
+            throw new ArgumentException($"Output '{Compiled.Graph.Outputs[index]}' of shape {shape} has {shape.ElementCount} values; the destination holds {destination.Length}.", "output");
+        if (Outputs[index] is not { } t) return; // empty: nothing to read
         if (_outputStaging[index] is { } staging) staging.MappedBytes[..(int)t.SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination));
         else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Output '{t.Name}' lives in an external buffer; the host reads it, not Run().");
         else t.Buffer.MappedBytes.Slice((int)t.ByteOffset, (int)t.SizeInBytes).CopyTo(MemoryMarshal.AsBytes(destination));
@@ -164,21 +178,23 @@ internal sealed class ExecutionPlan : IDisposable
     {
         var graph = compiled.Graph;
         var constants = ConstantValues(compiled);
+        // Empty values (zero elements) get no memory at all.
+        var none = compiled.Shapes.Where(p => p.Value.IsEmpty).Select(p => p.Key).Union(constants).ToHashSet(StringComparer.Ordinal);
         var viewOf = new Dictionary<string, string>(StringComparer.Ordinal);
         var steps = new List<(IReadOnlyList<string>, IReadOnlyList<string>)>
         {
-            ([], graph.Inputs.Select(i => i.Name).ToList()), // step 0: the host writes the inputs
+            ([], graph.Inputs.Select(i => i.Name).Where(i => !none.Contains(i)).ToList()), // step 0: the host writes the inputs
         };
         foreach (var node in compiled.Order)
         {
             if (constants.Contains(node.Outputs[0])) continue;
             if (CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View))
                 viewOf[node.Outputs[0]] = node.Inputs[0];
-            steps.Add((node.Inputs.Where(i => i.Length > 0 && !constants.Contains(i)).ToList(),
-                       node.Outputs.Where(o => o.Length > 0).ToList()));
+            steps.Add((node.Inputs.Where(i => i.Length > 0 && !none.Contains(i)).ToList(),
+                       node.Outputs.Where(o => o.Length > 0 && !none.Contains(o)).ToList()));
         }
-        steps.Add((graph.Outputs.ToList(), [])); // last step: the host reads the outputs
-        var bytes = compiled.Shapes.Where(p => !constants.Contains(p.Key))
+        steps.Add((graph.Outputs.Where(o => !none.Contains(o)).ToList(), [])); // last step: the host reads the outputs
+        var bytes = compiled.Shapes.Where(p => !none.Contains(p.Key))
             .ToDictionary(p => p.Key, p => (ulong)p.Value.ElementCount * 4, StringComparer.Ordinal);
         var pinned = graph.Inputs.Select(i => i.Name).Concat(graph.Outputs).ToHashSet(StringComparer.Ordinal);
         return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment);

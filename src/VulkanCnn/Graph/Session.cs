@@ -41,10 +41,10 @@ public sealed class Session : IDisposable
     /// <summary>The optimised graph of the default plan (after the passes).</summary>
     public Graph OptimizedGraph => _default.Compiled.Graph;
     public PassReport Passes => _default.Compiled.Passes;
-    public IReadOnlyList<ValueInfo> Inputs => _default.Inputs.Select((t, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, t.Shape)).ToList();
-    public IReadOnlyList<ValueInfo> Outputs => _default.Outputs.Select((t, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], t.Shape)).ToList();
-    public TensorShape InputShape => _default.Inputs[0].Shape;
-    public TensorShape OutputShape => _default.Outputs[0].Shape;
+    public IReadOnlyList<ValueInfo> Inputs => _default.InputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, s)).ToList();
+    public IReadOnlyList<ValueInfo> Outputs => _default.OutputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], s)).ToList();
+    public TensorShape InputShape => _default.InputShapes[0];
+    public TensorShape OutputShape => _default.OutputShapes[0];
 
     /// <summary>Peak intermediate memory of the default plan next to one-buffer-per-value, and the weights.</summary>
     public SessionMemory Memory => new(_default.Memory.PeakIntermediateBytes, _default.Memory.NaiveIntermediateBytes, _default.WeightBytes);
@@ -57,7 +57,7 @@ public sealed class Session : IDisposable
     /// <summary>Runs the single-input, single-output graph and returns a new output array.</summary>
     public float[] Run(ReadOnlySpan<float> input)
     {
-        var output = new float[_default.Outputs[0].ElementCount];
+        var output = new float[_default.OutputShapes[0].ElementCount];
         Run(input, output);
         return output;
     }
@@ -82,7 +82,7 @@ public sealed class Session : IDisposable
         ThrowIfDisposed();
         RequireSingle();
         var plan = Plan(new Dictionary<string, TensorShape> { [_graph.Inputs[0].Name] = inputShape });
-        var output = new float[plan.Outputs[0].ElementCount];
+        var output = new float[plan.OutputShapes[0].ElementCount];
         Enter();
         try
         {
@@ -113,9 +113,9 @@ public sealed class Session : IDisposable
             plan.Recording.Run();
             for (int i = 0; i < plan.Outputs.Length; i++)
             {
-                var data = new float[plan.Outputs[i].ElementCount];
+                var data = new float[plan.OutputShapes[i].ElementCount];
                 plan.ReadOutput(i, data);
-                result[plan.Compiled.Graph.Outputs[i]] = ConstantTensor.FromFloats(plan.Outputs[i].Shape, data);
+                result[plan.Compiled.Graph.Outputs[i]] = ConstantTensor.FromFloats(plan.OutputShapes[i], data);
             }
         }
         finally { _gate.Release(); }

@@ -6,7 +6,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>Concat along any axis of N inputs whose sizes differ on that axis only (shader
-/// <c>concat</c>: one copy kernel per input writing at its offset). Backward
+/// <c>concat</c>: one copy kernel per input writing at its offset; empty inputs are skipped). Backward
 /// (<c>concat_backward</c>): each input's gradient adds its slot of dY.</summary>
 public sealed class Concat : IOperator, IDifferentiable
 {
@@ -41,6 +41,7 @@ public sealed class Concat : IOperator, IDifferentiable
         long outRow = output[axis] * inner, offset = 0;
         for (int i = 0; i < c.InputCount; i++)
         {
+            if (c.InputShape(i).IsEmpty) continue; // an empty part adds nothing (and has no buffer)
             var input = c.Input(i);
             long row = input.Shape[axis] * inner;
             Copy(c, "concat", input, c.Output(0), input.ElementCount, row, outRow, offset);
@@ -60,7 +61,7 @@ public sealed class Concat : IOperator, IDifferentiable
         for (int i = 0; i < c.InputCount; i++)
         {
             long row = c.InputShape(i)[axis] * inner;
-            if (c.InputGradient(i) is { } dx) Copy(c, "concat_backward", dy, dx, dx.ElementCount, row, outRow, offset);
+            if (row > 0 && c.InputGradient(i) is { } dx) Copy(c, "concat_backward", dy, dx, dx.ElementCount, row, outRow, offset);
             offset += row;
         }
     }

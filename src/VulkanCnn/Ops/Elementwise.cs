@@ -24,7 +24,7 @@ internal static class Elementwise
             int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
             int db = i < rank - b.Length ? 1 : b[i - (rank - b.Length)];
             if (da != db && da != 1 && db != 1) return null;
-            r[i] = Math.Max(da, db);
+            r[i] = da == 1 ? db : da; // 1 broadcasts to anything, 0 included (an empty result)
         }
         return r;
     }

@@ -294,7 +294,7 @@ public sealed class Gemm : IOperator, IDifferentiable
             int da = d - (rank - batchA.Length), db = d - (rank - batchB.Length);
             int x = da >= 0 ? batchA[da] : 1, y = db >= 0 ? batchB[db] : 1;
             if (x != y && x != 1 && y != 1) throw c.Error($"batch dimensions of A {a} and B {b} do not broadcast");
-            batch[d] = Math.Max(x, y);
+            batch[d] = x == 1 ? y : x; // 1 broadcasts to anything, 0 included
         }
         var outDims = new List<int>(batch);
         if (a.Rank > 1) outDims.Add(mm);

@@ -35,6 +35,8 @@ public sealed class OpBuildContext : OpContext
 
     /// <summary>The GPU tensor of a float input (activations and float constants alike).</summary>
     public Tensor Input(int index) => index < _inputs.Count && _inputs[index] is { } t ? t
+        : HasInput(index) && InputShape(index).IsEmpty
+        ? throw Error($"input {index} ('{Node.Inputs[index]}') is empty ({InputShape(index)}); {Node.OpType} cannot compute a non-empty output from an empty tensor")
         : throw Error($"input {index} has no GPU tensor (missing, or an int64 constant that must be read with Constant())");
 
     public Tensor Output(int index) => index < _outputs.Count && _outputs[index] is { } t ? t

@@ -69,7 +69,7 @@ public sealed class Reshape : IOperator, IDifferentiable
                 inferred = i;
                 continue;
             }
-            if (d <= 0) throw c.Error($"shape [{string.Join(", ", target)}] has dimension {d}");
+            if (d < 0) throw c.Error($"shape [{string.Join(", ", target)}] has dimension {d}"); // 0 here: allowzero, an empty tensor
             dims[i] = d;
             known *= d;
         }

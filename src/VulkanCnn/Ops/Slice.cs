@@ -19,10 +19,7 @@ public sealed class Slice : IOperator, IDifferentiable
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var input = c.InputShape(0);
-        var lengths = Resolve(c, input).Lengths;
-        if (lengths.Any(l => l == 0))
-            throw c.Unsupported($"the slice of {input} is empty (output [{string.Join(", ", lengths)}]); empty tensors are not supported");
-        return [new TensorShape(lengths)];
+        return [new TensorShape(Resolve(c, input).Lengths)]; // may be empty: the runtime then runs no kernel
     }
 
     public void Build(OpBuildContext c)
@@ -96,6 +93,7 @@ public sealed class Slice : IOperator, IDifferentiable
             long step = steps[i];
             if (step == 0) throw c.Error($"steps [{string.Join(", ", steps)}] has a zero step for axis {axis}");
             long dim = input[axis];
+            if (dim == 0) { lengths[axis] = 0; continue; } // nothing to clamp into: the slice stays empty
             long start = Wrap(starts[i], dim);
             long end = Wrap(ends[i], dim);
             // ONNX clamping: positive steps to [0, dim]; negative steps start in [0, dim - 1], end in [-1, dim - 1].

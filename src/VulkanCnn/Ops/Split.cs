@@ -7,6 +7,7 @@ namespace VulkanCnn.Ops;
 /// Split along an axis (shader <c>split</c>, one copy kernel per output). Sizes come from the
 /// 'split' attribute (opset &lt; 13) or the optional constant input 1 (opset 13+); without them
 /// the axis is split equally, or with num_outputs (opset 18) into ceil(dim / n) chunks, the last smaller.
+/// A size of 0 makes an empty output, which gets no buffer and no kernel.
 /// Backward (<c>split_backward</c>): each output's gradient is added into its slot of dX; an output
 /// without a gradient adds nothing.
 /// </summary>
@@ -35,8 +36,10 @@ public sealed class Split : IOperator, IDifferentiable
         long inner = 1;
         for (int d = axis + 1; d < input.Rank; d++) inner *= input[d];
         long inRow = input[axis] * inner, offset = 0;
+        var sizes = Sizes(c, input, axis);
         for (int i = 0; i < c.OutputCount; i++)
         {
+            if (sizes[i] == 0) continue; // an empty output: no buffer, nothing to copy
             var output = c.Output(i);
             long row = output.Shape[axis] * inner;
             Concat.Copy(c, "split", c.Input(0), output, output.ElementCount, row, inRow, offset);
@@ -59,7 +62,7 @@ public sealed class Split : IOperator, IDifferentiable
         for (int i = 0; i < sizes.Length; i++)
         {
             long row = sizes[i] * inner;
-            if (c.OutputGradient(i) is { } dy) Concat.Copy(c, "split_backward", dy, dx, dy.ElementCount, row, inRow, offset);
+            if (row > 0 && c.OutputGradient(i) is { } dy) Concat.Copy(c, "split_backward", dy, dx, dy.ElementCount, row, inRow, offset);
             offset += row;
         }
     }
@@ -90,8 +93,6 @@ public sealed class Split : IOperator, IDifferentiable
                 throw c.Error($"axis {axis} of input {input} (size {dim}) cannot be split equally into {outputs} outputs");
             sizes = Enumerable.Repeat(dim / outputs, outputs).ToArray();
         }
-        if (sizes.Any(s => s == 0))
-            throw c.Unsupported($"split [{string.Join(", ", sizes)}] makes an empty output; empty tensors are not supported");
-        return sizes;
+        return sizes; // a size of 0 is an empty output
     }
 }

@@ -160,9 +160,11 @@ public static class ConformanceData
         {
             var proto = ReadProto(Path.Combine(data, $"input_{i}.pb"));
             string name = proto.Name.Length > 0 ? proto.Name : declared[i].Name;
-            if (ReadTensor(proto, data).ToConstant() is { } value) { runtime[name] = value; continue; }
-            // The runtime has no empty tensors: an empty input (ReduceSum's axes …) is a constant, carried
+            var tensor = ReadTensor(proto, data);
+            if (!(tensor.IsEmpty && tensor.IsInteger) && tensor.ToConstant() is { } value) { runtime[name] = value; continue; }
+            // An empty integer input (ReduceSum's axes …) is shape-like data, never a GPU tensor: a constant, carried
             // as an initializer as a model would (the importer reads an empty optional input as omitted).
+            // An empty float input is a runtime input like any other (the runtime gives it no buffer).
             var initializer = proto.Clone();
             initializer.Name = name;
             model.Graph.Initializer.Add(initializer);

@@ -135,6 +135,15 @@ public sealed class ConcatSplitTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => RunSplit(2, Attrs(("axis", 1)), x, In.Int64(3, 3)));
         Assert.Throws<GraphException>(() => RunSplit(3, Attrs(("axis", 1)), x, In.Int64(3, 4)));
         Assert.Throws<GraphException>(() => RunSplit(2, Attrs(("axis", 3)), x));
-        Assert.Throws<UnsupportedAttributeException>(() => RunSplit(2, Attrs(("axis", 1)), x, In.Int64(7, 0)));
+    }
+
+    [Fact]
+    public void Zero_sizes_make_empty_outputs_next_to_the_computed_ones()
+    {
+        var x = In.Random([2, 7, 3], 48);
+        AssertSplit(x, 1, [7, 0], RunSplit(2, Attrs(("axis", 1)), x, In.Int64(7, 0)));
+        AssertSplit(x, 1, [0, 4, 0, 3], RunSplit(4, Attrs(("axis", 1)), x, In.Int64(0, 4, 0, 3)));
+        var empty = RunSplit(3, null, new In([0], []), In.Int64(0, 0, 0));
+        Assert.All(empty, o => Assert.Equal(new TensorShape(0), o.Shape));
     }
 }

@@ -80,7 +80,20 @@ public sealed class SliceTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => Run1(Device, "Slice", null, x, In.Int64(0, 0), In.Int64(1, 1), In.Int64(1, -2)));
         Assert.Throws<GraphException>(() => Run1(Device, "Slice", null, x, In.Int64(0), In.Int64(1), In.Int64(0), In.Int64(0)));
         Assert.Throws<GraphException>(() => Run1(Device, "Slice", null, x, In.Int64(0, 1), In.Int64(1)));
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Slice", null, x, In.Int64(2), In.Int64(1), In.Int64(1)));
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Slice", null, x, In.Of([1], [0f]), In.Int64(1)));
+    }
+
+    [Fact]
+    public void Empty_slices_have_a_zero_axis_and_run_no_kernel()
+    {
+        var x = In.Random([2, 3, 4], 24);
+        var backwards = Run1(Device, "Slice", null, x, In.Int64(2), In.Int64(1), In.Int64(1));           // start after end, step 1
+        Assert.Equal(new TensorShape(2, 0, 4), backwards.Shape);
+        Assert.Empty(backwards.Floats!);
+        var outOfBounds = Run1(Device, "Slice", null, x, In.Int64(1000), In.Int64(1000), In.Int64(2));  // both clamp to 4
+        Assert.Equal(new TensorShape(2, 3, 0), outOfBounds.Shape);
+        // An empty input stays empty on its zero axis whatever the step; its other axes still slice.
+        var empty = Run1(Device, "Slice", null, new In([2, 0, 4], []), In.Int64(5, 1), In.Int64(-10, 3), In.Int64(1, 2), In.Int64(-1, 1));
+        Assert.Equal(new TensorShape(2, 0, 2), empty.Shape);
     }
 }

@@ -21,12 +21,23 @@ public sealed class BadInputTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Theory]
-    [InlineData(new[] { 2, 0, 3 })]
     [InlineData(new[] { -1 })]
-    public void Non_positive_dimensions_are_rejected(int[] dims)
+    [InlineData(new[] { 2, -3 })]
+    public void Negative_dimensions_are_rejected(int[] dims)
     {
         var e = Assert.Throws<ArgumentException>(() => new TensorShape(dims));
-        Assert.Contains("must be positive", e.Message);
+        Assert.Contains("cannot be negative", e.Message);
+    }
+
+    [Fact]
+    public void A_zero_dimension_makes_an_empty_shape_that_gets_no_buffer()
+    {
+        TensorShape empty = [2, 0, 3];
+        Assert.True(empty.IsEmpty);
+        Assert.Equal(0, empty.ElementCount);
+        Assert.False(new TensorShape(2, 3).IsEmpty);
+        var e = Assert.Throws<ArgumentException>(() => Tensor.Create(Device, empty, "e"));
+        Assert.Contains("'e' of shape [2, 0, 3] is empty", e.Message);
     }
 
     [Fact]

@@ -21,6 +21,8 @@ internal static class FoldConstants
             var inputs = node.Inputs.Select(i => i.Length == 0 ? null : new NodeInput(graph.Initializers[i], IsConstant: true)).ToList();
             // Integer constants feeding shape arguments stay as they are: only float results are folded.
             if (inputs.Any(i => i is { Value.IsInteger: true }) && inputs.All(i => i is null || i.Value.IsInteger)) continue;
+            // Empty values are resolved after shape inference (CompiledGraph.ResolveEmpty), not folded.
+            if (inputs.Any(i => i is { Value.Shape.IsEmpty: true })) continue;
             var outputs = NodeRunner.Run(device, node, inputs);
             for (int k = 0; k < node.Outputs.Count; k++)
                 if (node.Outputs[k].Length > 0) graph.Initializers[node.Outputs[k]] = outputs[k];
