@@ -16,7 +16,7 @@ namespace VulkanCnn.Viewer;
 /// </summary>
 public static class ViewerApp
 {
-    /// <summary>Runs until Esc, the window closing, the frame limit or a finite source's end. The device must
+    /// <summary>Runs until Esc, the window closing, the frame limit or the end of a finite source (video file, non-looping folder). The device must
     /// come from <see cref="WindowPresenter.DeviceOptions"/> unless <see cref="ViewerOptions.Headless"/>.</summary>
     public static ViewerReport Run(GpuDevice gpu, IFrameSource source, Func<FramePixels, ILiveClassifier> classifierFactory, ViewerOptions options)
     {
@@ -39,7 +39,7 @@ public static class ViewerApp
         private readonly Queue<double> _frameTimes = new();
         private readonly List<string> _written = new();
         private readonly double _start = clock.Elapsed.TotalSeconds;
-        private long _displayed, _currentFrame = -1;
+        private long _displayed, _currentFrame = -1, _scriptedFor = -1;
         private double? _firstResult;
         private double _latencySum;
         private int _latencyCount, _seenCompleted;
@@ -58,11 +58,16 @@ public static class ViewerApp
                     if (window.ShouldClose) break;
                     if (Keys(window.TakeKeys())) break;
                 }
-                if (Keys(options.ScriptedKeys.Where(k => k.Frame == _displayed).Select(k => k.Key))) break;
-                foreach (var r in options.ScriptedResizes.Where(r => r.Frame == _displayed)) window?.SetSize(r.Width, r.Height);
+                if (_scriptedFor != _displayed) // once per frame number, even when that frame is not shown
+                {
+                    _scriptedFor = _displayed;
+                    if (Keys(options.ScriptedKeys.Where(k => k.Frame == _displayed).Select(k => k.Key))) break;
+                    foreach (var r in options.ScriptedResizes.Where(r => r.Frame == _displayed)) window?.SetSize(r.Width, r.Height);
+                }
 
                 // Wait for the first frame; afterwards never wait on the source.
                 var frame = source.Next(_currentFrame < 0 ? TimeSpan.FromSeconds(10) : TimeSpan.Zero);
+                if (frame is null && source.IsFinished) break;
                 if (frame is null && _currentFrame < 0) throw new FrameSourceException($"{source.Description} delivered no frame within 10 s.");
                 long? fresh = null;
                 if (frame is not null)
@@ -72,7 +77,11 @@ public static class ViewerApp
                 }
                 classifier.Tick(fresh);
                 TrackResults();
-                if (!Display()) continue;
+                if (!Display())
+                {
+                    gpu.WaitIdle(); // nothing waited for this frame's submissions: finish them before the next upload
+                    continue;
+                }
                 _displayed++;
                 _frameTimes.Enqueue(clock.Elapsed.TotalSeconds);
                 while (_frameTimes.Count > 31) _frameTimes.Dequeue();
@@ -105,7 +114,7 @@ public static class ViewerApp
             if (classifier is TeachByShowingClassifier teach && teach.HeadVersion != _headVersion)
             {
                 _headVersion = teach.HeadVersion;
-                options.Log($"head v{_headVersion} ready: {string.Join(", ", teach.SampleCounts.OrderBy(c => c.Key).Select(c => $"{c.Value} samples of key {c.Key}"))}, trained on the GPU in {teach.LastTrainingTime.TotalMilliseconds:0} ms");
+                options.Log($"head v{_headVersion}: {teach.HeadOrigin}");
             }
             if (classifier.Completed == _seenCompleted || classifier.Latest is not { } p) return;
             _seenCompleted = classifier.Completed;

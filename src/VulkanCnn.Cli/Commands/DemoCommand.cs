@@ -31,7 +31,7 @@ internal static class DemoCommand
         return command;
     }
 
-    /// <summary>A camera device node (Linux) — elsewhere the camera is tried and falls back to the test pattern.</summary>
-    private static bool CameraPresent() =>
-        OperatingSystem.IsLinux() ? File.Exists("/dev/video0") || Directory.Exists("/dev") && Directory.EnumerateFiles("/dev", "video*").Any() : true;
+    /// <summary>A camera as <c>vkcnn cameras</c> lists them (Linux: /dev/video* devices; elsewhere none are listed, so the
+    /// demo shows the slideshow and `vkcnn view --teach --source camera` opens the camera).</summary>
+    private static bool CameraPresent() => Imaging.Frames.FfmpegFrameSource.ListCameras().Count > 0;
 }

@@ -70,20 +70,20 @@ internal static class ViewCommand
         Validate(s);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         bool headless = s.Headless;
+        GpuDevice? window = null;
         if (!headless)
         {
-            try { deviceOptions = WindowPresenter.DeviceOptions(deviceOptions); }
-            catch (DisplayUnavailableException e)
+            // No display, no GLFW, or a device that cannot make a swapchain: say why and write PNG frames instead.
+            try { window = GpuDevice.Create(WindowPresenter.DeviceOptions(deviceOptions)); }
+            catch (Exception e) when (e is DisplayUnavailableException or VulkanException and not NoVulkanDeviceException)
             {
-                AnsiConsole.MarkupLine($"[yellow]No window here[/]: {Markup.Escape(e.Message)}\nRunning headless: annotated PNG frames instead.");
+                NoWindow(e.Message);
                 headless = true;
             }
         }
-        long? frames = s.Frames ?? (headless ? 60 : null);
-        string? outDir = headless ? s.Out ?? "vkcnn-view" : null;
+        using var gpu = window ?? GpuDevice.Create(deviceOptions);
         bool fashion = s.Model is null && !s.Teach;
         string sourceSpec = s.Source ?? (fashion ? "fashion-mnist" : "camera");
-        using var gpu = GpuDevice.Create(deviceOptions);
         AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}), ready in {clock.Elapsed.TotalSeconds:0.0} s");
         FashionMnist? test = fashion || sourceSpec == "fashion-mnist" ? FashionMnist.Load(train: false) : null;
         string? note = null;
@@ -97,17 +97,30 @@ internal static class ViewCommand
         Func<FramePixels, ILiveClassifier> factory = s.Model is { } m
             ? pixels => new OnnxClassifier(gpu, m, OnnxClassifier.ReadLabels(s.Labels!), pixels, Preprocess(s), s.BudgetMs)
             : s.Teach ? pixels => new TeachByShowingClassifier(gpu, pixels, s.BudgetMs, s.Classes, s.Head, s.Backbone)
-            : _ => new FashionMnistClassifier(gpu, s.Checkpoint ?? ViewSettings.BundledCheckpoint, test!);
+            : _ => new FashionMnistClassifier(gpu, s.Checkpoint ?? ViewSettings.BundledCheckpoint, test!, ((FashionMnistSlideshow)frameSource).SampleOf);
         double beforeViewer = clock.Elapsed.TotalSeconds;
-        var report = ViewerApp.Run(gpu, frameSource, factory, new ViewerOptions
+        ViewerOptions Options(bool offscreen) => new()
         {
-            Width = s.Width, Height = s.Height, Frames = frames, Headless = headless, OutputDirectory = outDir, Overlay = s.Overlay,
-            VSync = s.VSync, MaxFps = s.MaxFps, BudgetMilliseconds = s.BudgetMs, ScriptedKeys = s.Keys, ScriptedResizes = s.Resizes,
-            SourceNote = note, Log = line => AnsiConsole.WriteLine(line),
-        });
+            Width = s.Width, Height = s.Height, Frames = s.Frames ?? (offscreen ? 60 : null), Headless = offscreen,
+            OutputDirectory = offscreen ? s.Out ?? "vkcnn-view" : null, Overlay = s.Overlay, VSync = s.VSync, MaxFps = s.MaxFps,
+            BudgetMilliseconds = s.BudgetMs, ScriptedKeys = s.Keys, ScriptedResizes = s.Resizes, SourceNote = note,
+            Log = line => AnsiConsole.WriteLine(line),
+        };
+        ViewerReport report;
+        try { report = ViewerApp.Run(gpu, frameSource, factory, Options(headless)); }
+        catch (DisplayUnavailableException e) when (!headless)
+        {
+            NoWindow(e.Message); // e.g. this device cannot present to the window's surface
+            headless = true;
+            report = ViewerApp.Run(gpu, frameSource, factory, Options(headless));
+        }
+        string? outDir = headless ? s.Out ?? "vkcnn-view" : null;
         Print(report, outDir, beforeViewer);
         return 0;
     }
+
+    private static void NoWindow(string reason) =>
+        AnsiConsole.MarkupLine($"[yellow]No window here[/]: {Markup.Escape(reason)}\nRunning headless: annotated PNG frames instead.");
 
     private static void Validate(ViewSettings s)
     {

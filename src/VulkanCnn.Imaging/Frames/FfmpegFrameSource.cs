@@ -76,6 +76,7 @@ public sealed class FfmpegFrameSource : IFrameSource
         OperatingSystem.IsLinux() && Directory.Exists("/dev") ? Directory.GetFiles("/dev", "video*").Order(StringComparer.Ordinal).ToList() : [];
 
     public Frame? Next(TimeSpan timeout) => _frames.TakeNewest(timeout);
+    public bool IsFinished => _frames.IsDrained;
 
     private void ReadLoop()
     {

@@ -16,6 +16,8 @@ public interface IFrameSource : IDisposable
     long Dropped { get; }
     /// <summary>The newest frame not returned yet, waiting up to <paramref name="timeout"/>; null at the end of a finite source.</summary>
     Frame? Next(TimeSpan timeout);
+    /// <summary>True once a finite source (video file, non-looping slideshow) has delivered its last frame.</summary>
+    bool IsFinished => false;
 }
 
 /// <summary>A frame source could not start (ffmpeg missing, no camera, unreadable file); the message says what to do.</summary>
@@ -29,6 +31,9 @@ public sealed class LatestFrames(int capacity = 2)
     private bool _completed;
 
     public long Dropped { get; private set; }
+
+    /// <summary>Completed and every frame taken.</summary>
+    public bool IsDrained { get { lock (_gate) return _completed && _frames.Count == 0; } }
 
     public void Add(Frame frame)
     {

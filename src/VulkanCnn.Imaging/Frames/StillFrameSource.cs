@@ -32,6 +32,7 @@ public sealed class StillFrameSource : IFrameSource
     public int Height { get; }
     public long Dropped => 0;
     public IReadOnlyList<string> Paths => _paths;
+    public bool IsFinished => !_loop && _next >= _paths.Count;
 
     public Frame? Next(TimeSpan timeout)
     {

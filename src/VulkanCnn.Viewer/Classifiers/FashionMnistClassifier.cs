@@ -9,19 +9,21 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Viewer.Classifiers;
 
 /// <summary>
-/// A Fashion-MNIST checkpoint written by <c>vkcnn train</c> classifying the slideshow of test images: each new
-/// frame is the test sample with that index, so the true label is known and a running accuracy is kept.
+/// A Fashion-MNIST checkpoint written by <c>vkcnn train</c> classifying the slideshow of test images: the slideshow
+/// says which test sample each frame shows, so the true label is known and a running accuracy is kept.
 /// The network is small (a few ms), so it runs whole on each new image.
 /// </summary>
 public sealed class FashionMnistClassifier : ILiveClassifier
 {
     private readonly Session _session;
     private readonly FashionMnist _test;
+    private readonly Func<long, int> _sampleOf;
     private readonly float[] _input = new float[784];
     private int _correct;
 
-    public FashionMnistClassifier(GpuDevice gpu, string checkpointPath, FashionMnist test)
+    public FashionMnistClassifier(GpuDevice gpu, string checkpointPath, FashionMnist test, Func<long, int> sampleOfFrame)
     {
+        _sampleOf = sampleOfFrame;
         var info = Checkpoint.ReadInfo(checkpointPath);
         var model = SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
         Checkpoint.LoadInto(checkpointPath, model);
@@ -46,7 +48,7 @@ public sealed class FashionMnistClassifier : ILiveClassifier
     {
         if (newFrameIndex is not { } index) return;
         var clock = Stopwatch.StartNew();
-        int label = _test.Read((int)(index % _test.Count), _input);
+        int label = _test.Read(_sampleOf(index), _input);
         var scores = _session.Run(_input);
         Latest = Prediction.FromScores(scores, Labels, 3, index, clock.Elapsed.TotalMilliseconds);
         TruthOfLatest = label;

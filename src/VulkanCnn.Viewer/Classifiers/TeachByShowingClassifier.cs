@@ -29,6 +29,7 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
     private Session? _head;
     private string[] _headLabels = [];
     private string? _message;
+    private int _generation; // bumped by Load: a training started before it must not replace the loaded head
 
     public TeachByShowingClassifier(GpuDevice gpu, FramePixels frame, double budgetMilliseconds, IReadOnlyList<string>? classNames = null,
         string headPath = "head.safetensors", string? backbonePath = null)
@@ -47,6 +48,8 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
     /// <summary>Captured samples per class key (1-based).</summary>
     public IReadOnlyDictionary<int, int> SampleCounts { get { lock (_gate) return _samples.GroupBy(s => s.Class).ToDictionary(g => g.Key + 1, g => g.Count()); } }
     public TimeSpan LastTrainingTime { get; private set; }
+    /// <summary>Where the current head came from (trained from which samples, in how long; or loaded from which file).</summary>
+    public string HeadOrigin { get; private set; } = "no head";
     public int HeadVersion { get; private set; }
     /// <summary>The newest features (512 values) and the frame they came from.</summary>
     public (float[] Features, long FrameIndex)? LatestFeatures { get; private set; }
@@ -121,10 +124,19 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
 
     public string Save()
     {
-        var head = _trainedHead;
+        Sequential? head;
+        string[] labels;
+        lock (_gate) (head, labels) = (_trainedHead, _headLabels);
         if (head is null) return "nothing to save yet: capture samples of two classes first";
-        LinearHead.Save(head, _headPath, _headLabels);
-        return $"saved head to {_headPath}";
+        try
+        {
+            LinearHead.Save(head, _headPath, labels);
+            return $"saved head to {_headPath}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"could not save {_headPath}: {e.Message}";
+        }
     }
 
     public string Load(string path)
@@ -132,10 +144,12 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         try
         {
             var (head, labels) = LinearHead.Load(path);
-            SwapHead(head, labels, TimeSpan.Zero);
+            int generation = Interlocked.Increment(ref _generation);
+            SwapHead(head, labels, generation, $"loaded from {path} ({labels.Length} classes)");
             return $"loaded {labels.Length}-class head from {path}";
         }
-        catch (Exception e) when (e is IOException or SafetensorsException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or SafetensorsException or UnauthorizedAccessException
+            or System.Text.Json.JsonException or ArgumentException)
         {
             return $"could not load {path}: {e.Message}";
         }
@@ -165,27 +179,38 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         lock (_gate) samples = _samples.ToArray();
         var classes = samples.Select(s => s.Class).Distinct().Order().ToArray();
         if (classes.Length < 2) return;
+        int generation = _generation;
         _training = Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
             var head = LinearHead.Create(classes.Length);
             LinearHead.Train(_gpu, head, samples.Select(s => s.Features).ToArray(), samples.Select(s => Array.IndexOf(classes, s.Class)).ToArray());
-            SwapHead(head, classes.Select(c => _classNames[c]).ToArray(), clock.Elapsed);
+            var elapsed = clock.Elapsed;
+            string counts = string.Join(", ", classes.Select(c => $"{samples.Count(s => s.Class == c)} x {_classNames[c]}"));
+            if (SwapHead(head, classes.Select(c => _classNames[c]).ToArray(), generation, $"trained on the GPU in {elapsed.TotalMilliseconds:0} ms from {counts}"))
+                LastTrainingTime = elapsed;
         });
     }
 
-    private void SwapHead(Sequential head, string[] labels, TimeSpan trainingTime)
+    /// <summary>Makes <paramref name="head"/> the current one unless a head was loaded since <paramref name="generation"/>.</summary>
+    private bool SwapHead(Sequential head, string[] labels, int generation, string origin)
     {
         var session = _gpu.Compile(head, [1, Backbone.Features]);
         lock (_gate)
         {
+            if (generation != _generation)
+            {
+                session.Dispose();
+                return false;
+            }
             var old = _head;
             _head = session;
             _headLabels = labels;
             _trainedHead = head;
-            LastTrainingTime = trainingTime;
+            HeadOrigin = origin;
             HeadVersion++;
             old?.Dispose();
+            return true;
         }
     }
 

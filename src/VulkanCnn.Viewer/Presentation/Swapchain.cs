@@ -42,11 +42,19 @@ internal sealed unsafe class Swapchain : IDisposable
         _handle = handle;
         Format = format.Format;
         PresentMode = mode;
-        uint n = 0;
-        SurfaceApi.Check(api.GetSwapchainImages(native.Device, handle, &n, null), "vkGetSwapchainImagesKHR");
-        var images = new ulong[n];
-        fixed (ulong* p = images) SurfaceApi.Check(api.GetSwapchainImages(native.Device, handle, &n, p), "vkGetSwapchainImagesKHR");
-        Images = images.Select(i => (nint)i).ToArray();
+        try
+        {
+            uint n = 0;
+            SurfaceApi.Check(api.GetSwapchainImages(native.Device, handle, &n, null), "vkGetSwapchainImagesKHR");
+            var images = new ulong[n];
+            fixed (ulong* p = images) SurfaceApi.Check(api.GetSwapchainImages(native.Device, handle, &n, p), "vkGetSwapchainImagesKHR");
+            Images = images.Select(i => (nint)i).ToArray();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public ulong Handle => _handle;
@@ -57,13 +65,15 @@ internal sealed unsafe class Swapchain : IDisposable
     /// <summary>The swapchain's images (owned by the swapchain).</summary>
     public IReadOnlyList<nint> Images { get; }
 
-    /// <summary>Index of the next image, or null when the swapchain no longer matches the window (recreate it).</summary>
-    public uint? Acquire(ulong signalSemaphore, out bool suboptimal)
+    /// <summary>Index of the next image; null when none came within the timeout (skip the frame) or when the swapchain
+    /// no longer matches the window (<paramref name="outOfDate"/>: recreate it).</summary>
+    public uint? Acquire(ulong signalSemaphore, out bool suboptimal, out bool outOfDate)
     {
         uint index;
-        var r = _api.AcquireNextImage(_api.Native.Device, _handle, 5_000_000_000UL, signalSemaphore, 0, &index);
+        var r = _api.AcquireNextImage(_api.Native.Device, _handle, 1_000_000_000UL, signalSemaphore, 0, &index);
         suboptimal = r == Result.SuboptimalKhr;
-        if (r == Result.ErrorOutOfDateKhr) return null;
+        outOfDate = r == Result.ErrorOutOfDateKhr;
+        if (outOfDate || r is Result.Timeout or Result.NotReady) return null;
         if (r != Result.SuboptimalKhr) SurfaceApi.Check(r, "vkAcquireNextImageKHR");
         return index;
     }

@@ -7,7 +7,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Viewer.Presentation;
 
 /// <summary>What <see cref="WindowPresenter.Present"/> did.</summary>
-public enum PresentOutcome { Presented, Minimised, Recreated }
+public enum PresentOutcome { Presented, Minimised, Recreated, Skipped }
 
 /// <summary>
 /// Shows composed frames in a GLFW window through a swapchain on the same VkDevice and queue that run the
@@ -29,6 +29,7 @@ public sealed unsafe class WindowPresenter : IDisposable
     private CommandRecording[] _recordings = [];
     private ulong[] _rendered = [];
     private bool _stale, _disposed;
+    private (int Width, int Height) _requested; // the window size the swapchain was built for (its extent may differ)
 
     /// <summary><paramref name="options"/> plus GLFW's surface instance extensions and VK_KHR_swapchain. Starts GLFW;
     /// throws <see cref="DisplayUnavailableException"/> when no window can be opened here.</summary>
@@ -57,6 +58,7 @@ public sealed unsafe class WindowPresenter : IDisposable
             _acquired = _api.NewSemaphore();
             var (w, h) = window.FramebufferSize;
             Build((uint)Math.Max(w, 1), (uint)Math.Max(h, 1));
+            _requested = (w, h);
         }
         catch
         {
@@ -78,23 +80,25 @@ public sealed unsafe class WindowPresenter : IDisposable
     /// <summary>
     /// Presents the current frame and overlay and waits until the GPU has drawn it. Returns
     /// <see cref="PresentOutcome.Minimised"/> without drawing while the window has no area, and
-    /// <see cref="PresentOutcome.Recreated"/> when the window changed size (the composer is new: re-upload the overlay).
+    /// <see cref="PresentOutcome.Recreated"/> when the window changed size (the composer is new: re-upload the overlay),
+    /// <see cref="PresentOutcome.Skipped"/> when no swapchain image became free within a second.
     /// </summary>
     public PresentOutcome Present()
     {
         var (w, h) = _window.FramebufferSize;
         if (w == 0 || h == 0 || _window.IsIconified) return PresentOutcome.Minimised;
-        if (_stale || w != Width || h != Height)
+        if (_stale || (w, h) != _requested)
         {
             Rebuild((uint)w, (uint)h);
             return PresentOutcome.Recreated;
         }
-        var index = _swapchain!.Acquire(_acquired, out bool suboptimal);
-        if (index is not { } i)
+        var index = _swapchain!.Acquire(_acquired, out bool suboptimal, out bool outOfDate);
+        if (outOfDate)
         {
             Rebuild((uint)w, (uint)h);
             return PresentOutcome.Recreated;
         }
+        if (index is not { } i) return PresentOutcome.Skipped;
         var recording = _recordings[i];
         recording.Submit([(nint)_acquired], [(nint)_rendered[i]]);
         ulong semaphore = _rendered[i], swapchain = _swapchain.Handle;
@@ -129,6 +133,7 @@ public sealed unsafe class WindowPresenter : IDisposable
     private void Build(uint width, uint height, ulong oldSwapchain = 0)
     {
         _swapchain = new Swapchain(_api, _surface, width, height, _vsync, oldSwapchain);
+        _requested = ((int)width, (int)height);
         var extent = _swapchain.Extent;
         _composer = new FrameComposer(_gpu, _frame, (int)extent.Width, (int)extent.Height, _swapchain.IsBgra ? PixelOrder.Bgra : PixelOrder.Rgba);
         _rendered = new ulong[_swapchain.Images.Count];

@@ -4,8 +4,9 @@ using VulkanCnn.Training.Data;
 
 namespace VulkanCnn.Viewer.Sources;
 
-/// <summary>The Fashion-MNIST test images as frames, one per <c>interval</c>, in a seeded shuffled order; a frame's
-/// <see cref="Frame.Index"/> is the test-set index (so a classifier can check its answer).</summary>
+/// <summary>The Fashion-MNIST test images as frames, one per <c>interval</c>, in a seeded shuffled order. Frame indices
+/// count up like any source's; <see cref="SampleOf"/> gives the test-set index behind a frame (so a classifier can
+/// check its answer).</summary>
 public sealed class FashionMnistSlideshow : IFrameSource
 {
     private readonly FashionMnist _test;
@@ -35,12 +36,14 @@ public sealed class FashionMnistSlideshow : IFrameSource
         if (wait > timeout) { if (timeout > TimeSpan.Zero) Thread.Sleep(timeout); return null; }
         if (wait > TimeSpan.Zero) Thread.Sleep(wait);
         _shown = due;
-        int index = _order[due % _order.Length];
-        var grey = _test.Pixels(index);
+        var grey = _test.Pixels(SampleOf(due));
         var rgb = new byte[28 * 28 * 3];
         for (int i = 0; i < grey.Length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
-        return new Frame(rgb, 28, 28, index, _clock.Elapsed);
+        return new Frame(rgb, 28, 28, due, _clock.Elapsed);
     }
+
+    /// <summary>The test-set index of frame <paramref name="frameIndex"/>.</summary>
+    public int SampleOf(long frameIndex) => _order[frameIndex % _order.Length];
 
     public void Dispose() { }
 }

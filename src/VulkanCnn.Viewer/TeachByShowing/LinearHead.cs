@@ -35,7 +35,8 @@ public static class LinearHead
         var (_, meta) = Safetensors.Load(path);
         if (!meta.TryGetValue("format", out var f) || f != "vkcnn-head" || !meta.TryGetValue("labels", out var json))
             throw new SafetensorsException(path, "is not a head written by `vkcnn finetune`");
-        var labels = System.Text.Json.JsonSerializer.Deserialize<string[]>(json)!;
+        var labels = System.Text.Json.JsonSerializer.Deserialize<string[]>(json) ?? [];
+        if (labels.Length < 2) throw new SafetensorsException(path, $"names {labels.Length} classes; a head has at least 2");
         var head = Create(labels.Length);
         head.LoadSafetensors(path);
         return (head, labels);

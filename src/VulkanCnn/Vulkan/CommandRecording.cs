@@ -121,7 +121,8 @@ public sealed unsafe class CommandRecording : GpuResource
             OldLayout = ImageLayout.Undefined, NewLayout = ImageLayout.TransferDstOptimal,
             SrcQueueFamilyIndex = Vk.QueueFamilyIgnored, DstQueueFamilyIndex = Vk.QueueFamilyIgnored, Image = target, SubresourceRange = range,
         };
-        vk.CmdPipelineBarrier(_cb, PipelineStageFlags.TopOfPipeBit, PipelineStageFlags.TransferBit, 0, 0, null, 0, null, 1, &toTransfer);
+        // Source stage transfer: the acquire semaphore's wait must cover it (Submit waits at all commands).
+        vk.CmdPipelineBarrier(_cb, PipelineStageFlags.TransferBit, PipelineStageFlags.TransferBit, 0, 0, null, 0, null, 1, &toTransfer);
         var region = new BufferImageCopy
         {
             BufferOffset = 0, BufferRowLength = 0, BufferImageHeight = 0,

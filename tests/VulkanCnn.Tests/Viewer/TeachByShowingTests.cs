@@ -89,6 +89,10 @@ public sealed class TeachByShowingTests(GpuFixture gpu) : GpuTest(gpu), IDisposa
 
             Assert.StartsWith("saved head", classifier.Save());
             Assert.StartsWith("loaded 2-class head", classifier.Load(Path.Combine(_dir, "head.safetensors")));
+            Assert.StartsWith("loaded from", classifier.HeadOrigin);
+            Assert.StartsWith("could not load", classifier.Load(Path.Combine(_dir, "missing.safetensors"))); // a message, not a crash
+            File.WriteAllText(Path.Combine(_dir, "junk.safetensors"), "not a head");
+            Assert.StartsWith("could not load", classifier.Load(Path.Combine(_dir, "junk.safetensors")));
         }
         finally
         {
