@@ -26,6 +26,21 @@ public sealed record OnnxImportOptions
     /// <summary>Largest result (elements) of a CPU shape computation folded at import.</summary>
     public long MaxFoldedElements { get; init; } = 1 << 20;
 
+    /// <summary>Resize with coordinate_transformation_mode align_corners and scales: which resized length the mapping
+    /// divides by. Default <see cref="AlignCornersLength.OutputLength"/>, as ONNX Runtime and PyTorch (what PyTorch exports
+    /// of <c>interpolate(scale_factor=…, align_corners=True)</c> mean); <see cref="AlignCornersLength.ScaledLength"/> follows the
+    /// ONNX reference implementation and conformance data. They differ only when length·scale is not a whole number.</summary>
+    public AlignCornersLength AlignCornersLength { get; init; } = AlignCornersLength.OutputLength;
+
     /// <summary>Notes about choices the importer made (a symbolic dim set to 1, an attribute ignored).</summary>
     public Action<string>? Log { get; init; }
+}
+
+/// <summary>The resized length in Resize's align_corners mapping, x_in = x_out·(length_in − 1)/(length_resized − 1).</summary>
+public enum AlignCornersLength
+{
+    /// <summary>The output length, floor(length_in·scale): ONNX Runtime and PyTorch.</summary>
+    OutputLength,
+    /// <summary>length_in·scale itself: the ONNX reference implementation (onnx/onnx#2462).</summary>
+    ScaledLength,
 }

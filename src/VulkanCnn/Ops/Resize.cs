@@ -24,13 +24,17 @@ public sealed class Resize : IOperator
 
     private enum Rounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil, Legacy }
 
+    /// <summary>Not an ONNX attribute: set (1) by the importer under <c>OnnxImportOptions.AlignCornersLength = ScaledLength</c> for
+    /// the ONNX reference's align_corners mapping; the exporter drops it (that mapping is what ONNX itself specifies).</summary>
+    public const string ScaledAlignCornersAttribute = "vkcnn_align_corners_scaled_length";
+
     private enum Coordinates { HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric, TfHalfPixelForNn, HalfPixelSymmetric, TfCropAndResize }
 
     private enum Mode { Nearest, Linear, Cubic }
 
     /// <summary>Roi: per-axis crop (start, end) in normalised coordinates (tf_crop_and_resize), else null.</summary>
     private sealed record Plan(int[] OutDims, double[] Scales, Mode Mode, Coordinates Coordinates, Rounding Rounding,
-        double CubicA, bool ExcludeOutside, double[]? Roi, float Extrapolation)
+        double CubicA, bool ExcludeOutside, double[]? Roi, float Extrapolation, bool ScaledAlignCorners)
     {
         public bool Linear => Mode == Mode.Linear;
 
@@ -97,9 +101,9 @@ public sealed class Resize : IOperator
     {
         Coordinates.HalfPixel => (o + 0.5) / scale - 0.5,
         Coordinates.PytorchHalfPixel => outLength > 1 ? (o + 0.5) / scale - 0.5 : 0,
-        // As ONNX Runtime and PyTorch: the rounded output length. (The ONNX reference divides by
-        // length·scale − 1 when scales are given, onnx/onnx#2462; conformance cases with such scales differ.)
-        Coordinates.AlignCorners => outLength == 1 ? 0 : o * (length - 1) / (double)(outLength - 1),
+        // As ONNX Runtime and PyTorch: divided by the output length − 1. The ONNX reference uses length_resized =
+        // length·scale (onnx/onnx#2462); it differs only for scales whose length·scale is not whole (ScaledAlignCorners).
+        Coordinates.AlignCorners => outLength == 1 ? 0 : o * (length - 1) / ((plan.ScaledAlignCorners ? length * scale : outLength) - 1),
         Coordinates.Asymmetric => o / scale,
         Coordinates.TfHalfPixelForNn => (o + 0.5) / scale,
         Coordinates.TfCropAndResize => (outLength == 1
@@ -229,7 +233,8 @@ public sealed class Resize : IOperator
             if (roi[2 * d] != 0 || roi[2 * d + 1] != 1)
                 throw c.Unsupported($"roi [{roi[2 * d]}, {roi[2 * d + 1]}] crops axis {d} of input {x}; only the last two axes (H, W) can be cropped");
         bool exclude = c.Int("exclude_outside", 0) switch { 0 => false, 1 => true, var v => throw c.Error($"exclude_outside must be 0 or 1; got {v}") };
-        return new Plan(outDims, scales, kind, coordinates, rounding, c.Float("cubic_coeff_a", -0.75f), exclude, roi, c.Float("extrapolation_value", 0));
+        return new Plan(outDims, scales, kind, coordinates, rounding, c.Float("cubic_coeff_a", -0.75f), exclude, roi, c.Float("extrapolation_value", 0),
+            c.Int(ScaledAlignCornersAttribute, 0) != 0);
     }
 
     /// <summary>tf_crop_and_resize's roi (input 1: starts, then ends, per axis or per entry of axes) as (start, end) pairs per axis.</summary>

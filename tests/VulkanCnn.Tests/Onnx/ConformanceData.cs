@@ -207,7 +207,7 @@ public static class ConformanceData
     private static double Compare(GpuDevice device, byte[] model, string directory, string data, Dictionary<string, ConstantTensor> runtime, Dictionary<string, ConstantTensor> bound)
     {
         var shapes = runtime.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray());
-        var graph = OnnxImporter.Load(new MemoryStream(model), directory, new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes });
+        var graph = OnnxImporter.Load(new MemoryStream(model), directory, new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes, AlignCornersLength = AlignCornersLength.ScaledLength });
         IReadOnlyDictionary<string, ConstantTensor> results = new Dictionary<string, ConstantTensor>();
         if (graph.Outputs.Any(o => !graph.Initializers.ContainsKey(o)))
         {

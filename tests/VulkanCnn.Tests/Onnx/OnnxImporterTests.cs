@@ -374,4 +374,20 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("params    717 in 4 initializers", text);
         Assert.Contains("(not supported)", text);
     }
+
+    [Fact]
+    public void Align_corners_resize_with_scales_divides_by_the_output_length_or_by_length_times_scale_when_asked()
+    {
+        // onnx/onnx#2462's example: a 2x4 image scaled by 0.6 is 1x2; the second output pixel maps to x = 1·3/(2−1) = 3
+        // (ONNX Runtime, PyTorch) or to x = 1·3/(4·0.6−1) = 2.142857 (the ONNX reference).
+        var model = Model(13, Net([Input("x", 1L, 1L, 2L, 4L)], ["y"],
+            [Node("Resize", ["x", "", "scales"], ["y"], Attr("mode", "linear"), Attr("coordinate_transformation_mode", "align_corners"))],
+            [Floats("scales", [4], [1, 1, 0.6f, 0.6f])]));
+        float[] x = [1, 2, 3, 4, 5, 6, 7, 8];
+        using (var session = Device.Compile(Load(model)))
+            Tolerance.AssertClose([1f, 4f], session.Run(x), Tolerance.Op);
+        using (var session = Device.Compile(Load(model, new OnnxImportOptions { AlignCornersLength = AlignCornersLength.ScaledLength })))
+            Tolerance.AssertClose([1f, 1 + 3 / 1.4f], session.Run(x), Tolerance.Op);
+    }
 }
+

@@ -109,12 +109,13 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
     [InlineData("linear", "align_corners")]
     public void Opset18_resize_with_axes_and_antialias_0(string mode, string transform)
     {
-        // Scales only for the listed axes (W before H); antialias=0 is the default, given explicitly.
-        var model = Model(18, [2, 3, 5, 4], ["y"],
+        // Scales only for the listed axes (W before H); antialias=0 is the default, given explicitly. Whole-number
+        // length·scale on both axes: for align_corners ONNX Runtime divides by the output length − 1, ONNX by length·scale − 1.
+        var model = Model(18, [2, 3, 6, 4], ["y"],
             [Node("Resize", ["x", "", "scales"], ["y"], Attr("mode", mode), Attr("antialias", 0L), Attr("axes", 3L, 2L),
                 Attr("coordinate_transformation_mode", transform))],
             Floats("scales", [2], [2f, 0.5f]));
-        Compare(model, [2, 3, 5, 4]);
+        Compare(model, [2, 3, 6, 4]);
     }
 
     [Theory]
