@@ -3,12 +3,13 @@ using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Training;
 using static VulkanCnn.Tests.Infrastructure.OpRunner;
+using static VulkanCnn.Tests.Training.ConvGradReference;
 
 namespace VulkanCnn.Tests.Training;
 
 /// <summary>One Conv training problem: shapes, attributes, bias and a fused activation (alpha/beta: LeakyRelu slope, Clip bounds).</summary>
 public sealed record ConvGradCase(int N, int C, int H, int W, int M, int KH, int KW, int[]? S = null, int[]? P = null, int[]? D = null,
-    int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0)
+    int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0) : IConvGradCase
 {
     public int SH => S?[0] ?? 1;
     public int SW => S?[1] ?? 1;
@@ -22,6 +23,25 @@ public sealed record ConvGradCase(int N, int C, int H, int W, int M, int KH, int
     public int XCount => N * C * H * W;
     public int WCount => M * CG * KH * KW;
     public int YCount => N * M * OH * OW;
+
+    /// <summary>Visits every (x, w, z) index triple the convolution multiplies: the forward and its adjoint share it.</summary>
+    public void Taps(Action<int, int, int> visit)
+    {
+        int[] p = Pads;
+        for (int n = 0; n < N; n++)
+            for (int m = 0; m < M; m++)
+                for (int oy = 0; oy < OH; oy++)
+                    for (int ox = 0; ox < OW; ox++)
+                        for (int ci = 0; ci < CG; ci++)
+                            for (int ky = 0; ky < KH; ky++)
+                                for (int kx = 0; kx < KW; kx++)
+                                {
+                                    int iy = oy * SH - p[0] + ky * DH, ix = ox * SW - p[1] + kx * DW;
+                                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                    int ch = m / MG * CG + ci;
+                                    visit(((n * C + ch) * H + iy) * W + ix, ((m * CG + ci) * KH + ky) * KW + kx, ((n * M + m) * OH + oy) * OW + ox);
+                                }
+    }
 }
 
 /// <summary>Fused activations and their derivatives in double, written out here (not the runtime's).</summary>
@@ -92,12 +112,7 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     [MemberData(nameof(SmallCaseNames))]
     public void Reference_backward_matches_finite_differences(string name)
     {
-        var c = Cases[name];
-        var (x, w, b, dy) = Data(c, name.Length);
-        var (dx, dw, db) = Backward(c, x, w, b, dy);
-        double[] theta = [.. x, .. w, .. b ?? []];
-        var numeric = FiniteDifference.Gradient(t => Forward(c, t[..c.XCount], t[c.XCount..(c.XCount + c.WCount)], b is null ? null : t[(c.XCount + c.WCount)..]), theta, dy);
-        FiniteDifference.AssertClose(numeric, [.. dx, .. dw, .. db ?? []], 1e-6, name);
+        ConvGradReference.AssertBackwardMatchesFiniteDifferences(Cases[name], name.Length, name);
     }
 
     [Theory]
@@ -202,58 +217,5 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         return a;
     }
 
-    /// <summary>Float-representable inputs (so the GPU and the reference see the same values) and an upstream gradient.</summary>
-    private static (double[] X, double[] W, double[]? B, double[] Dy) Data(ConvGradCase c, int seed) => (
-        ActivationReference.ToDouble(Reference.Random(c.XCount, seed)),
-        ActivationReference.ToDouble(Reference.Random(c.WCount, seed + 1, -0.5f, 0.5f)),
-        c.Bias ? ActivationReference.ToDouble(Reference.Random(c.M, seed + 2, -0.3f, 0.3f)) : null,
-        ActivationReference.ToDouble(Reference.Random(c.YCount, seed + 3)));
-
     private static float[] F(double[] v) => ActivationReference.ToFloat(v);
-
-    /// <summary>Visits every (x, w, z) index triple the convolution multiplies: the forward and its adjoint share it.</summary>
-    private static void Taps(ConvGradCase c, Action<int, int, int> visit)
-    {
-        int[] p = c.Pads;
-        for (int n = 0; n < c.N; n++)
-            for (int m = 0; m < c.M; m++)
-                for (int oy = 0; oy < c.OH; oy++)
-                    for (int ox = 0; ox < c.OW; ox++)
-                        for (int ci = 0; ci < c.CG; ci++)
-                            for (int ky = 0; ky < c.KH; ky++)
-                                for (int kx = 0; kx < c.KW; kx++)
-                                {
-                                    int iy = oy * c.SH - p[0] + ky * c.DH, ix = ox * c.SW - p[1] + kx * c.DW;
-                                    if (iy < 0 || iy >= c.H || ix < 0 || ix >= c.W) continue;
-                                    int ch = m / c.MG * c.CG + ci;
-                                    visit(((n * c.C + ch) * c.H + iy) * c.W + ix, ((m * c.CG + ci) * c.KH + ky) * c.KW + kx, ((n * c.M + m) * c.OH + oy) * c.OW + ox);
-                                }
-    }
-
-    private static double[] PreActivation(ConvGradCase c, double[] x, double[] w, double[]? b)
-    {
-        var z = new double[c.YCount];
-        for (int i = 0; i < z.Length; i++) z[i] = b?[i / (c.OH * c.OW) % c.M] ?? 0;
-        Taps(c, (xi, wi, zi) => z[zi] += x[xi] * w[wi]);
-        return z;
-    }
-
-    internal static double[] Forward(ConvGradCase c, double[] x, double[] w, double[]? b) =>
-        PreActivation(c, x, w, b).Select(z => ActivationReference.Apply(c.Act, z, c.Alpha, c.Beta)).ToArray();
-
-    /// <summary>The adjoint of <see cref="Forward"/>: dz = dy · act'(z), then dX, dW, dB by scattering over the same taps.</summary>
-    internal static (double[] Dx, double[] Dw, double[]? Db) Backward(ConvGradCase c, double[] x, double[] w, double[]? b, double[] dy)
-    {
-        var z = PreActivation(c, x, w, b);
-        var dz = z.Select((v, i) => dy[i] * ActivationReference.Derivative(c.Act, v, c.Alpha, c.Beta)).ToArray();
-        var (dx, dw) = (new double[c.XCount], new double[c.WCount]);
-        Taps(c, (xi, wi, zi) => { dx[xi] += dz[zi] * w[wi]; dw[wi] += dz[zi] * x[xi]; });
-        double[]? db = null;
-        if (b is not null)
-        {
-            db = new double[c.M];
-            for (int i = 0; i < dz.Length; i++) db[i / (c.OH * c.OW) % c.M] += dz[i];
-        }
-        return (dx, dw, db);
-    }
 }

@@ -2,13 +2,14 @@ using VulkanCnn.Graph;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Training;
 using static VulkanCnn.Tests.Infrastructure.OpRunner;
+using static VulkanCnn.Tests.Training.ConvGradReference;
 
 namespace VulkanCnn.Tests.Training;
 
 /// <summary>One ConvTranspose training problem. <see cref="P"/> are the pads given to the node; with
 /// <see cref="OutputShape"/> the node gets that instead and the pads follow from it (possibly negative).</summary>
 public sealed record ConvTransposeGradCase(int N, int C, int H, int W, int M, int KH, int KW, int[]? S = null, int[]? P = null, int[]? OP = null,
-    int[]? D = null, int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0, int[]? OutputShape = null)
+    int[]? D = null, int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0, int[]? OutputShape = null) : IConvGradCase
 {
     public int SH => S?[0] ?? 1;
     public int SW => S?[1] ?? 1;
@@ -35,6 +36,25 @@ public sealed record ConvTransposeGradCase(int N, int C, int H, int W, int M, in
     public int XCount => N * C * H * W;
     public int WCount => C * MG * KH * KW;
     public int YCount => N * M * OH * OW;
+
+    /// <summary>Scatter form: every input pixel adds its weighted kernel into the output; visits (x, w, z) index triples.</summary>
+    public void Taps(Action<int, int, int> visit)
+    {
+        int[] p = Pads;
+        for (int n = 0; n < N; n++)
+            for (int ic = 0; ic < C; ic++)
+                for (int iy = 0; iy < H; iy++)
+                    for (int ix = 0; ix < W; ix++)
+                        for (int j = 0; j < MG; j++)
+                            for (int ky = 0; ky < KH; ky++)
+                                for (int kx = 0; kx < KW; kx++)
+                                {
+                                    int oy = iy * SH + ky * DH - p[0], ox = ix * SW + kx * DW - p[1];
+                                    if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
+                                    int m = ic / CG * MG + j;
+                                    visit(((n * C + ic) * H + iy) * W + ix, ((ic * MG + j) * KH + ky) * KW + kx, ((n * M + m) * OH + oy) * OW + ox);
+                                }
+    }
 }
 
 /// <summary>ConvTranspose backward and runtime weights against a double-precision scatter-form CPU reference,
@@ -58,12 +78,7 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     [MemberData(nameof(CaseNames))]
     public void Reference_backward_matches_finite_differences(string name)
     {
-        var c = Cases[name];
-        var (x, w, b, dy) = Data(c, name.Length);
-        var (dx, dw, db) = Backward(c, x, w, b, dy);
-        double[] theta = [.. x, .. w, .. b ?? []];
-        var numeric = FiniteDifference.Gradient(t => Forward(c, t[..c.XCount], t[c.XCount..(c.XCount + c.WCount)], b is null ? null : t[(c.XCount + c.WCount)..]), theta, dy);
-        FiniteDifference.AssertClose(numeric, [.. dx, .. dw, .. db ?? []], 1e-6, name);
+        ConvGradReference.AssertBackwardMatchesFiniteDifferences(Cases[name], name.Length, name);
     }
 
     [Theory]
@@ -118,52 +133,5 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         return a;
     }
 
-    private static (double[] X, double[] W, double[]? B, double[] Dy) Data(ConvTransposeGradCase c, int seed) => (
-        ActivationReference.ToDouble(Reference.Random(c.XCount, seed)),
-        ActivationReference.ToDouble(Reference.Random(c.WCount, seed + 1, -0.5f, 0.5f)),
-        c.Bias ? ActivationReference.ToDouble(Reference.Random(c.M, seed + 2, -0.3f, 0.3f)) : null,
-        ActivationReference.ToDouble(Reference.Random(c.YCount, seed + 3)));
-
     private static float[] F(double[] v) => ActivationReference.ToFloat(v);
-
-    /// <summary>Scatter form: every input pixel adds its weighted kernel into the output; visits (x, w, z) index triples.</summary>
-    private static void Taps(ConvTransposeGradCase c, Action<int, int, int> visit)
-    {
-        int[] p = c.Pads;
-        for (int n = 0; n < c.N; n++)
-            for (int ic = 0; ic < c.C; ic++)
-                for (int iy = 0; iy < c.H; iy++)
-                    for (int ix = 0; ix < c.W; ix++)
-                        for (int j = 0; j < c.MG; j++)
-                            for (int ky = 0; ky < c.KH; ky++)
-                                for (int kx = 0; kx < c.KW; kx++)
-                                {
-                                    int oy = iy * c.SH + ky * c.DH - p[0], ox = ix * c.SW + kx * c.DW - p[1];
-                                    if (oy < 0 || oy >= c.OH || ox < 0 || ox >= c.OW) continue;
-                                    int m = ic / c.CG * c.MG + j;
-                                    visit(((n * c.C + ic) * c.H + iy) * c.W + ix, ((ic * c.MG + j) * c.KH + ky) * c.KW + kx, ((n * c.M + m) * c.OH + oy) * c.OW + ox);
-                                }
-    }
-
-    private static double[] PreActivation(ConvTransposeGradCase c, double[] x, double[] w, double[]? b)
-    {
-        var z = new double[c.YCount];
-        for (int i = 0; i < z.Length; i++) z[i] = b?[i / (c.OH * c.OW) % c.M] ?? 0;
-        Taps(c, (xi, wi, zi) => z[zi] += x[xi] * w[wi]);
-        return z;
-    }
-
-    private static double[] Forward(ConvTransposeGradCase c, double[] x, double[] w, double[]? b) =>
-        PreActivation(c, x, w, b).Select(z => ActivationReference.Apply(c.Act, z, c.Alpha, c.Beta)).ToArray();
-
-    private static (double[] Dx, double[] Dw, double[]? Db) Backward(ConvTransposeGradCase c, double[] x, double[] w, double[]? b, double[] dy)
-    {
-        var dz = PreActivation(c, x, w, b).Select((v, i) => dy[i] * ActivationReference.Derivative(c.Act, v, c.Alpha, c.Beta)).ToArray();
-        var (dx, dw) = (new double[c.XCount], new double[c.WCount]);
-        Taps(c, (xi, wi, zi) => { dx[xi] += dz[zi] * w[wi]; dw[wi] += dz[zi] * x[xi]; });
-        double[]? db = b is null ? null : new double[c.M];
-        if (db is not null)
-            for (int i = 0; i < dz.Length; i++) db[i / (c.OH * c.OW) % c.M] += dz[i];
-        return (dx, dw, db);
-    }
 }
