@@ -126,13 +126,7 @@ public sealed class Conv : IOperator, IDifferentiable
     public void BuildBackward(BackwardContext c)
     {
         var g = ConvGeometry.ForConv(c);
-        var act = c.Activation;
-        BackwardActivation.Check(c, act);
-        if (c.OutputGradient(0) is not { } dy) return;
-        var (dx, dw, db) = (c.InputGradient(0), c.InputGradient(1), c.HasInput(2) ? c.InputGradient(2) : null);
-        if (dx is null && dw is null && db is null) return;
-        var s = KernelSink.Of(c);
-        var dz = ConvKernels.Dz(s, g, dy, c.Output(0), act, transposed: true, "dz");
+        if (ConvKernels.BeginBackward(c, g, transposedDz: true) is not (var s, var dz, var dx, var dw, var db)) return;
         if (dx is not null) ConvKernels.InputGradient(s, g, dz, c.Input(1), dx);
         if (dw is not null) ConvKernels.WeightGradient(s, g, c.Input(0), dz, dw);
         if (db is not null) ConvKernels.BiasGradient(s, g, dz, transposed: true, db);

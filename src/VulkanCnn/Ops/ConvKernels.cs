@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Graph;
+using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -127,6 +128,19 @@ internal static class ConvKernels
         var groups = transposed ? s.Groups((hw + local - 1) / local, g.N, g.Group * mg4, $"the output gradient of {g}") : s.Grid1D(count, local);
         s.Dispatch(Pipeline(s, "conv_backward_dy", 3, local, act.Kind, transposed ? 1u : 0u), [dy, y, dz], groups, g.Params(act, (uint)mg4, e: (uint)count));
         return dz;
+    }
+
+    /// <summary>The start of a Conv-family backward: the fused activation checked, the gradients asked for
+    /// (dX, dW, dB; null where not) and dz from <see cref="Dz"/>. Null when there is nothing to compute.</summary>
+    public static (KernelSink Sink, Tensor Dz, Tensor? Dx, Tensor? Dw, Tensor? Db)? BeginBackward(BackwardContext c, ConvGeometry g, bool transposedDz)
+    {
+        var act = c.Activation;
+        BackwardActivation.Check(c, act);
+        if (c.OutputGradient(0) is not { } dy) return null;
+        var (dx, dw, db) = (c.InputGradient(0), c.InputGradient(1), c.HasInput(2) ? c.InputGradient(2) : null);
+        if (dx is null && dw is null && db is null) return null;
+        var s = KernelSink.Of(c);
+        return (s, Dz(s, g, dy, c.Output(0), act, transposedDz, "dz"), dx, dw, db);
     }
 
     /// <summary>dX += transposed conv of dz (transposed layout) with w (conv_pack_weights LAYOUT 1 + conv_backward_input).</summary>

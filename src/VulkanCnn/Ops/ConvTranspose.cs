@@ -38,13 +38,7 @@ public sealed class ConvTranspose : IOperator, IDifferentiable
     public void BuildBackward(BackwardContext c)
     {
         var g = ConvGeometry.ForConvTranspose(c);
-        var act = c.Activation;
-        BackwardActivation.Check(c, act);
-        if (c.OutputGradient(0) is not { } dy) return;
-        var (dx, dw, db) = (c.InputGradient(0), c.InputGradient(1), c.HasInput(2) ? c.InputGradient(2) : null);
-        if (dx is null && dw is null && db is null) return;
-        var s = KernelSink.Of(c);
-        var dz = ConvKernels.Dz(s, g, dy, c.Output(0), act, transposed: false, "dz");
+        if (ConvKernels.BeginBackward(c, g, transposedDz: false) is not (var s, var dz, var dx, var dw, var db)) return;
         // The conv that maps dz [N, M, OH, OW] back onto X [N, C, H, W] through the same taps; its
         // weights [C, M/group, kH, kW] are ConvTranspose's W as they are stored.
         int ekh = (g.KH - 1) * g.DH + 1, ekw = (g.KW - 1) * g.DW + 1;
