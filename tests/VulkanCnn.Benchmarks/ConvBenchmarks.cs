@@ -44,24 +44,21 @@ public class ConvBenchmarks : IDisposable
 
     public static (double, string) Work(BenchmarkCase c) => (2.0 * WorkOf.Param<ConvLayer>(c, nameof(Case)).Macs, "FLOP");
 
-    private GpuDevice _gpu = null!;
-    private readonly List<IDisposable> _owned = new();
-    private readonly List<BoundKernel> _kernels = new();
-    private CommandRecording _rec = null!;
+    private OpRecording _op = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _gpu = BenchmarkDevice.Create();
-        _rec = Build(_gpu, Case, _owned, _kernels);
-        _rec.Run();
+        _op = new OpRecording(BenchmarkDevice.Create());
+        Build(_op, Case);
+        _op.Run();
     }
 
     [Benchmark(Description = "conv")]
-    public void Conv() => _rec.Run();
+    public void Conv() => _op.Run();
 
     /// <summary>Builds one Conv node the way a session does (registry → InferShapes → Build) and records its dispatches.</summary>
-    public static CommandRecording Build(GpuDevice gpu, ConvLayer layer, List<IDisposable> owned, List<BoundKernel> kernels)
+    public static void Build(OpRecording op, ConvLayer layer)
     {
         var attrs = new Attributes()
             .Set("strides", new[] { layer.Stride, layer.Stride })
@@ -75,29 +72,20 @@ public class ConvBenchmarks : IDisposable
         float[] Random(TensorShape s) => Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() - 0.5f).ToArray();
         var (xd, wd, bd) = (Random(xs), Random(ws), Random(bs));
 
-        OperatorRegistry.TryGet("Conv", out var op);
+        OperatorRegistry.TryGet("Conv", out var conv);
         TensorShape?[] shapes = [xs, ws, bs];
         ConstantTensor?[] constants = [null, ConstantTensor.FromFloats(ws, wd), ConstantTensor.FromFloats(bs, bd)];
-        var outShape = op.InferShapes(new OpContext(node, shapes, constants))[0];
-        Tensor Own(Tensor t) { owned.Add(t); return t; }
-        Tensor?[] inputs = [Own(Tensor.FromData(gpu, xs, xd)), Own(Tensor.FromData(gpu, ws, wd)), Own(Tensor.FromData(gpu, bs, bd))];
-        var y = Own(Tensor.Create(gpu, outShape));
-        op.Build(new OpBuildContext(gpu, node, shapes, constants, inputs, [y], owned, kernels));
-        var rec = new CommandRecording(gpu, node.Name);
-        foreach (var k in kernels) rec.Dispatch(k);
-        rec.Finish();
-        return rec;
+        var outShape = conv.InferShapes(new OpContext(node, shapes, constants))[0];
+        Tensor?[] inputs = [op.Own(Tensor.FromData(op.Gpu, xs, xd)), op.Own(Tensor.FromData(op.Gpu, ws, wd)), op.Own(Tensor.FromData(op.Gpu, bs, bd))];
+        var y = op.Own(Tensor.Create(op.Gpu, outShape));
+        conv.Build(op.Context(node, shapes, constants, inputs, [y]));
+        op.Record(node.Name);
     }
 
     [GlobalCleanup]
     public void Dispose()
     {
-        _rec?.Dispose();
-        foreach (var k in _kernels) k.Dispose();
-        _kernels.Clear();
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        _owned.Clear();
-        _gpu?.Dispose();
+        _op?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

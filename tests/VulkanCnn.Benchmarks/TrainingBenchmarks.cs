@@ -34,15 +34,12 @@ public class TrainingBenchmarks : IDisposable
 
     public static (double, string) Work(BenchmarkCase c) => (6.0 * WorkOf.Param<TrainingLayer>(c, nameof(Case)).Macs, "FLOP");
 
-    private GpuDevice _gpu = null!;
-    private readonly List<IDisposable> _owned = new();
-    private readonly List<BoundKernel> _kernels = new();
-    private CommandRecording _rec = null!;
+    private OpRecording _op = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _gpu = BenchmarkDevice.Create();
+        _op = new OpRecording(BenchmarkDevice.Create());
         var node = new Node(Case.Op, Case.Name, ["x", "w", "b"], ["y"], Case.Attributes);
         OperatorRegistry.TryGet(Case.Op, out var op);
         TensorShape bs = [Case.W[0]];
@@ -50,33 +47,22 @@ public class TrainingBenchmarks : IDisposable
         ConstantTensor?[] constants = [null, null, null];
         var ys = op.InferShapes(new OpContext(node, shapes, constants))[0];
         var rng = new Random(1);
-        Tensor Make(TensorShape s)
-        {
-            var t = Tensor.FromData(_gpu, s, Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() - 0.5f).ToArray());
-            _owned.Add(t);
-            return t;
-        }
-        var forward = new OpBuildContext(_gpu, node, shapes, constants, [Make(Case.X), Make(Case.W), Make(bs)], [Make(ys)], _owned, _kernels) { Training = true };
+        Tensor Make(TensorShape s) =>
+            _op.Own(Tensor.FromData(_op.Gpu, s, Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() - 0.5f).ToArray()));
+        var forward = _op.Context(node, shapes, constants, [Make(Case.X), Make(Case.W), Make(bs)], [Make(ys)], training: true);
         op.Build(forward);
         ((IDifferentiable)op).BuildBackward(new BackwardContext(forward, [Make(ys)], [Make(Case.X), Make(Case.W), Make(bs)]));
-        _rec = new CommandRecording(_gpu, Case.Name);
-        foreach (var k in _kernels) _rec.Dispatch(k);
-        _rec.Finish();
-        _rec.Run();
+        _op.Record(Case.Name);
+        _op.Run();
     }
 
     [Benchmark(Description = "forward+backward")]
-    public void Step() => _rec.Run();
+    public void Step() => _op.Run();
 
     [GlobalCleanup]
     public void Dispose()
     {
-        _rec?.Dispose();
-        foreach (var k in _kernels) k.Dispose();
-        _kernels.Clear();
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        _owned.Clear();
-        _gpu?.Dispose();
+        _op?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

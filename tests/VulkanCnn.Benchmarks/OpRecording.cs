@@ -1,0 +1,49 @@
+using VulkanCnn.Graph;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Benchmarks;
+
+/// <summary>
+/// A benchmark's hand-built operator: build contexts on one device that collect the tensors and kernels
+/// (as a session would), then one command buffer that replays the kernels. Owns the device and all it made.
+/// </summary>
+public sealed class OpRecording(GpuDevice gpu) : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+    private readonly List<BoundKernel> _kernels = new();
+    private CommandRecording? _rec;
+
+    public GpuDevice Gpu { get; } = gpu;
+
+    /// <summary>Disposed with the recording.</summary>
+    public Tensor Own(Tensor t)
+    {
+        _owned.Add(t);
+        return t;
+    }
+
+    public OpBuildContext Context(Node node, TensorShape?[] shapes, ConstantTensor?[] constants, Tensor?[] inputs, Tensor?[] outputs,
+        bool training = false) =>
+        new(Gpu, node, shapes, constants, inputs, outputs, _owned, _kernels) { Training = training };
+
+    /// <summary>Records every kernel the contexts built, in order, into one command buffer.</summary>
+    public void Record(string name)
+    {
+        _rec = new CommandRecording(Gpu, name);
+        foreach (var k in _kernels) _rec.Dispatch(k);
+        _rec.Finish();
+    }
+
+    public void Run() => _rec!.Run();
+
+    public void Dispose()
+    {
+        _rec?.Dispose();
+        foreach (var k in _kernels) k.Dispose();
+        _kernels.Clear();
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+        Gpu.Dispose();
+    }
+}
