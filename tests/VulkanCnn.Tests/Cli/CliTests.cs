@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Spectre.Console;
 using VulkanCnn.Cli.Commands;
 using VulkanCnn.Tests.Infrastructure;
 
@@ -10,19 +9,7 @@ namespace VulkanCnn.Tests.Cli;
 [Collection(GpuCollection.Name)]
 public sealed class CliTests
 {
-    private static (int Code, string Output) Invoke(Command command, params string[] args)
-    {
-        var root = new RootCommand { command };
-        root.Options.Add(VulkanCnn.Cli.GlobalOptions.Device);
-        root.Options.Add(VulkanCnn.Cli.GlobalOptions.Validation);
-        var output = new StringWriter();
-        var saved = Console.Out;
-        var savedAnsi = AnsiConsole.Console;
-        Console.SetOut(output);
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), ColorSystem = ColorSystemSupport.NoColors });
-        try { return (root.Parse(args).Invoke(), output.ToString()); }
-        finally { Console.SetOut(saved); AnsiConsole.Console = savedAnsi; }
-    }
+    private static (int Code, string Output) Invoke(Command command, params string[] args) => CliInvoker.Invoke(command, args);
 
     [Fact]
     public void Devices_json_lists_llvmpipe_with_its_capabilities()

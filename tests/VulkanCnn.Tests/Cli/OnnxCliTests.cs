@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Spectre.Console;
 using VulkanCnn.Cli.Commands;
 using VulkanCnn.Graph;
 using VulkanCnn.Imaging;
@@ -20,22 +19,8 @@ namespace VulkanCnn.Tests.Cli;
 /// </summary>
 public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static (int Code, string Output) Invoke(Command command, params string[] args)
-    {
-        var root = new RootCommand { command };
-        root.Options.Add(VulkanCnn.Cli.GlobalOptions.Device);
-        root.Options.Add(VulkanCnn.Cli.GlobalOptions.Validation);
-        var output = new StringWriter();
-        var saved = Console.Out;
-        var savedAnsi = AnsiConsole.Console;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), ColorSystem = ColorSystemSupport.NoColors });
-        console.Profile.Width = 200; // no wrapped table cells
-        Console.SetOut(output);
-        AnsiConsole.Console = console;
-        // Bold and other decorations still write ANSI codes without colours: strip them.
-        try { return (root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }), Regex.Replace(output.ToString(), @"\x1b\[[0-9;]*m", "")); }
-        finally { Console.SetOut(saved); AnsiConsole.Console = savedAnsi; }
-    }
+    private static (int Code, string Output) Invoke(Command command, params string[] args) =>
+        CliInvoker.Invoke(command, args, throwExceptions: true, plainText: true);
 
     /// <summary>Conv-BN-ReLU-pool-Conv-ReLU-GAP-Linear: any image size, 5 classes (a few thousand MACs per pixel row).</summary>
     private static IrGraph Tiny(int[] shape)
