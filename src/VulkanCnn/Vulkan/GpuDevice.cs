@@ -202,6 +202,13 @@ public sealed unsafe partial class GpuDevice : IDisposable
         };
         var features = new PhysicalDeviceFeatures2 { SType = StructureType.PhysicalDeviceFeatures2, PNext = &f16 };
         features.Features.ShaderInt16 = f.ShaderInt16;
+        var available = DeviceExtensionNames(vk, pd);
+        foreach (var ext in extensions)
+            if (!available.Contains(ext))
+                throw new VulkanException($"Device extension {ext} is not supported by '{info.Name}'.");
+        // MoltenVK and other non-conformant implementations require their portability subset to be enabled.
+        const string PortabilitySubset = "VK_KHR_portability_subset";
+        if (available.Contains(PortabilitySubset) && !extensions.Contains(PortabilitySubset)) extensions = [.. extensions, PortabilitySubset];
         var extPtrs = SilkMarshal.StringArrayToPtr(extensions);
         try
         {
@@ -220,6 +227,17 @@ public sealed unsafe partial class GpuDevice : IDisposable
         {
             SilkMarshal.Free(extPtrs);
         }
+    }
+
+    private static HashSet<string> DeviceExtensionNames(Vk vk, PhysicalDevice pd)
+    {
+        uint count = 0;
+        vk.EnumerateDeviceExtensionProperties(pd, (byte*)null, &count, null).Check("vkEnumerateDeviceExtensionProperties");
+        var props = new ExtensionProperties[count];
+        fixed (ExtensionProperties* p = props) vk.EnumerateDeviceExtensionProperties(pd, (byte*)null, &count, p).Check("vkEnumerateDeviceExtensionProperties");
+        var names = new HashSet<string>();
+        foreach (var e in props) names.Add(SilkMarshal.PtrToString((nint)e.ExtensionName)!);
+        return names;
     }
 
     /// <summary>

@@ -95,4 +95,16 @@ public sealed class DeviceEnumerationTests(GpuFixture gpu) : GpuTest(gpu)
             Environment.SetEnvironmentVariable("VKCNN_DEVICE", saved);
         }
     }
+
+    [Fact]
+    public void An_unsupported_device_extension_is_named_in_the_error()
+    {
+        var e = Assert.Throws<VulkanException>(() => GpuDevice.Create(new GpuDeviceOptions
+        {
+            DeviceExtensions = ["VK_EXT_no_such_extension"], DisablePipelineCache = true, Log = _ => { },
+        }));
+        Assert.Contains("VK_EXT_no_such_extension", e.Message);
+        Assert.Contains("llvmpipe", e.Message);
+    }
 }
+
