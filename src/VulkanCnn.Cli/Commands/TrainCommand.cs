@@ -37,10 +37,11 @@ internal static class TrainCommand
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on the first N test images." };
         var output = new Option<string>("--out") { Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix go next to it.", Required = true };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint." };
+        var init = new Option<string?>("--init") { Description = "Start from this checkpoint's weights with a fresh optimizer and schedule (fine-tuning, warm restart)." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N batches (0: epochs only).", DefaultValueFactory = _ => 100 };
         var command = new Command("train", "Train a built-in CNN on the GPU.")
         {
-            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, checkpointEvery, imageSize, grayscale, augmentPad, flip,
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init, checkpointEvery, imageSize, grayscale, augmentPad, flip,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -49,8 +50,10 @@ internal static class TrainCommand
                 Model = result.GetValue(model)!, Epochs = result.GetValue(epochs), BatchSize = result.GetValue(batch),
                 LearningRate = result.GetValue(lr), Optimizer = result.GetValue(optimizer)!, Schedule = result.GetValue(schedule)!,
                 LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed), CheckpointEveryBatches = result.GetValue(checkpointEvery),
-                AugmentPadding = result.GetValue(augmentPad), HorizontalFlip = result.GetValue(flip),
+                AugmentPadding = result.GetValue(augmentPad), HorizontalFlip = result.GetValue(flip), InitFrom = result.GetValue(init),
             };
+            if (options.InitFrom is not null && result.GetValue(resume) is not null)
+                throw new ArgumentException("Use --init to start a new run from a checkpoint's weights, or --resume to continue one; not both.", "--init");
             if (result.GetValue(resume) is { } resumePath)
             {
                 // A resume continues the same run: its settings come from the checkpoint, not from defaults.

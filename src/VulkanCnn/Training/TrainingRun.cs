@@ -33,13 +33,16 @@ public sealed record TrainingRunOptions
     public int? Limit { get; init; }
     /// <summary>GPU augmentation: random horizontal flips.</summary>
     public bool HorizontalFlip { get; init; }
+    /// <summary>Start from this checkpoint's parameters and BatchNorm statistics (same model) with a fresh optimizer and
+    /// schedule: fine-tuning, or a warm restart of the learning-rate schedule. Recorded in the checkpoint's settings.</summary>
+    public string? InitFrom { get; init; }
 
     internal Dictionary<string, string> ToSettings() => new()
     {
         ["optimizer"] = Optimizer, ["lr"] = Fmt(LearningRate), ["momentum"] = Fmt(Momentum), ["weight_decay"] = Fmt(WeightDecay),
         ["schedule"] = Schedule, ["warmup"] = Fmt(WarmupSteps), ["max_grad_norm"] = Fmt(MaxGradNorm), ["label_smoothing"] = Fmt(LabelSmoothing),
         ["batch"] = Fmt(BatchSize), ["epochs"] = Fmt(Epochs), ["augment_padding"] = Fmt(AugmentPadding), ["flip"] = HorizontalFlip ? "1" : "0",
-        ["limit"] = Limit is { } l ? Fmt(l) : "", ["model"] = Model, ["seed"] = Fmt(Seed), ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
+        ["limit"] = Limit is { } l ? Fmt(l) : "", ["init_from"] = InitFrom is { } init ? Path.GetFileName(init) : "", ["model"] = Model, ["seed"] = Fmt(Seed), ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
@@ -95,6 +98,11 @@ public sealed class TrainingRun : IDisposable
         CheckpointPath = checkpointPath;
         Init.ManualSeed(options.Seed);
         Model = SmallModels.Create(options.Model, train.SampleShape[0], train.ClassCount, train.SampleShape[1]);
+        if (options.InitFrom is { } init && resumeFrom is null)
+        {
+            var initInfo = Checkpoint.LoadInto(init, Model);
+            if (initInfo.Model != options.Model) throw new ArgumentException($"Checkpoint {init} holds a '{initInfo.Model}' model, not '{options.Model}'.", nameof(options));
+        }
         _loader = new BatchLoader(train, options.BatchSize, options.Seed);
         long totalSteps = (long)_loader.BatchesPerEpoch * options.Epochs;
         LearningRateSchedule main = options.Schedule switch

@@ -166,4 +166,32 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public async Task A_run_started_from_a_checkpoint_begins_with_its_weights_and_a_fresh_schedule()
+    {
+        var train = FashionMnist.Load(train: true, limit: 128);
+        string first = Path.Combine(Path.GetTempPath(), $"vkcnn-init-a-{Guid.NewGuid():N}.safetensors");
+        string second = Path.ChangeExtension(first, ".b.safetensors");
+        try
+        {
+            var options = new TrainingRunOptions { Model = "small-cnn", Epochs = 1, BatchSize = 32, LearningRate = 0.05, Seed = 4, CheckpointEveryBatches = 0 };
+            using (var a = new TrainingRun(Device, train, null, options, first)) await a.RunAsync();
+            var saved = VulkanCnn.Nn.Safetensors.Load(first).Tensors;
+            using var b = new TrainingRun(Device, train, null, options with { InitFrom = first, Seed = 5 }, second);
+            foreach (var (name, p) in b.Model.StateDict())
+                Assert.Equal(saved[name].Data, p.Data); // not the fresh initialisation of seed 5
+            await b.RunAsync();
+            var info = Checkpoint.ReadInfo(second);
+            Assert.Equal(Path.GetFileName(first), info.Settings["init_from"]);
+            Assert.Equal(1, info.Epoch); // its own epoch count, not a continuation of the first run
+            var wrong = options with { Model = "small-resnet", InitFrom = first };
+            Assert.ThrowsAny<Exception>(() => new TrainingRun(Device, train, null, wrong, Path.ChangeExtension(first, ".c.safetensors")));
+        }
+        finally
+        {
+            foreach (var f in new[] { first, second }) File.Delete(f);
+        }
+    }
 }
+
