@@ -37,7 +37,7 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>ONNX output size for explicit pads, with the ceil_mode rule that the last window starts inside the input or left padding.</summary>
-    private static int OutSize(int size, int k, int s, int d, int begin, int end, bool ceil)
+    internal static int OutSize(int size, int k, int s, int d, int begin, int end, bool ceil)
     {
         int extent = (k - 1) * d + 1;
         double exact = (double)(size + begin + end - extent) / s;

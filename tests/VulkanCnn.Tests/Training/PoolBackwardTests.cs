@@ -15,17 +15,8 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     /// <summary>One window-pooling configuration; pads are (top, left, bottom, right).</summary>
     public sealed record Window(int[] Shape, int[] K, int[] S, int[] D, int[] Pads, bool Ceil, bool IncludePad)
     {
-        public int OutH => OutSize(Shape[2], K[0], S[0], D[0], Pads[0], Pads[2], Ceil);
-        public int OutW => OutSize(Shape[3], K[1], S[1], D[1], Pads[1], Pads[3], Ceil);
-
-        private static int OutSize(int size, int k, int s, int d, int begin, int end, bool ceil)
-        {
-            int extent = (k - 1) * d + 1;
-            double exact = (double)(size + begin + end - extent) / s;
-            int o = (ceil ? (int)Math.Ceiling(exact) : (int)Math.Floor(exact)) + 1;
-            if (ceil && (o - 1) * s >= size + begin) o--;
-            return o;
-        }
+        public int OutH => Ops.PoolTests.OutSize(Shape[2], K[0], S[0], D[0], Pads[0], Pads[2], Ceil);
+        public int OutW => Ops.PoolTests.OutSize(Shape[3], K[1], S[1], D[1], Pads[1], Pads[3], Ceil);
 
         public Attributes Attributes(string op)
         {
