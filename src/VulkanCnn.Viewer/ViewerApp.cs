@@ -107,15 +107,9 @@ public static class ViewerApp
             return false;
         }
 
-        private int _headVersion;
-
         private void TrackResults()
         {
-            if (classifier is TeachByShowingClassifier teach && teach.HeadVersion != _headVersion)
-            {
-                _headVersion = teach.HeadVersion;
-                options.Log($"head v{_headVersion}: {teach.HeadOrigin}");
-            }
+            if (classifier.TakeNotice() is { } notice) options.Log(notice);
             if (classifier.Completed == _seenCompleted || classifier.Latest is not { } p) return;
             _seenCompleted = classifier.Completed;
             _firstResult ??= clock.Elapsed.TotalSeconds;

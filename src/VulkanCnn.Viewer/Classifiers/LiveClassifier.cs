@@ -56,4 +56,7 @@ public interface ILiveClassifier : IDisposable
 
     /// <summary>A key press (GLFW key code); returns a message to show, or null when the key means nothing here.</summary>
     string? OnKey(int key) => null;
+
+    /// <summary>A line worth logging that appeared since the last call (e.g. a new head is ready), or null.</summary>
+    string? TakeNotice() => null;
 }

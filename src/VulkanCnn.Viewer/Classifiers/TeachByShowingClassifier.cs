@@ -30,6 +30,7 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
     private string[] _headLabels = [];
     private string? _message;
     private int _generation; // bumped by Load: a training started before it must not replace the loaded head
+    private int _noticedVersion;
 
     public TeachByShowingClassifier(GpuDevice gpu, FramePixels frame, double budgetMilliseconds, IReadOnlyList<string>? classNames = null,
         string headPath = "head.safetensors", string? backbonePath = null)
@@ -81,6 +82,13 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
             _training = null;
             if (_retrain) StartTraining();
         }
+    }
+
+    public string? TakeNotice()
+    {
+        if (HeadVersion == _noticedVersion) return null;
+        _noticedVersion = HeadVersion;
+        return $"head v{HeadVersion}: {HeadOrigin}";
     }
 
     public string? OnKey(int key)
