@@ -19,6 +19,20 @@ layout(std430, binding = 1) writeonly buffer Y4 { sfloat4 y4[]; };
 // target type's range.
 layout(push_constant) uniform Params { uint count; float alpha; float beta; } p;
 
+// Round to half precision as numpy's astype(float16): nearest-even, overflow to +-infinity, done
+// on the bits because drivers may fold unpackHalf2x16(packHalf2x16(x)) to x (NVIDIA does), and
+// packHalf2x16 leaves out-of-range values undefined.
+float round_to_half(float v)
+{
+    uint u = floatBitsToUint(v), a = u & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) return v;                                   // NaN
+    if (a >= 0x477FF000u) return uintBitsToFloat((u & 0x80000000u) | 0x7F800000u);  // >= 65520: infinity
+    if (a < 0x38800000u)                                              // below 2^-14: a multiple of 2^-24
+        return uintBitsToFloat((u & 0x80000000u) | floatBitsToUint(roundEven(abs(v) * 16777216.0) * 5.9604644775390625e-8));
+    a = (a + 0xFFFu + ((a >> 13) & 1u)) & ~0x1FFFu;                  // keep 10 mantissa bits, ties to even
+    return uintBitsToFloat((u & 0x80000000u) | a);
+}
+
 afloat apply(afloat v)
 {
     switch (OP)
@@ -31,9 +45,7 @@ afloat apply(afloat v)
     case 6u: return isnan(v) ? afloat(0) : clamp(trunc(v), p.alpha, p.beta);
     case 7u: return v != afloat(0) ? afloat(1) : afloat(0);
     case 8u: return v;
-    // Round to half precision as numpy's astype(float16): nearest-even, overflow to +-infinity
-    // (made explicit: packHalf2x16 leaves out-of-range values undefined).
-    case 9u: return abs(v) >= 65520.0 ? sign(v) * uintBitsToFloat(0x7F800000u) : unpackHalf2x16(packHalf2x16(vec2(v, 0.0))).x;
+    case 9u: return round_to_half(float(v));
     default: return activate(v, p.alpha, p.beta);
     }
 }

@@ -117,6 +117,28 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Cast_to_float16_rounds_like_IEEE_half_through_subnormals_ties_and_overflow()
+    {
+        // Exact ties (half an ulp, even and odd neighbours) in the normal and subnormal ranges, the
+        // overflow boundary, and random values from 2^-30 to 2^17 with both signs.
+        var values = new List<float> { 65504f, 65519.99f, 65520f, 1e-8f, 2.9802322e-8f, 5.9604645e-8f, 8.940697e-8f, float.NaN, float.PositiveInfinity, -0f };
+        foreach (float h in new[] { 1f, 1.0009766f, 3.0019531f, 6.1035156e-5f, 6.0975552e-5f, 1.1920929e-7f })
+        {
+            float ulp = (float)Half.BitIncrement((Half)h) - h;
+            values.AddRange([h + ulp / 2, h + ulp * 1.5f, h + ulp / 2 * 1.001f, -(h + ulp / 2)]);
+        }
+        var rng = new Random(3);
+        for (int i = 0; i < 400; i++) values.Add((rng.Next(2) * 2 - 1) * MathF.Pow(2, rng.NextSingle() * 47 - 30));
+        float[] v = [.. values];
+
+        var y = Run1(Device, "Cast", Attrs(("to", 10L)), In.Of([v.Length], v)).Floats!;
+
+        for (int i = 0; i < v.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits((float)(Half)v[i]) == BitConverter.SingleToInt32Bits(y[i]) || float.IsNaN(v[i]) && float.IsNaN(y[i]),
+                $"Cast to FLOAT16 of {v[i]:R}: {y[i]:R}, expected {(float)(Half)v[i]:R}");
+    }
+
+    [Fact]
     public void Cast_truncates_saturates_and_maps_bool()
     {
         float[] v = [-300.7f, -128.9f, -2.7f, -0.5f, -0f, 0f, 0.5f, 2.7f, 127.9f, 255.9f, 300.2f, 70000.5f, 3e9f, -3e9f, 1e20f];
