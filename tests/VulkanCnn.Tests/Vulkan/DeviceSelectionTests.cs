@@ -64,11 +64,12 @@ public sealed class DeviceSelectionTests
 public sealed class DeviceEnumerationTests(GpuFixture gpu) : GpuTest(gpu)
 {
     [Fact]
-    public void Enumeration_reports_llvmpipe_with_compute_capabilities()
+    public void Enumeration_reports_the_selected_device_with_compute_capabilities()
     {
+        // lavapipe on CI; whatever the best device is elsewhere (an H200 ran this suite too).
         var devices = GpuDevice.EnumerateDevices();
-        var lavapipe = Assert.Single(devices, d => d.Name.Contains("llvmpipe"));
-        Assert.Equal("Cpu", lavapipe.Type);
+        var lavapipe = Assert.Single(devices, d => d.DeviceUuid == Device.Info.DeviceUuid);
+        Assert.Contains(lavapipe.Type, new[] { "Cpu", "DiscreteGpu", "IntegratedGpu", "VirtualGpu", "Other" });
         Assert.True(lavapipe.Subgroup.Size >= 1);
         Assert.True(lavapipe.Limits.MaxStorageBufferRange > 0);
         Assert.NotEmpty(lavapipe.MemoryHeaps);
@@ -83,9 +84,9 @@ public sealed class DeviceEnumerationTests(GpuFixture gpu) : GpuTest(gpu)
         string? saved = Environment.GetEnvironmentVariable("VKCNN_DEVICE");
         try
         {
-            Environment.SetEnvironmentVariable("VKCNN_DEVICE", "LLVMPIPE");
+            Environment.SetEnvironmentVariable("VKCNN_DEVICE", Device.Info.Name.ToUpperInvariant());
             using (var device = GpuDevice.Create(new GpuDeviceOptions { Validation = true, DisablePipelineCache = true, Log = _ => { } }))
-                Assert.Contains("llvmpipe", device.Info.Name);
+                Assert.Equal(Device.Info.Name, device.Info.Name);
             Environment.SetEnvironmentVariable("VKCNN_DEVICE", "no-such-gpu");
             var e = Assert.Throws<ArgumentException>(() => GpuDevice.Create(new GpuDeviceOptions { DisablePipelineCache = true }));
             Assert.Contains("no-such-gpu", e.Message);
@@ -104,7 +105,7 @@ public sealed class DeviceEnumerationTests(GpuFixture gpu) : GpuTest(gpu)
             DeviceExtensions = ["VK_EXT_no_such_extension"], DisablePipelineCache = true, Log = _ => { },
         }));
         Assert.Contains("VK_EXT_no_such_extension", e.Message);
-        Assert.Contains("llvmpipe", e.Message);
+        Assert.Contains(Device.Info.Name, e.Message);
     }
 }
 

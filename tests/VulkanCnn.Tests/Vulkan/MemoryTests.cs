@@ -34,7 +34,10 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
         {
             foreach (var t in tensors) t.Dispose();
         }
-        Assert.True(device.MemoryBlockCount <= blocksBefore + 1);
+        // The allocator keeps one empty block of each kind for reuse: the tensors' and, on the staging
+        // path, the staging buffers' (a separate memory type on discrete GPUs).
+        int kept = path == TensorPath.Staging ? 2 : 1;
+        Assert.True(device.MemoryBlockCount <= blocksBefore + kept, $"{device.MemoryBlockCount - blocksBefore} blocks more than before, at most {kept} expected");
     }
 
     [Fact]

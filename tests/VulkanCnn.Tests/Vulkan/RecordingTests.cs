@@ -35,7 +35,12 @@ public sealed class RecordingTests(GpuFixture gpu) : GpuTest(gpu)
     {
         // More workgroups than maxComputeWorkGroupCount[0]: the 2-D grid path (relu handles 4 values per invocation).
         long groupsInRow = Device.Info.Limits.MaxWorkGroupCount[0];
-        int count = checked((int)(groupsInRow * Device.DefaultWorkgroupSize * 4 + 1000));
+        long needed = groupsInRow * Device.DefaultWorkgroupSize * 4 + 1000;
+        var (gx, gy) = Device.Grid1D((needed + 3) / 4, Device.DefaultWorkgroupSize);
+        Assert.True(gy > 1 && gx <= groupsInRow && (long)gx * gy * Device.DefaultWorkgroupSize * 4 >= needed, $"grid {gx} x {gy}");
+        // Running it takes a tensor that long: lavapipe's 65,535-group rows allow one, a GPU's 2^31 - 1 do not.
+        if (needed * sizeof(float) > (long)Device.Info.Limits.MaxStorageBufferRange) return;
+        int count = (int)needed;
         var x = Reference.Random(count, 5);
         using var tx = Tensor.FromData(Device, [count], x);
         using var ty = Tensor.Create(Device, [count]);
