@@ -48,11 +48,14 @@ public static class Vkcnn
         }
     }
 
-    /// <summary>A start info for <c>dotnet vkcnn.dll args</c> with redirected output; <paramref name="display"/> null removes DISPLAY.</summary>
+    /// <summary>A start info for <c>dotnet vkcnn.dll args</c> with redirected output; <paramref name="display"/> null removes DISPLAY.
+    /// Where the repository's CLI build is absent (a self-contained publish of the tests on a machine without the SDK),
+    /// it runs the <c>vkcnn</c> executable published beside the tests.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? display)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Dll);
+        bool repoBuild = File.Exists(Dll);
+        var info = new ProcessStartInfo(repoBuild ? "dotnet" : Path.Combine(AppContext.BaseDirectory, "vkcnn")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (repoBuild) info.ArgumentList.Add(Dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         if (display is null) info.Environment.Remove("DISPLAY");
         else info.Environment["DISPLAY"] = display;

@@ -13,17 +13,10 @@ public sealed class ResumeTests : IDisposable
 
     public ResumeTests() => Directory.CreateDirectory(_dir);
 
-    private static string Cli() => Vkcnn.Dll;
-
-    private static ProcessStartInfo Train(string output, string? resume)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Cli(), "train", "--model", "small-cnn", "--epochs", "2", "--batch", "32", "--lr", "0.05", "--limit", "192",
-                     "--test-limit", "64", "--seed", "3", "--checkpoint-every", "1", "--out", output })
-            info.ArgumentList.Add(a);
-        if (resume is not null) { info.ArgumentList.Add("--resume"); info.ArgumentList.Add(resume); }
-        return info;
-    }
+    private static ProcessStartInfo Train(string output, string? resume) => Vkcnn.StartInfo(
+        [ "train", "--model", "small-cnn", "--epochs", "2", "--batch", "32", "--lr", "0.05", "--limit", "192",
+          "--test-limit", "64", "--seed", "3", "--checkpoint-every", "1", "--out", output, .. resume is null ? [] : new[] { "--resume", resume } ],
+        display: null);
 
     private static void RunToEnd(ProcessStartInfo info)
     {
@@ -81,7 +74,8 @@ public sealed class ResumeTests : IDisposable
         string c = Path.Combine(_dir, "c.safetensors");
         var info = Train(c, null);
         info.ArgumentList[info.ArgumentList.IndexOf("--checkpoint-every") + 1] = "0"; // only the signal writes mid-epoch
-        info.ArgumentList[info.ArgumentList.IndexOf("--limit") + 1] = "4096";         // long enough to be running at the signal
+        info.ArgumentList[info.ArgumentList.IndexOf("--limit") + 1] = "4096";
+        info.ArgumentList[info.ArgumentList.IndexOf("--epochs") + 1] = "1000";        // still running at the signal, even on a fast GPU
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         _ = p.StandardError.ReadToEndAsync();
@@ -92,7 +86,7 @@ public sealed class ResumeTests : IDisposable
         Assert.Contains("checkpoint saved", await stdout);
         var saved = TryInfo(c);
         Assert.NotNull(saved);
-        Assert.True(saved!.Epoch == 0 && saved.Batch > 0, $"saved at epoch {saved.Epoch}, batch {saved.Batch}");
+        Assert.True(saved!.Batch > 0, $"saved at epoch {saved.Epoch}, batch {saved.Batch}: not mid-epoch");
     }
 
     private static CheckpointInfo? TryInfo(string path)
