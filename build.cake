@@ -1,10 +1,11 @@
 // VulkanCnn build script. Run through ./build.sh TARGET (installs prerequisites first).
-// Targets: build, test, bench, demo, pack, clean.
+// Targets: build, test, bench, demo, pack, publish, publish-tests, clean.
 using System.Xml.Linq;
 
 var target = Argument("target", "build");
 var configuration = Argument("configuration", "Release");
 var benchFilter = Argument("filter", "*");
+var runtime = Argument("runtime", "linux-x64");
 var root = MakeAbsolute(Directory("."));
 var solution = root.CombineWithFilePath("VulkanCnn.sln").FullPath;
 var artifacts = root.Combine("artifacts");
@@ -61,6 +62,35 @@ Task("pack").Does(() =>
         DotNetPack(root.CombineWithFilePath($"src/{project}/{project}.csproj").FullPath,
             new DotNetPackSettings { Configuration = configuration, OutputDirectory = output });
     Information("Packages written to {0}", output);
+});
+
+// A self-contained vkcnn for a machine without .NET (a GPU box): trimmed where the framework allows it.
+Task("publish").Does(() =>
+{
+    var output = artifacts.Combine("publish").Combine(runtime);
+    CleanDirectory(output);
+    DotNetPublish(cli, new DotNetPublishSettings
+    {
+        Configuration = configuration, Runtime = runtime, SelfContained = true, OutputDirectory = output,
+        MSBuildSettings = new DotNetMSBuildSettings()
+            .WithProperty("PublishTrimmed", "true").WithProperty("TrimMode", "partial")
+            .WithProperty("SuppressTrimAnalysisWarnings", "true"),
+    });
+    Information("vkcnn for {0} written to {1}", runtime, output);
+});
+
+// The test suite as a self-contained executable (tests/VulkanCnn.Tests/Infrastructure/StandaloneRunner.cs)
+// for a machine with a GPU but no SDK: extract it inside a checkout and run ./VulkanCnn.Tests [--include A,B] [--exclude C].
+Task("publish-tests").Does(() =>
+{
+    var output = artifacts.Combine("publish-tests").Combine(runtime);
+    CleanDirectory(output);
+    DotNetPublish(root.CombineWithFilePath("tests/VulkanCnn.Tests/VulkanCnn.Tests.csproj").FullPath, new DotNetPublishSettings
+    {
+        Configuration = configuration, Runtime = runtime, SelfContained = true, OutputDirectory = output,
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("UseAppHost", "true"),
+    });
+    Information("Tests for {0} written to {1}", runtime, output);
 });
 
 // Prints the ten slowest tests and the "N passed, N failed, N skipped" line, and writes that

@@ -39,23 +39,16 @@ public static class VirtualDisplay
 /// <summary>Runs the vkcnn CLI (the build next to the tests) as a child process.</summary>
 public static class Vkcnn
 {
-    public static string Dll
-    {
-        get
-        {
-            string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-            return Repo.PathOf("src", "VulkanCnn.Cli", "bin", config, "net10.0", "vkcnn.dll");
-        }
-    }
+    /// <summary>The CLI copied beside the tests by their project reference: always the same build as the tests.</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "vkcnn.dll");
 
     /// <summary>A start info for <c>dotnet vkcnn.dll args</c> with redirected output; <paramref name="display"/> null removes DISPLAY.
-    /// Where the repository's CLI build is absent (a self-contained publish of the tests on a machine without the SDK),
-    /// it runs the <c>vkcnn</c> executable published beside the tests.</summary>
+    /// In a self-contained publish of the tests (a machine without the SDK) it runs the <c>vkcnn</c> executable beside them.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? display)
     {
-        bool repoBuild = File.Exists(Dll);
-        var info = new ProcessStartInfo(repoBuild ? "dotnet" : Path.Combine(AppContext.BaseDirectory, "vkcnn")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (repoBuild) info.ArgumentList.Add(Dll);
+        bool selfContained = File.Exists(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "coreclr.dll" : "libcoreclr.so"));
+        var info = new ProcessStartInfo(selfContained ? Path.Combine(AppContext.BaseDirectory, "vkcnn") : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (!selfContained) info.ArgumentList.Add(Dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         if (display is null) info.Environment.Remove("DISPLAY");
         else info.Environment["DISPLAY"] = display;
