@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one entry point: ./build.sh TARGET [cake options]
 #   installs the Debian/Ubuntu packages the project needs when they are missing,
-#   restores the Cake tool and runs the build.cake target (build, test, bench, demo, pack).
+#   restores the Cake tool and runs the build.cake target (build, test, bench, demo, pack, publish, publish-tests, clean).
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -5,7 +5,11 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Graph;
 
 /// <summary>What the optimisation passes did, for reports and tests.</summary>
-public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int ActivationsFused, int ConstantsFolded, int DeadNodesRemoved);
+public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int ActivationsFused, int ConstantsFolded, int DeadNodesRemoved)
+{
+    /// <summary>Nodes whose outputs all hold zero elements, replaced by empty constants (done with or without optimisation).</summary>
+    public int EmptyNodesRemoved { get; init; }
+}
 
 /// <summary>An optimised graph in execution order with every value's shape known.</summary>
 internal sealed class CompiledGraph
@@ -52,7 +56,9 @@ internal sealed class CompiledGraph
         }
         var order = graph.TopologicalOrder();
         var shapes = InferShapes(graph, order);
-        if (ResolveEmpty(graph, shapes) > 0) order = graph.TopologicalOrder();
+        int empty = ResolveEmpty(graph, shapes);
+        if (empty > 0) order = graph.TopologicalOrder();
+        passes = passes with { EmptyNodesRemoved = empty };
         return new CompiledGraph(graph, order, shapes, passes);
     }
 

@@ -30,6 +30,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Null(session.DefaultPlan.Inputs[0]);          // no buffer for either end
         Assert.Null(session.DefaultPlan.Outputs[0]);
         Assert.Empty(session.DefaultPlan.Steps);             // the Reshape resolved to an empty constant
+        Assert.Equal(1, session.Passes.EmptyNodesRemoved);
         Assert.Equal(0UL, session.Memory.PeakIntermediateBytes);
 
         var result = session.Run(Feed(("x", [0, 3, 4], [])));
@@ -66,6 +67,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
         g.Outputs.Add("z");
         using var session = Device.Compile(g);
         Assert.Equal(["relu"], session.DefaultPlan.Steps.Select(s => s.Node.Name));
+        Assert.Equal(1, session.Passes.EmptyNodesRemoved);
 
         var x = Reference.Random(60, 7);
         var result = session.Run(Feed(("x", [4, 3, 5], x)));

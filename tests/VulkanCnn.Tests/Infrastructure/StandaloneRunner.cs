@@ -10,7 +10,7 @@ namespace VulkanCnn.Tests.Infrastructure;
 /// <c>dotnet test</c> (a self-contained publish of this project is an executable):
 /// <c>VulkanCnn.Tests [--include A,B] [--exclude C,D]</c>, where each name is a substring of a test's
 /// display name. It drives xunit's own discoverer and executor, so fixtures, theories and
-/// collections behave as under <c>dotnet test</c>; exit code 0 only when nothing failed.
+/// collections behave as under <c>dotnet test</c>; exit code 0 only when tests ran and nothing failed.
 /// <c>dotnet test</c> does not use this entry point.
 /// </summary>
 public static class StandaloneRunner
@@ -32,6 +32,11 @@ public static class StandaloneRunner
         }
         var selected = found.Where(t => (include.Count == 0 || include.Any(t.DisplayName.Contains)) && !exclude.Any(t.DisplayName.Contains)).ToList();
         Console.WriteLine($"{selected.Count} of {found.Count} tests selected");
+        if (selected.Count == 0)
+        {
+            Console.WriteLine("No test matches --include/--exclude: nothing was run.");
+            return 2;
+        }
 
         int passed = 0, failed = 0, skipped = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -44,6 +49,11 @@ public static class StandaloneRunner
                 case ITestFailed f:
                     Interlocked.Increment(ref failed);
                     Console.WriteLine($"FAIL {f.Test.DisplayName}\n  {string.Join("\n  ", f.Messages)}\n  {string.Join("\n", f.StackTraces).Split('\n').FirstOrDefault()}");
+                    break;
+                // Errors outside a test (a fixture's Dispose, a class or collection cleanup) fail the run as xunit's runners do.
+                case IErrorMessage or ITestAssemblyCleanupFailure or ITestCollectionCleanupFailure or ITestClassCleanupFailure or ITestCaseCleanupFailure or ITestCleanupFailure:
+                    Interlocked.Increment(ref failed);
+                    Console.WriteLine($"ERROR {m.GetType().Name}: {string.Join(" ", ((IFailureInformation)m).Messages)}");
                     break;
             }
         }))

@@ -121,7 +121,9 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
     {
         // Exact ties (half an ulp, even and odd neighbours) in the normal and subnormal ranges, the
         // overflow boundary, and random values from 2^-30 to 2^17 with both signs.
-        var values = new List<float> { 65504f, 65519.99f, 65520f, 1e-8f, 2.9802322e-8f, 5.9604645e-8f, 8.940697e-8f, float.NaN, float.PositiveInfinity, -0f };
+        // 2047.5 and 2 - 2^-12 carry a rounded-up mantissa into the exponent (to 2048 and 2).
+        var values = new List<float> { 65504f, 65519.99f, 65520f, 1e-8f, 2.9802322e-8f, 5.9604645e-8f, 8.940697e-8f, float.NaN,
+            float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 2047.5f, 1.99951171875f + 1f / 4096, -70000f };
         foreach (float h in new[] { 1f, 1.0009766f, 3.0019531f, 6.1035156e-5f, 6.0975552e-5f, 1.1920929e-7f })
         {
             float ulp = (float)Half.BitIncrement((Half)h) - h;

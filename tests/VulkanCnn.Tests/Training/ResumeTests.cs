@@ -77,13 +77,20 @@ public sealed class ResumeTests : IDisposable
         info.ArgumentList[info.ArgumentList.IndexOf("--limit") + 1] = "4096";
         info.ArgumentList[info.ArgumentList.IndexOf("--epochs") + 1] = "1000";        // still running at the signal, even on a fast GPU
         using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        _ = p.StandardError.ReadToEndAsync();
-        await Task.Delay(TimeSpan.FromSeconds(4)); // past device creation and the first steps, well before the 128 steps end
-        Assert.Equal(0, kill(p.Id, 15));
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "the process did not stop after SIGTERM");
-        Assert.Equal(130, p.ExitCode);
-        Assert.Contains("checkpoint saved", await stdout);
+        try
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            _ = p.StandardError.ReadToEndAsync();
+            await Task.Delay(TimeSpan.FromSeconds(4)); // past device creation and the first steps, long before 1000 epochs end
+            Assert.Equal(0, kill(p.Id, 15));
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "the process did not stop after SIGTERM");
+            Assert.Equal(130, p.ExitCode);
+            Assert.Contains("checkpoint saved", await stdout);
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true); // never leave a 1000-epoch run behind
+        }
         var saved = TryInfo(c);
         Assert.NotNull(saved);
         Assert.True(saved!.Batch > 0, $"saved at epoch {saved.Epoch}, batch {saved.Batch}: not mid-epoch");

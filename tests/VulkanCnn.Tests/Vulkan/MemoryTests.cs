@@ -35,7 +35,8 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
             foreach (var t in tensors) t.Dispose();
         }
         // The allocator keeps one empty block of each kind for reuse: the tensors' and, on the staging
-        // path, the staging buffers' (a separate memory type on discrete GPUs).
+        // path, the staging buffers' (kept apart even where both use one memory type, as on lavapipe;
+        // whether that block already existed depends on the tests that ran before).
         int kept = path == TensorPath.Staging ? 2 : 1;
         Assert.True(device.MemoryBlockCount <= blocksBefore + kept, $"{device.MemoryBlockCount - blocksBefore} blocks more than before, at most {kept} expected");
     }
