@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Imaging;
@@ -6,11 +5,12 @@ namespace VulkanCnn.Imaging;
 /// <summary>
 /// A GPU buffer holding one frame's packed 8-bit RGB/RGBA pixels exactly as decoded (4 bytes per 32-bit word).
 /// Kernels that read frames (<see cref="GpuImagePreprocessor"/>, the viewer's display pass) bind it, so a frame
-/// is uploaded once for all of them.
+/// is uploaded once for all of them, straight into mapped memory or through a staging buffer kept for the
+/// frame's life (<see cref="TensorUploader"/>): no allocation and no extra CPU copy per frame.
 /// </summary>
 public sealed class FramePixels : IDisposable
 {
-    private readonly float[] _words;
+    private readonly TensorUploader _uploader;
 
     public FramePixels(GpuDevice device, int width, int height, int channels = 3, string name = "frame.pixels")
     {
@@ -19,8 +19,9 @@ public sealed class FramePixels : IDisposable
         if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Frames are packed RGB (3) or RGBA (4).");
         Width = width; Height = height; Channels = channels;
         int words = (width * height * channels + 3) / 4;
-        _words = new float[words];
         Tensor = Tensor.Create(device, [words], name, DataType.Int32);
+        try { _uploader = new TensorUploader(Tensor); }
+        catch { Tensor.Dispose(); throw; }
     }
 
     public int Width { get; }
@@ -33,9 +34,15 @@ public sealed class FramePixels : IDisposable
     {
         int bytes = Width * Height * Channels;
         if (frame.Length != bytes) throw new ArgumentException($"A {Width}x{Height}x{Channels} frame has {bytes} bytes; got {frame.Length}.", nameof(frame));
-        frame.CopyTo(MemoryMarshal.AsBytes(_words.AsSpan()));
-        Tensor.Upload(_words);
+        var target = _uploader.Bytes;
+        frame.CopyTo(target);
+        target[bytes..].Clear(); // the last word's unused bytes
+        _uploader.Commit();
     }
 
-    public void Dispose() => Tensor.Dispose();
+    public void Dispose()
+    {
+        _uploader.Dispose();
+        Tensor.Dispose();
+    }
 }

@@ -16,6 +16,7 @@ public enum PixelOrder { Rgba, Bgra }
 public sealed class FrameComposer : IDisposable
 {
     private readonly Tensor _overlay, _font;
+    private readonly TensorUploader _overlayUploader;
     private const int Tile = 16;
     private readonly float[] _overlayStage;
     private readonly int _tilesX, _tilesY;
@@ -33,7 +34,8 @@ public sealed class FrameComposer : IDisposable
         try
         {
             _overlay = Track(owned, Tensor.Create(gpu, [_overlayStage.Length], "overlay", DataType.Int32));
-            _overlay.Upload(_overlayStage);
+            _overlayUploader = Track(owned, new TensorUploader(_overlay));
+            _overlayUploader.Upload(MemoryMarshal.AsBytes(_overlayStage.AsSpan()));
             _font = Track(owned, Tensor.FromData(gpu, [BitmapFont.GlyphCount * BitmapFont.RowsPerGlyph],
                 MemoryMarshal.Cast<uint, float>(BitmapFont.PackRows()), "font"));
             Output = Track(owned, Tensor.Create(gpu, [outputWidth * outputHeight], "composed frame", DataType.Int32));
@@ -50,7 +52,7 @@ public sealed class FrameComposer : IDisposable
         }
         catch
         {
-            foreach (var d in owned) d.Dispose();
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
             throw;
         }
     }
@@ -82,7 +84,7 @@ public sealed class FrameComposer : IDisposable
             var (x0, y0, x1, y1) = overlay.LineBounds(l);
             MarkTiles(tiles, x0, y0, x1, y1, 1, 1u << l);
         }
-        _overlay.Upload(_overlayStage);
+        _overlayUploader.Upload(MemoryMarshal.AsBytes(_overlayStage.AsSpan()));
     }
 
     private void MarkTiles(Span<uint> tiles, int x0, int y0, int x1, int y1, int slot, uint bit)
@@ -106,6 +108,7 @@ public sealed class FrameComposer : IDisposable
         Kernel?.Dispose();
         Output?.Dispose();
         _font?.Dispose();
+        _overlayUploader?.Dispose();
         _overlay?.Dispose();
     }
 
