@@ -111,10 +111,12 @@ public sealed class Conv : IOperator, IDifferentiable
 
     private static void BuildDepthwise(OpBuildContext c, KernelSink s, ConvGeometry g, FusedActivation act, Tensor bias)
     {
-        // Lanes along x cover the column blocks of a row (rounded up to a power of two), the rest go down the rows.
+        // Lanes along x cover the column blocks of a row (rounded up to a power of two), the rest go down the rows,
+        // but no further than the plane: a 7x7 plane gets an 8-lane workgroup, not 7 busy lanes in 64.
         uint local = c.Device.DefaultWorkgroupSize, blocksX = (uint)((g.OW + DepthwisePixels - 1) / DepthwisePixels), lx = 1;
         while (lx < blocksX && lx < local) lx *= 2;
-        uint ly = Math.Max(1, local / lx);
+        uint ly = 1;
+        while (ly < g.OH && lx * ly * 2 <= local) ly *= 2;
         var pipeline = c.Pipeline(new KernelDescription("conv_depthwise", 4, ConvParams.Size, lx, ly)
             { Activation = act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
         var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());
