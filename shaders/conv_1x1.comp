@@ -23,6 +23,7 @@ layout(std430, binding = 1) readonly buffer X1 { sfloat x1[]; };
 layout(std430, binding = 2) readonly buffer Wt { sfloat4 w[]; };
 layout(std430, binding = 3) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 4) writeonly buffer Y { sfloat y[]; };
+layout(std430, binding = 4) writeonly buffer Y4 { sfloat4 y4[]; };
 
 // Pixels p0 .. p0+3 of the channel plane starting at `plane` (clamped to the plane).
 afloat4 load4(uint plane, uint p0, uint hw)
@@ -68,21 +69,30 @@ void main()
         wi += CO;
     }
 
-    [[unroll]] for (uint j = 0u; j < PX; ++j)
-    {
-        uint pix = p0 + j;
-        if (pix < HW)
+    // Epilogue per output channel: bias loaded once, and a whole aligned block of PX pixels stored as
+    // vec4s (on lavapipe every store is a per-lane loop: 2 vec4 stores instead of 8 scalar ones).
+    bool whole = ALIGNED && p0 + PX <= HW;
+    [[unroll]] for (uint q = 0u; q < CO4; ++q)
+        [[unroll]] for (uint e = 0u; e < 4u; ++e)
         {
-            [[unroll]] for (uint q = 0u; q < CO4; ++q)
-                [[unroll]] for (uint e = 0u; e < 4u; ++e)
+            uint mg = b * CO + q * 4u + e;
+            if (mg >= p.MG) continue;
+            uint m = g * p.MG + mg;
+            afloat bm = LOAD(bias[m]);
+            uint o = (n * p.M + m) * HW + p0;
+            if (whole)
+            {
+                [[unroll]] for (uint t = 0u; t < PX4; ++t)
                 {
-                    uint mg = b * CO + q * 4u + e;
-                    if (mg < p.MG)
-                    {
-                        uint m = g * p.MG + mg;
-                        y[(n * p.M + m) * HW + pix] = STORE(activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
-                    }
+                    afloat4 v;
+                    [[unroll]] for (uint k = 0u; k < 4u; ++k) v[k] = activate(acc[4u * t + k][q][e] + bm, p.alpha, p.beta);
+                    y4[o / 4u + t] = sfloat4(v);
                 }
+            }
+            else
+            {
+                [[unroll]] for (uint j = 0u; j < PX; ++j)
+                    if (p0 + j < HW) y[o + j] = STORE(activate(acc[j][q][e] + bm, p.alpha, p.beta));
+            }
         }
-    }
 }
