@@ -11,7 +11,7 @@ namespace VulkanCnn.Ops;
 /// NCHW float32. MaxPool's optional Indices output holds flat NCHW indices (storage_order 0:
 /// row-major, 1: column-major within each plane) stored as float values, exact up to 2^24.
 /// Backward: <c>pool_backward_window</c> gathers each input gradient from the windows that hold
-/// it; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
+/// it, or, where windows cannot overlap, <c>pool_backward_disjoint</c> scatters each window's; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
 /// </summary>
 public sealed class Pool : IOperator, IDifferentiable
 {
@@ -113,14 +113,18 @@ public sealed class Pool : IOperator, IDifferentiable
         var (h, w) = Geometry(c, x);
         bool includePad = !max && c.Int("count_include_pad", 0) != 0;
         var limits = c.Device.Info.Limits;
-        // The forward's 2-D workgroup layout, over the input's columns and rows.
-        uint localX = Math.Min(local, NextPowerOfTwo((uint)x[3]));
+        // Windows that cannot overlap (2x2 stride 2 …) scatter from each window; others gather each input
+        // element from the windows holding it. Either way every dX element has one writer.
+        bool disjoint = h.Stride >= (h.Kernel - 1) * h.Dilation + 1 && w.Stride >= (w.Kernel - 1) * w.Dilation + 1;
+        uint columns = (uint)(disjoint ? w.Out : x[3]), rows = (uint)(disjoint ? h.Out : x[2]);
+        // The forward's 2-D workgroup layout, over the columns and rows of the output (scatter) or input (gather).
+        uint localX = Math.Min(local, NextPowerOfTwo(columns));
         uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
-        var pipeline = c.Pipeline(new KernelDescription("pool_backward_window", 4, Marshal.SizeOf<WindowPush>(), localX, localY)
+        var pipeline = c.Pipeline(new KernelDescription(disjoint ? "pool_backward_disjoint" : "pool_backward_window", 4, Marshal.SizeOf<WindowPush>(), localX, localY)
         {
             Constants = [max ? 0u : 1u, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
         });
-        var groups = (((uint)x[3] + localX - 1) / localX, ((uint)x[2] + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
+        var groups = ((columns + localX - 1) / localX, (rows + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
             throw c.Unsupported($"input {x} has more rows than one dispatch can cover");
         c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], groups,

@@ -143,6 +143,14 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         { "AveragePool", new([1, 6, 10, 7], [3, 3], [2, 2], [1, 1], [1, 0, 0, 1], true, false) },
         { "AveragePool", new([3, 3, 6, 5], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], false, true) },    // every input in up to 9 windows
         { "AveragePool", new([1, 5, 9, 8], [3, 2], [1, 1], [2, 2], [2, 1, 2, 1], false, true) },    // dilated
+        // Windows that cannot overlap take the scatter kernel (pool_backward_disjoint).
+        { "MaxPool", new([2, 6, 8, 10], [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], false, false) },     // the usual 2x2 stride 2
+        { "MaxPool", new([1, 4, 7, 9], [2, 2], [2, 2], [1, 1], [0, 0, 1, 1], true, false) },       // odd sizes, ceil_mode, end pads
+        { "MaxPool", new([1, 3, 11, 12], [2, 2], [3, 4], [2, 3], [1, 0, 0, 2], false, false) },    // dilated, stride = extent
+        { "MaxPool", new([2, 33001, 2, 2], [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], false, false) },  // more planes than the grid's z limit
+        { "AveragePool", new([2, 5, 8, 10], [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], false, false) },
+        { "AveragePool", new([1, 4, 7, 9], [2, 2], [2, 2], [1, 1], [1, 1, 0, 0], true, true) },    // padding counted, ceil overhang not
+        { "AveragePool", new([1, 4, 7, 9], [2, 2], [2, 2], [1, 1], [1, 1, 0, 0], true, false) },
     };
 
     [Theory]
@@ -202,6 +210,14 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var b = RunBackward("MaxPool", g.Attributes("MaxPool"), x, g.Shape, dy, outShape, zero);
         Tolerance.AssertClose(F(Backward(D(x), D(dy), g, true)), a.InputGradients[0]!.Floats, Tolerance.Op, "dX with ties");
         Assert.Equal(a.InputGradients[0]!.Floats, b.InputGradients[0]!.Floats);
+
+        // The same with disjoint 2x2 stride-2 windows (the scatter kernel).
+        var d = new Window([2, 3, 6, 8], [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], false, false);
+        var xd = Reference.Random(2 * 3 * 6 * 8, 79, -1.5f, 1.5f).Select(v => MathF.Round(v)).ToArray();
+        var outD = new TensorShape(2, 3, d.OutH, d.OutW);
+        var dyD = Reference.Random((int)outD.ElementCount, 80);
+        var rd = RunBackward("MaxPool", d.Attributes("MaxPool"), xd, d.Shape, dyD, outD, new float[xd.Length]);
+        Tolerance.AssertClose(F(Backward(D(xd), D(dyD), d, true)), rd.InputGradients[0]!.Floats, Tolerance.Op, "disjoint dX with ties");
 
         // A constant plane: GlobalMaxPool gives everything to element 0 of each plane.
         var flat = new float[2 * 3 * 4 * 5];
