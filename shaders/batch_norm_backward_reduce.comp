@@ -8,6 +8,7 @@
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 #include "workgroup_reduce.glsl"
+#include "channel_walk.glsl"
 layout(constant_id = 4) const bool TRAINING = true;
 layout(constant_id = 5) const bool RELU = false;
 layout(constant_id = 6) const bool WANT_DGAMMA = false;
@@ -30,10 +31,10 @@ void main()
     if (c >= p.C) return;   // uniform across the workgroup
     afloat m = afloat(mean[c]);
     afloat sg = afloat(0), sgx = afloat(0);
-    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x)
+    ChannelWalk w = channel_walk(gl_LocalInvocationID.x, gl_WorkGroupSize.x, p.inner);
+    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x, channel_walk_next(w, p.inner))
     {
-        uint n = t / p.inner;
-        uint i = (n * p.C + c) * p.inner + (t - n * p.inner);
+        uint i = channel_walk_index(w, p.C, c, p.inner);
         afloat g = LOAD(dy[i]);
         if (RELU && !(LOAD(y[i]) > afloat(0))) g = afloat(0);
         sg += g;

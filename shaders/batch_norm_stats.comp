@@ -10,6 +10,7 @@
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 #include "workgroup_reduce.glsl"
+#include "channel_walk.glsl"
 layout(constant_id = 4) const bool IN_PLACE = false;
 layout(constant_id = 5) const bool OUTPUTS = false;
 layout(constant_id = 6) const bool UNBIASED = true;
@@ -23,24 +24,21 @@ layout(std430, binding = 5) writeonly buffer OutMean { float out_mean[]; };   //
 layout(std430, binding = 6) writeonly buffer OutVar { float out_var[]; };
 layout(push_constant) uniform Params { uint C; uint inner; uint M; float momentum; } p;
 
-// Element t of channel c's M = N·inner values.
-uint index_of(uint c, uint t)
-{
-    uint n = t / p.inner;
-    return (n * p.C + c) * p.inner + (t - n * p.inner);
-}
 
 void main()
 {
     uint c = workgroup_row_index();
     if (c >= p.C) return;   // uniform across the workgroup
     afloat s = afloat(0);
-    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x) s += LOAD(x[index_of(c, t)]);
+    ChannelWalk w = channel_walk(gl_LocalInvocationID.x, gl_WorkGroupSize.x, p.inner);
+    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x, channel_walk_next(w, p.inner))
+        s += LOAD(x[channel_walk_index(w, p.C, c, p.inner)]);
     afloat m = workgroup_sum(s) / afloat(p.M);
     afloat q = afloat(0);
-    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x)
+    w = channel_walk(gl_LocalInvocationID.x, gl_WorkGroupSize.x, p.inner);
+    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x, channel_walk_next(w, p.inner))
     {
-        afloat d = LOAD(x[index_of(c, t)]) - m;
+        afloat d = LOAD(x[channel_walk_index(w, p.C, c, p.inner)]) - m;
         q = fma(d, d, q);
     }
     afloat v = workgroup_sum(q) / afloat(p.M);

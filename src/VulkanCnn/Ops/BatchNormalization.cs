@@ -127,13 +127,13 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         var (inner, _) = Extent(c, x, batchStatistics: false);
         long count = x.ElementCount;
         uint local = c.Device.DefaultWorkgroupSize;
-        bool planar = Planar(c.Device, x, inner, local);
+        bool planar = Planar(c.Device, x, inner, local), vec4 = planar && inner % 4 == 0;
         var pipeline = c.Pipeline(new KernelDescription("batch_norm", 5, Marshal.SizeOf<ApplyPush>(), local)
         {
             Activation = act.Kind,
-            Constants = [planar ? 1u : 0u, center is null ? 0u : 1u],
+            Constants = [planar ? 1u : 0u, center is null ? 0u : 1u, vec4 ? 1u : 0u],
         });
-        c.Dispatch(pipeline, [c.Input(0), scale, shift, c.Output(0), center ?? shift], Groups(c.Device, x, inner, local, planar),
+        c.Dispatch(pipeline, [c.Input(0), scale, shift, c.Output(0), center ?? shift], Groups(c.Device, x, inner, local, planar, vec4),
             new ApplyPush(checked((uint)count), (uint)x[1], inner, act.Alpha, act.Beta));
     }
 
@@ -155,7 +155,9 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         uint local = c.Device.DefaultWorkgroupSize;
 
         Tensor mean = c.Input(3), variance = c.Input(4);
-        if (training)
+        if (training && c.ForwardScratch("batch_mean") is { } savedMean && c.ForwardScratch("batch_var") is { } savedVar)
+            (mean, variance) = (savedMean, savedVar);   // the forward's batch statistics, kept in its scratch tensors
+        else if (training)
         {
             // Recompute the batch statistics from the saved input: the same kernel, bit for bit.
             mean = c.Scratch("batch_mean", [channels]);
@@ -174,12 +176,12 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
             c.Grid1D((long)channels * local, local), new StatsPush((uint)channels, inner, m, c.Float("epsilon", 1e-5f)));
         if (dx is null) return;
 
-        bool planar = Planar(c.Device, x, inner, local);
+        bool planar = Planar(c.Device, x, inner, local), vec4 = planar && inner % 4 == 0;
         var input = c.Pipeline(new KernelDescription("batch_norm_backward_input", 6, Marshal.SizeOf<InputPush>(), local)
         {
-            Constants = [planar ? 1u : 0u, relu ? 1u : 0u],
+            Constants = [planar ? 1u : 0u, relu ? 1u : 0u, vec4 ? 1u : 0u],
         });
-        c.Dispatch(input, [c.Input(0), c.Output(0), dy, mean, coef, dx], Groups(c.Device, x, inner, local, planar),
+        c.Dispatch(input, [c.Input(0), c.Output(0), dy, mean, coef, dx], Groups(c.Device, x, inner, local, planar, vec4),
             new InputPush(checked((uint)x.ElementCount), (uint)channels, inner));
     }
 
@@ -200,9 +202,11 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
     private static bool Planar(GpuDevice device, TensorShape x, uint inner, uint local) =>
         inner >= local && x.ElementCount / inner <= device.Info.Limits.MaxWorkGroupCount[1];
 
-    private static (uint, uint, uint) Groups(GpuDevice device, TensorShape x, uint inner, uint local, bool planar)
+    /// <summary>Planar: x over the plane (four elements per invocation with <paramref name="vec4"/>), y over the planes.</summary>
+    private static (uint, uint, uint) Groups(GpuDevice device, TensorShape x, uint inner, uint local, bool planar, bool vec4 = false)
     {
-        if (planar) return ((inner + local - 1) / local, (uint)(x.ElementCount / inner), 1u);
+        uint perPlane = vec4 ? inner / 4 : inner;
+        if (planar) return ((perPlane + local - 1) / local, (uint)(x.ElementCount / inner), 1u);
         var (gx, gy) = device.Grid1D(x.ElementCount, local);
         return (gx, gy, 1u);
     }

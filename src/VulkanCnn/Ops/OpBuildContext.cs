@@ -15,6 +15,7 @@ public sealed class OpBuildContext : OpContext
     private readonly IReadOnlyList<Tensor?> _outputs;
     private readonly List<IDisposable> _owned;
     private readonly List<BoundKernel> _kernels;
+    private readonly Dictionary<string, Tensor> _scratch = new(StringComparer.Ordinal);
 
     public OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
         IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels)
@@ -62,8 +63,12 @@ public sealed class OpBuildContext : OpContext
     {
         var t = Tensor.Create(Device, shape, $"{Node.Name}.{key}");
         _owned.Add(t);
+        _scratch[key] = t;
         return t;
     }
+
+    /// <summary>The scratch tensor made under <paramref name="key"/>, if any (the backward reads what its forward saved).</summary>
+    internal Tensor? ScratchOf(string key) => _scratch.GetValueOrDefault(key);
 
     public ComputePipeline Pipeline(KernelDescription description) => Device.GetPipeline(description);
 

@@ -72,6 +72,7 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
     [InlineData(new[] { 3, 5 }, "LeakyRelu")]
     [InlineData(new[] { 1, 6, 1, 1 }, "Relu")]
     [InlineData(new[] { 2, 3, 9, 15 }, "Relu")]   // planes larger than a workgroup: the planar grid
+    [InlineData(new[] { 2, 3, 8, 12 }, "LeakyRelu")] // planar, planes a multiple of 4: four elements per invocation
     public void BatchNormalization_matches_reference(int[] shape, string activation)
     {
         int c = shape[1];

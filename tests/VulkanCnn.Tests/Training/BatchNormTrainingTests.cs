@@ -134,6 +134,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         { [3, 5, 4, 3], true },     // fused Relu, differentiated through the saved output
         { [4, 3], false },          // N x C (one value per plane)
         { [2, 6, 9, 15], true },    // planes larger than a workgroup: the planar grid
+        { [2, 5, 8, 12], false },   // planar with planes a multiple of 4: four elements per invocation
+        { [2, 5, 8, 12], true },
         { [3, 7, 1, 1], false },    // 1x1 spatial
     };
 
