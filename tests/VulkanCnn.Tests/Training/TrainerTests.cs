@@ -21,6 +21,8 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
         var x = Reference.Random(2 * 64, 1);
         float[] labels = [2, 0];
         using var trainer = new Trainer(Device, model, [2, 1, 8, 8], p => new Sgd(Device, p, learningRate: 1e-30));
+        // Both Relus run fused (into the BatchNorm and the second Conv), so this checks the fused backward.
+        Assert.DoesNotContain(trainer.Graph.Nodes, n => n.OpType == "Relu");
         trainer.Step(x, labels, 0); // lr 0: parameters stay, gradients are left in place
         var state = model.StateDict();
         var rng = new Random(5);

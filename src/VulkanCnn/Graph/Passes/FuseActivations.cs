@@ -5,10 +5,11 @@ namespace VulkanCnn.Graph.Passes;
 /// <summary>
 /// Folds a pointwise activation into the node that produces its input (Conv → Relu becomes one
 /// Conv with a fused Relu) when the producer accepts one and nothing else reads the raw value.
+/// An optional filter narrows it (training fuses only what every backward kernel can differentiate).
 /// </summary>
 internal static class FuseActivations
 {
-    public static int Run(Graph graph)
+    public static int Run(Graph graph, Func<Node, FusedActivation, bool>? allow = null)
     {
         int fused = 0;
         var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
@@ -24,6 +25,7 @@ internal static class FuseActivations
             if (!OperatorRegistry.TryGet(source.OpType, out var op) || !op.Traits(source).HasFlag(OperatorTraits.AcceptsFusedActivation)) continue;
             if (FusedActivation.FromAttributes(source.Attributes).Kind != ActivationKind.None) continue;
             if (source.Outputs.Count != 1 || GraphEdit.UseCount(graph, consumers, source.Outputs[0]) != 1) continue;
+            if (allow is not null && !allow(source, activation)) continue;
 
             activation.WriteTo(source.Attributes);
             graph.Nodes.Remove(act);
