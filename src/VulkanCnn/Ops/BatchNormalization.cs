@@ -155,16 +155,11 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         uint local = c.Device.DefaultWorkgroupSize;
 
         Tensor mean = c.Input(3), variance = c.Input(4);
-        if (training && c.ForwardScratch("batch_mean") is { } savedMean && c.ForwardScratch("batch_var") is { } savedVar)
-            (mean, variance) = (savedMean, savedVar);   // the forward's batch statistics, kept in its scratch tensors
-        else if (training)
+        if (training)
         {
-            // Recompute the batch statistics from the saved input: the same kernel, bit for bit.
-            mean = c.Scratch("batch_mean", [channels]);
-            variance = c.Scratch("batch_var", [channels]);
-            var stats = c.Pipeline(new KernelDescription("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local) { Constants = [0u, 0u] });
-            c.Dispatch(stats, [c.Input(0), mean, variance, mean, variance, mean, variance], c.Grid1D((long)channels * local, local),
-                new StatsPush((uint)channels, inner, m, 0));
+            // The forward's batch statistics, kept in its scratch tensors (BuildTraining always makes them).
+            mean = c.ForwardScratch("batch_mean") ?? throw c.Error("the forward pass kept no batch statistics");
+            variance = c.ForwardScratch("batch_var") ?? throw c.Error("the forward pass kept no batch statistics");
         }
 
         var coef = c.Scratch("coefficients", [3, channels]);

@@ -116,7 +116,7 @@ public sealed class Conv : IOperator, IDifferentiable
         uint local = c.Device.DefaultWorkgroupSize, blocksX = (uint)((g.OW + DepthwisePixels - 1) / DepthwisePixels), lx = 1;
         while (lx < blocksX && lx < local) lx *= 2;
         uint ly = 1;
-        while (ly < g.OH && lx * ly * 2 <= local) ly *= 2;
+        while (ly < g.OH && lx * ly * 2 <= local && ly * 2 <= c.Device.Info.Limits.MaxWorkGroupSize[1]) ly *= 2;
         var pipeline = c.Pipeline(new KernelDescription("conv_depthwise", 4, ConvParams.Size, lx, ly)
             { Activation = act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
         var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());

@@ -126,7 +126,7 @@ public sealed class Pool : IOperator, IDifferentiable
         });
         var groups = ((columns + localX - 1) / localX, (rows + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
-            throw c.Unsupported($"input {x} has more rows than one dispatch can cover");
+            throw c.Unsupported($"{(disjoint ? "the output of input " : "input ")}{x} has more rows than one dispatch can cover");
         c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], groups,
             new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
     }
