@@ -83,11 +83,7 @@ internal static class BenchCommand
         else AnsiConsole.Write(table);
 
         var profile = session.Profile(runs: Math.Max(1, Math.Min(iterations, 5)));
-        var layers = new Table().Border(TableBorder.Rounded).Title("top layers by GPU time").AddColumn("layer").AddColumn("op").AddColumn("kernels")
-            .AddColumn("ms").AddColumn("share").AddColumn("GFLOP/s");
-        foreach (var l in profile.Layers.OrderByDescending(l => l.Milliseconds).Take(10))
-            layers.AddRow(Markup.Escape(l.Name), l.OpType, Markup.Escape(l.Kernels), $"{l.Milliseconds:0.000}", $"{l.Share:P1}", l.GflopPerSecond is { } g ? $"{g:0.0}" : "-");
-        AnsiConsole.Write(layers);
+        ProfileTable.Write(profile, "top layers by GPU time", 10);
         var m = session.Memory;
         AnsiConsole.MarkupLine($"intermediate memory {m.PeakIntermediateBytes / 1048576.0:0.0} MiB (one buffer per value: {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB), weights {m.WeightBytes / 1048576.0:0.0} MiB");
         return 0;

@@ -38,10 +38,11 @@ internal static class TrainCommand
         var output = new Option<string>("--out") { Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix go next to it.", Required = true };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint." };
         var init = new Option<string?>("--init") { Description = "Start from this checkpoint's weights with a fresh optimizer and schedule (fine-tuning, warm restart)." };
+        var profile = new Option<bool>("--profile") { Description = "After training, print the GPU time of every layer's forward and backward kernels in the last step." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N batches (0: epochs only).", DefaultValueFactory = _ => 100 };
         var command = new Command("train", "Train a built-in CNN on the GPU.")
         {
-            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init, checkpointEvery, imageSize, grayscale, augmentPad, flip,
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init, checkpointEvery, imageSize, grayscale, augmentPad, flip, profile,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -66,6 +67,7 @@ internal static class TrainCommand
                 if (File.Exists(result.GetValue(output)))
                     throw new ArgumentException($"{result.GetValue(output)} exists; continue it with --resume {result.GetValue(output)}, or choose another --out.");
             }
+            options = options with { Profile = result.GetValue(profile) };
             if (Path.GetExtension(result.GetValue(output)) != ".safetensors")
                 throw new ArgumentException($"--out must name a .safetensors checkpoint (the ONNX export goes beside it), got {result.GetValue(output)}.");
             var (train, test) = LoadData(result.GetValue(dataset)!, options.Limit, result.GetValue(testLimit), result.GetValue(imageSize), result.GetValue(grayscale));
@@ -128,6 +130,11 @@ internal static class TrainCommand
                 return 130;
             }
             metrics.WriteCurve();
+            if (options.Profile)
+            {
+                var profile = run.Trainer.LastStepProfile();
+                ProfileTable.Write(profile, $"GPU time of the last training step: {profile.TotalMilliseconds:0.0} ms", 15);
+            }
             run.Trainer.CopyParametersToModule();
             string onnx = Path.ChangeExtension(output, ".onnx");
             VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(run.Model, new TensorShape([1, .. train.SampleShape.Dimensions.ToArray()]), options.Model), onnx);

@@ -16,6 +16,8 @@ public sealed record TrainerOptions
     public TensorShape? TargetShape { get; init; }
     /// <summary>GPU augmentation of each batch before the forward pass (none by default).</summary>
     public Augmentation Augmentation { get; init; } = new();
+    /// <summary>Timestamps around every layer's forward and backward kernels, for <see cref="Trainer.LastStepProfile"/>.</summary>
+    public bool Profile { get; init; }
 }
 
 /// <summary>The loss and, for classifiers, how many predictions of the batch were right.</summary>
@@ -38,6 +40,8 @@ public sealed class Trainer : IDisposable
     private readonly int _classes;
     private readonly GpuBuffer _stepBuffer;
     private const string DropoutStep = "vkcnn.dropout_step";
+    private readonly List<TrainingProfile.Segment> _segments = new();
+    private readonly TrainingProfile? _profile;
 
     public Trainer(GpuDevice device, Module model, TensorShape inputShape, Func<IReadOnlyList<TrainableParameter>, Optimizer> optimizer, TrainerOptions? options = null)
     {
@@ -98,6 +102,7 @@ public sealed class Trainer : IDisposable
                     node.Inputs.Select(ConstantOf).ToList(), node.Inputs.Select(i => _values.GetValueOrDefault(i)).ToList(), outs, _owned, kernels)
                 { Training = true };
                 op.Build(context);
+                _segments.Add(new TrainingProfile.Segment(node, false, kernels.Count));
                 forward.Add((node, context, op));
                 if (node.Inputs.Any(needsGrad.Contains)) foreach (var o in node.Outputs) needsGrad.Add(o);
             }
@@ -114,6 +119,7 @@ public sealed class Trainer : IDisposable
                 var outGrads = node.Outputs.Select(o => o == "loss" ? seed : _grads.GetValueOrDefault(o)).ToList();
                 var inGrads = node.Inputs.Select((i, idx) => needsGrad.Contains(i) && d.HasGradient(node, idx) ? _grads[i] : null).ToList();
                 d.BuildBackward(new BackwardContext(context, outGrads, inGrads));
+                _segments.Add(new TrainingProfile.Segment(node, true, kernels.Count));
             }
             _owned.AddRange(kernels);
 
@@ -131,7 +137,8 @@ public sealed class Trainer : IDisposable
                 _labelStaging = Own(GpuBuffer.Create(device, _labels.SizeInBytes, MemoryUsage.Staging, "labels.staging"));
                 _outStaging = Own(GpuBuffer.Create(device, 4 + _logits.SizeInBytes, MemoryUsage.Staging, "loss.staging"));
             }
-            Recording = Own(new CommandRecording(device, "training step"));
+            _profile = options.Profile ? new TrainingProfile(_segments, kernels, shapes) : null;
+            Recording = Own(new CommandRecording(device, "training step", _profile?.TimestampCount ?? 1));
             if (_inputStaging is not null)
             {
                 Recording.CopyBuffer(_inputStaging, _input.Buffer, _input.SizeInBytes, 0, _input.ByteOffset);
@@ -139,8 +146,9 @@ public sealed class Trainer : IDisposable
             }
             foreach (var g in _grads.Values) Recording.Fill(g);
             if (augment is not null) Recording.Dispatch(augment);
-            foreach (var kernel in kernels) Recording.Dispatch(kernel);
-            Optimizer.Record(Recording);
+            if (_profile is not null) _profile.Record(Recording, Optimizer);
+            else foreach (var kernel in kernels) Recording.Dispatch(kernel);
+            if (_profile is null) Optimizer.Record(Recording);
             if (_outStaging is not null)
             {
                 Recording.CopyBuffer(_loss.Buffer, _outStaging, 4, _loss.ByteOffset, 0);
@@ -193,6 +201,14 @@ public sealed class Trainer : IDisposable
             _logits.Buffer.MappedBytes.Slice((int)_logits.ByteOffset, (int)_logits.SizeInBytes).CopyTo(result[4..]);
         }
         return new StepResult(_lossAndLogits[0], CountCorrect(_lossAndLogits.AsSpan(1), labels));
+    }
+
+    /// <summary>GPU time of each layer's forward and backward kernels and of the optimizer in the last step
+    /// (needs <see cref="TrainerOptions.Profile"/>).</summary>
+    public ProfileReport LastStepProfile()
+    {
+        if (_profile is null) throw new InvalidOperationException("This trainer was built without TrainerOptions.Profile.");
+        return _profile.Read(Recording);
     }
 
     /// <summary>Copies the trained values (and BatchNorm running statistics) back into the module's parameters.</summary>

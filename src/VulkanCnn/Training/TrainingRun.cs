@@ -36,6 +36,8 @@ public sealed record TrainingRunOptions
     /// <summary>Start from this checkpoint's parameters and BatchNorm statistics (same model) with a fresh optimizer and
     /// schedule: fine-tuning, or a warm restart of the learning-rate schedule. Recorded in the checkpoint's settings.</summary>
     public string? InitFrom { get; init; }
+    /// <summary>Time every layer's forward and backward kernels (<see cref="Trainer.LastStepProfile"/>); not a setting of the run.</summary>
+    public bool Profile { get; init; }
 
     internal Dictionary<string, string> ToSettings() => new()
     {
@@ -126,6 +128,7 @@ public sealed class TrainingRun : IDisposable
             new TrainerOptions
             {
                 LabelSmoothing = options.LabelSmoothing,
+                Profile = options.Profile,
                 Augmentation = new Augmentation(options.AugmentPadding, options.HorizontalFlip, options.Seed, Fill: BlackLevel(train)),
             });
         if (resumeFrom is not null)

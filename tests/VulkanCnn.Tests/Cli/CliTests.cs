@@ -58,9 +58,11 @@ public sealed class CliTests
                 }
             string output = Path.Combine(root, "model.safetensors");
             var (code, text) = Invoke(TrainCommand.Create(), "train", "--dataset", root, "--image-size", "8", "--epochs", "2", "--batch", "4",
-                "--lr", "0.05", "--out", output, "--checkpoint-every", "0", "--augment-pad", "1", "--flip");
+                "--lr", "0.05", "--out", output, "--checkpoint-every", "0", "--augment-pad", "1", "--flip", "--profile");
             Assert.True(code == 0, text);
             Assert.Contains("Test accuracy", text);
+            Assert.Contains("GPU time of the last training step", text);
+            Assert.Contains("(backward)", text);
             foreach (var suffix in new[] { ".safetensors", ".metrics.csv", ".curve.png", ".confusion.csv" })
                 Assert.True(File.Exists(Path.Combine(root, "model" + suffix)), suffix);
             Assert.Equal(3, File.ReadAllLines(Path.Combine(root, "model.metrics.csv")).Length);

@@ -54,6 +54,38 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Profile_times_every_layers_forward_and_backward_without_changing_the_step()
+    {
+        var x = Reference.Random(2 * 64, 4);
+        float[] labels = [1, 2];
+        float Losses(TrainerOptions options, out Trainer trainer)
+        {
+            Init.ManualSeed(8);
+            trainer = new Trainer(Device, TinyNet(), [2, 1, 8, 8], p => new Sgd(Device, p, 0.1, momentum: 0.9), options);
+            trainer.Step(x, labels, 0.1);
+            return trainer.Step(x, labels, 0.1).Loss;
+        }
+
+        float plain = Losses(new TrainerOptions(), out var plainTrainer);
+        using (plainTrainer)
+            Assert.Throws<InvalidOperationException>(() => plainTrainer.LastStepProfile());
+        float profiled = Losses(new TrainerOptions { Profile = true }, out var trainer);
+        using (trainer)
+        {
+            Assert.Equal(plain, profiled); // timestamps only: the same computation, bit for bit
+            var report = trainer.LastStepProfile();
+            var names = report.Layers.Select(l => l.Name).ToList();
+            foreach (var node in trainer.Graph.Nodes) Assert.Contains(node.Name, names);
+            Assert.Contains(trainer.Graph.Nodes.First(n => n.OpType == "Conv").Name + " (backward)", names);
+            Assert.Equal("optimizer", names[^1]);
+            Assert.All(report.Layers, l => Assert.True(l.Milliseconds >= 0, l.Name));
+            Assert.Equal(report.Layers.Sum(l => l.Milliseconds), report.TotalMilliseconds, 9);
+            Assert.True(report.TotalMilliseconds > 0);
+            Assert.Contains(report.Layers, l => l.OpType == "Conv" && l.GflopPerSecond > 0);
+        }
+    }
+
+    [Fact]
     public async Task A_short_seeded_run_on_1000_fashion_mnist_images_learns()
     {
         var train = FashionMnist.Load(train: true, limit: 1024);
