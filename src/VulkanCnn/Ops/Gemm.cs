@@ -167,6 +167,17 @@ public sealed class Gemm : IOperator, IDifferentiable
             var (first, second) = plan.TransB
                 ? (new Operand(dz, 1u, (uint)n), new Operand(a, ar, ac))
                 : (new Operand(a, ac, ar), new Operand(dz, (uint)n, 1u));
+            if (plan.TransB && batch == 1 && m > 4)
+            {
+                // dB = dzᵀ·A' (a Linear layer's weight gradient): dz read down its columns is scalar loads, so
+                // transpose it once with gemm_pack into rows gemm_blocked loads as vec4s.
+                int padded = (m + 3) / 4 * 4;
+                var dzT = c.Scratch("dz_transposed", [n * padded]);
+                uint local = c.Device.DefaultWorkgroupSize;
+                var pack = c.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [1u] });
+                s.Dispatch(pack, [dz, dzT], s.Grid1D((long)n * padded, local), [(uint)(n * padded), (uint)n, (uint)m, (uint)padded]);
+                first = new Operand(dzT, (uint)padded, 1u);
+            }
             var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransB ? new[] { Dz(t), offsets[2 * t] } : [offsets[2 * t], Dz(t)]).ToArray();
             if (countB == 1 && countA == batch && !plan.TransB)
                 // B shared by all batches: one product over the batches stacked along K (A and dz rows are contiguous).

@@ -26,6 +26,7 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         ["gemm_transA_transB_scalar_c_leaky"] = new("Gemm", [9, 3], [5, 9], C: [], TransA: true, TransB: true, Alpha: 2, Beta: 0.5f, Act: "LeakyRelu", ActAlpha: 0.1f),
         ["gemm_column_c_tanh"] = new("Gemm", [6, 4], [7, 4], C: [6, 1], TransB: true, Act: "Tanh"),
         ["gemm_linear_batch1_sigmoid"] = new("Gemm", [1, 12], [16, 12], C: [16], TransB: true, Act: "Sigmoid"),
+        ["gemm_linear_batch16_relu"] = new("Gemm", [16, 12], [8, 12], C: [8], TransB: true, Act: "Relu"),   // dB through the transposed dz
         ["gemm_no_c_clip"] = new("Gemm", [5, 3], [3, 4], Act: "Clip", ActAlpha: -0.4f, ActBeta: 0.6f),
         ["matmul_shared_b"] = new("MatMul", [2, 3, 5, 4], [4, 6]),
         ["matmul_broadcast_a"] = new("MatMul", [3, 4], [2, 4, 5]),
