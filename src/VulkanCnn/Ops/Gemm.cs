@@ -94,15 +94,17 @@ public sealed class Gemm : IOperator, IDifferentiable
         bool Aligned(int first) => Enumerable.Range(0, batch).All(t => offsets[2 * t + first] % 4 == 0);
         bool aVec4 = a.Col == 1 && a.Row % 4 == 0 && Aligned(0);
         bool bVec4 = b.Padded || (b.Col == 1 && b.Row % 4 == 0 && n % 4 == 0 && Aligned(1));
-        uint rowsPerInvocation = m >= 3 ? 4u : (uint)m;
+        // Bigger register blocks load fewer operands per FMA; small products keep more invocations.
+        uint rowsPerInvocation = m >= 8 * 16 ? 8u : m >= 3 ? 4u : (uint)m;
+        uint colBlocks = n >= 8 && m >= 4 ? 2u : 1u;
         uint total = s.Device.DefaultWorkgroupSize;
-        long nBlocks = (n + 3) / 4, mBlocks = (m + rowsPerInvocation - 1) / rowsPerInvocation;
+        long nBlocks = (n + 4 * colBlocks - 1) / (4 * colBlocks), mBlocks = (m + rowsPerInvocation - 1) / rowsPerInvocation;
         uint localX = mBlocks == 1 ? total : Math.Min(total, 16u);
         uint localY = Math.Max(1, total / localX);
         var pipeline = s.Pipeline(new KernelDescription("gemm_blocked", 5, 52, localX, localY)
         {
             Activation = act.Kind,
-            Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u : 0u],
+            Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u : 0u, colBlocks],
         });
         uint[] push =
         [

@@ -65,6 +65,9 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
     [InlineData(2, 9, 3, true, true, true)]
     [InlineData(3, 12, 6, true, true, false)]
     [InlineData(1, 64, 10, false, true, true)]      // a Linear layer at batch 1
+    [InlineData(130, 9, 13, false, false, false)]   // 8-row blocks with a ragged last block, two column blocks with a ragged last one
+    [InlineData(131, 12, 20, false, true, true)]     // 8 rows x 8 columns, packed constant B with padding
+    [InlineData(129, 7, 12, true, true, false)]     // strided A and B, a second column block wholly past N
     public void Gemm_matches_reference(int m, int k, int n, bool transA, bool transB, bool constantB)
     {
         var a = Reference.Random(m * k, 91);
