@@ -13,10 +13,14 @@ layout(constant_id = 4) const bool TRAINING = true;
 layout(constant_id = 5) const bool RELU = false;
 layout(constant_id = 6) const bool WANT_DGAMMA = false;
 layout(constant_id = 7) const bool WANT_DBETA = false;
+layout(constant_id = 8) const bool VEC4 = false;   // planes a multiple of 4: each lane sums vec4s
 
 layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
 layout(std430, binding = 1) readonly buffer Y { sfloat y[]; };
 layout(std430, binding = 2) readonly buffer DY { sfloat dy[]; };
+layout(std430, binding = 0) readonly buffer X4 { sfloat4 x4[]; };
+layout(std430, binding = 1) readonly buffer Y4 { sfloat4 y4[]; };
+layout(std430, binding = 2) readonly buffer DY4 { sfloat4 dy4[]; };
 layout(std430, binding = 3) readonly buffer Mean { float mean[]; };
 layout(std430, binding = 4) readonly buffer Var { float var[]; };
 layout(std430, binding = 5) readonly buffer Gamma { float gamma[]; };
@@ -30,16 +34,28 @@ void main()
     uint c = workgroup_row_index();
     if (c >= p.C) return;   // uniform across the workgroup
     afloat m = afloat(mean[c]);
-    afloat sg = afloat(0), sgx = afloat(0);
-    ChannelWalk w = channel_walk(gl_LocalInvocationID.x, gl_WorkGroupSize.x, p.inner);
-    for (uint t = gl_LocalInvocationID.x; t < p.M; t += gl_WorkGroupSize.x, channel_walk_next(w, p.inner))
+    afloat4 sg4 = afloat4(0), sgx4 = afloat4(0);
+    uint inner = VEC4 ? p.inner / 4u : p.inner, count = VEC4 ? p.M / 4u : p.M;
+    ChannelWalk w = channel_walk(gl_LocalInvocationID.x, gl_WorkGroupSize.x, inner);
+    for (uint t = gl_LocalInvocationID.x; t < count; t += gl_WorkGroupSize.x, channel_walk_next(w, inner))
     {
-        uint i = channel_walk_index(w, p.C, c, p.inner);
-        afloat g = LOAD(dy[i]);
-        if (RELU && !(LOAD(y[i]) > afloat(0))) g = afloat(0);
-        sg += g;
-        sgx = fma(g, LOAD(x[i]) - m, sgx);
+        uint i = channel_walk_index(w, p.C, c, inner);
+        if (VEC4)
+        {
+            afloat4 g = afloat4(dy4[i]);
+            if (RELU) { afloat4 yv = afloat4(y4[i]); for (uint e = 0u; e < 4u; ++e) if (!(yv[e] > afloat(0))) g[e] = afloat(0); }
+            sg4 += g;
+            sgx4 = fma(g, afloat4(x4[i]) - m, sgx4);
+        }
+        else
+        {
+            afloat g = LOAD(dy[i]);
+            if (RELU && !(LOAD(y[i]) > afloat(0))) g = afloat(0);
+            sg4.x += g;
+            sgx4.x = fma(g, LOAD(x[i]) - m, sgx4.x);
+        }
     }
+    afloat sg = (sg4.x + sg4.y) + (sg4.z + sg4.w), sgx = (sgx4.x + sgx4.y) + (sgx4.z + sgx4.w);
     sg = workgroup_sum(sg);
     sgx = workgroup_sum(sgx);
     if (gl_LocalInvocationID.x != 0u) return;

@@ -101,7 +101,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new KernelDescription("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local)
         {
-            Constants = [inPlace ? 1u : 0u, outputs ? 1u : 0u, c.Training ? 1u : 0u],
+            Constants = [inPlace ? 1u : 0u, outputs ? 1u : 0u, c.Training ? 1u : 0u, inner % 4 == 0 ? 1u : 0u],
         });
         // Unused running bindings alias the statistics they would not touch.
         Tensor runMean = inPlace || outputs ? c.Input(3) : mean, runVar = inPlace || outputs ? c.Input(4) : variance;
@@ -165,7 +165,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         var coef = c.Scratch("coefficients", [3, channels]);
         var reduce = c.Pipeline(new KernelDescription("batch_norm_backward_reduce", 9, Marshal.SizeOf<StatsPush>(), local)
         {
-            Constants = [training ? 1u : 0u, relu ? 1u : 0u, dgamma is null ? 0u : 1u, dbeta is null ? 0u : 1u],
+            Constants = [training ? 1u : 0u, relu ? 1u : 0u, dgamma is null ? 0u : 1u, dbeta is null ? 0u : 1u, inner % 4 == 0 ? 1u : 0u],
         });
         c.Dispatch(reduce, [c.Input(0), c.Output(0), dy, mean, variance, c.Input(1), coef, dgamma ?? coef, dbeta ?? coef],
             c.Grid1D((long)channels * local, local), new StatsPush((uint)channels, inner, m, c.Float("epsilon", 1e-5f)));
