@@ -59,6 +59,24 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void MobileNetV2_matches_the_cpu_reference_and_torchvisions_size()
+    {
+        Init.ManualSeed(2);
+        var model = new MobileNetV2(numClasses: 1000);
+        // torchvision.models.mobilenet_v2(): 3,504,872 parameters; 300.8 M multiply-adds at 224x224.
+        long parameters = model.StateDict().Where(p => !p.Key.EndsWith("running_mean") && !p.Key.EndsWith("running_var")).Sum(p => p.Value.Data.LongLength);
+        Assert.Equal(3_504_872, parameters);
+        Assert.InRange(OpCost.TotalFlops(model.ToGraph([1, 3, 224, 224])), 0.595e9, 0.607e9);
+
+        RandomizeBatchNorms(model, 2);
+        TensorShape shape = [1, 3, 64, 64];
+        var x = Reference.Random((int)shape.ElementCount, 4);
+        using var session = Device.Compile(model, shape);
+        Assert.DoesNotContain(session.OptimizedGraph.Nodes, n => n.OpType == "BatchNormalization");
+        Tolerance.AssertClose(CpuNetwork.Run(model.ToGraph(shape), x), session.Run(x), Tolerance.Network);
+    }
+
+    [Fact]
     public void Passes_preserve_results()
     {
         Init.ManualSeed(5);
