@@ -62,15 +62,9 @@ public sealed class Gemm : IOperator, IDifferentiable
         }
         else if ((plan.TransB || n % 4 != 0) && m > 4)
         {
-            // A runtime B (training) read by several row blocks: repack it on the GPU once per run (gemm_pack).
-            int padded = (n + 3) / 4 * 4;
-            long count = (long)plan.BatchB.Aggregate(1, (x, y) => x * y) * k * padded;
-            var packed = c.Scratch("packed_b", [checked((int)count)]);
-            uint local = c.Device.DefaultWorkgroupSize;
-            var pack = c.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [plan.TransB ? 1u : 0u] });
-            s.Dispatch(pack, [c.Input(1), packed], s.Grid1D(count, local), [(uint)count, (uint)k, (uint)n, (uint)padded]);
-            b = new Operand(packed, (uint)padded, 1u, Padded: true);
-            bMatrix = (long)k * padded;
+            // A runtime B (training) read by several row blocks: repack it on the GPU once per run.
+            b = PackOnGpu(s, "packed_b", c.Input(1), plan.BatchB.Aggregate(1, (x, y) => x * y), k, n, plan.TransB);
+            bMatrix = (long)k * b.Row;
         }
         else b = plan.TransB ? new Operand(c.Input(1), 1u, (uint)k) : new Operand(c.Input(1), (uint)n, 1u);
 
@@ -115,6 +109,19 @@ public sealed class Gemm : IOperator, IDifferentiable
         if (groupsX > 65535 || groupsY > 65535)
             throw s.Context.Unsupported($"a {m}x{n} product needs {groupsX}x{groupsY} workgroups, over the dispatch limit of 65535 per axis");
         s.Dispatch(pipeline, [a.T, b.T, c?.T ?? a.T, s.WeightInt32(key, offsets), y], ((uint)groupsX, (uint)groupsY, (uint)batch), push);
+    }
+
+    /// <summary>gemm_pack: <paramref name="matrices"/> [rows, cols] operands (stored [cols, rows] when <paramref name="transposed"/>)
+    /// into a scratch [matrices, rows, cols rounded up to 4], zero padded, which gemm_blocked reads as aligned vec4s.</summary>
+    private static Operand PackOnGpu(KernelSink s, string key, Tensor source, int matrices, int rows, int cols, bool transposed)
+    {
+        int padded = (cols + 3) / 4 * 4;
+        long count = (long)matrices * rows * padded;
+        var packed = s.Scratch(key, [checked((int)count)]);
+        uint local = s.Device.DefaultWorkgroupSize;
+        var pack = s.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [transposed ? 1u : 0u] });
+        s.Dispatch(pack, [source, packed], s.Grid1D(count, local), [(uint)count, (uint)rows, (uint)cols, (uint)padded]);
+        return new Operand(packed, (uint)padded, 1u, Padded: true);
     }
 
     private static uint Bits(float v) => BitConverter.SingleToUInt32Bits(v);
@@ -172,13 +179,8 @@ public sealed class Gemm : IOperator, IDifferentiable
             if (plan.TransB && batch == 1 && m > 4)
             {
                 // dB = dzᵀ·A' (a Linear layer's weight gradient): dz read down its columns is scalar loads, so
-                // transpose it once with gemm_pack into rows gemm_blocked loads as vec4s.
-                int padded = (m + 3) / 4 * 4;
-                var dzT = c.Scratch("dz_transposed", [n * padded]);
-                uint local = c.Device.DefaultWorkgroupSize;
-                var pack = c.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [1u] });
-                s.Dispatch(pack, [dz, dzT], s.Grid1D((long)n * padded, local), [(uint)(n * padded), (uint)n, (uint)m, (uint)padded]);
-                first = new Operand(dzT, (uint)padded, 1u);
+                // transpose it once into rows gemm_blocked loads as vec4s.
+                first = PackOnGpu(s, "dz_transposed", dz, 1, n, m, transposed: true);
             }
             var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransB ? new[] { Dz(t), offsets[2 * t] } : [offsets[2 * t], Dz(t)]).ToArray();
             if (countB == 1 && countA == batch && !plan.TransB)
@@ -300,15 +302,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         int mm = ad[^2], k = ad[^1], nn = bd[^1];
         if (bd[^2] != k) throw c.Error($"inner dimensions differ: A {a} has K={k}, B {b} has K={bd[^2]}");
         int[] batchA = ad[..^2], batchB = bd[..^2];
-        int rank = Math.Max(batchA.Length, batchB.Length);
-        var batch = new int[rank];
-        for (int d = 0; d < rank; d++)
-        {
-            int da = d - (rank - batchA.Length), db = d - (rank - batchB.Length);
-            int x = da >= 0 ? batchA[da] : 1, y = db >= 0 ? batchB[db] : 1;
-            if (x != y && x != 1 && y != 1) throw c.Error($"batch dimensions of A {a} and B {b} do not broadcast");
-            batch[d] = x == 1 ? y : x; // 1 broadcasts to anything, 0 included
-        }
+        var batch = Elementwise.Broadcast(batchA, batchB) ?? throw c.Error($"batch dimensions of A {a} and B {b} do not broadcast");
         var outDims = new List<int>(batch);
         if (a.Rank > 1) outDims.Add(mm);
         if (b.Rank > 1) outDims.Add(nn);
