@@ -139,13 +139,16 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex is 0 or 1 or 2;
 
+    /// <summary>The backward masks by the saved output, which only Relu allows.</summary>
+    public bool DifferentiatesFused(Node node, FusedActivation activation) => activation.Kind is ActivationKind.None or ActivationKind.Relu;
+
     public void BuildBackward(BackwardContext c)
     {
         Tensor? dx = c.InputGradient(0), dgamma = c.InputGradient(1), dbeta = c.InputGradient(2);
         if (dx is null && dgamma is null && dbeta is null) return;
         var dy = c.OutputGradient(0) ?? throw c.Error("the output gradient is required for the input gradients");
         var act = c.Activation;
-        if (act.Kind is not (ActivationKind.None or ActivationKind.Relu))
+        if (!DifferentiatesFused(c.Node, act))
             throw c.Unsupported($"backward through a fused {act.Kind} is not implemented (only Relu)");
         bool relu = act.Kind == ActivationKind.Relu;
         var x = c.InputShape(0);

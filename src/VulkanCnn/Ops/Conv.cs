@@ -125,6 +125,8 @@ public sealed class Conv : IOperator, IDifferentiable
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= 2;
 
+    public bool DifferentiatesFused(Node node, FusedActivation activation) => BackwardActivation.Supports(activation);
+
     public void BuildBackward(BackwardContext c)
     {
         var g = ConvGeometry.ForConv(c);

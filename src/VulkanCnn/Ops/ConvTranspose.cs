@@ -35,6 +35,8 @@ public sealed class ConvTranspose : IOperator, IDifferentiable
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= 2;
 
+    public bool DifferentiatesFused(Node node, FusedActivation activation) => BackwardActivation.Supports(activation);
+
     public void BuildBackward(BackwardContext c)
     {
         var g = ConvGeometry.ForConvTranspose(c);

@@ -130,6 +130,8 @@ public sealed class Gemm : IOperator, IDifferentiable
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex == 0 || inputIndex == 1 || (inputIndex == 2 && node.OpType == "Gemm");
 
+    public bool DifferentiatesFused(Node node, FusedActivation activation) => BackwardActivation.Supports(activation);
+
     /// <summary>With A' = op(A), B' = op(B), dz = dY · act'(y): dA' = alpha · dz·B'ᵀ, dB' = alpha · A'ᵀ·dz, both as
     /// gemm_blocked products reading the operands through transposing strides; dC = beta · dz summed over C's
     /// broadcast axes. MatMul batches: a broadcast operand's gradient is summed over the batches that shared it.</summary>

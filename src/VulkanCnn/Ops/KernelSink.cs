@@ -73,11 +73,13 @@ internal sealed class KernelSink
 /// saved output (shaders/common/activation_backward.glsl).</summary>
 internal static class BackwardActivation
 {
+    public static bool Supports(FusedActivation act) =>
+        act.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip or ActivationKind.Sigmoid or ActivationKind.Tanh
+        || (act.Kind == ActivationKind.LeakyRelu && act.Alpha >= 0);
+
     public static void Check(OpContext c, FusedActivation act)
     {
-        bool ok = act.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip or ActivationKind.Sigmoid or ActivationKind.Tanh
-            || (act.Kind == ActivationKind.LeakyRelu && act.Alpha >= 0);
-        if (!ok)
+        if (!Supports(act))
             throw c.Unsupported($"backward through the fused activation {act.Kind} (alpha {act.Alpha}) is not implemented " +
                 "(supported: Relu, LeakyRelu with alpha >= 0, Clip, Sigmoid, Tanh)");
     }

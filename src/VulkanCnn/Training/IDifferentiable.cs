@@ -1,4 +1,5 @@
 using VulkanCnn.Graph;
+using VulkanCnn.Ops;
 
 namespace VulkanCnn.Training;
 
@@ -20,4 +21,8 @@ public interface IDifferentiable
     /// is written by exactly one invocation per kernel (no floating-point atomics).
     /// </summary>
     void BuildBackward(BackwardContext context);
+
+    /// <summary>Whether <see cref="BuildBackward"/> can differentiate through <paramref name="activation"/> fused into
+    /// <paramref name="node"/> (the trainer fuses only what the producer can); none by default.</summary>
+    bool DifferentiatesFused(Node node, FusedActivation activation) => false;
 }

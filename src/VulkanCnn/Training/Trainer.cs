@@ -67,10 +67,10 @@ public sealed class Trainer : IDisposable
             if (d.Inputs.Count == 3) d.Inputs.Add(DropoutStep); else d.Inputs[3] = DropoutStep;
         }
         graph.Inputs.Add(new ValueInfo(DropoutStep, [1]));
-        // Relu after Conv, Gemm or BatchNormalization runs inside that node, forward and backward (its
-        // backward masks by the saved output): one kernel and one saved tensor fewer per pair.
+        // Relu after a node whose backward can differentiate through it runs inside that node (Conv, Gemm,
+        // BatchNormalization …): one kernel and one saved tensor fewer per pair.
         VulkanCnn.Graph.Passes.FuseActivations.Run(graph, (producer, act) =>
-            act.Kind == ActivationKind.Relu && producer.OpType is "Conv" or "Gemm" or "BatchNormalization");
+            act.Kind == ActivationKind.Relu && CompiledGraph.Operator(producer) is IDifferentiable d && d.DifferentiatesFused(producer, act));
         Graph = graph;
 
         try
