@@ -38,14 +38,16 @@ public static class SessionProfiling
         }
         finally { session.Exit(); }
         var medians = samples.Select(Median).ToList();
-        double total = medians.Sum();
-        var layers = plan.Steps.Select((s, k) =>
-        {
-            double? flops = OpCost.Flops(s.Node, plan.Compiled.Shapes);
-            return new LayerTiming(s.Node.Name, s.Node.OpType, string.Join(",", s.Kernels.Select(x => x.Pipeline.Description.Shader).Distinct()),
-                medians[k], total > 0 ? medians[k] / total : 0, flops is { } f && medians[k] > 0 ? f / (medians[k] * 1e6) : null);
-        }).ToList();
-        return new ProfileReport(layers, total, runs);
+        return Report(plan.Steps.Select((s, k) => (s.Node.Name, s.Node.OpType, (IEnumerable<BoundKernel>)s.Kernels, medians[k],
+            OpCost.Flops(s.Node, plan.Compiled.Shapes))).ToList(), runs);
+    }
+
+    /// <summary>Shares of the total and GFLOP/s (where the FLOPs are known) for measured layers.</summary>
+    internal static ProfileReport Report(IReadOnlyList<(string Name, string OpType, IEnumerable<BoundKernel> Kernels, double Milliseconds, double? Flops)> layers, int runs)
+    {
+        double total = layers.Sum(l => l.Milliseconds);
+        return new ProfileReport(layers.Select(l => new LayerTiming(l.Name, l.OpType, string.Join(",", l.Kernels.Select(x => x.Pipeline.Description.Shader).Distinct()),
+            l.Milliseconds, total > 0 ? l.Milliseconds / total : 0, l.Flops is { } f && l.Milliseconds > 0 ? f / (l.Milliseconds * 1e6) : null)).ToList(), total, runs);
     }
 
     /// <summary>

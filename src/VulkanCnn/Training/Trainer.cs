@@ -146,9 +146,14 @@ public sealed class Trainer : IDisposable
             }
             foreach (var g in _grads.Values) Recording.Fill(g);
             if (augment is not null) Recording.Dispatch(augment);
-            if (_profile is not null) _profile.Record(Recording, Optimizer);
-            else foreach (var kernel in kernels) Recording.Dispatch(kernel);
-            if (_profile is null) Optimizer.Record(Recording);
+            _profile?.Begin(Recording);
+            for (int k = 0; k < kernels.Count; k++)
+            {
+                Recording.Dispatch(kernels[k]);
+                _profile?.Mark(Recording, k + 1);
+            }
+            Optimizer.Record(Recording);
+            _profile?.End(Recording);
             if (_outStaging is not null)
             {
                 Recording.CopyBuffer(_loss.Buffer, _outStaging, 4, _loss.ByteOffset, 0);

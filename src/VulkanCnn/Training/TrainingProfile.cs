@@ -14,40 +14,41 @@ internal sealed class TrainingProfile(IReadOnlyList<TrainingProfile.Segment> seg
     /// <summary>A node's forward or backward kernels: those before <paramref name="KernelEnd"/> and after the previous segment's end.</summary>
     public readonly record struct Segment(Node Node, bool Backward, int KernelEnd);
 
+    private int _marked;
+
     /// <summary>A start, one per segment, one after the optimizer.</summary>
     public int TimestampCount => segments.Count + 2;
 
-    public void Record(CommandRecording recording, Optimizer optimizer)
+    /// <summary>Before the step's first kernel.</summary>
+    public void Begin(CommandRecording recording)
     {
         recording.Timestamp("start");
-        int next = 0;
-        foreach (var segment in segments)
-        {
-            for (; next < segment.KernelEnd; next++) recording.Dispatch(kernels[next]);
-            recording.Timestamp(segment.Node.Name);
-        }
-        for (; next < kernels.Count; next++) recording.Dispatch(kernels[next]);
-        optimizer.Record(recording);
-        recording.Timestamp("optimizer");
+        Mark(recording, 0);
     }
+
+    /// <summary>After <paramref name="dispatched"/> of the step's kernels: a timestamp for every segment they complete.</summary>
+    public void Mark(CommandRecording recording, int dispatched)
+    {
+        for (; _marked < segments.Count && segments[_marked].KernelEnd <= dispatched; _marked++) recording.Timestamp(segments[_marked].Node.Name);
+    }
+
+    /// <summary>After the optimizer.</summary>
+    public void End(CommandRecording recording) => recording.Timestamp("optimizer");
 
     public ProfileReport Read(CommandRecording recording)
     {
         var ts = recording.ReadTimestamps();
-        var layers = new List<(string Name, string Op, string Kernels, double Ms, double? Flops)>();
+        var layers = new List<(string, string, IEnumerable<BoundKernel>, double, double?)>();
         int from = 0;
         for (int k = 0; k < segments.Count; k++)
         {
             var s = segments[k];
-            string shaders = string.Join(",", kernels.Skip(from).Take(s.KernelEnd - from).Select(x => x.Pipeline.Description.Shader).Distinct());
             // GFLOP/s only for the forward pass: what a layer's backward computes depends on which gradients it needs.
-            layers.Add((s.Backward ? s.Node.Name + " (backward)" : s.Node.Name, s.Node.OpType, shaders,
+            layers.Add((s.Backward ? s.Node.Name + " (backward)" : s.Node.Name, s.Node.OpType, kernels.Skip(from).Take(s.KernelEnd - from),
                 ts[k + 1].Milliseconds - ts[k].Milliseconds, s.Backward ? null : OpCost.Flops(s.Node, shapes)));
             from = s.KernelEnd;
         }
-        layers.Add(("optimizer", "", "", ts[^1].Milliseconds - ts[^2].Milliseconds, null));
-        double total = layers.Sum(l => l.Ms);
-        return new ProfileReport(layers.Select(l => new LayerTiming(l.Name, l.Op, l.Kernels, l.Ms, total > 0 ? l.Ms / total : 0,
-            l.Flops is { } f && l.Ms > 0 ? f / (l.Ms * 1e6) : null)).ToList(), total, 1);
+        layers.Add(("optimizer", "", [], ts[^1].Milliseconds - ts[^2].Milliseconds, null));
+        return SessionProfiling.Report(layers, 1);
     }
 }
