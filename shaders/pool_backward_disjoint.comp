@@ -6,26 +6,7 @@
 // the result is the same as pool_backward_window's gather, without its per-element window search.
 // Max: the first tap in window order equal to the saved output; average: the forward's divisor.
 #include "precision.glsl"
-
-layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
-layout(constant_id = 4) const uint MODE = 0;                    // 0 = max, 1 = average
-layout(constant_id = 5) const bool COUNT_INCLUDE_PAD = false;
-layout(constant_id = 6) const int KH = 1;
-layout(constant_id = 7) const int KW = 1;
-layout(constant_id = 8) const int SH = 1;
-layout(constant_id = 9) const int SW = 1;
-layout(constant_id = 10) const int DH = 1;
-layout(constant_id = 11) const int DW = 1;
-
-layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
-layout(std430, binding = 1) readonly buffer Y { sfloat y[]; };
-layout(std430, binding = 2) readonly buffer DY { sfloat dy[]; };
-layout(std430, binding = 3) buffer DX { sfloat dx[]; };
-layout(push_constant) uniform Params
-{
-    uint planes; int H; int W; uint OH; uint OW;
-    int padTop; int padLeft; int padBottom; int padRight;
-} p;
+#include "pool_backward.glsl"
 
 void main()
 {
@@ -57,18 +38,7 @@ void main()
         }
         else
         {
-            int th = 0, tw = 0;
-            for (int kh = 0; kh < KH; ++kh)
-            {
-                int h = h0 + kh * DH;
-                th += (COUNT_INCLUDE_PAD ? h < p.H + p.padBottom : h >= 0 && h < p.H) ? 1 : 0;
-            }
-            for (int kw = 0; kw < KW; ++kw)
-            {
-                int w = w0 + kw * DW;
-                tw += (COUNT_INCLUDE_PAD ? w < p.W + p.padRight : w >= 0 && w < p.W) ? 1 : 0;
-            }
-            afloat share = g / afloat(th * tw);
+            afloat share = g / afloat(average_divisor(h0, w0));
             for (int kh = 0; kh < KH; ++kh)
             {
                 int h = h0 + kh * DH;
