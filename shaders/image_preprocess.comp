@@ -17,13 +17,9 @@ layout(push_constant) uniform Params
     uint image_x; uint image_y; uint image_width; uint image_height; float pad;  // pad: 0..1
 } p;
 
-float channel(int x, int y, uint c)
-{
-    x = clamp(x, 0, int(p.width) - 1);
-    y = clamp(y, 0, int(p.height) - 1);
-    uint byteIndex = (uint(y) * p.width + uint(x)) * p.in_channels + c;
-    return float((pixels[byteIndex >> 2] >> ((byteIndex & 3u) * 8u)) & 0xFFu);
-}
+#include "packed_pixels.glsl"
+
+float channel(int x, int y, uint c) { return packed_channel(x, y, c, p.width, p.height, p.in_channels); }
 
 void main()
 {

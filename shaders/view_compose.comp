@@ -24,15 +24,12 @@ const uint FIRST_CHAR = 32u, LAST_CHAR = 126u;
 // so a pixel visits only those (most of the frame visits none) instead of looping over every item.
 const uint TILE = 16u, TILE_BASE = LINE_BASE + LINE_WORDS * MAX_LINES;
 
+#include "packed_pixels.glsl"
+
 vec3 texel(int x, int y)
 {
-    x = clamp(x, 0, int(p.frame_w) - 1);
-    y = clamp(y, 0, int(p.frame_h) - 1);
-    uint b = (uint(y) * p.frame_w + uint(x)) * p.channels;
-    vec3 c;
-    for (uint k = 0u; k < 3u; k++)
-        c[k] = float((pixels[(b + k) >> 2] >> (((b + k) & 3u) * 8u)) & 0xFFu);
-    return c;
+    return vec3(packed_channel(x, y, 0u, p.frame_w, p.frame_h, p.channels), packed_channel(x, y, 1u, p.frame_w, p.frame_h, p.channels),
+                packed_channel(x, y, 2u, p.frame_w, p.frame_h, p.channels));
 }
 
 vec3 unpack_rgb(uint c) { return vec3(float(c & 0xFFu), float((c >> 8) & 0xFFu), float((c >> 16) & 0xFFu)); }
