@@ -124,7 +124,8 @@ public sealed class Tensor : GpuResource
         staging.MappedBytes[..(int)SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination.Span));
     }
 
-    private CommandRecording Copy(GpuBuffer from, GpuBuffer to, string what)
+    /// <summary>A finished recording of one copy between this tensor's range and a staging buffer.</summary>
+    internal CommandRecording Copy(GpuBuffer from, GpuBuffer to, string what)
     {
         var rec = new CommandRecording(Device, what);
         try

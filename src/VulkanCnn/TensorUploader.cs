@@ -22,15 +22,9 @@ public sealed class TensorUploader : IDisposable
         _target = target;
         if (target.Buffer.IsHostVisible) return;
         _staging = GpuBuffer.Create(target.Device, target.SizeInBytes, MemoryUsage.Staging, target.Name + ".uploader");
-        try
-        {
-            _copy = new CommandRecording(target.Device, "upload " + target.Name);
-            _copy.CopyBuffer(_staging, target.Buffer, target.SizeInBytes, 0, target.ByteOffset);
-            _copy.Finish();
-        }
+        try { _copy = target.Copy(_staging, target.Buffer, "upload " + target.Name); }
         catch
         {
-            _copy?.Dispose();
             _staging.Dispose();
             throw;
         }
