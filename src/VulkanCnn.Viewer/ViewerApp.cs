@@ -45,6 +45,7 @@ public static class ViewerApp
         private int _latencyCount, _seenCompleted;
         private (string Text, double Until)? _message;
         private bool _overlayOn = options.Overlay;
+        private readonly string _deviceLine = $"{gpu.Info.Name} ({gpu.Info.Type}, {gpu.Info.DriverName})";
 
         public ViewerReport Run()
         {
@@ -125,7 +126,7 @@ public static class ViewerApp
             var composer = presenter?.Composer ?? offscreen!.Composer;
             if (_overlayOn)
                 OverlayLayout.Build(_overlay, composer.OutputWidth, composer.OutputHeight, new OverlayLayout.Info(
-                    classifier.Title, $"{gpu.Info.Name} ({gpu.Info.Type}, {gpu.Info.DriverName})", DisplayFps, InferencesPerSecond,
+                    classifier.Title, _deviceLine, DisplayFps, InferencesPerSecond,
                     classifier.Latest?.LatencyMilliseconds ?? 0, _currentFrame, classifier.Latest, classifier.Status, classifier.Hints,
                     _message is { } m && m.Until > clock.Elapsed.TotalSeconds ? m.Text : options.SourceNote));
             else _overlay.Clear();
