@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Spectre.Console;
-using VulkanCnn.Models;
 using VulkanCnn.Training;
 using VulkanCnn.Training.Data;
 using VulkanCnn.Vulkan;
@@ -20,11 +19,9 @@ internal static class EvalCommand
         command.SetAction(result =>
         {
             var path = result.GetValue(checkpoint)!.FullName;
-            var info = Checkpoint.ReadInfo(path);
+            var (model, info) = Checkpoint.LoadModel(path);
             string folder = result.GetValue(dataset) is "fashion-mnist" ? FashionMnist.DefaultDirectory : result.GetValue(dataset)!;
             var test = FashionMnist.Load(train: false, folder, result.GetValue(limit));
-            var model = SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
-            Checkpoint.LoadInto(path, model);
             if (result.GetValue(onnx) is { } target)
             {
                 VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(model, new TensorShape(info.InputShape), info.Model), target.FullName);

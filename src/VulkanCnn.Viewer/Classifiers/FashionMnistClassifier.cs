@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using VulkanCnn.Graph;
-using VulkanCnn.Models;
 using VulkanCnn.Nn;
 using VulkanCnn.Training;
 using VulkanCnn.Training.Data;
@@ -24,9 +23,7 @@ public sealed class FashionMnistClassifier : ILiveClassifier
     public FashionMnistClassifier(GpuDevice gpu, string checkpointPath, FashionMnist test, Func<long, int> sampleOfFrame)
     {
         _sampleOf = sampleOfFrame;
-        var info = Checkpoint.ReadInfo(checkpointPath);
-        var model = SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
-        Checkpoint.LoadInto(checkpointPath, model);
+        var (model, info) = Checkpoint.LoadModel(checkpointPath);
         _session = gpu.Compile(Modules.ToGraph(model, new TensorShape(info.InputShape), info.Model));
         _test = test;
         Labels = info.Labels;

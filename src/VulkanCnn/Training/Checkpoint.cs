@@ -112,7 +112,22 @@ public static class Checkpoint
     public static CheckpointInfo LoadInto(string path, Module module)
     {
         var (tensors, metadata) = Safetensors.Load(path);
+        CopyInto(path, tensors, module);
+        return CheckpointInfo.FromMetadata(path, metadata);
+    }
+
+    /// <summary>The built-in model a checkpoint of <c>vkcnn train</c> describes, with its parameters, from one read of the file.</summary>
+    public static (Module Model, CheckpointInfo Info) LoadModel(string path)
+    {
+        var (tensors, metadata) = Safetensors.Load(path);
         var info = CheckpointInfo.FromMetadata(path, metadata);
+        var model = Models.SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
+        CopyInto(path, tensors, model);
+        return (model, info);
+    }
+
+    private static void CopyInto(string path, IReadOnlyDictionary<string, (TensorShape Shape, float[] Data)> tensors, Module module)
+    {
         var state = module.StateDict();
         foreach (var (name, p) in state)
         {
@@ -120,6 +135,5 @@ public static class Checkpoint
             if (v.Shape != p.Shape) throw new SafetensorsException(path, $"tensor '{name}' has shape {v.Shape}; the model expects {p.Shape}");
         }
         foreach (var (name, p) in state) tensors[name].Data.CopyTo(p.Data, 0);
-        return info;
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using VulkanCnn.Models;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Nn;
 using VulkanCnn.Training;
@@ -23,9 +22,7 @@ public sealed class CommittedResultTests(GpuFixture gpu) : GpuTest(gpu)
     public void Committed_checkpoint_reaches_its_published_test_accuracy(string name, double goal)
     {
         string path = Example(name + ".safetensors");
-        var info = Checkpoint.ReadInfo(path);
-        var model = SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
-        Checkpoint.LoadInto(path, model);
+        var (model, info) = Checkpoint.LoadModel(path);
         var test = FashionMnist.Load(train: false);
 
         var evaluation = Evaluator.Evaluate(Device, model, test);
@@ -43,9 +40,7 @@ public sealed class CommittedResultTests(GpuFixture gpu) : GpuTest(gpu)
     public void Committed_ONNX_export_gives_the_checkpoints_logits_in_ONNX_Runtime(string name)
     {
         string path = Example(name + ".safetensors");
-        var info = Checkpoint.ReadInfo(path);
-        var model = SmallModels.Create(info.Model, info.InputShape[1], info.Labels.Count, info.InputShape[2]);
-        Checkpoint.LoadInto(path, model);
+        var (model, info) = Checkpoint.LoadModel(path);
         var test = FashionMnist.Load(train: false, limit: 32);
         int per = (int)test.SampleShape.ElementCount;
         var images = new float[test.Count * per];
