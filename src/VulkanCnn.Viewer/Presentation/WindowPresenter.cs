@@ -101,17 +101,16 @@ public sealed unsafe class WindowPresenter : IDisposable
         if (index is not { } i) return PresentOutcome.Skipped;
         var recording = _recordings[i];
         recording.Submit([(nint)_acquired], [(nint)_rendered[i]]);
-        ulong semaphore = _rendered[i], swapchain = _swapchain.Handle;
-        var result = _gpu.WithQueue(queue =>
+        var result = _gpu.WithQueue((Api: _api, Semaphore: _rendered[i], Swapchain: _swapchain.Handle, Image: i), static (queue, f) =>
         {
-            ulong s = semaphore, sc = swapchain;
-            uint image = i;
+            ulong s = f.Semaphore, sc = f.Swapchain;
+            uint image = f.Image;
             var info = new PresentInfoKHR
             {
                 SType = StructureType.PresentInfoKhr, WaitSemaphoreCount = 1, PWaitSemaphores = (Silk.NET.Vulkan.Semaphore*)&s,
                 SwapchainCount = 1, PSwapchains = (SwapchainKHR*)&sc, PImageIndices = &image,
             };
-            return _api.QueuePresent(queue, &info);
+            return f.Api.QueuePresent(queue, &info);
         });
         recording.Wait(TimeSpan.FromSeconds(30));
         if (result is Result.ErrorOutOfDateKhr or Result.SuboptimalKhr || suboptimal) _stale = true;

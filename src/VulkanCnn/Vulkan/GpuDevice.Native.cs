@@ -37,9 +37,13 @@ public sealed unsafe partial class GpuDevice
 
     /// <summary>Runs <paramref name="action"/> holding the queue lock, for calls such as vkQueuePresentKHR on
     /// the shared queue; submissions of this device never interleave with it.</summary>
-    public T WithQueue<T>(Func<nint, T> action)
+    public T WithQueue<T>(Func<nint, T> action) => WithQueue(action, static (queue, a) => a(queue));
+
+    /// <summary>As <see cref="WithQueue{T}(Func{nint, T})"/>, with the call's data passed in, so a per-frame caller
+    /// can use a static lambda and allocate nothing.</summary>
+    public T WithQueue<TState, T>(TState state, Func<nint, TState, T> action)
     {
         ThrowIfDisposed();
-        lock (_queueGate) return action(Queue.Handle);
+        lock (_queueGate) return action(Queue.Handle, state);
     }
 }
