@@ -26,7 +26,8 @@ public sealed class FrameComposer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(outputWidth, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outputHeight, 1);
         OutputWidth = outputWidth; OutputHeight = outputHeight; Order = order;
-        View = Letterbox(frame.Width, frame.Height, outputWidth, outputHeight);
+        // The same placement as the GPU preprocessing's letterbox fit.
+        View = ImagePreprocessor.LetterboxPlacement(frame.Width, frame.Height, outputWidth, outputHeight);
         _tilesX = (outputWidth + Tile - 1) / Tile;
         _tilesY = (outputHeight + Tile - 1) / Tile;
         _overlayStage = new float[FrameOverlay.WordCount + 2 * _tilesX * _tilesY];
@@ -93,14 +94,6 @@ public sealed class FrameComposer : IDisposable
         for (int ty = y0 / Tile; ty * Tile < y1; ty++)
             for (int tx = x0 / Tile; tx * Tile < x1; tx++)
                 tiles[2 * (ty * _tilesX + tx) + slot] |= bit;
-    }
-
-    /// <summary>The largest rectangle of the frame's aspect ratio that fits the output, centred.</summary>
-    public static (int X, int Y, int Width, int Height) Letterbox(int frameWidth, int frameHeight, int outputWidth, int outputHeight)
-    {
-        double scale = Math.Min((double)outputWidth / frameWidth, (double)outputHeight / frameHeight);
-        int w = Math.Clamp((int)Math.Round(frameWidth * scale), 1, outputWidth), h = Math.Clamp((int)Math.Round(frameHeight * scale), 1, outputHeight);
-        return ((outputWidth - w) / 2, (outputHeight - h) / 2, w, h);
     }
 
     public void Dispose()
