@@ -20,8 +20,6 @@ public sealed record ViewerOptions
     public bool VSync { get; init; }
     /// <summary>Upper bound on the display rate; the rest of each frame is left to the network's slices.</summary>
     public double MaxFps { get; init; } = 30;
-    /// <summary>GPU time per network slice, profiled; one slice runs per displayed frame.</summary>
-    public double BudgetMilliseconds { get; init; } = 12;
     /// <summary>Key presses to inject at given frame numbers (scripted demos and tests); GLFW key codes.</summary>
     public IReadOnlyList<(long Frame, int Key)> ScriptedKeys { get; init; } = [];
     /// <summary>Window resizes to request at given frame numbers (tests).</summary>

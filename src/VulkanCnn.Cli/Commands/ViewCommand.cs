@@ -103,7 +103,7 @@ internal static class ViewCommand
         {
             Width = s.Width, Height = s.Height, Frames = s.Frames ?? (offscreen ? 60 : null), Headless = offscreen,
             OutputDirectory = offscreen ? s.Out ?? "vkcnn-view" : null, Overlay = s.Overlay, VSync = s.VSync, MaxFps = s.MaxFps,
-            BudgetMilliseconds = s.BudgetMs, ScriptedKeys = s.Keys, ScriptedResizes = s.Resizes, SourceNote = note,
+            ScriptedKeys = s.Keys, ScriptedResizes = s.Resizes, SourceNote = note,
             Log = line => AnsiConsole.WriteLine(line),
         };
         ViewerReport report;
@@ -137,8 +137,8 @@ internal static class ViewCommand
     private static ImagePreprocessOptions Preprocess(ViewSettings s)
     {
         float scale = s.Range255 ? 255f : 1f;
-        var mean = s.Mean ?? [0.485f * scale, 0.456f * scale, 0.406f * scale];
-        var std = s.Std ?? [0.229f * scale, 0.224f * scale, 0.225f * scale];
+        var mean = s.Mean ?? ImagePreprocessOptions.ImageNet.Mean!.Select(v => v * scale).ToArray();
+        var std = s.Std ?? ImagePreprocessOptions.ImageNet.Std!.Select(v => v * scale).ToArray();
         return new ImagePreprocessOptions
         {
             ChannelOrder = s.Bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb, Range = s.Range255 ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
