@@ -51,7 +51,8 @@ public sealed class OffscreenTarget : IDisposable
     public void SavePng(string path)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
-        using var image = Image.LoadPixelData<Rgba32>(ReadRgba(), Width, Height);
+        Composer.Output.Download(_pixels);
+        using var image = Image.LoadPixelData(System.Runtime.InteropServices.MemoryMarshal.Cast<float, Rgba32>(_pixels.AsSpan()), Width, Height);
         image.SaveAsPng(path);
     }
 
