@@ -57,7 +57,7 @@ public class ConvBenchmarks : IDisposable
     [Benchmark(Description = "conv")]
     public void Conv() => _op.Run();
 
-    /// <summary>Builds one Conv node the way a session does (registry → InferShapes → Build) and records its dispatches.</summary>
+    /// <summary>Builds one Conv node the way a session does (through NodeKernels, the runtime's one road) and records its dispatches.</summary>
     public static void Build(OpRecording op, ConvLayer layer)
     {
         var attrs = new Attributes()
@@ -72,13 +72,12 @@ public class ConvBenchmarks : IDisposable
         float[] Random(TensorShape s) => Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() - 0.5f).ToArray();
         var (xd, wd, bd) = (Random(xs), Random(ws), Random(bs));
 
-        OperatorRegistry.TryGet("Conv", out var conv);
         TensorShape?[] shapes = [xs, ws, bs];
         ConstantTensor?[] constants = [null, ConstantTensor.FromFloats(ws, wd), ConstantTensor.FromFloats(bs, bd)];
-        var outShape = conv.InferShapes(new OpContext(node, shapes, constants))[0];
+        var outShape = NodeKernels.InferShapes(node, shapes, constants)[0];
         Tensor?[] inputs = [op.Own(Tensor.FromData(op.Gpu, xs, xd)), op.Own(Tensor.FromData(op.Gpu, ws, wd)), op.Own(Tensor.FromData(op.Gpu, bs, bd))];
         var y = op.Own(Tensor.Create(op.Gpu, outShape));
-        conv.Build(op.Context(node, shapes, constants, inputs, [y]));
+        op.Forward(node, shapes, constants, inputs, [y]);
         op.Record(node.Name);
     }
 

@@ -5,7 +5,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Benchmarks;
 
 /// <summary>
-/// A benchmark's hand-built operator: build contexts on one device that collect the tensors and kernels
+/// A benchmark's hand-built operator: nodes built on one device that collect the tensors and kernels
 /// (as a session would), then one command buffer that replays the kernels. Owns the device and all it made.
 /// </summary>
 public sealed class OpRecording(GpuDevice gpu) : IDisposable
@@ -23,9 +23,14 @@ public sealed class OpRecording(GpuDevice gpu) : IDisposable
         return t;
     }
 
-    public OpBuildContext Context(Node node, TensorShape?[] shapes, ConstantTensor?[] constants, Tensor?[] inputs, Tensor?[] outputs,
+    /// <summary>Builds the node's forward kernels through the runtime's one road (<see cref="NodeKernels"/>).</summary>
+    internal BuiltNode Forward(Node node, TensorShape?[] shapes, ConstantTensor?[] constants, Tensor?[] inputs, Tensor?[] outputs,
         bool training = false) =>
-        new(Gpu, node, shapes, constants, inputs, outputs, _owned, _kernels) { Training = training };
+        NodeKernels.BuildForward(Gpu, node, shapes, constants, inputs, outputs, _owned, _kernels, training ? KernelMode.TrainingForward : KernelMode.Inference);
+
+    /// <summary>Appends the backward kernels of a node built by <see cref="Forward"/>.</summary>
+    internal void Backward(BuiltNode forward, Tensor?[] outputGradients, Tensor?[] inputGradients) =>
+        NodeKernels.BuildBackward(forward, outputGradients, inputGradients);
 
     /// <summary>Records every kernel the contexts built, in order, into one command buffer.</summary>
     public void Record(string name)

@@ -41,17 +41,15 @@ public class TrainingBenchmarks : IDisposable
     {
         _op = new OpRecording(BenchmarkDevice.Create());
         var node = new Node(Case.Op, Case.Name, ["x", "w", "b"], ["y"], Case.Attributes);
-        OperatorRegistry.TryGet(Case.Op, out var op);
         TensorShape bs = [Case.W[0]];
         TensorShape?[] shapes = [Case.X, Case.W, bs];
         ConstantTensor?[] constants = [null, null, null];
-        var ys = op.InferShapes(new OpContext(node, shapes, constants))[0];
+        var ys = NodeKernels.InferShapes(node, shapes, constants)[0];
         var rng = new Random(1);
         Tensor Make(TensorShape s) =>
             _op.Own(Tensor.FromData(_op.Gpu, s, Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() - 0.5f).ToArray()));
-        var forward = _op.Context(node, shapes, constants, [Make(Case.X), Make(Case.W), Make(bs)], [Make(ys)], training: true);
-        op.Build(forward);
-        ((IDifferentiable)op).BuildBackward(new BackwardContext(forward, [Make(ys)], [Make(Case.X), Make(Case.W), Make(bs)]));
+        var forward = _op.Forward(node, shapes, constants, [Make(Case.X), Make(Case.W), Make(bs)], [Make(ys)], training: true);
+        _op.Backward(forward, [Make(ys)], [Make(Case.X), Make(Case.W), Make(bs)]);
         _op.Record(Case.Name);
         _op.Run();
     }

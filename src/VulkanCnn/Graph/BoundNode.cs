@@ -26,12 +26,10 @@ public sealed class BoundNode : IDisposable
     public static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs,
         IReadOnlyList<ConstantTensor?>? constants = null)
     {
-        var op = OperatorRegistry.TryGet(node.OpType, out var o) ? o
-            : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
         constants ??= [];
         var shapes = node.Inputs.Select((_, i) => i < inputs.Count && inputs[i] is { } t ? t.Shape : i < constants.Count ? constants[i]?.Shape : null).ToList();
         var constantList = node.Inputs.Select((_, i) => i < constants.Count ? constants[i] : null).ToList();
-        var inferred = op.InferShapes(new OpContext(node, shapes, constantList));
+        var inferred = NodeKernels.InferShapes(node, shapes, constantList);
         for (int i = 0; i < outputs.Count && i < inferred.Count; i++)
             if (outputs[i] is { } given && given.Shape != inferred[i])
                 throw new GraphException(node, $"output {i} tensor '{given.Name}' has shape {given.Shape}; the node produces {inferred[i]}");
@@ -39,7 +37,7 @@ public sealed class BoundNode : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            op.Build(new OpBuildContext(device, node, shapes, constantList, inputs, outputs, owned, kernels));
+            NodeKernels.BuildForward(device, node, shapes, constantList, inputs, outputs, owned, kernels, KernelMode.Inference);
             return new BoundNode(node, kernels, owned);
         }
         catch
@@ -52,8 +50,7 @@ public sealed class BoundNode : IDisposable
 
     /// <summary>The node's output shapes for the given input shapes and constants, without binding anything.</summary>
     public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants) =>
-        (OperatorRegistry.TryGet(node.OpType, out var op) ? op : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]))
-        .InferShapes(new OpContext(node, inputShapes, constants));
+        NodeKernels.InferShapes(node, inputShapes, constants);
 
     public void Record(CommandRecording recording)
     {

@@ -72,12 +72,11 @@ internal sealed class ExecutionPlan : IDisposable
             foreach (var node in compiled.Order)
             {
                 var kernels = new List<BoundKernel>();
-                var op = CompiledGraph.Operator(node);
                 var inputShapes = node.Inputs.Select(i => i.Length > 0 ? compiled.Shapes.GetValueOrDefault(i) : null).ToList();
                 var constants = node.Inputs.Select(compiled.ConstantOf).ToList();
                 var inputs = node.Inputs.Select(i => i.Length > 0 && _tensors.TryGetValue(i, out var t) ? t : null).ToList();
                 var outputs = node.Outputs.Select(o => o.Length > 0 ? _tensors.GetValueOrDefault(o) : null).ToList();
-                try { op.Build(new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, _owned, kernels)); }
+                try { NodeKernels.BuildForward(device, node, inputShapes, constants, inputs, outputs, _owned, kernels, KernelMode.Inference); }
                 catch (Exception e) when (e is not GraphException && node.Inputs.FirstOrDefault(i => i.Length > 0 && compiled.Shapes[i].IsEmpty) is { } empty)
                 {
                     throw new GraphException(node, $"input '{empty}' is empty ({compiled.Shapes[empty]}); {node.OpType} cannot compute a non-empty output from it ({e.Message})");

@@ -130,7 +130,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         bool planar = Planar(c.Device, x, inner, local), vec4 = planar && inner % 4 == 0;
         var pipeline = c.Pipeline(new KernelDescription("batch_norm", 5, Marshal.SizeOf<ApplyPush>(), local)
         {
-            Activation = act.Kind,
+            Activation = (uint)act.Kind,
             Constants = [planar ? 1u : 0u, center is null ? 0u : 1u, vec4 ? 1u : 0u],
         });
         c.Dispatch(pipeline, [c.Input(0), scale, shift, c.Output(0), center ?? shift], Groups(c.Device, x, inner, local, planar, vec4),

@@ -66,7 +66,7 @@ public sealed class Binary : IOperator, IDifferentiable
             var layout = Elementwise.PlanOrThrow(c, output.Shape, [steps[s].A, steps[s].B], allowVec4: true);
             var pipeline = c.Pipeline(new KernelDescription("binary", 3, PushBytes, local)
             {
-                Activation = last ? activation.Kind : ActivationKind.None,
+                Activation = last ? (uint)activation.Kind : 0,
                 Constants = [(uint)kind, (uint)layout.Rank, layout.Vec4 ? 1u : 0u],
             });
             float scale = last && c.Node.OpType == "Mean" ? 1f / inputs.Count : 1f;
@@ -111,7 +111,7 @@ public sealed class Binary : IOperator, IDifferentiable
             var target = partial ? c.Scratch($"partial{i}", new TensorShape(checked((int)(x.ElementCount * plan.Chunks)))) : dx;
             var pipeline = c.Pipeline(new KernelDescription("binary_backward", 5, Elementwise.Reduction.PushBytes, local)
             {
-                Activation = activation.Kind,
+                Activation = (uint)activation.Kind,
                 Constants = [(uint)kind, (uint)side, (uint)plan.Kept.Count, (uint)plan.Reduced.Count, partial ? 1u : 0u],
             });
             var push = plan.Push(x.ElementCount, Bits(activation.Alpha), Bits(activation.Beta), Bits(scale));

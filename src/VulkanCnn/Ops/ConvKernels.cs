@@ -25,7 +25,7 @@ internal static class ConvKernels
     }
 
     private static ComputePipeline Pipeline(KernelSink s, string shader, int buffers, uint local, ActivationKind act = ActivationKind.None, params uint[] constants) =>
-        s.Pipeline(new KernelDescription(shader, buffers, ConvParams.Size, local) { Activation = act, Constants = constants });
+        s.Pipeline(new KernelDescription(shader, buffers, ConvParams.Size, local) { Activation = (uint)act, Constants = constants });
 
     /// <summary>ONNX [M, CG, KH, KW] → [group][M block of CO][CG/4 · KH · KW][4 channels][CO], zero-filled tails
     /// (the CPU twin of conv_pack_weights LAYOUT 0, for constant weights).</summary>

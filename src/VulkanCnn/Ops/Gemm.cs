@@ -97,7 +97,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         uint localY = Math.Max(1, total / localX);
         var pipeline = s.Pipeline(new KernelDescription("gemm_blocked", 5, 52, localX, localY)
         {
-            Activation = act.Kind,
+            Activation = (uint)act.Kind,
             Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u : 0u, colBlocks],
         });
         uint[] push =
@@ -147,7 +147,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         {
             dz = c.Scratch("dz", dy.Shape);
             uint local = c.Device.DefaultWorkgroupSize;
-            var pipeline = c.Pipeline(new KernelDescription("gemm_backward_dy", 3, 12, local) { Activation = act.Kind });
+            var pipeline = c.Pipeline(new KernelDescription("gemm_backward_dy", 3, 12, local) { Activation = (uint)act.Kind });
             s.Dispatch(pipeline, [dy, c.Output(0), dz], s.Grid1D(dy.Shape.ElementCount, local), [(uint)dy.Shape.ElementCount, Bits(act.Alpha), Bits(act.Beta)]);
         }
         int m = plan.M, n = plan.N, k = plan.K, batch = BatchCount(plan);

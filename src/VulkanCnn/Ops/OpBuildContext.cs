@@ -17,7 +17,7 @@ public sealed class OpBuildContext : OpContext
     private readonly List<BoundKernel> _kernels;
     private readonly Dictionary<string, Tensor> _scratch = new(StringComparer.Ordinal);
 
-    public OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
+    internal OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
         IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels)
         : base(node, inputShapes, constants)
     {

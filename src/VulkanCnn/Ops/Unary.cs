@@ -39,7 +39,7 @@ public sealed class Unary : IOperator, IDifferentiable
         var x = Elementwise.FloatInput(c, 0);
         var y = c.Output(0);
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("unary", 2, 12, local) { Activation = activation.Kind, Constants = [(uint)op] });
+        var pipeline = c.Pipeline(new KernelDescription("unary", 2, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
         uint count = checked((uint)y.ElementCount);
         c.Dispatch(pipeline, [x, y], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
     }
@@ -57,7 +57,7 @@ public sealed class Unary : IOperator, IDifferentiable
             throw c.Unsupported("Cast to an integer or bool type has no gradient");
         if (c.Constant(0) is { IsInteger: true }) throw c.Unsupported("input 0 is an int64 constant and has no gradient");
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("unary_backward", 4, 12, local) { Activation = activation.Kind, Constants = [(uint)op] });
+        var pipeline = c.Pipeline(new KernelDescription("unary_backward", 4, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
         uint count = checked((uint)dx.ElementCount);
         c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
     }

@@ -15,7 +15,7 @@ public sealed class BackwardContext : OpContext
     private readonly IReadOnlyList<Tensor?> _outputGradients;
     private readonly IReadOnlyList<Tensor?> _inputGradients;
 
-    public BackwardContext(OpBuildContext forward, IReadOnlyList<Tensor?> outputGradients, IReadOnlyList<Tensor?> inputGradients)
+    internal BackwardContext(OpBuildContext forward, IReadOnlyList<Tensor?> outputGradients, IReadOnlyList<Tensor?> inputGradients)
         : base(forward.Node, forward.Node.Inputs.Select((_, i) => forward.HasInput(i) ? forward.InputShape(i) : null).ToList(),
                forward.Node.Inputs.Select((_, i) => forward.Constant(i)).ToList())
     {

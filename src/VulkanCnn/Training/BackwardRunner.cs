@@ -17,37 +17,30 @@ public static class BackwardRunner
     public static BackwardResult Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs, IReadOnlyList<ConstantTensor?> outputGradients,
         IReadOnlyList<bool> wantGradient, bool training = true, IReadOnlyList<ConstantTensor?>? initialGradients = null)
     {
-        if (!OperatorRegistry.TryGet(node.OpType, out var op))
-            throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
-        if (op is not IDifferentiable differentiable)
+        if (!NodeKernels.IsDifferentiable(node))
             throw new NotSupportedException($"{node.OpType} has no backward pass yet.");
         var shapes = inputs.Select(i => i?.Value.Shape).ToList();
         var constants = inputs.Select(i => i is { IsConstant: true } ? i.Value : null).ToList();
-        var outShapes = op.InferShapes(new OpContext(node, shapes, constants));
+        var outShapes = NodeKernels.InferShapes(node, shapes, constants);
         var owned = new List<IDisposable>();
         var kernels = new List<BoundKernel>();
         try
         {
             Tensor Upload(ConstantTensor c, string name) { var t = Tensor.FromData(device, c.Shape, c.AsFloats(), name); owned.Add(t); return t; }
             var inputTensors = inputs.Select((i, k) => i is { Value.Floats: not null } ? Upload(i.Value, $"{node.Name}.x{k}") : null).ToList();
-            var outputs = outShapes.Select((s, k) =>
-            {
-                var t = op.Traits(node).HasFlag(OperatorTraits.View) && k == 0 ? Tensor.View(inputTensors[0]!, s) : Tensor.Create(device, s, $"{node.Name}.y{k}");
-                owned.Add(t);
-                return t;
-            }).ToList();
-            var forward = new OpBuildContext(device, node, shapes, constants, inputTensors, outputs, owned, kernels) { Training = training };
-            op.Build(forward);
+            var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputTensors, owned);
+            var forward = NodeKernels.BuildForward(device, node, shapes, constants, inputTensors, outputs, owned, kernels,
+                training ? KernelMode.TrainingForward : KernelMode.Inference);
 
             var outGrads = outShapes.Select((s, k) => k < outputGradients.Count && outputGradients[k] is { } g ? Upload(g, $"{node.Name}.dy{k}") : null).ToList();
             var inGrads = inputs.Select((input, k) =>
             {
                 if (input is null || k >= wantGradient.Count || !wantGradient[k]) return null;
-                if (!differentiable.HasGradient(node, k)) throw new ArgumentException($"{node.OpType} input {k} has no gradient.", nameof(wantGradient));
+                if (!NodeKernels.HasGradient(node, k)) throw new ArgumentException($"{node.OpType} input {k} has no gradient.", nameof(wantGradient));
                 var init = initialGradients is not null && k < initialGradients.Count && initialGradients[k] is { } g0 ? g0 : ConstantTensor.FromFloats(input.Value.Shape, new float[input.Value.Shape.ElementCount]);
                 return Upload(init, $"{node.Name}.dx{k}");
             }).ToList();
-            differentiable.BuildBackward(new BackwardContext(forward, outGrads, inGrads));
+            NodeKernels.BuildBackward(forward, outGrads, inGrads);
 
             using (var rec = new CommandRecording(device, node.Name + " forward+backward"))
             {
@@ -56,7 +49,7 @@ public static class BackwardRunner
                 rec.Run();
             }
             return new BackwardResult(
-                outputs.Select(o => ConstantTensor.FromFloats(o.Shape, o.ToArray())).ToList(),
+                outputs.Select(o => ConstantTensor.FromFloats(o!.Shape, o.ToArray())).ToList(),
                 inGrads.Select(g => g is null ? null : ConstantTensor.FromFloats(g.Shape, g.ToArray())).ToList());
         }
         finally

@@ -92,18 +92,15 @@ public sealed class Trainer : IDisposable
 
             var needsGrad = new HashSet<string>(_state.Where(p => p.Value.RequiresGrad).Select(p => p.Key), StringComparer.Ordinal);
             var kernels = new List<BoundKernel>();
-            var forward = new List<(Node Node, OpBuildContext Context, IOperator Op)>();
+            var forward = new List<BuiltNode>();
             foreach (var node in order)
             {
-                var op = CompiledGraph.Operator(node);
-                var outs = node.Outputs.Select(o => _values[o] = Own(op.Traits(node).HasFlag(OperatorTraits.View)
-                    ? Tensor.View(_values[node.Inputs[0]], shapes[o], o) : Tensor.Create(device, shapes[o], o))).ToList();
-                var context = new OpBuildContext(device, node, node.Inputs.Select(i => i.Length > 0 ? shapes[i] : null).ToList(),
-                    node.Inputs.Select(ConstantOf).ToList(), node.Inputs.Select(i => _values.GetValueOrDefault(i)).ToList(), outs, _owned, kernels)
-                { Training = true };
-                op.Build(context);
+                var inputs = node.Inputs.Select(i => _values.GetValueOrDefault(i)).ToList();
+                var outs = NodeKernels.CreateOutputs(device, node, node.Outputs.Select(o => shapes[o]).ToList(), inputs, _owned);
+                for (int o = 0; o < outs.Count; o++) _values[node.Outputs[o]] = outs[o]!;
+                forward.Add(NodeKernels.BuildForward(device, node, node.Inputs.Select(i => i.Length > 0 ? shapes[i] : null).ToList(),
+                    node.Inputs.Select(ConstantOf).ToList(), inputs, outs, _owned, kernels, KernelMode.TrainingForward));
                 _segments.Add(new TrainingProfile.Segment(node, false, kernels.Count));
-                forward.Add((node, context, op));
                 if (node.Inputs.Any(needsGrad.Contains)) foreach (var o in node.Outputs) needsGrad.Add(o);
             }
             int forwardKernels = kernels.Count;
@@ -112,13 +109,12 @@ public sealed class Trainer : IDisposable
             var seed = Own(Tensor.FromData(device, shapes["loss"], [1f], "loss.grad_seed"));
             for (int k = forward.Count - 1; k >= 0; k--)
             {
-                var (node, context, op) = forward[k];
+                var built = forward[k];
+                var node = built.Node;
                 if (!node.Inputs.Any(needsGrad.Contains)) continue;
-                if (op is not IDifferentiable d)
-                    throw new NotSupportedException($"{node.OpType} (node '{node.Name}') has no backward pass; it cannot be trained through yet.");
                 var outGrads = node.Outputs.Select(o => o == "loss" ? seed : _grads.GetValueOrDefault(o)).ToList();
-                var inGrads = node.Inputs.Select((i, idx) => needsGrad.Contains(i) && d.HasGradient(node, idx) ? _grads[i] : null).ToList();
-                d.BuildBackward(new BackwardContext(context, outGrads, inGrads));
+                var inGrads = node.Inputs.Select((i, idx) => needsGrad.Contains(i) && NodeKernels.HasGradient(node, idx) ? _grads[i] : null).ToList();
+                NodeKernels.BuildBackward(built, outGrads, inGrads);
                 _segments.Add(new TrainingProfile.Segment(node, true, kernels.Count));
             }
             _owned.AddRange(kernels);

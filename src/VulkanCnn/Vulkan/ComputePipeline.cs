@@ -12,11 +12,13 @@ namespace VulkanCnn.Vulkan;
 public sealed record KernelDescription(string Shader, int BufferCount, int PushConstantBytes, uint LocalX, uint LocalY = 1, uint LocalZ = 1)
 {
     public IReadOnlyList<uint> Constants { get; init; } = [];
-    public Ops.ActivationKind Activation { get; init; }
+    /// <summary>Specialisation constant 3: the fused activation's code in shaders/common/activation.glsl
+    /// (the operators' <c>ActivationKind</c>; this layer does not know what the codes mean).</summary>
+    public uint Activation { get; init; }
 
-    internal string Key => $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{(int)Activation}|{string.Join(",", Constants)}";
+    internal string Key => $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{Activation}|{string.Join(",", Constants)}";
 
-    internal uint[] SpecializationWords() => [LocalX, LocalY, LocalZ, (uint)Activation, .. Constants];
+    internal uint[] SpecializationWords() => [LocalX, LocalY, LocalZ, Activation, .. Constants];
 }
 
 /// <summary>

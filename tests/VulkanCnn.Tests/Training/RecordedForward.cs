@@ -17,14 +17,12 @@ internal sealed class RecordedForward : IDisposable
 
     public RecordedForward(GpuDevice device, Node node, IReadOnlyList<ConstantTensor?> inputs, bool training)
     {
-        Assert.True(OperatorRegistry.TryGet(node.OpType, out var op));
         var shapes = inputs.Select(i => i?.Shape).ToList();
         var constants = inputs.Select(_ => (ConstantTensor?)null).ToList();
-        var outShapes = op.InferShapes(new OpContext(node, shapes, constants));
+        var outShapes = NodeKernels.InferShapes(node, shapes, constants);
         Inputs = inputs.Select((c, k) => c is null ? null : Own(Tensor.FromData(device, c.Shape, c.AsFloats(), $"{node.Name}.x{k}"))).ToList();
-        Outputs = outShapes.Select((s, k) => op.Traits(node).HasFlag(OperatorTraits.View) && k == 0
-            ? Own(Tensor.View(Inputs[0]!, s)) : Own(Tensor.Create(device, s, $"{node.Name}.y{k}"))).ToList();
-        op.Build(new OpBuildContext(device, node, shapes, constants, Inputs, Outputs, _owned, _kernels) { Training = training });
+        Outputs = NodeKernels.CreateOutputs(device, node, outShapes, Inputs, _owned).Select(t => t!).ToList();
+        NodeKernels.BuildForward(device, node, shapes, constants, Inputs, Outputs, _owned, _kernels, training ? KernelMode.TrainingForward : KernelMode.Inference);
         _recording = new CommandRecording(device, node.Name + " forward");
         foreach (var k in _kernels) _recording.Dispatch(k);
         _recording.Finish();

@@ -8,7 +8,7 @@ namespace VulkanCnn.Tests.Vulkan;
 public sealed class PipelineCacheTests : GpuTest
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vkcnn-cache-test-" + Guid.NewGuid().ToString("N"));
-    private static readonly KernelDescription Relu = new("unary", 2, 12, 64) { Activation = ActivationKind.Relu, Constants = [0] };
+    private static readonly KernelDescription Relu = new("unary", 2, 12, 64) { Activation = (uint)ActivationKind.Relu, Constants = [0] };
 
     public PipelineCacheTests(GpuFixture gpu) : base(gpu) { }
 
