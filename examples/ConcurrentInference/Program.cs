@@ -2,7 +2,8 @@
 // queue without blocking threads, so even a thread pool capped at 2 threads serves them all.
 // Usage: ConcurrentInference [calls=64] [maxPoolThreads=2]   (exit code 0 = every result correct)
 using VulkanCnn;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
 
 int calls = args.Length > 0 ? int.Parse(args[0]) : 64;

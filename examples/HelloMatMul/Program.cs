@@ -1,6 +1,7 @@
 // The smallest embedding of the runtime: pick a GPU, compile a one-node graph, run it, check it.
 using VulkanCnn;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
 
 const int M = 64, K = 32, N = 16;

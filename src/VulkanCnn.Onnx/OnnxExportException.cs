@@ -1,4 +1,5 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 
 namespace VulkanCnn.Onnx;
 

@@ -2,7 +2,7 @@ using System.Reflection;
 using Google.Protobuf;
 using Onnx;
 using VulkanCnn.Ops;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Onnx;
 

@@ -1,7 +1,8 @@
 using Google.Protobuf;
 using Onnx;
-using VulkanCnn.Graph;
-using IrGraph = VulkanCnn.Graph.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Onnx;
 

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
 using VulkanCnn.Viewer.TeachByShowing;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Nn;
 using VulkanCnn.Vulkan;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 
 namespace VulkanCnn.Cli.Commands;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
 
 namespace VulkanCnn.Cli.Commands;

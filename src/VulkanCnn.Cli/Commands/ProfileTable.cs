@@ -1,5 +1,6 @@
 using Spectre.Console;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 
 namespace VulkanCnn.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Cli.Commands;
 

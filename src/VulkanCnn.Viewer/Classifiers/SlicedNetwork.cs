@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
 using VulkanCnn.Vulkan;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Viewer.Classifiers;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;

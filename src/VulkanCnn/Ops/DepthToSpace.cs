@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;

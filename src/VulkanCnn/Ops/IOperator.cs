@@ -1,4 +1,4 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Ir;
 
 namespace VulkanCnn.Ops;
 

@@ -1,5 +1,4 @@
-using VulkanCnn.Graph;
-using VulkanCnn.Training;
+using VulkanCnn.Ir;
 
 namespace VulkanCnn.Ops;
 

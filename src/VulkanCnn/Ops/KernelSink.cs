@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using VulkanCnn.Training;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;

@@ -1,5 +1,4 @@
-using VulkanCnn.Graph;
-using VulkanCnn.Training;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
@@ -40,7 +39,7 @@ internal sealed class BuiltNode
 }
 
 /// <summary>
-/// The one road from an IR node to bound kernels: the inference plan, the trainer, <see cref="BoundNode"/>,
+/// The one road from an IR node to bound kernels: the inference plan, the trainer, <c>BoundNode</c>,
 /// the backward runner and the tests' helpers all build through here, and nothing else constructs an
 /// <see cref="OpBuildContext"/>. Kernels are appended to the caller's list in dispatch order; tensors and
 /// weights the operator derives go to the caller's owned list (disposed by the caller, in reverse order).
@@ -96,6 +95,10 @@ internal static class NodeKernels
             throw new NotSupportedException($"{forward.Node.OpType} (node '{forward.Node.Name}') has no backward pass; it cannot be trained through yet.");
         d.BuildBackward(new BackwardContext(forward.Context, outputGradients, inputGradients));
     }
+
+    /// <summary>Whether the backward of <paramref name="node"/> can differentiate through <paramref name="activation"/> fused into it.</summary>
+    public static bool DifferentiatesFused(Node node, FusedActivation activation) =>
+        Operator(node) is IDifferentiable d && d.DifferentiatesFused(node, activation);
 
     /// <summary>Whether input <paramref name="index"/> of <paramref name="node"/> can receive a gradient (false without a backward).</summary>
     public static bool HasGradient(Node node, int index) => Operator(node) is IDifferentiable d && d.HasGradient(node, index);

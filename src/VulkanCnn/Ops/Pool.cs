@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
-using VulkanCnn.Training;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;

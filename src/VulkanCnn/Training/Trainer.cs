@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Nn;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
@@ -54,7 +55,7 @@ public sealed class Trainer : IDisposable
         var logitShape = OpCost.InferShapes(graph)[logits];
         TensorShape labelShape = options.Loss == "MseLoss" ? (options.TargetShape is { } t ? new TensorShape([batch, .. t]) : logitShape) : new TensorShape(batch);
         graph.Inputs.Add(new ValueInfo("labels", labelShape));
-        var lossAttributes = new Graph.Attributes().Set("reduction", "mean");
+        var lossAttributes = new Attributes().Set("reduction", "mean");
         if (options.LabelSmoothing > 0) lossAttributes.Set("vkcnn.label_smoothing", options.LabelSmoothing);
         graph.Nodes.Add(new Node(options.Loss, "loss", [logits, "labels"], ["loss"], lossAttributes));
         graph.Outputs.Clear();
@@ -69,8 +70,8 @@ public sealed class Trainer : IDisposable
         graph.Inputs.Add(new ValueInfo(DropoutStep, [1]));
         // Relu after a node whose backward can differentiate through it runs inside that node (Conv, Gemm,
         // BatchNormalization …): one kernel and one saved tensor fewer per pair.
-        VulkanCnn.Graph.Passes.FuseActivations.Run(graph, (producer, act) =>
-            act.Kind == ActivationKind.Relu && CompiledGraph.Operator(producer) is IDifferentiable d && d.DifferentiatesFused(producer, act));
+        VulkanCnn.Compiler.Passes.FuseActivations.Run(graph, (producer, act) =>
+            act.Kind == ActivationKind.Relu && NodeKernels.DifferentiatesFused(producer, act));
         Graph = graph;
 
         try
@@ -168,7 +169,7 @@ public sealed class Trainer : IDisposable
 
     public GpuDevice Device { get; }
     /// <summary>The training graph: the model, the labels input and the loss.</summary>
-    public Graph.Graph Graph { get; }
+    public Ir.Graph Graph { get; }
     public Optimizer Optimizer { get; }
     public int BatchSize => _input.Shape[0];
     public int ForwardKernelCount { get; }

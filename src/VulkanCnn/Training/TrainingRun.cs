@@ -1,5 +1,6 @@
 using System.Globalization;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Models;
 using VulkanCnn.Nn;
 using VulkanCnn.Training.Data;

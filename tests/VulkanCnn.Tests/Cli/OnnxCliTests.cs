@@ -1,14 +1,15 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using VulkanCnn.Cli.Commands;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Imaging;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Tests.Onnx;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Cli;
 

@@ -1,7 +1,8 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Vulkan;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Embedding;
 

@@ -1,8 +1,9 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Infrastructure;
 using static VulkanCnn.Tests.Onnx.OnnxModels;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Graph;
 

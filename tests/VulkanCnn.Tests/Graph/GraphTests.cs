@@ -1,5 +1,6 @@
-using VulkanCnn.Graph;
-using IrGraph = VulkanCnn.Graph.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Graph;
 

@@ -1,4 +1,5 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Models;
 using VulkanCnn.Nn;
 using VulkanCnn.Tests.Infrastructure;

@@ -1,6 +1,7 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Tests.Infrastructure;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Graph;
 

@@ -1,7 +1,9 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Tests.Graph;
 

@@ -1,5 +1,6 @@
-using VulkanCnn.Graph;
-using IrGraph = VulkanCnn.Graph.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Infrastructure;
 
@@ -51,7 +52,7 @@ public static class CpuNetwork
         return new T(x.Shape, x.Data.Zip(y.Data, (p, q) => p + q).ToArray());
     }
 
-    private static T Conv(T x, T w, T? b, VulkanCnn.Graph.Attributes a)
+    private static T Conv(T x, T w, T? b, VulkanCnn.Ir.Attributes a)
     {
         int n = x[0], cin = x[1], h = x[2], wd = x[3], cout = w[0], cpg = w[1], kh = w[2], kw = w[3];
         int groups = (int)a.Int("group", 1);
@@ -99,7 +100,7 @@ public static class CpuNetwork
         return new T(x.Shape, y);
     }
 
-    private static T Pool(T x, VulkanCnn.Graph.Attributes a, bool max)
+    private static T Pool(T x, VulkanCnn.Ir.Attributes a, bool max)
     {
         var k = a.Ints("kernel_shape")!;
         var s = a.Ints("strides") ?? [1, 1];

@@ -1,4 +1,6 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Tests.Infrastructure;
 

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Onnx;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Infrastructure;
@@ -239,7 +240,7 @@ public static class ConformanceData
     }
 
     /// <summary>A lone Dropout with a constant true training_mode and ratio &gt; 0: its expected mask comes from numpy's RNG.</summary>
-    private static (Node Node, float Ratio)? RandomDropout(VulkanCnn.Graph.Graph graph)
+    private static (Node Node, float Ratio)? RandomDropout(VulkanCnn.Ir.Graph graph)
     {
         if (graph.Nodes is not [{ OpType: "Dropout" } d] || !d.HasInput(2) || !graph.Initializers.TryGetValue(d.Inputs[2], out var mode) || mode.AsFloats() is not [not 0f])
             return null;

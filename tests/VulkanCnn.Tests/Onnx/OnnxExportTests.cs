@@ -1,12 +1,13 @@
 using System.Globalization;
 using Google.Protobuf;
 using Onnx;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Models;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Infrastructure;
-using IrGraph = VulkanCnn.Graph.Graph;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Onnx;
 

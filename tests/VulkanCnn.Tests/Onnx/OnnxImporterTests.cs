@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Onnx;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Infrastructure;
 using static VulkanCnn.Tests.Onnx.OnnxModels;
@@ -10,10 +11,10 @@ namespace VulkanCnn.Tests.Onnx;
 /// <summary>The importer on models built here: opset normalisation, folding, initializers, external data, errors, Inspect.</summary>
 public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static VulkanCnn.Graph.Graph Load(ModelProto model, OnnxImportOptions? options = null) =>
+    private static VulkanCnn.Ir.Graph Load(ModelProto model, OnnxImportOptions? options = null) =>
         OnnxImporter.Load(new MemoryStream(model.ToByteArray()), options: options);
 
-    private float[] Run(VulkanCnn.Graph.Graph graph, float[] x)
+    private float[] Run(VulkanCnn.Ir.Graph graph, float[] x)
     {
         using var session = Device.Compile(graph);
         return session.Run(x);

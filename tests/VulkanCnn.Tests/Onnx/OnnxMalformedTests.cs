@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Onnx;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using Xunit.Abstractions;
 using static VulkanCnn.Tests.Onnx.OnnxModels;

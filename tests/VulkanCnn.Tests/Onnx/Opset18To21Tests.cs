@@ -1,5 +1,6 @@
 using Onnx;
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Infrastructure;
 using static VulkanCnn.Tests.Onnx.OnnxModels;
@@ -19,7 +20,7 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
         OnnxModels.Model(opset, Net([Input("x", xShape.Select(d => (object)(long)d).ToArray())], outputs, nodes, initializers), IrVersionOf(opset));
 
     /// <summary>Every output of the imported model on the GPU equals ONNX Runtime's within Tolerance.Op; returns the imported graph.</summary>
-    private VulkanCnn.Graph.Graph Compare(ModelProto model, int[] xShape, int seed = 1)
+    private VulkanCnn.Ir.Graph Compare(ModelProto model, int[] xShape, int seed = 1)
     {
         string path = Save(model);
         var x = Reference.Random(xShape.Aggregate(1, (a, b) => a * b), seed, -2, 2);

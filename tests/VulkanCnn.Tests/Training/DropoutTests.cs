@@ -1,4 +1,5 @@
-using VulkanCnn.Graph;
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Training;

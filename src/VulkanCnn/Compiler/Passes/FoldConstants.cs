@@ -1,7 +1,8 @@
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph.Passes;
+namespace VulkanCnn.Compiler.Passes;
 
 /// <summary>
 /// Evaluates nodes whose inputs are all constants once, on the GPU (through the operators

@@ -1,4 +1,4 @@
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Ir;
 
 /// <summary>
 /// One operation of the IR. <see cref="OpType"/> and attribute names follow ONNX (Conv,

@@ -1,4 +1,4 @@
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Ir;
 
 /// <summary>A graph problem tied to one node: bad attribute, shape mismatch, missing input.</summary>
 public class GraphException : Exception

@@ -1,8 +1,7 @@
-using VulkanCnn.Graph;
-using VulkanCnn.Ops;
+using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;
 
-namespace VulkanCnn.Training;
+namespace VulkanCnn.Ops;
 
 /// <summary>
 /// What <see cref="IDifferentiable.BuildBackward"/> gets: the forward node with its saved input

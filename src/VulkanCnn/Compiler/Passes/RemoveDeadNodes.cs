@@ -1,4 +1,5 @@
-namespace VulkanCnn.Graph.Passes;
+using VulkanCnn.Ir;
+namespace VulkanCnn.Compiler.Passes;
 
 /// <summary>Removes nodes whose outputs never reach a graph output, and unused initializers.</summary>
 internal static class RemoveDeadNodes

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using VulkanCnn.Vulkan;
 
-namespace VulkanCnn;
+namespace VulkanCnn.Vulkan;
 
 /// <summary>
 /// A dense tensor that owns its GPU buffer. Uploads and downloads go straight through mapped

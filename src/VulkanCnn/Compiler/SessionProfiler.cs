@@ -1,6 +1,7 @@
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>One layer's share of a profiled run.</summary>
 public sealed record LayerTiming(string Name, string OpType, string Kernels, double Milliseconds, double Share, double? GflopPerSecond);

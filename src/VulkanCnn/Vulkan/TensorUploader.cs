@@ -1,6 +1,5 @@
-using VulkanCnn.Vulkan;
 
-namespace VulkanCnn;
+namespace VulkanCnn.Vulkan;
 
 /// <summary>
 /// Repeated host-to-device uploads into one tensor (a video frame, an overlay) without per-upload

@@ -1,6 +1,7 @@
 using VulkanCnn.Ops;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph.Passes;
+namespace VulkanCnn.Compiler.Passes;
 
 /// <summary>
 /// Folds a pointwise activation into the node that produces its input (Conv → Relu becomes one

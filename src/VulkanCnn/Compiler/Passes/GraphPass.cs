@@ -1,4 +1,5 @@
-namespace VulkanCnn.Graph.Passes;
+using VulkanCnn.Ir;
+namespace VulkanCnn.Compiler.Passes;
 
 /// <summary>Helpers shared by the passes: who consumes a value, and rewiring its uses.</summary>
 internal static class GraphEdit

@@ -1,6 +1,6 @@
 using VulkanCnn.Vulkan;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>
 /// A session's network cut into consecutive slices, each its own command buffer, for hosts with a

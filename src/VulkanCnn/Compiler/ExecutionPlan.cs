@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>One node's place in a plan: the kernels it records, in order.</summary>
 internal sealed record PlanStep(Node Node, IReadOnlyList<BoundKernel> Kernels);

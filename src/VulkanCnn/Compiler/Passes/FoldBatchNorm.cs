@@ -1,4 +1,5 @@
-namespace VulkanCnn.Graph.Passes;
+using VulkanCnn.Ir;
+namespace VulkanCnn.Compiler.Passes;
 
 /// <summary>
 /// Folds an inference BatchNormalization into the Conv before it: W' = W·s, b' = b·s + shift per

@@ -1,4 +1,4 @@
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>
 /// Where every value lives. Intermediates are packed into one arena at byte offsets: two values

@@ -1,4 +1,4 @@
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Ir;
 
 /// <summary>A declared graph input or output: name and shape (batch may be overridden at compile time).</summary>
 public sealed record ValueInfo(string Name, TensorShape Shape);

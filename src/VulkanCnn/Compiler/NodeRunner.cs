@@ -1,7 +1,8 @@
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>An input of <see cref="NodeRunner.Run"/>: its value, and whether the operator may treat it as a compile-time constant.</summary>
 public sealed record NodeInput(ConstantTensor Value, bool IsConstant = false);

@@ -1,7 +1,8 @@
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>
 /// One IR node bound to GPU tensors outside a session: its kernels (descriptor sets written

@@ -1,8 +1,9 @@
-using VulkanCnn.Graph.Passes;
+using VulkanCnn.Compiler.Passes;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>What the optimisation passes did, for reports and tests.</summary>
 public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int ActivationsFused, int ConstantsFolded, int DeadNodesRemoved)

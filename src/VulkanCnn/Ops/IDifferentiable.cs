@@ -1,7 +1,6 @@
-using VulkanCnn.Graph;
-using VulkanCnn.Ops;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Training;
+namespace VulkanCnn.Ops;
 
 /// <summary>
 /// An operator that can be trained through: it records the kernels of its backward pass next

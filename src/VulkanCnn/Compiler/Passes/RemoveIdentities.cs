@@ -1,6 +1,7 @@
 using VulkanCnn.Ops;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph.Passes;
+namespace VulkanCnn.Compiler.Passes;
 
 /// <summary>Drops Identity/Dropout nodes by wiring their consumers to their input.</summary>
 internal static class RemoveIdentities

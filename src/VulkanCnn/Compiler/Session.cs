@@ -1,6 +1,7 @@
 using VulkanCnn.Vulkan;
+using VulkanCnn.Ir;
 
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Compiler;
 
 /// <summary>How a graph is compiled into a session.</summary>
 public sealed record SessionOptions

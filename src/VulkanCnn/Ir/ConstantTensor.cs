@@ -1,4 +1,4 @@
-namespace VulkanCnn.Graph;
+namespace VulkanCnn.Ir;
 
 /// <summary>
 /// A value known when the graph is compiled: weights (float) or shape-like data (int64, e.g.
