@@ -19,11 +19,13 @@ internal sealed class ExecutionPlan : IDisposable
     private readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
     private readonly GpuBuffer?[] _inputStaging, _outputStaging;
 
-    public ExecutionPlan(GpuDevice device, CompiledGraph compiled, IReadOnlyDictionary<string, GpuBuffer>? external = null)
+    public ExecutionPlan(GpuDevice device, CompiledGraph compiled, IReadOnlyDictionary<string, GpuBuffer>? external = null,
+        BarrierPolicy barriers = BarrierPolicy.Hazards)
     {
         external ??= new Dictionary<string, GpuBuffer>();
         Device = device;
         Compiled = compiled;
+        Barriers = barriers;
         var graph = compiled.Graph;
         try
         {
@@ -89,7 +91,7 @@ internal sealed class ExecutionPlan : IDisposable
 
             _inputStaging = Inputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
             _outputStaging = Outputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
-            Recording = Own(new CommandRecording(device, graph.Name));
+            Recording = Own(new CommandRecording(device, graph.Name, barriers: barriers));
             Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
             Recording.Finish();
         }
@@ -102,6 +104,8 @@ internal sealed class ExecutionPlan : IDisposable
 
     public GpuDevice Device { get; }
     public CompiledGraph Compiled { get; }
+    /// <summary>Where this plan's recordings put barriers (<see cref="SessionOptions.Barriers"/>).</summary>
+    public BarrierPolicy Barriers { get; }
     public MemoryPlan Memory { get; } = null!;
     public IReadOnlyList<PlanStep> Steps { get; } = [];
     /// <summary>Input tensors in graph order; null for an empty input (no buffer).</summary>

@@ -30,14 +30,14 @@ public sealed class FrameSlicedRun : IDisposable
         {
             for (int i = 0; i < ranges.Count; i++)
             {
-                var rec = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice {i + 1}/{ranges.Count}");
+                var rec = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice {i + 1}/{ranges.Count}", barriers: _plan.Barriers);
                 _slices[i] = rec;
                 _plan.Record(rec, ranges[i].From, ranges[i].To, copyInputs: i == 0, copyOutputs: i == ranges.Count - 1);
                 rec.Finish();
             }
             if (Enumerable.Range(0, _plan.Inputs.Length).Any(_plan.InputUsesStaging))
             {
-                _firstWithoutUpload = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice 1/{ranges.Count} (device input)");
+                _firstWithoutUpload = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice 1/{ranges.Count} (device input)", barriers: _plan.Barriers);
                 _plan.Record(_firstWithoutUpload, ranges[0].From, ranges[0].To, copyInputs: false, copyOutputs: ranges.Count == 1);
                 _firstWithoutUpload.Finish();
             }

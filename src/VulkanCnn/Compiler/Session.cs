@@ -12,6 +12,10 @@ public sealed record SessionOptions
     /// <summary>Graph inputs/outputs that live in caller-owned buffers (<see cref="Vulkan.GpuBuffer.WrapExternal"/>):
     /// the session reads/writes them on the GPU, with no host copy.</summary>
     public IReadOnlyDictionary<string, GpuBuffer> ExternalBuffers { get; init; } = new Dictionary<string, GpuBuffer>();
+
+    /// <summary>Barriers only between kernels whose buffer ranges conflict (default), so independent branches overlap;
+    /// <see cref="BarrierPolicy.EveryCommand"/> serialises every kernel (the baseline of the barrier benchmarks).</summary>
+    public BarrierPolicy Barriers { get; init; } = BarrierPolicy.Hazards;
 }
 
 /// <summary>
@@ -175,7 +179,7 @@ public sealed class Session : IDisposable
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
             var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
-            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers);
+            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers, _options.Barriers);
             _plans[key] = plan;
             return plan;
         }

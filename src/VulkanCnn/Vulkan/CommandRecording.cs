@@ -5,9 +5,10 @@ using Semaphore = Silk.NET.Vulkan.Semaphore;
 namespace VulkanCnn.Vulkan;
 
 /// <summary>
-/// One command buffer, recorded once and submitted many times, with its own fence. Between
-/// consecutive commands a memory barrier is inserted automatically, so a recording is correct
-/// by construction; each submission starts with a barrier against earlier submissions and ends
+/// One command buffer, recorded once and submitted many times, with its own fence. Barriers are
+/// inserted automatically before a command that reads or writes what an earlier one wrote, or writes
+/// what an earlier one read (byte ranges of buffers, from each kernel's SPIR-V binding access), so a
+/// recording is correct by construction and independent commands may overlap; each submission starts with a barrier against earlier submissions and ends
 /// with one that makes results visible to the host. Not thread-safe: one thread records and
 /// submits a given recording; different recordings may be used from different threads.
 /// </summary>
@@ -22,12 +23,14 @@ public sealed unsafe class CommandRecording : GpuResource
     private readonly List<string> _labels = new();
     private readonly List<RecordedCommand> _commands = new();
     private QueryPool _queries;
-    private bool _finished, _submitted, _pendingWrites;
+    private readonly HazardTracker _hazards;
+    private bool _finished, _submitted;
 
     /// <summary>A new recording; <paramref name="maxTimestamps"/> sizes the timestamp query pool (created on the first <see cref="Timestamp"/>).</summary>
-    public CommandRecording(GpuDevice device, string name, int maxTimestamps = 256) : base(device, name)
+    public CommandRecording(GpuDevice device, string name, int maxTimestamps = 256, BarrierPolicy barriers = BarrierPolicy.Hazards) : base(device, name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTimestamps, 1);
+        _hazards = new HazardTracker(barriers);
         _maxTimestamps = (uint)maxTimestamps;
         var vk = device.Vk;
         var poolInfo = new CommandPoolCreateInfo { SType = StructureType.CommandPoolCreateInfo, QueueFamilyIndex = device.QueueFamilyIndex };
@@ -53,6 +56,9 @@ public sealed unsafe class CommandRecording : GpuResource
     }
 
     public int DispatchCount { get; private set; }
+    /// <summary>Barriers recorded between commands (not counting the ones that open and finish the recording).</summary>
+    public int BarrierCount { get; private set; }
+    public BarrierPolicy Barriers => _hazards.Policy;
 
     /// <summary>What was recorded, in order (barriers and timestamps left out): lets a host prove, for
     /// example, that a display frame never copies device data back to the host.</summary>
@@ -69,7 +75,14 @@ public sealed unsafe class CommandRecording : GpuResource
         EnsureRecording();
         kernel.EnsureUsable();
         if (kernel.Device != Device) throw new ArgumentException($"Kernel '{kernel.Name}' belongs to another device.", nameof(kernel));
-        BarrierIfNeeded();
+        var ranges = kernel.BoundRanges;
+        var access = kernel.Pipeline.Access;
+        var list = new BufferTouch[ranges.Count];
+        int n = 0;
+        for (int i = 0; i < ranges.Count; i++)
+            if (access[i] != BufferAccess.None)
+                list[n++] = new BufferTouch(ranges[i].Buffer, ranges[i].Offset, ranges[i].Offset + ranges[i].Size, access[i].HasFlag(BufferAccess.Write));
+        BarrierIfNeeded(list.AsSpan(0, n));
         var vk = Device.Vk;
         var set = kernel.Set;
         vk.CmdBindPipeline(_cb, PipelineBindPoint.Compute, kernel.Pipeline.Handle);
@@ -81,7 +94,6 @@ public sealed unsafe class CommandRecording : GpuResource
         _kernels.Add(kernel);
         _commands.Add(new RecordedCommand(RecordedCommandKind.Dispatch, kernel.Name, false));
         DispatchCount++;
-        _pendingWrites = true;
     }
 
     /// <summary>Records a copy of <paramref name="bytes"/> (default: all of the smaller buffer).</summary>
@@ -91,13 +103,13 @@ public sealed unsafe class CommandRecording : GpuResource
         ulong size = bytes ?? Math.Min(source.Size, destination.Size);
         if (sourceOffset + size > source.Size || destinationOffset + size > destination.Size)
             throw new ArgumentOutOfRangeException(nameof(bytes), $"Copy of {size} bytes from '{source.Name}' ({source.Size}) at {sourceOffset} to '{destination.Name}' ({destination.Size}) at {destinationOffset} is out of range.");
-        BarrierIfNeeded();
+        BarrierIfNeeded([new BufferTouch(source, sourceOffset, sourceOffset + size, false),
+            new BufferTouch(destination, destinationOffset, destinationOffset + size, true)]);
         var region = new BufferCopy(sourceOffset, destinationOffset, size);
         Device.Vk.CmdCopyBuffer(_cb, source.CheckedHandle(), destination.CheckedHandle(), 1, &region);
         _copies.Add(source);
         _copies.Add(destination);
         _commands.Add(new RecordedCommand(RecordedCommandKind.CopyBuffer, $"{source.Name} -> {destination.Name}", destination.IsStaging));
-        _pendingWrites = true;
     }
 
     /// <summary>
@@ -111,7 +123,7 @@ public sealed unsafe class CommandRecording : GpuResource
         if (image == 0) throw new ArgumentException("The image handle is null.", nameof(image));
         if ((ulong)width * height * 4 > source.Size)
             throw new ArgumentOutOfRangeException(nameof(width), $"A {width}x{height} image needs {(ulong)width * height * 4} bytes; '{source.Name}' holds {source.Size}.");
-        BarrierIfNeeded();
+        BarrierIfNeeded([new BufferTouch(source, 0, (ulong)width * height * 4, false)]);
         var vk = Device.Vk;
         var target = new Image((ulong)image);
         var range = new ImageSubresourceRange(ImageAspectFlags.ColorBit, 0, 1, 0, 1);
@@ -144,11 +156,10 @@ public sealed unsafe class CommandRecording : GpuResource
     public void Fill(Tensor tensor, uint value = 0)
     {
         EnsureRecording();
-        BarrierIfNeeded();
+        BarrierIfNeeded([new BufferTouch(tensor.Buffer, tensor.ByteOffset, tensor.ByteOffset + tensor.SizeInBytes, true)]);
         Device.Vk.CmdFillBuffer(_cb, tensor.Buffer.CheckedHandle(), tensor.ByteOffset, tensor.SizeInBytes, value);
         _copies.Add(tensor.Buffer);
         _commands.Add(new RecordedCommand(RecordedCommandKind.Fill, tensor.Name, false));
-        _pendingWrites = true;
     }
 
     /// <summary>Writes a GPU timestamp once all earlier commands have finished.</summary>
@@ -273,13 +284,24 @@ public sealed unsafe class CommandRecording : GpuResource
         if (_finished) throw new InvalidOperationException($"Recording '{Name}' is finished; record a new one to add commands.");
     }
 
-    private void BarrierIfNeeded()
+    /// <summary>Records a barrier when the next command's <paramref name="touches"/> conflict with what is pending, then adds them.</summary>
+    private void BarrierIfNeeded(ReadOnlySpan<BufferTouch> touches)
     {
-        if (!_pendingWrites || !AutomaticBarriers) return;
+        bool needed = AutomaticBarriers && _hazards.NeedsBarrier(touches);
+        if (needed)
+        {
+            FullBarrier();
+            _hazards.Clear();
+        }
+        _hazards.Add(touches);
+    }
+
+    private void FullBarrier()
+    {
+        BarrierCount++;
         MemoryBarrier(PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
             PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit,
             AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit);
-        _pendingWrites = false;
     }
 
     private void MemoryBarrier(PipelineStageFlags srcStage, AccessFlags srcAccess, PipelineStageFlags dstStage, AccessFlags dstAccess)

@@ -44,6 +44,7 @@ public sealed unsafe class ComputePipeline
         byte[] spirv = ShaderLibrary.GetSpirv(description.Shader);
         byte[] hash = ShaderLibrary.Hash(description.Shader);
         var words = description.SpecializationWords();
+        Access = BindingAccess.Read(spirv, description.BufferCount, description.Shader);
         var stopwatch = Stopwatch.StartNew();
 
         ShaderModule module;
@@ -113,6 +114,8 @@ public sealed unsafe class ComputePipeline
     }
 
     public KernelDescription Description { get; }
+    /// <summary>What the shader may do with each binding (from its SPIR-V): recordings put barriers only where accesses conflict.</summary>
+    public IReadOnlyList<BufferAccess> Access { get; }
     /// <summary>Whether the on-disk cache seeded this pipeline.</summary>
     public PipelineCacheStatus CacheStatus { get; }
     /// <summary>Wall time of shader-module + pipeline creation, cache lookup included.</summary>
