@@ -12,6 +12,7 @@ root.Subcommands.Add(ViewCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TuneCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CamerasCommand.Create());

@@ -6,7 +6,7 @@ using VulkanCnn.Ir;
 namespace VulkanCnn.Compiler;
 
 /// <summary>One node's place in a plan: the kernels it records, in order.</summary>
-internal sealed record PlanStep(Node Node, IReadOnlyList<BoundKernel> Kernels);
+internal sealed record PlanStep(Node Node, IReadOnlyList<BoundKernel> Kernels, string? Variant);
 
 /// <summary>
 /// A graph compiled for one set of input shapes: buffers planned and allocated, weights
@@ -20,7 +20,7 @@ internal sealed class ExecutionPlan : IDisposable
     private readonly GpuBuffer?[] _inputStaging, _outputStaging;
 
     public ExecutionPlan(GpuDevice device, CompiledGraph compiled, IReadOnlyDictionary<string, GpuBuffer>? external = null,
-        BarrierPolicy barriers = BarrierPolicy.Hazards)
+        BarrierPolicy barriers = BarrierPolicy.Hazards, Tuning? tuning = null, VariantTuner? tuner = null)
     {
         external ??= new Dictionary<string, GpuBuffer>();
         Device = device;
@@ -79,13 +79,18 @@ internal sealed class ExecutionPlan : IDisposable
                 var constants = node.Inputs.Select(compiled.ConstantOf).ToList();
                 var inputs = node.Inputs.Select(i => i.Length > 0 && _tensors.TryGetValue(i, out var t) ? t : null).ToList();
                 var outputs = node.Outputs.Select(o => o.Length > 0 ? _tensors.GetValueOrDefault(o) : null).ToList();
-                try { NodeKernels.BuildForward(device, node, inputShapes, constants, inputs, outputs, _owned, kernels, KernelMode.Inference); }
+                BuiltNode built;
+                try
+                {
+                    string? measured = tuner?.Choose(node, inputShapes, constants);
+                    built = NodeKernels.BuildForward(device, node, inputShapes, constants, inputs, outputs, _owned, kernels, KernelMode.Inference, tuning, measured);
+                }
                 catch (Exception e) when (e is not GraphException && node.Inputs.FirstOrDefault(i => i.Length > 0 && compiled.Shapes[i].IsEmpty) is { } empty)
                 {
                     throw new GraphException(node, $"input '{empty}' is empty ({compiled.Shapes[empty]}); {node.OpType} cannot compute a non-empty output from it ({e.Message})");
                 }
                 _owned.AddRange(kernels);
-                steps.Add(new PlanStep(node, kernels));
+                steps.Add(new PlanStep(node, kernels, built.Variant));
             }
             Steps = steps;
 

@@ -1,3 +1,4 @@
+using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
 using VulkanCnn.Ir;
 
@@ -16,6 +17,18 @@ public sealed record SessionOptions
     /// <summary>Barriers only between kernels whose buffer ranges conflict (default), so independent branches overlap;
     /// <see cref="BarrierPolicy.EveryCommand"/> serialises every kernel (the baseline of the barrier benchmarks).</summary>
     public BarrierPolicy Barriers { get; init; } = BarrierPolicy.Hazards;
+
+    /// <summary>How kernel variants are chosen: <see cref="Ops.Tuning.Heuristic"/> (default, no timing), <see cref="Ops.Tuning.Measure"/>
+    /// (time each applicable variant on the device, keep the fastest that agrees with the reference, remember it) or
+    /// <see cref="Ops.Tuning.Fixed"/> (the caller names them).</summary>
+    public Tuning Tuning { get; init; } = Tuning.Heuristic;
+}
+
+/// <summary>What <see cref="TuningMode.Measure"/> did for a plan: the tuning file's state and one decision per node with variants.</summary>
+public sealed record TuningReport(TuningFileStatus File, string? FilePath, IReadOnlyList<TuningDecision> Decisions)
+{
+    /// <summary>Decisions that timed the variants now (not read from the file).</summary>
+    public int Measured => Decisions.Count(d => !d.FromStore);
 }
 
 /// <summary>
@@ -31,6 +44,8 @@ public sealed class Session : IDisposable
     private readonly Dictionary<string, ExecutionPlan> _plans = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ExecutionPlan _default;
+    private readonly Dictionary<string, TuningReport> _tuning = new(StringComparer.Ordinal);
+    private TuningStore? _store;
     private bool _disposed;
 
     internal Session(GpuDevice device, Graph graph, IReadOnlyDictionary<string, TensorShape> inputShapes, SessionOptions options)
@@ -39,7 +54,15 @@ public sealed class Session : IDisposable
         _graph = graph;
         _options = options;
         _default = Plan(inputShapes);
+        TuningReport = _tuning.Values.FirstOrDefault();
     }
+
+    /// <summary>With <see cref="TuningMode.Measure"/>: how the default plan's variants were chosen (measured or remembered); else null.</summary>
+    public TuningReport? TuningReport { get; }
+
+    /// <summary>Each node of the default plan with the kernel variant it runs (null: an operator with one way only).</summary>
+    public IReadOnlyList<(string Node, string OpType, string? Variant)> Variants =>
+        _default.Steps.Select(s => (s.Node.Name, s.Node.OpType, s.Variant)).ToList();
 
     public GpuDevice Device { get; }
 
@@ -179,7 +202,14 @@ public sealed class Session : IDisposable
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
             var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
-            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers, _options.Barriers);
+            VariantTuner? tuner = null;
+            if (_options.Tuning.Mode == TuningMode.Measure)
+            {
+                _store ??= TuningStore.Open(Device);
+                tuner = new VariantTuner(Device, _store);
+            }
+            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers, _options.Barriers, _options.Tuning, tuner);
+            if (tuner is not null) _tuning[key] = new TuningReport(_store!.Status, _store.Path, tuner.Decisions);
             _plans[key] = plan;
             return plan;
         }

@@ -4,13 +4,17 @@ using VulkanCnn.Ir;
 namespace VulkanCnn.Compiler;
 
 /// <summary>One layer's share of a profiled run.</summary>
-public sealed record LayerTiming(string Name, string OpType, string Kernels, double Milliseconds, double Share, double? GflopPerSecond);
+public sealed record LayerTiming(string Name, string OpType, string Kernels, double Milliseconds, double Share, double? GflopPerSecond)
+{
+    /// <summary>The kernel variant the layer runs (null: an operator with one way only).</summary>
+    public string? Variant { get; init; }
+}
 
 /// <summary>Per-layer GPU times of a session (medians over runs), from timestamp queries.</summary>
 public sealed record ProfileReport(IReadOnlyList<LayerTiming> Layers, double TotalMilliseconds, int Runs)
 {
     public override string ToString() => string.Join(Environment.NewLine, Layers.Select(l =>
-        $"{l.Name,-40} {l.OpType,-20} {l.Milliseconds,9:0.000} ms {l.Share,6:P1} {(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : "")}"));
+        $"{l.Name,-40} {l.OpType + (l.Variant is { } v ? $" ({v})" : ""),-20} {l.Milliseconds,9:0.000} ms {l.Share,6:P1} {(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : "")}"));
 }
 
 /// <summary>Profiling and frame-budget slicing of a session.</summary>
@@ -39,8 +43,9 @@ public static class SessionProfiling
         }
         finally { session.Exit(); }
         var medians = samples.Select(Median).ToList();
-        return Report(plan.Steps.Select((s, k) => (s.Node.Name, s.Node.OpType, (IEnumerable<BoundKernel>)s.Kernels, medians[k],
+        var report = Report(plan.Steps.Select((s, k) => (s.Node.Name, s.Node.OpType, (IEnumerable<BoundKernel>)s.Kernels, medians[k],
             OpCost.Flops(s.Node, plan.Compiled.Shapes))).ToList(), runs);
+        return report with { Layers = report.Layers.Select((l, k) => l with { Variant = plan.Steps[k].Variant }).ToList() };
     }
 
     /// <summary>Shares of the total and GFLOP/s (where the FLOPs are known) for measured layers.</summary>

@@ -16,17 +16,21 @@ public enum ConvStrategy
     Depthwise,
 }
 
-/// <summary>The one place that picks a <see cref="ConvStrategy"/>; the node attribute
-/// <c>vkcnn.strategy</c> (direct, gemm, 1x1, depthwise) overrides it for tests and benchmarks.</summary>
+/// <summary>Conv's variants (<see cref="ConvStrategy"/>): what each can compute, and the rule per device class
+/// that <see cref="VariantSelector"/> falls back on. The node attribute <c>vkcnn.variant</c> (direct, gemm, 1x1,
+/// depthwise) forces one for tests and benchmarks.</summary>
 public static class ConvStrategySelector
 {
-    public const string Attribute = "vkcnn.strategy";
+    public const string Attribute = VariantSelector.Attribute;
+
+    /// <summary>The variant names, the reference (<c>direct</c>) first.</summary>
+    public static IReadOnlyList<string> Names { get; } = Enum.GetValues<ConvStrategy>().Select(Name).ToList();
+
+    public static ConvStrategy Parse(string name) => Enum.GetValues<ConvStrategy>().First(v => Name(v) == name);
 
     public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device)
     {
-        // conv_depthwise puts (image, channel) on the z grid axis.
-        if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g) is null && (long)g.N * g.M <= device.Limits.MaxWorkGroupCount[2])
-            return ConvStrategy.Depthwise;
+        if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
         return ConvStrategy.Gemm;
     }
@@ -49,6 +53,11 @@ public static class ConvStrategySelector
         _ => null,
     };
 
+    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> and the device's limits: conv_depthwise puts (image, channel) on the z grid axis.</summary>
+    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo device) => Refusal(s, g) ??
+        (s == ConvStrategy.Depthwise && (long)g.N * g.M > device.Limits.MaxWorkGroupCount[2]
+            ? $"puts images x channels ({(long)g.N * g.M}) on the z grid axis, beyond the device's {device.Limits.MaxWorkGroupCount[2]}" : null);
+
     /// <summary>The strategy named by the node's <c>vkcnn.strategy</c> attribute (validated against the geometry), or null.</summary>
     public static ConvStrategy? Override(OpContext c, ConvGeometry g)
     {
@@ -69,11 +78,18 @@ public static class ConvStrategySelector
 /// Backward: dX (conv_backward_input), dW (conv_backward_weight), dB (conv_backward_bias), through
 /// Relu / LeakyRelu / Clip / Sigmoid / Tanh fused activations.
 /// </summary>
-public sealed class Conv : IOperator, IDifferentiable
+public sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 {
     private const int DepthwisePixels = 8;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
+
+    public IReadOnlyList<string> Variants => ConvStrategySelector.Names;
+
+    public string? Refusal(string variant, OpContext node, GpuDevice device) =>
+        ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device.Info);
+
+    public string Heuristic(OpContext node, GpuDevice device) => ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info));
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
 
@@ -91,7 +107,7 @@ public sealed class Conv : IOperator, IDifferentiable
         var act = c.Activation;
         var s = KernelSink.Of(c);
         var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
-        switch (ConvStrategySelector.Override(c, g) ?? ConvStrategySelector.Choose(g, c.Device.Info))
+        switch (ConvStrategySelector.Parse(c.Variant ?? throw c.Error("was built without a variant")))
         {
             case ConvStrategy.Gemm:
                 ConvKernels.Gemm(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "gemm_weights"), bias, c.Output(0), act, false, "packed_input");

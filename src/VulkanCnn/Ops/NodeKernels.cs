@@ -31,6 +31,8 @@ internal sealed class BuiltNode
     }
 
     public Node Node => Context.Node;
+    /// <summary>The kernel variant built (null for an operator without variants).</summary>
+    public string? Variant => Context.Variant;
     public IOperator Operator { get; }
     internal OpBuildContext Context { get; }
 
@@ -73,12 +75,16 @@ internal static class NodeKernels
     }
 
     /// <summary>Builds the forward kernels of <paramref name="node"/> over the given tensors (a null input: omitted, empty or
-    /// an int64 constant read through <paramref name="constants"/>; a null output: omitted or empty).</summary>
+    /// an int64 constant read through <paramref name="constants"/>; a null output: omitted or empty). The kernel variant comes
+    /// from <see cref="VariantSelector.Choose"/>: <paramref name="variant"/> when given (the tuner's), else <paramref name="tuning"/>.</summary>
     public static BuiltNode BuildForward(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
-        IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels, KernelMode mode)
+        IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels, KernelMode mode,
+        Tuning? tuning = null, string? variant = null)
     {
         var op = Operator(node);
-        var context = new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, owned, kernels) { Training = mode == KernelMode.TrainingForward };
+        string? chosen = VariantSelector.Choose(new OpContext(node, inputShapes, constants), device, tuning, variant);
+        var context = new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, owned, kernels)
+            { Training = mode == KernelMode.TrainingForward, Variant = chosen };
         int first = kernels.Count;
         op.Build(context);
         return new BuiltNode(op, context, kernels, first);

@@ -12,9 +12,27 @@ namespace VulkanCnn.Ops;
 /// Backward: <c>pool_backward_window</c> gathers each input gradient from the windows that hold
 /// it, or, where windows cannot overlap, <c>pool_backward_disjoint</c> scatters each window's; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
 /// </summary>
-public sealed class Pool : IOperator, IDifferentiable
+public sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 {
     public IReadOnlyList<string> OpTypes { get; } = ["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"];
+
+    /// <summary><c>window</c> for a windowed pool; a global one reduces each plane in one invocation (<c>loop</c>, the
+    /// reference) or with a whole workgroup (<c>group</c>).</summary>
+    public IReadOnlyList<string> Variants { get; } = ["window", "loop", "group"];
+
+    public string? Refusal(string variant, OpContext node, GpuDevice device) => (variant, IsGlobal(node)) switch
+    {
+        ("window", true) => "is for windowed pooling; this pool is global",
+        ("loop" or "group", false) => "is for global pooling; this pool has a window",
+        _ => null,
+    };
+
+    public string Heuristic(OpContext node, GpuDevice device)
+    {
+        if (!IsGlobal(node)) return "window";
+        var x = node.InputShape(0);
+        return (long)x[2] * x[3] >= (long)GroupReductionFactor * device.DefaultWorkgroupSize * x[0] * x[1] ? "group" : "loop";
+    }
 
     public OperatorTraits Traits(Node node) => OperatorTraits.None;
 
@@ -51,7 +69,7 @@ public sealed class Pool : IOperator, IDifferentiable
         {
             uint size = checked((uint)(x[2] * x[3]));
             var push = new GlobalPush(planes, size);
-            if ((long)size >= (long)GroupReductionFactor * local * planes)
+            if (c.Variant == "group")
             {
                 var group = c.Pipeline(new KernelDescription("pool_global_group", 2, 8, local) { Constants = [mode] });
                 c.Dispatch(group, [input, output], c.Grid1D(planes, 1), push);

@@ -114,6 +114,9 @@ public sealed unsafe partial class GpuDevice : IDisposable
     /// <summary>Invocations per workgroup for 1-D kernels: a multiple of the subgroup size, never hard-coded.</summary>
     public uint DefaultWorkgroupSize { get; }
 
+    /// <summary>Whether the compute queue writes timestamps (<see cref="CommandRecording.Timestamp"/>).</summary>
+    public bool HasComputeTimestamps => Info.QueueFamilies[(int)QueueFamilyIndex].TimestampValidBits > 0;
+
     internal Vk Vk => _instance.Vk;
     internal VulkanInstance Instance => _instance;
     internal PhysicalDevice Physical { get; }

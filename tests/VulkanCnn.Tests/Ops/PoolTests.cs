@@ -137,13 +137,13 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
     [InlineData(1, 6, 16, 13)]
     [InlineData(1, 3, 56, 56)]
     [InlineData(1, 1, 64, 80)]   // one large plane: the workgroup-per-plane kernel
-    public void Global_pools_match_reference(int n, int c, int h, int w)
+    public void Global_pools_match_reference_with_every_variant(int n, int c, int h, int w)
     {
         var x = In.Random([n, c, h, w], n * 100 + c + h);
-        var avg = Run1(Device, "GlobalAveragePool", null, x);
-        var max = Run1(Device, "GlobalMaxPool", null, x);
-        Assert.Equal(new TensorShape(n, c, 1, 1), avg.Shape);
-        Assert.Equal(new TensorShape(n, c, 1, 1), max.Shape);
+        var avgs = OpRunner.RunEachVariant(Device, "GlobalAveragePool", null, x);
+        var maxes = OpRunner.RunEachVariant(Device, "GlobalMaxPool", null, x);
+        Assert.Equal(["loop", "group"], avgs.Select(r => r.Variant));
+        Assert.Equal(["loop", "group"], maxes.Select(r => r.Variant));
         var expAvg = new float[n * c];
         var expMax = new float[n * c];
         for (int p = 0; p < n * c; p++)
@@ -153,8 +153,16 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
             expAvg[p] = (float)(s / (h * w));
             expMax[p] = (float)m;
         }
-        Tolerance.AssertClose(expAvg, avg.Floats, Tolerance.Op, "GlobalAveragePool");
-        Tolerance.AssertClose(expMax, max.Floats, Tolerance.Op, "GlobalMaxPool");
+        foreach (var (variant, avg) in avgs)
+        {
+            Assert.Equal(new TensorShape(n, c, 1, 1), avg.Shape);
+            Tolerance.AssertClose(expAvg, avg.Floats, Tolerance.Op, $"GlobalAveragePool ({variant})");
+        }
+        foreach (var (variant, max) in maxes)
+        {
+            Assert.Equal(new TensorShape(n, c, 1, 1), max.Shape);
+            Tolerance.AssertClose(expMax, max.Floats, Tolerance.Op, $"GlobalMaxPool ({variant})");
+        }
     }
 
     [Fact]

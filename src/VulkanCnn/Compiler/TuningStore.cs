@@ -1,0 +1,113 @@
+using System.Text.Json;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Compiler;
+
+/// <summary>One remembered choice: the winning variant of a node configuration, the times it was chosen by, and the
+/// SHA-256 of every shader the measured variants ran (a changed shader means measuring again).</summary>
+public sealed record TunedChoice(string Key, string Variant, IReadOnlyDictionary<string, double> Milliseconds, IReadOnlyDictionary<string, string> Shaders);
+
+/// <summary>What the store did with its file when it was opened.</summary>
+public enum TuningFileStatus
+{
+    /// <summary>No cache folder (the pipeline cache is off): choices live as long as the device.</summary>
+    Disabled,
+    /// <summary>No file yet for this device and driver.</summary>
+    Missing,
+    /// <summary>A valid file was read.</summary>
+    Loaded,
+    /// <summary>A file existed but was corrupt or written for another device, driver or format; it was deleted.</summary>
+    Discarded,
+}
+
+/// <summary>
+/// Measured variant choices, kept next to the pipeline cache (<c>VKCNN_CACHE_DIR</c>) in one JSON file per device UUID
+/// and driver version. The file repeats its key, so a renamed or copied file from another device is discarded, never
+/// trusted; an entry whose shaders' SPIR-V changed since it was measured is ignored and measured again.
+/// </summary>
+public sealed class TuningStore
+{
+    private const int FormatVersion = 1;
+    private readonly Dictionary<string, TunedChoice> _choices = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+    private readonly string _deviceUuid;
+    private readonly uint _driverVersion;
+
+    private TuningStore(string? path, string deviceUuid, uint driverVersion)
+    {
+        Path = path;
+        _deviceUuid = deviceUuid;
+        _driverVersion = driverVersion;
+    }
+
+    /// <summary>The file, or null when the pipeline cache is off.</summary>
+    public string? Path { get; }
+    public TuningFileStatus Status { get; private set; }
+    public int Count { get { lock (_gate) return _choices.Count; } }
+
+    /// <summary>The store of <paramref name="device"/>: its file under the pipeline cache folder, read if valid.</summary>
+    public static TuningStore Open(GpuDevice device)
+    {
+        var info = device.Info;
+        string? dir = device.PipelineCache.Directory;
+        string? path = dir is null ? null : System.IO.Path.Combine(dir, $"tuning-{info.DeviceUuid.ToLowerInvariant()}-{info.DriverVersion:x8}.json");
+        var store = new TuningStore(path, info.DeviceUuid, info.DriverVersion);
+        store.Status = store.Read();
+        return store;
+    }
+
+    /// <summary>The remembered choice for <paramref name="key"/> when every shader it measured is unchanged.</summary>
+    public TunedChoice? Find(string key)
+    {
+        lock (_gate)
+        {
+            if (!_choices.TryGetValue(key, out var c)) return null;
+            foreach (var (shader, hash) in c.Shaders)
+                if (!ShaderLibrary.Names.Contains(shader) || Convert.ToHexString(ShaderLibrary.Hash(shader)) != hash) return null;
+            return c;
+        }
+    }
+
+    /// <summary>Remembers a choice and rewrites the file (atomically: a temporary file renamed over it).</summary>
+    public void Add(TunedChoice choice)
+    {
+        lock (_gate)
+        {
+            _choices[choice.Key] = choice;
+            if (Path is null) return;
+            var file = new TuningFile(FormatVersion, _deviceUuid, _driverVersion, _choices.Values.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            string temp = Path + ".tmp";
+            File.WriteAllText(temp, JsonSerializer.Serialize(file, JsonOptions));
+            File.Move(temp, Path, overwrite: true);
+        }
+    }
+
+    private TuningFileStatus Read()
+    {
+        if (Path is null) return TuningFileStatus.Disabled;
+        if (!File.Exists(Path)) return TuningFileStatus.Missing;
+        try
+        {
+            var file = JsonSerializer.Deserialize<TuningFile>(File.ReadAllText(Path), JsonOptions);
+            if (file is null || file.Format != FormatVersion || file.DeviceUuid != _deviceUuid || file.DriverVersion != _driverVersion || file.Choices is null)
+                throw new InvalidDataException("written for another device, driver or format");
+            foreach (var c in file.Choices)
+            {
+                if (c?.Key is null || c.Variant is null || c.Shaders is null || c.Milliseconds is null) throw new InvalidDataException("an entry is incomplete");
+                _choices[c.Key] = c;
+            }
+            return TuningFileStatus.Loaded;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
+        {
+            _choices.Clear();
+            try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            return TuningFileStatus.Discarded;
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    private sealed record TuningFile(int Format, string DeviceUuid, uint DriverVersion, List<TunedChoice> Choices);
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using VulkanCnn.Ir;
+using VulkanCnn.Ops;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Compiler;
+
+/// <summary>One variant as the tuner saw it: its GPU time (ms, best of the timed runs), or why it was excluded.</summary>
+public sealed record VariantTrial(string Variant, double? Milliseconds, string? Excluded = null);
+
+/// <summary>How one node's variant was chosen under <see cref="TuningMode.Measure"/>.</summary>
+public sealed record TuningDecision(string Node, string OpType, string Key, string Winner, IReadOnlyList<VariantTrial> Trials, bool FromStore);
+
+/// <summary>
+/// <see cref="TuningMode.Measure"/>: times every variant that can compute a node configuration on the device, on the
+/// same random input, and keeps the fastest whose output agrees with the reference variant's (the first applicable one)
+/// within 1e-4·max(1, max|reference|) — drivers miscompile, so a disagreeing variant is excluded and reported, never
+/// chosen. Choices are remembered in a <see cref="TuningStore"/> by configuration, so repeated layers and later
+/// sessions measure nothing.
+/// </summary>
+internal sealed class VariantTuner(GpuDevice device, TuningStore store)
+{
+    public const double Tolerance = 1e-4;
+    private const int TimedRuns = 3;
+
+    public List<TuningDecision> Decisions { get; } = new();
+
+    /// <summary>The variant to build <paramref name="node"/> with, or null when there is nothing to choose.</summary>
+    public string? Choose(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<ConstantTensor?> constants)
+    {
+        var context = new OpContext(node, shapes, constants);
+        if (context.String(VariantSelector.Attribute) is not null) return null; // the node names its own
+        var applicable = VariantSelector.Applicable(context, device);
+        if (applicable.Count < 2) return null;
+        string key = Key(node, shapes, constants);
+        if (store.Find(key) is { } known && applicable.Contains(known.Variant))
+        {
+            Decisions.Add(new TuningDecision(node.Name, node.OpType, key, known.Variant,
+                known.Milliseconds.Select(p => new VariantTrial(p.Key, p.Value)).ToList(), FromStore: true));
+            return known.Variant;
+        }
+        var trials = new List<VariantTrial>();
+        var shaders = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        float[]? reference = null;
+        foreach (var variant in applicable)
+        {
+            var (ms, output, used) = Measure(node, shapes, constants, variant);
+            foreach (var s in used) shaders[s] = Convert.ToHexString(ShaderLibrary.Hash(s));
+            reference ??= output;
+            string? why = ReferenceEquals(reference, output) ? null : Disagreement(reference, output);
+            trials.Add(new VariantTrial(variant, why is null ? ms : null, why));
+        }
+        var winner = trials.Where(t => t.Milliseconds is not null).MinBy(t => t.Milliseconds)!.Variant;
+        store.Add(new TunedChoice(key, winner, trials.Where(t => t.Milliseconds is not null).ToDictionary(t => t.Variant, t => t.Milliseconds!.Value), shaders));
+        Decisions.Add(new TuningDecision(node.Name, node.OpType, key, winner, trials, FromStore: false));
+        return winner;
+    }
+
+    /// <summary>The node configuration a choice is valid for: op type, every attribute, input shapes and which inputs are constant.</summary>
+    public static string Key(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<ConstantTensor?> constants)
+    {
+        var b = new StringBuilder(node.OpType);
+        for (int i = 0; i < shapes.Count; i++)
+            b.Append('|').Append(shapes[i]?.ToString() ?? "-").Append(i < constants.Count && constants[i] is not null ? "c" : "");
+        foreach (var name in node.Attributes.Names.Order(StringComparer.Ordinal))
+            b.Append('|').Append(name).Append('=').Append(Format(node.Attributes[name]));
+        return b.ToString();
+    }
+
+    private static string Format(object? v) => v switch
+    {
+        long[] a => "[" + string.Join(",", a) + "]",
+        float[] a => "[" + string.Join(",", a.Select(f => f.ToString("R", CultureInfo.InvariantCulture))) + "]",
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static string? Disagreement(float[] reference, float[] output)
+    {
+        double scale = Math.Max(1, reference.Length == 0 ? 0 : reference.Max(MathF.Abs)), worst = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            if (float.IsNaN(reference[i]) && float.IsNaN(output[i])) continue;
+            double d = Math.Abs((double)output[i] - reference[i]);
+            if (double.IsNaN(d)) return $"output {i} is NaN where the reference variant gives {reference[i]}";
+            worst = Math.Max(worst, d);
+        }
+        return worst <= Tolerance * scale ? null : $"differs from the reference variant by {worst:G3} (bound {Tolerance * scale:G3})";
+    }
+
+    /// <summary>Builds the node with <paramref name="variant"/> on random activations (fixed seed) and its real constants,
+    /// runs it once to warm up and <see cref="TimedRuns"/> times between timestamps; the best time and output 0.</summary>
+    private (double Ms, float[] Output, IReadOnlyList<string> Shaders) Measure(Node node, IReadOnlyList<TensorShape?> shapes,
+        IReadOnlyList<ConstantTensor?> constants, string variant)
+    {
+        var owned = new List<IDisposable>();
+        var kernels = new List<BoundKernel>();
+        try
+        {
+            var rng = new Random(1234);
+            var inputs = shapes.Select((s, i) =>
+            {
+                if (s is null || s.IsEmpty) return null;
+                var data = constants[i] is { Floats: { } f } ? f : constants[i] is not null ? null
+                    : Enumerable.Range(0, (int)s.ElementCount).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
+                if (data is null) return null;
+                var t = Tensor.FromData(device, s, data, $"{node.Name}.tune{i}");
+                owned.Add(t);
+                return (Tensor?)t;
+            }).ToList();
+            var outShapes = NodeKernels.InferShapes(node, shapes, constants);
+            var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputs, owned, emptyIsNull: true);
+            NodeKernels.BuildForward(device, node, shapes, constants, inputs, outputs, owned, kernels, KernelMode.Inference, variant: variant);
+            bool timestamps = device.HasComputeTimestamps;
+            using var rec = new CommandRecording(device, $"tune {node.Name} {variant}", 2);
+            if (timestamps) rec.Timestamp("start");
+            foreach (var k in kernels) rec.Dispatch(k);
+            if (timestamps) rec.Timestamp("end");
+            rec.Finish();
+            rec.Run();
+            double best = double.MaxValue;
+            for (int r = 0; r < TimedRuns; r++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                rec.Run();
+                double ms = clock.Elapsed.TotalMilliseconds;
+                if (timestamps)
+                {
+                    var ts = rec.ReadTimestamps();
+                    ms = ts[1].Milliseconds - ts[0].Milliseconds;
+                }
+                best = Math.Min(best, ms);
+            }
+            return (best, outputs[0]?.ToArray() ?? [], kernels.Select(k => k.Pipeline.Description.Shader).Distinct().ToList());
+        }
+        finally
+        {
+            foreach (var k in kernels) k.Dispose();
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+        }
+    }
+}
