@@ -18,9 +18,16 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<DirectoryInfo?> CacheDir = new("--cache-dir")
+    {
+        Description = "Folder of the pipeline cache and the tuning choices (default: VKCNN_CACHE_DIR, else the user's cache folder).",
+        Recursive = true,
+    };
+
     public static GpuDeviceOptions DeviceOptions(ParseResult result) => new()
     {
         Device = result.GetValue(Device),
         Validation = result.GetValue(Validation) ? true : null,
+        PipelineCacheDirectory = result.GetValue(CacheDir)?.FullName,
     };
 }

@@ -5,6 +5,7 @@ using VulkanCnn.Cli.Commands;
 var root = new RootCommand("vkcnn: run, train, benchmark and inspect CNNs on any Vulkan GPU.");
 root.Options.Add(GlobalOptions.Device);
 root.Options.Add(GlobalOptions.Validation);
+root.Options.Add(GlobalOptions.CacheDir);
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());

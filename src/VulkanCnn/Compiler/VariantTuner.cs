@@ -40,21 +40,28 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
                 known.Milliseconds.Select(p => new VariantTrial(p.Key, p.Value)).ToList(), FromStore: true));
             return known.Variant;
         }
-        var trials = new List<VariantTrial>();
         var shaders = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        float[]? reference = null;
+        var runs = new List<(string Variant, double Ms, float[] Output)>();
         foreach (var variant in applicable)
         {
             var (ms, output, used) = Measure(node, shapes, constants, variant);
             foreach (var s in used) shaders[s] = Convert.ToHexString(ShaderLibrary.Hash(s));
-            reference ??= output;
-            string? why = ReferenceEquals(reference, output) ? null : Disagreement(reference, output);
-            trials.Add(new VariantTrial(variant, why is null ? ms : null, why));
+            runs.Add((variant, ms, output));
         }
-        var winner = trials.Where(t => t.Milliseconds is not null).MinBy(t => t.Milliseconds)!.Variant;
+        var (winner, trials) = Decide(runs);
         store.Add(new TunedChoice(key, winner, trials.Where(t => t.Milliseconds is not null).ToDictionary(t => t.Variant, t => t.Milliseconds!.Value), shaders));
         Decisions.Add(new TuningDecision(node.Name, node.OpType, key, winner, trials, FromStore: false));
         return winner;
+    }
+
+    /// <summary>The fastest run whose output agrees with the reference run's (the first); the others that disagree are
+    /// excluded with the reason. The reference itself is never excluded, so there is always a winner.</summary>
+    internal static (string Winner, List<VariantTrial> Trials) Decide(IReadOnlyList<(string Variant, double Ms, float[] Output)> runs)
+    {
+        var reference = runs[0].Output;
+        var trials = runs.Select((r, i) => i == 0 ? new VariantTrial(r.Variant, r.Ms)
+            : Disagreement(reference, r.Output) is { } why ? new VariantTrial(r.Variant, null, why) : new VariantTrial(r.Variant, r.Ms)).ToList();
+        return (trials.Where(t => t.Milliseconds is not null).MinBy(t => t.Milliseconds)!.Variant, trials);
     }
 
     /// <summary>The node configuration a choice is valid for: op type, every attribute, input shapes and which inputs are constant.</summary>
@@ -76,7 +83,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
         _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
     };
 
-    private static string? Disagreement(float[] reference, float[] output)
+    internal static string? Disagreement(float[] reference, float[] output)
     {
         double scale = Math.Max(1, reference.Length == 0 ? 0 : reference.Max(MathF.Abs)), worst = 0;
         for (int i = 0; i < reference.Length; i++)

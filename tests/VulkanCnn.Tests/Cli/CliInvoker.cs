@@ -16,6 +16,7 @@ internal static class CliInvoker
         var root = new RootCommand { command };
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.Device);
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.Validation);
+        root.Options.Add(VulkanCnn.Cli.GlobalOptions.CacheDir);
         var output = new StringWriter();
         var saved = Console.Out;
         var savedAnsi = AnsiConsole.Console;

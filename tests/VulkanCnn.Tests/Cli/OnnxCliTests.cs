@@ -148,4 +148,28 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.True(double.Parse(ratio.Groups[1].Value) <= Tolerance.Network, output);
         Assert.Contains("top layers by GPU time", output);
     }
+
+    [Fact]
+    public void Tune_measures_the_variants_once_and_then_remembers_them()
+    {
+        string path = Export(Tiny([1, 3, 16, 16]));
+        string cache = Directory.CreateTempSubdirectory("vkcnn-tune-cli-").FullName;
+        try
+        {
+            var (code, output) = Invoke(TuneCommand.Create(), "tune", path, "--cache-dir", cache);
+            Assert.True(code == 0, output);
+            var rows = output.Split('\n').Where(l => l.Contains("│ Conv ")).ToList();
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, r => Assert.Matches(@"direct \d+\.\d+\s+gemm \d+\.\d+.*│ (direct|gemm)\s+│ measured", r));
+            Assert.Contains("3 layers with variants, 3 measured now, 0 remembered", output); // two convs and the global pool
+            Assert.Contains("file was missing", output);
+            Assert.Single(Directory.GetFiles(cache, "tuning-*.json"));
+
+            (code, output) = Invoke(TuneCommand.Create(), "tune", path, "--cache-dir", cache);
+            Assert.True(code == 0, output);
+            Assert.Contains("3 layers with variants, 0 measured now, 3 remembered", output);
+            Assert.Contains("file was loaded", output);
+        }
+        finally { Directory.Delete(cache, recursive: true); }
+    }
 }

@@ -162,4 +162,22 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Null(s.TuningReport.FilePath);
         Assert.True(s.TuningReport.Measured > 0);
     }
+
+    [Fact]
+    public void A_variant_that_disagrees_with_the_reference_is_excluded_even_when_it_is_fastest()
+    {
+        float[] reference = [1, -2, 300, 4];
+        float[] close = [1, -2, 300.02f, 4];   // within 1e-4 · max(1, 300) = 0.03
+        float[] wrong = [1, -2, 300.05f, 4];   // beyond it
+        float[] nan = [1, float.NaN, 300, 4];
+        var (winner, trials) = VariantTuner.Decide([("direct", 9.0, reference), ("fast-but-wrong", 1.0, wrong), ("nan", 0.5, nan), ("gemm", 2.0, close)]);
+        Assert.Equal("gemm", winner);
+        Assert.Equal([9.0, null, null, 2.0], trials.Select(t => t.Milliseconds));
+        Assert.Contains("differs from the reference variant by", trials[1].Excluded);
+        Assert.Contains("NaN", trials[2].Excluded);
+        Assert.Null(trials[3].Excluded);
+        // The reference wins when every other variant disagrees, and NaN where the reference has NaN agrees.
+        Assert.Equal("direct", VariantTuner.Decide([("direct", 5.0, reference), ("wrong", 1.0, wrong)]).Winner);
+        Assert.Null(VariantTuner.Disagreement([float.NaN, 1], [float.NaN, 1]));
+    }
 }
