@@ -4,6 +4,7 @@
 // vec4s; an input contiguous along it is read as a vec4, a broadcast one (stride 0) is splatted.
 // With a single axis the last invocation finishes the elements past the last whole vec4.
 #include "precision.glsl"
+#include "binary_ops.glsl"
 #include "indexing.glsl"
 #include "activation.glsl"
 #include "pow_onnx.glsl"
@@ -28,15 +29,15 @@ afloat4 combine(afloat4 x, afloat4 y)
 {
     switch (OP)
     {
-    case 0u: return x + y;
-    case 1u: return x - y;
-    case 2u: return x * y;
-    case 3u: return x / y;
-    case 4u: return max(x, y);
-    case 5u: return min(x, y);
-    case 6u: return afloat4(pow_onnx(x.x, y.x), pow_onnx(x.y, y.y), pow_onnx(x.z, y.z), pow_onnx(x.w, y.w));
-    case 7u: return mix(x, x * y, lessThan(x, afloat4(0)));
-    case 9u: return trunc(x / y);
+    case BINARY_ADD: return x + y;
+    case BINARY_SUB: return x - y;
+    case BINARY_MUL: return x * y;
+    case BINARY_DIV: return x / y;
+    case BINARY_MAX: return max(x, y);
+    case BINARY_MIN: return min(x, y);
+    case BINARY_POW: return afloat4(pow_onnx(x.x, y.x), pow_onnx(x.y, y.y), pow_onnx(x.z, y.z), pow_onnx(x.w, y.w));
+    case BINARY_P_RELU: return mix(x, x * y, lessThan(x, afloat4(0)));
+    case BINARY_DIV_TRUNCATE: return trunc(x / y);
     default: return x;
     }
 }

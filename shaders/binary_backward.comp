@@ -13,6 +13,7 @@
 // 0 where a == 0 and b >= 0, NaN where a < 0. A fused activation on Add/Sub/Mul multiplies dY
 // by its derivative at the recomputed pre-activation value first.
 #include "precision.glsl"
+#include "binary_ops.glsl"
 #include "indexing.glsl"
 #include "activation.glsl"
 #include "activation_backward.glsl"
@@ -46,8 +47,8 @@ afloat combine(afloat a, afloat b)
 {
     switch (OP)
     {
-    case 0u: return a + b;
-    case 1u: return a - b;
+    case BINARY_ADD: return a + b;
+    case BINARY_SUB: return a - b;
     default: return a * b;
     }
 }
@@ -55,24 +56,24 @@ afloat combine(afloat a, afloat b)
 // dY's contribution to dX at one output position: v is X's value, o O's, out the output's.
 afloat gradient(afloat g, afloat v, afloat o, afloat out_v)
 {
-    if (ACTIVATION != 0)
+    if (ACTIVATION != ACT_NONE)
     {
         afloat z = combine(SIDE == 0u ? v : o, SIDE == 0u ? o : v) * p.scale;
         g *= activation_derivative(z, activate(z, p.alpha, p.beta), p.alpha, p.beta);
     }
     switch (OP)
     {
-    case 0u: return g * p.scale;
-    case 1u: return SIDE == 0u ? g : -g;
-    case 2u: return g * o;
-    case 3u: return SIDE == 0u ? g / o : -g * o / (v * v);
-    case 4u:
-    case 5u: return v == out_v ? g / o : afloat(0);
-    case 6u:
+    case BINARY_ADD: return g * p.scale;
+    case BINARY_SUB: return SIDE == 0u ? g : -g;
+    case BINARY_MUL: return g * o;
+    case BINARY_DIV: return SIDE == 0u ? g / o : -g * o / (v * v);
+    case BINARY_MAX:
+    case BINARY_MIN: return v == out_v ? g / o : afloat(0);
+    case BINARY_POW:
         if (SIDE == 0u) return o == afloat(0) ? afloat(0) : g * o * pow_onnx(v, o - afloat(1));
         if (o == afloat(0) && v >= afloat(0)) return afloat(0);
         return g * out_v * (o < afloat(0) ? uintBitsToFloat(0x7fc00000u) : log(o));
-    case 7u:
+    case BINARY_P_RELU:
         if (SIDE == 0u) return v > afloat(0) ? g : g * o;
         return o > afloat(0) ? afloat(0) : g * o;
     default: return g;

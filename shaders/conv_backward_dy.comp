@@ -21,7 +21,7 @@ layout(std430, binding = 2) writeonly buffer Out4 { sfloat4 o4[]; };
 afloat grad(uint i)
 {
     afloat d = LOAD(dy[i]);
-    return ACTIVATION == 0 ? d : d * activation_derivative_from_output(LOAD(y[i]), p.alpha, p.beta);
+    return ACTIVATION == ACT_NONE ? d : d * activation_derivative_from_output(LOAD(y[i]), p.alpha, p.beta);
 }
 
 void main()

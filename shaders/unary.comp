@@ -4,6 +4,7 @@
 // (UnaryMathOp in Ops/Unary.cs). Each invocation handles 4 elements: one vec4 load where all 4
 // are in range, a scalar tail otherwise.
 #include "precision.glsl"
+#include "unary_ops.glsl"
 #include "indexing.glsl"
 #include "activation.glsl"
 
@@ -37,15 +38,15 @@ afloat apply(afloat v)
 {
     switch (OP)
     {
-    case 1u: return sqrt(v);
-    case 2u: return exp(v);
-    case 3u: return vk_erf(v);
-    case 4u: return -v;
-    case 5u: return abs(v);
-    case 6u: return isnan(v) ? afloat(0) : clamp(trunc(v), p.alpha, p.beta);
-    case 7u: return v != afloat(0) ? afloat(1) : afloat(0);
-    case 8u: return v;
-    case 9u: return round_to_half(float(v));
+    case UNARY_SQRT: return sqrt(v);
+    case UNARY_EXP: return exp(v);
+    case UNARY_ERF: return vk_erf(v);
+    case UNARY_NEG: return -v;
+    case UNARY_ABS: return abs(v);
+    case UNARY_CAST_TO_INTEGER: return isnan(v) ? afloat(0) : clamp(trunc(v), p.alpha, p.beta);
+    case UNARY_CAST_TO_BOOL: return v != afloat(0) ? afloat(1) : afloat(0);
+    case UNARY_COPY: return v;
+    case UNARY_CAST_TO_HALF: return round_to_half(float(v));
     default: return activate(v, p.alpha, p.beta);
     }
 }

@@ -4,6 +4,7 @@
 // output y where that is cheaper and what PyTorch does (Sigmoid, Tanh, Sqrt, Exp). Abs'(0) = 0.
 // Each invocation handles 4 elements: vec4 loads where all 4 are in range, a scalar tail otherwise.
 #include "precision.glsl"
+#include "unary_ops.glsl"
 #include "indexing.glsl"
 #include "activation.glsl"
 #include "activation_backward.glsl"
@@ -26,12 +27,12 @@ afloat gradient(afloat g, afloat v, afloat out_v)
 {
     switch (OP)
     {
-    case 1u: return g / (afloat(2) * out_v);
-    case 2u: return g * out_v;
-    case 3u: return g * (1.12837916709551 * exp(-v * v));
-    case 4u: return -g;
-    case 5u: return g * sign(v);
-    case 8u: return g;
+    case UNARY_SQRT: return g / (afloat(2) * out_v);
+    case UNARY_EXP: return g * out_v;
+    case UNARY_ERF: return g * (1.12837916709551 * exp(-v * v));
+    case UNARY_NEG: return -g;
+    case UNARY_ABS: return g * sign(v);
+    case UNARY_COPY: return g;
     default: return g * activation_derivative(v, out_v, p.alpha, p.beta);
     }
 }

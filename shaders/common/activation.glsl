@@ -2,7 +2,7 @@
 // alpha/beta come from the kernel's push constants (LeakyRelu slope, Clip bounds, HardSigmoid …).
 #ifndef VKCNN_ACTIVATION_GLSL
 #define VKCNN_ACTIVATION_GLSL
-layout(constant_id = 3) const int ACTIVATION = 0;
+#include "activation_kinds.glsl"
 
 float vk_erf(float x)
 {
@@ -16,17 +16,17 @@ float activate(float x, float alpha, float beta)
 {
     switch (ACTIVATION)
     {
-    case 1: return max(x, 0.0);
-    case 2: return x >= 0.0 ? x : alpha * x;
-    case 3: return min(max(x, alpha), beta);
-    case 4: return 1.0 / (1.0 + exp(-x));
-    case 5: return tanh(x);
-    case 6: return clamp(alpha * x + beta, 0.0, 1.0);
-    case 7: return x * clamp(x / 6.0 + 0.5, 0.0, 1.0);
-    case 8: return x / (1.0 + exp(-x));
-    case 9: return x >= 0.0 ? x : alpha * (exp(x) - 1.0);
-    case 10: return 0.5 * x * (1.0 + vk_erf(x * 0.70710678118));
-    case 11: return 0.5 * x * (1.0 + tanh(0.79788456080 * (x + 0.044715 * x * x * x)));
+    case ACT_RELU: return max(x, 0.0);
+    case ACT_LEAKY_RELU: return x >= 0.0 ? x : alpha * x;
+    case ACT_CLIP: return min(max(x, alpha), beta);
+    case ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case ACT_TANH: return tanh(x);
+    case ACT_HARD_SIGMOID: return clamp(alpha * x + beta, 0.0, 1.0);
+    case ACT_HARD_SWISH: return x * clamp(x / 6.0 + 0.5, 0.0, 1.0);
+    case ACT_SILU: return x / (1.0 + exp(-x));
+    case ACT_ELU: return x >= 0.0 ? x : alpha * (exp(x) - 1.0);
+    case ACT_GELU: return 0.5 * x * (1.0 + vk_erf(x * 0.70710678118));
+    case ACT_GELU_TANH: return 0.5 * x * (1.0 + tanh(0.79788456080 * (x + 0.044715 * x * x * x)));
     default: return x;
     }
 }

@@ -11,26 +11,26 @@ float activation_derivative(float x, float y, float alpha, float beta)
 {
     switch (ACTIVATION)
     {
-    case 1: return x > 0.0 ? 1.0 : 0.0;
-    case 2: return x > 0.0 ? 1.0 : alpha;
-    case 3: return x >= alpha && x <= beta ? 1.0 : 0.0;
-    case 4: return y * (1.0 - y);
-    case 5: return 1.0 - y * y;
-    case 6:
+    case ACT_RELU: return x > 0.0 ? 1.0 : 0.0;
+    case ACT_LEAKY_RELU: return x > 0.0 ? 1.0 : alpha;
+    case ACT_CLIP: return x >= alpha && x <= beta ? 1.0 : 0.0;
+    case ACT_SIGMOID: return y * (1.0 - y);
+    case ACT_TANH: return 1.0 - y * y;
+    case ACT_HARD_SIGMOID:
     {
         float v = alpha * x + beta;
         return v > 0.0 && v < 1.0 ? alpha : 0.0;
     }
-    case 7: return x < -3.0 ? 0.0 : x <= 3.0 ? x / 3.0 + 0.5 : 1.0;
-    case 8:
+    case ACT_HARD_SWISH: return x < -3.0 ? 0.0 : x <= 3.0 ? x / 3.0 + 0.5 : 1.0;
+    case ACT_SILU:
     {
         float s = 1.0 / (1.0 + exp(-x));
         return s * (1.0 + x * (1.0 - s));
     }
-    case 9: return x > 0.0 ? 1.0 : alpha * exp(x);
+    case ACT_ELU: return x > 0.0 ? 1.0 : alpha * exp(x);
     // Phi(x) + x * phi(x).
-    case 10: return 0.5 * (1.0 + vk_erf(x * 0.70710678118)) + x * 0.39894228040 * exp(-0.5 * x * x);
-    case 11:
+    case ACT_GELU: return 0.5 * (1.0 + vk_erf(x * 0.70710678118)) + x * 0.39894228040 * exp(-0.5 * x * x);
+    case ACT_GELU_TANH:
     {
         float t = tanh(0.79788456080 * (x + 0.044715 * x * x * x));
         return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.79788456080 * (1.0 + 0.134145 * x * x);

@@ -44,7 +44,11 @@ public sealed unsafe class ComputePipeline
         byte[] spirv = ShaderLibrary.GetSpirv(description.Shader);
         byte[] hash = ShaderLibrary.Hash(description.Shader);
         var words = description.SpecializationWords();
-        Access = BindingAccess.Read(spirv, description.BufferCount, description.Shader);
+        Access = ShaderInterface.BindingAccess(spirv, description.BufferCount, description.Shader);
+        // The push-constant layout is a contract between C# and GLSL: a struct that drifted from the shader's block fails here.
+        int pushBytes = ShaderInterface.PushConstantBytes(spirv, description.Shader);
+        if (pushBytes != description.PushConstantBytes)
+            throw new ArgumentException($"Kernel '{description.Shader}' declares a {pushBytes}-byte push-constant block; the description gives {description.PushConstantBytes} bytes.");
         var stopwatch = Stopwatch.StartNew();
 
         ShaderModule module;

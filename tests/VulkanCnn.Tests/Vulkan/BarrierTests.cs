@@ -19,7 +19,7 @@ public sealed class BarrierTests(GpuFixture gpu) : GpuTest(gpu)
     [InlineData("adam_step", new[] { BufferAccess.ReadWrite, BufferAccess.Read, BufferAccess.ReadWrite, BufferAccess.ReadWrite, BufferAccess.Read })]
     public void Binding_access_comes_from_the_shaders_readonly_and_writeonly_qualifiers(string shader, BufferAccess[] expected)
     {
-        Assert.Equal(expected, BindingAccess.Read(ShaderLibrary.GetSpirv(shader), expected.Length, shader));
+        Assert.Equal(expected, ShaderInterface.BindingAccess(ShaderLibrary.GetSpirv(shader), expected.Length, shader));
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class BarrierTests(GpuFixture gpu) : GpuTest(gpu)
         // A binding the reader called None would never get a barrier: each declared binding of every shader must be seen.
         foreach (var name in ShaderLibrary.Names)
         {
-            var access = BindingAccess.Read(ShaderLibrary.GetSpirv(name), 16, name);
+            var access = ShaderInterface.BindingAccess(ShaderLibrary.GetSpirv(name), 16, name);
             int declared = Array.FindLastIndex(access, a => a != BufferAccess.None) + 1;
             for (int b = 0; b < declared; b++)
                 Assert.True(access[b] != BufferAccess.None, $"{name} binding {b} is neither read nor written");
