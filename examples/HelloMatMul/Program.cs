@@ -11,7 +11,7 @@ float[] bData = Enumerable.Range(0, K * N).Select(_ => rng.NextSingle()).ToArray
 
 var graph = new Graph { Name = "hello" };
 graph.Inputs.Add(new ValueInfo("a", [M, K]));
-graph.Initializers["b"] = ConstantTensor.FromFloats([K, N], bData);
+graph.Initializers["b"] = HostTensor.FromFloats([K, N], bData);
 graph.Nodes.Add(new Node("MatMul", "matmul", ["a", "b"], ["c"]));
 graph.Outputs.Add("c");
 

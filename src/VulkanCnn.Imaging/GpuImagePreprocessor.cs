@@ -70,7 +70,7 @@ public sealed class GpuImagePreprocessor : IDisposable
             (uint)imageX, (uint)imageY, (uint)imageW, (uint)imageH, options.PadValue / 255f);
         uint local = device.DefaultWorkgroupSize;
         var (gx, gy) = device.Grid1D(3L * cropW * cropH, local);
-        return new BoundKernel(device.GetPipeline(new KernelDescription("image_preprocess", 2, Marshal.SizeOf<Push>(), local)),
+        return new BoundKernel(device.GetPipeline(new PipelineKey("image_preprocess", 2, Marshal.SizeOf<Push>(), local)),
             [_pixels.Tensor.Range, output.Range], (gx, gy, 1), MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "image_preprocess");
     }
 

@@ -6,8 +6,10 @@ namespace VulkanCnn.Onnx;
 /// <summary>
 /// Evaluates, on the CPU at import, the nodes of shape computations whose inputs are all known
 /// (Shape → Gather → Unsqueeze → Concat → Reshape …), so the runtime sees int64 constants where
-/// its operators need them. Small data-movement and arithmetic ops only; anything else is left
-/// to the runtime (which folds float constants on the GPU).
+/// its operators need them. The split with the runtime's constant folding (Compiler/Passes/FoldConstants):
+/// shapes, int64 arithmetic and exact data movement fold here (the runtime has no int64 tensors);
+/// arithmetic on float data (<see cref="Arithmetic"/> with no integer input or output) is left to the
+/// runtime, which folds it through the operators themselves on the GPU, so no float op has two semantics.
 /// </summary>
 internal static class CpuFolding
 {
@@ -19,6 +21,13 @@ internal static class CpuFolding
         "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Min", "Max", "Sum", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
         "And", "Or", "Xor", "Where", "Neg", "Abs", "Sqrt", "Floor", "Ceil", "Reciprocal", "Not", "Sign", "Round",
         "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax",
+    ];
+
+    /// <summary>Ops that compute new values (not data movement): on float data they are the runtime's to fold.</summary>
+    public static readonly HashSet<string> Arithmetic =
+    [
+        "Cast", "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Min", "Max", "Sum", "Neg", "Abs", "Sqrt", "Floor", "Ceil", "Reciprocal",
+        "Sign", "Round", "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax",
     ];
 
     /// <summary>Op types only the importer implements: they must fold, or the model needs runtime data the library cannot compute.</summary>
@@ -233,7 +242,7 @@ internal static class CpuFolding
         });
     }
 
-    private static CpuTensor ConstantOfShape(long[] shape, ConstantTensor? value, long limit)
+    private static CpuTensor ConstantOfShape(long[] shape, HostTensor? value, long limit)
     {
         if (shape.Any(d => d < 0)) throw new CannotFold("negative dimension");
         long count = CpuTensor.Count(shape.Select(d => Math.Min(d, limit + 1)));

@@ -20,7 +20,7 @@ internal sealed class CpuTensor
 
     public static CpuTensor Of(long[] dims, float[] data) => new(dims, data, null);
     public static CpuTensor Of(long[] dims, long[] data) => new(dims, null, data);
-    public static CpuTensor FromConstant(ConstantTensor c) =>
+    public static CpuTensor FromConstant(HostTensor c) =>
         new(c.Shape.Dimensions.ToArray().Select(d => (long)d).ToArray(), c.Floats, c.Ints);
 
     public long[] Dims { get; }
@@ -38,11 +38,11 @@ internal sealed class CpuTensor
     public double[] AsDoubles() => Ints is { } a ? a.Select(v => (double)v).ToArray() : Floats!.Select(v => (double)v).ToArray();
 
     /// <summary>The IR form (empty when a dim is zero); null when a dim is beyond the IR's int range.</summary>
-    public ConstantTensor? ToConstant()
+    public HostTensor? ToConstant()
     {
         if (Dims.Any(d => d > int.MaxValue)) return null;
         var shape = new TensorShape(Dims.Select(d => (int)d).ToArray());
-        return Ints is { } ints ? ConstantTensor.FromInts(shape, ints) : ConstantTensor.FromFloats(shape, Floats!);
+        return Ints is { } ints ? HostTensor.FromInts(shape, ints) : HostTensor.FromFloats(shape, Floats!);
     }
 
     public static long Count(IEnumerable<long> dims)

@@ -102,7 +102,7 @@ internal sealed partial class GraphExporter
                 if (n.Attributes.Has("training_mode"))
                 {
                     // A scalar; written as BOOL because input 2 requires it.
-                    SetInput(n, 2, Constant(n.Name + "/training_mode", ConstantTensor.FromInts(new TensorShape(), [n.Attributes.Int("training_mode", 0)])));
+                    SetInput(n, 2, Constant(n.Name + "/training_mode", HostTensor.FromInts(new TensorShape(), [n.Attributes.Int("training_mode", 0)])));
                     n.Attributes.Remove("training_mode");
                 }
                 n.Attributes.Remove("is_test");

@@ -28,7 +28,7 @@ internal sealed partial class GraphExporter
                 : (ConstantOf(n.Inputs[1]) ?? throw new OnnxExportException(n, "scales (input 1) must be a constant")).AsFloats();
             var legacy = new Attributes().Set("mode", mode).Set("coordinate_transformation_mode", "asymmetric");
             if (mode == "nearest") legacy.Set("nearest_mode", LegacyRounding(n, scales));
-            string scaleInput = Constant(n.Name + "/scales", ConstantTensor.FromFloats(new TensorShape(scales.Length), scales));
+            string scaleInput = Constant(n.Name + "/scales", HostTensor.FromFloats(new TensorShape(scales.Length), scales));
             AddNode("Resize", n.Name, [x, "", scaleInput], [y], legacy);
             return;
         }
@@ -51,7 +51,7 @@ internal sealed partial class GraphExporter
             var given = Required(n, 2, "scales").AsFloats();
             var full = Enumerable.Repeat(1f, rank).ToArray();
             for (int i = 0; i < axes.Length; i++) full[axes[i]] = given[i];
-            SetInput(n, 2, Constant(n.Name + "/scales", ConstantTensor.FromFloats(new TensorShape(rank), full)));
+            SetInput(n, 2, Constant(n.Name + "/scales", HostTensor.FromFloats(new TensorShape(rank), full)));
         }
         if (n.HasInput(1) && partial)
         {
@@ -63,7 +63,7 @@ internal sealed partial class GraphExporter
                 full[axes[i]] = given[i];
                 full[rank + axes[i]] = given[axes.Length + i];
             }
-            SetInput(n, 1, Constant(n.Name + "/roi", ConstantTensor.FromFloats(new TensorShape(2 * rank), full)));
+            SetInput(n, 1, Constant(n.Name + "/roi", HostTensor.FromFloats(new TensorShape(2 * rank), full)));
         }
         if (n.HasInput(3))
         {
@@ -83,7 +83,7 @@ internal sealed partial class GraphExporter
                         throw new OnnxExportException(n, $"keep_aspect_ratio_policy '{policy}' rounds axis {axis} of input {input} to {output[axis]}; " +
                             $"opset-{OnnxExporter.Opset} scales ({common}) floor it to {floored}");
                 }
-                SetInput(n, 2, Constant(n.Name + "/scales", ConstantTensor.FromFloats(new TensorShape(rank), full)));
+                SetInput(n, 2, Constant(n.Name + "/scales", HostTensor.FromFloats(new TensorShape(rank), full)));
                 n.Inputs.RemoveRange(3, n.Inputs.Count - 3);
             }
             else if (partial)
@@ -105,6 +105,6 @@ internal sealed partial class GraphExporter
         return down ? "ceil" : "floor";
     }
 
-    private ConstantTensor Required(Node n, int index, string what) =>
+    private HostTensor Required(Node n, int index, string what) =>
         ConstantOf(n.Inputs[index]) ?? throw new OnnxExportException(n, $"{what} (input {index}) must be a constant");
 }

@@ -35,7 +35,7 @@ internal sealed partial class GraphExporter
     private readonly GraphProto _g = new();
     private readonly Dictionary<string, TensorShape> _shapes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _types = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ConstantTensor> _consts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HostTensor> _consts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _emitted = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Name, int Type), string> _converted = new();
     private readonly Dictionary<float, string> _scalars = new();
@@ -179,7 +179,7 @@ internal sealed partial class GraphExporter
     }
 
     /// <summary>A constant made by the exporter (axes, pads, bounds …), written if a node reads it.</summary>
-    private string Constant(string hint, ConstantTensor value)
+    private string Constant(string hint, HostTensor value)
     {
         string name = Fresh(hint);
         _consts[name] = value;
@@ -188,13 +188,13 @@ internal sealed partial class GraphExporter
         return name;
     }
 
-    private string Ints(string hint, long[] values) => Constant(hint, ConstantTensor.FromInts(new TensorShape(values.Length), values));
+    private string Ints(string hint, long[] values) => Constant(hint, HostTensor.FromInts(new TensorShape(values.Length), values));
 
     /// <summary>One shared scalar initializer per value (decompositions reuse 0.5, 1 …).</summary>
     private string Scalar(float value)
     {
         if (!_scalars.TryGetValue(value, out var name))
-            _scalars[value] = name = Constant("const_" + value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), ConstantTensor.Scalar(value));
+            _scalars[value] = name = Constant("const_" + value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), HostTensor.Scalar(value));
         return name;
     }
 
@@ -205,7 +205,7 @@ internal sealed partial class GraphExporter
         return name;
     }
 
-    private ConstantTensor? ConstantOf(string value) => value.Length > 0 ? _consts.GetValueOrDefault(value) : null;
+    private HostTensor? ConstantOf(string value) => value.Length > 0 ? _consts.GetValueOrDefault(value) : null;
 
     private static ValueInfoProto ValueInfo(string name, int type, TensorShape shape)
     {
@@ -215,7 +215,7 @@ internal sealed partial class GraphExporter
     }
 
     /// <summary>A constant as a raw_data (little-endian) tensor of <paramref name="type"/>: FLOAT, INT64 or BOOL.</summary>
-    internal static TensorProto ToTensor(string name, ConstantTensor c, int type)
+    internal static TensorProto ToTensor(string name, HostTensor c, int type)
     {
         var t = new TensorProto { Name = name, DataType = type };
         foreach (int d in c.Shape) t.Dims.Add(d);
@@ -261,7 +261,7 @@ internal sealed partial class GraphExporter
             case long[] ls: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(ls); break;
             case float[] fs: a.Type = AttributeProto.Types.AttributeType.Floats; a.Floats.AddRange(fs); break;
             case string[] ss: a.Type = AttributeProto.Types.AttributeType.Strings; a.Strings.AddRange(ss.Select(ByteString.CopyFromUtf8)); break;
-            case ConstantTensor t: a.Type = AttributeProto.Types.AttributeType.Tensor; a.T = ToTensor("", t, t.IsInteger ? Int64 : Float); break;
+            case HostTensor t: a.Type = AttributeProto.Types.AttributeType.Tensor; a.T = ToTensor("", t, t.IsInteger ? Int64 : Float); break;
             default: throw new OnnxExportException($"{opType} node '{node}': attribute '{name}' holds a {value.GetType().Name}, which has no ONNX attribute type");
         }
         return a;

@@ -108,9 +108,16 @@ internal sealed partial class ModelConverter
             {
                 var inputs = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
                 var outputs = CpuFolding.Evaluate(n, inputs, shapeOnly ? _shapes[n.Inputs[0]] : null, _options.MaxFoldedElements);
-                for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
-                    if (n.Outputs[k].Length > 0) _consts[n.Outputs[k]] = outputs[k];
-                return;
+                // The split: shapes, integer arithmetic and data movement fold here; arithmetic on float data goes
+                // through the runtime's own operators (Passes/FoldConstants, on the GPU), so no float op has a second semantics.
+                bool floatArithmetic = CpuFolding.Arithmetic.Contains(n.OpType) && !CpuFolding.ImportOnly.Contains(n.OpType)
+                    && !inputs.Any(t => t is { IsInteger: true }) && !outputs.Any(t => t.IsInteger);
+                if (!floatArithmetic)
+                {
+                    for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
+                        if (n.Outputs[k].Length > 0) _consts[n.Outputs[k]] = outputs[k];
+                    return;
+                }
             }
             catch (CpuFolding.CannotFold e) when (!CpuFolding.ImportOnly.Contains(n.OpType))
             {
@@ -140,7 +147,7 @@ internal sealed partial class ModelConverter
         _kept.Add(n);
 
         var shapes = new List<TensorShape?>();
-        var constants = new List<ConstantTensor?>();
+        var constants = new List<HostTensor?>();
         foreach (var input in n.Inputs)
         {
             if (input.Length == 0) { shapes.Add(null); constants.Add(null); continue; }

@@ -16,7 +16,7 @@ public sealed record OnnxImportOptions
     public IReadOnlyDictionary<string, int> DimParams { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Graph inputs bound to constants at import (shape tensors, indices, masks): they become initializers.</summary>
-    public IReadOnlyDictionary<string, ConstantTensor> ConstantInputs { get; init; } = new Dictionary<string, ConstantTensor>();
+    public IReadOnlyDictionary<string, HostTensor> ConstantInputs { get; init; } = new Dictionary<string, HostTensor>();
 
     /// <summary>A symbolic dimension with no value given becomes 1 (with a note) instead of an error.</summary>
     public bool DefaultUnknownDimsToOne { get; init; } = true;

@@ -80,7 +80,7 @@ public static class OnnxImporter
         opType == "Constant" || Ops.OperatorRegistry.TryGet(opType, out _) || CpuFolding.Ops.Contains(opType) || ModelConverter.ReduceNorms.Contains(opType);
 
     /// <summary>Reads a serialized TensorProto (the test-data .pb files) as a constant.</summary>
-    public static ConstantTensor LoadTensor(string path)
+    public static HostTensor LoadTensor(string path)
     {
         var tensor = ReadTensorProto(ReadFile(path), path);
         var value = new TensorReader(path, Path.GetDirectoryName(Path.GetFullPath(path)), new OnnxImportOptions()).Read(tensor);

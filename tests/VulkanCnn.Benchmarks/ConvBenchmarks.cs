@@ -74,7 +74,7 @@ public class ConvBenchmarks : IDisposable
         var (xd, wd, bd) = (Random(xs), Random(ws), Random(bs));
 
         TensorShape?[] shapes = [xs, ws, bs];
-        ConstantTensor?[] constants = [null, ConstantTensor.FromFloats(ws, wd), ConstantTensor.FromFloats(bs, bd)];
+        HostTensor?[] constants = [null, HostTensor.FromFloats(ws, wd), HostTensor.FromFloats(bs, bd)];
         var outShape = NodeKernels.InferShapes(node, shapes, constants)[0];
         Tensor?[] inputs = [op.Own(Tensor.FromData(op.Gpu, xs, xd)), op.Own(Tensor.FromData(op.Gpu, ws, wd)), op.Own(Tensor.FromData(op.Gpu, bs, bd))];
         var y = op.Own(Tensor.Create(op.Gpu, outShape));

@@ -25,7 +25,7 @@ public class PeakFmaBenchmarks : IDisposable
     {
         _gpu = BenchmarkDevice.Create();
         _out = Tensor.Create(_gpu, [(int)Invocations * 4]);
-        var pipeline = _gpu.GetPipeline(new KernelDescription("peak_fma", 1, 8, _gpu.DefaultWorkgroupSize));
+        var pipeline = _gpu.GetPipeline(new PipelineKey("peak_fma", 1, 8, _gpu.DefaultWorkgroupSize));
         var push = new byte[8];
         MemoryMarshal.Write(push, Iterations);
         MemoryMarshal.Write(push.AsSpan(4), 0.5f);
@@ -142,7 +142,7 @@ public class KernelBenchmarks : IDisposable
         var dst = Own(Tensor.Create(_gpu, [CopyFloats]));
         uint local = _gpu.DefaultWorkgroupSize;
         var (x, y) = _gpu.Grid1D(CopyFloats / 4, local);
-        var copy = Own(new BoundKernel(_gpu.GetPipeline(new KernelDescription("copy_vec4", 2, 4, local)), [src.Buffer, dst.Buffer],
+        var copy = Own(new BoundKernel(_gpu.GetPipeline(new PipelineKey("copy_vec4", 2, 4, local)), [src.Buffer, dst.Buffer],
             (x, y, 1), BitConverter.GetBytes((uint)(CopyFloats / 4))));
         _copy = Own(Record("copy", copy));
 

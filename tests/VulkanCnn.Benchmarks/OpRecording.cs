@@ -25,7 +25,7 @@ public sealed class OpRecording(GpuDevice gpu) : IDisposable
     }
 
     /// <summary>Builds the node's forward kernels through the runtime's one road (<see cref="NodeKernels"/>).</summary>
-    internal BuiltNode Forward(Node node, TensorShape?[] shapes, ConstantTensor?[] constants, Tensor?[] inputs, Tensor?[] outputs,
+    internal BuiltNode Forward(Node node, TensorShape?[] shapes, HostTensor?[] constants, Tensor?[] inputs, Tensor?[] outputs,
         bool training = false) =>
         NodeKernels.BuildForward(Gpu, node, shapes, constants, inputs, outputs, _owned, _kernels, training ? KernelMode.TrainingForward : KernelMode.Inference);
 

@@ -24,7 +24,7 @@ public class PipelineCreationBenchmarks : IDisposable
         Create().Destroy(); // writes the file the hit case reads
     }
 
-    private ComputePipeline Create() => new(_gpu, new KernelDescription("matmul_naive", 3, 12, 8, 8));
+    private ComputePipeline Create() => new(_gpu, new PipelineKey("matmul_naive", 3, 12, 8, 8));
 
     [Benchmark(Description = "create matmul_naive pipeline")]
     public void CreatePipeline() => Create().Destroy();

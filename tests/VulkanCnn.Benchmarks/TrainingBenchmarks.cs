@@ -44,7 +44,7 @@ public class TrainingBenchmarks : IDisposable
         var node = new Node(Case.Op, Case.Name, ["x", "w", "b"], ["y"], Case.Attributes);
         TensorShape bs = [Case.W[0]];
         TensorShape?[] shapes = [Case.X, Case.W, bs];
-        ConstantTensor?[] constants = [null, null, null];
+        HostTensor?[] constants = [null, null, null];
         var ys = NodeKernels.InferShapes(node, shapes, constants)[0];
         var rng = new Random(1);
         Tensor Make(TensorShape s) =>

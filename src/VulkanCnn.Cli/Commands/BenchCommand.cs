@@ -47,7 +47,7 @@ internal static class BenchCommand
         var rng = new Random(1);
         foreach (var input in graph.Inputs)
             if (!given.ContainsKey(input.Name))
-                given[input.Name] = ConstantTensor.FromFloats(input.Shape, Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
+                given[input.Name] = HostTensor.FromFloats(input.Shape, Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
 
         using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
         using var session = gpu.Compile(graph, given[graph.Inputs[0].Name].Shape);
@@ -67,7 +67,7 @@ internal static class BenchCommand
             var theirs = Measure(() =>
             {
                 using var r = ort.Run(feeds);
-                return r.ToDictionary(v => v.Name, v => ConstantTensor.FromFloats(new TensorShape(v.AsTensor<float>().Dimensions.ToArray()), v.AsTensor<float>().ToArray()));
+                return r.ToDictionary(v => v.Name, v => HostTensor.FromFloats(new TensorShape(v.AsTensor<float>().Dimensions.ToArray()), v.AsTensor<float>().ToArray()));
             }, warmup, iterations, out var ortResult);
             table.AddRow("ONNX Runtime 1.31.1", $"CPU, {Environment.ProcessorCount} threads", $"{theirs.P50:0.00}", $"{theirs.P90:0.00}", $"{theirs.P99:0.00}", $"{n * 1000 / theirs.P50:0.0}");
             AnsiConsole.Write(table);
@@ -92,9 +92,9 @@ internal static class BenchCommand
 
     private readonly record struct Latency(double P50, double P90, double P99);
 
-    private static Latency Measure(Func<IReadOnlyDictionary<string, ConstantTensor>> run, int warmup, int iterations, out IReadOnlyDictionary<string, ConstantTensor> last)
+    private static Latency Measure(Func<IReadOnlyDictionary<string, HostTensor>> run, int warmup, int iterations, out IReadOnlyDictionary<string, HostTensor> last)
     {
-        last = new Dictionary<string, ConstantTensor>();
+        last = new Dictionary<string, HostTensor>();
         for (int i = 0; i < warmup; i++) last = run();
         var times = new double[iterations];
         for (int i = 0; i < iterations; i++)

@@ -39,7 +39,7 @@ internal static class DevicesCommand
             .AddColumn("Property").AddColumn("Value");
         void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
         var l = d.Limits;
-        Row("Type", d.Type);
+        Row("Type", d.Type.ToString());
         Row("Driver", $"{d.DriverName} {d.DriverInfo} (version 0x{d.DriverVersion:X})");
         Row("Vulkan API", d.ApiVersion);
         Row("Vendor / device id", $"0x{d.VendorId:X4} / 0x{d.DeviceId:X4}");

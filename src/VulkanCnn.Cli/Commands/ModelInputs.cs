@@ -28,16 +28,16 @@ internal sealed class ModelInputs
     }
 
     /// <summary>The named input tensors; the first graph input's name is needed for unnamed ones.</summary>
-    public Dictionary<string, ConstantTensor> Read(ParseResult r, string firstInput)
+    public Dictionary<string, HostTensor> Read(ParseResult r, string firstInput)
     {
-        var result = new Dictionary<string, ConstantTensor>(StringComparer.Ordinal);
+        var result = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         foreach (var spec in r.GetValue(Inputs) ?? [])
         {
             int eq = spec.IndexOf('=');
             string name = eq > 0 && !File.Exists(spec) ? spec[..eq] : firstInput;
             string path = eq > 0 && !File.Exists(spec) ? spec[(eq + 1)..] : spec;
             var array = NpyFile.ReadAsFloat32(path);
-            result[name] = ConstantTensor.FromFloats(array.ToTensorShape(), array.Data);
+            result[name] = HostTensor.FromFloats(array.ToTensorShape(), array.Data);
         }
         if (r.GetValue(Image) is { } image)
         {
@@ -52,7 +52,7 @@ internal sealed class ModelInputs
                 Std = Floats(r.GetValue(Std)) ?? (raw ? [1f, 1f, 1f] : ImagePreprocessOptions.ImageNet.Std),
             };
             var pre = ImagePreprocessor.Load(image.FullName, options);
-            result[firstInput] = ConstantTensor.FromFloats(pre.Shape, pre.Data);
+            result[firstInput] = HostTensor.FromFloats(pre.Shape, pre.Data);
         }
         return result;
     }

@@ -53,7 +53,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static void PrintTop(ConstantTensor scores, int k, FileInfo? labelFile)
+    private static void PrintTop(HostTensor scores, int k, FileInfo? labelFile)
     {
         var labels = labelFile is null ? null : File.ReadAllLines(labelFile.FullName);
         // One row per sample: everything after the batch dimension is the class axis ([N, C] or [N, C, 1, 1]).

@@ -35,7 +35,7 @@ internal static class SmokeCommand
         float[] b = Enumerable.Range(0, n * n).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
         var graph = new IrGraph { Name = "demo" };
         graph.Inputs.Add(new ValueInfo("a", [n, n]));
-        graph.Initializers["b"] = ConstantTensor.FromFloats([n, n], b);
+        graph.Initializers["b"] = HostTensor.FromFloats([n, n], b);
         graph.Nodes.Add(new Node("Add", "add", ["a", "b"], ["sum"]));
         graph.Nodes.Add(new Node("Relu", "relu", ["sum"], ["r"]));
         graph.Nodes.Add(new Node("MatMul", "matmul", ["r", "b"], ["y"]));

@@ -47,7 +47,7 @@ public sealed class FrameComposer : IDisposable
                 View.X, View.Y, (uint)View.Width, (uint)View.Height, flags, (uint)_tilesX);
             uint local = gpu.DefaultWorkgroupSize;
             var (gx, gy) = gpu.Grid1D((long)outputWidth * outputHeight, local);
-            Kernel = Track(owned, new BoundKernel(gpu.GetPipeline(new KernelDescription("view_compose", 4, 44, local)),
+            Kernel = Track(owned, new BoundKernel(gpu.GetPipeline(new PipelineKey("view_compose", 4, 44, local)),
                 [frame.Tensor.Range, _overlay.Range, _font.Range, Output.Range], (gx, gy, 1),
                 MemoryMarshal.AsBytes(new ReadOnlySpan<Push>(in push)), "view_compose"));
         }

@@ -25,7 +25,7 @@ public sealed class BoundNode : IDisposable
     /// <summary>Binds <paramref name="node"/>; a null input tensor is an omitted input, an empty one or one given only as a
     /// <paramref name="constants"/> entry; a null output is an omitted or empty output.</summary>
     public static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs,
-        IReadOnlyList<ConstantTensor?>? constants = null)
+        IReadOnlyList<HostTensor?>? constants = null)
     {
         constants ??= [];
         var shapes = node.Inputs.Select((_, i) => i < inputs.Count && inputs[i] is { } t ? t.Shape : i < constants.Count ? constants[i]?.Shape : null).ToList();
@@ -50,7 +50,7 @@ public sealed class BoundNode : IDisposable
     }
 
     /// <summary>The node's output shapes for the given input shapes and constants, without binding anything.</summary>
-    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants) =>
+    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants) =>
         NodeKernels.InferShapes(node, inputShapes, constants);
 
     public void Record(CommandRecording recording)

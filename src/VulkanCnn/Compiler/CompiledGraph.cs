@@ -75,7 +75,7 @@ internal sealed class CompiledGraph
         {
             var outputs = node.Outputs.Where(o => o.Length > 0).ToList();
             if (outputs.Count == 0 || !outputs.All(o => shapes.TryGetValue(o, out var s) && s.IsEmpty)) continue;
-            foreach (var o in outputs) graph.Initializers[o] = ConstantTensor.FromFloats(shapes[o], []);
+            foreach (var o in outputs) graph.Initializers[o] = HostTensor.FromFloats(shapes[o], []);
             graph.Nodes.Remove(node);
             removed++;
         }
@@ -83,10 +83,10 @@ internal sealed class CompiledGraph
     }
 
     /// <summary>The compile-time value of <paramref name="name"/>: an initializer, or an empty value (known without running anything).</summary>
-    internal ConstantTensor? ConstantOf(string name) =>
+    internal HostTensor? ConstantOf(string name) =>
         name.Length == 0 ? null
         : Graph.Initializers.TryGetValue(name, out var c) ? c
-        : Shapes.TryGetValue(name, out var s) && s.IsEmpty ? ConstantTensor.FromFloats(s, []) : null;
+        : Shapes.TryGetValue(name, out var s) && s.IsEmpty ? HostTensor.FromFloats(s, []) : null;
 
     internal static Dictionary<string, TensorShape> InferShapes(Graph graph, IReadOnlyList<Node> order)
     {

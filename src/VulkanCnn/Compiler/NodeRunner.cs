@@ -5,7 +5,7 @@ using VulkanCnn.Ir;
 namespace VulkanCnn.Compiler;
 
 /// <summary>An input of <see cref="NodeRunner.Run"/>: its value, and whether the operator may treat it as a compile-time constant.</summary>
-public sealed record NodeInput(ConstantTensor Value, bool IsConstant = false);
+public sealed record NodeInput(HostTensor Value, bool IsConstant = false);
 
 /// <summary>
 /// Runs one node on the GPU from host data and returns its outputs: the harness of the operator
@@ -13,12 +13,12 @@ public sealed record NodeInput(ConstantTensor Value, bool IsConstant = false);
 /// </summary>
 public static class NodeRunner
 {
-    public static IReadOnlyList<ConstantTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs)
+    public static IReadOnlyList<HostTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs)
     {
         var constants = inputs.Select(i => i is { IsConstant: true } ? i.Value : null).ToList();
         var outShapes = BoundNode.InferShapes(node, inputs.Select(i => i?.Value.Shape).ToList(), constants);
         // Empty outputs hold nothing to compute: a node with only empty outputs runs no kernel at all.
-        if (outShapes.All(s => s.IsEmpty)) return outShapes.Select(s => ConstantTensor.FromFloats(s, [])).ToList();
+        if (outShapes.All(s => s.IsEmpty)) return outShapes.Select(s => HostTensor.FromFloats(s, [])).ToList();
         bool view = OperatorRegistry.TryGet(node.OpType, out var op) && op.Traits(node).HasFlag(OperatorTraits.View);
         var owned = new List<IDisposable>();
         try
@@ -35,7 +35,7 @@ public static class NodeRunner
                 rec.Finish();
                 rec.Run();
             }
-            return outputs.Select((o, i) => ConstantTensor.FromFloats(outShapes[i], o?.ToArray() ?? [])).ToList();
+            return outputs.Select((o, i) => HostTensor.FromFloats(outShapes[i], o?.ToArray() ?? [])).ToList();
         }
         finally
         {

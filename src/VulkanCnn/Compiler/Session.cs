@@ -66,8 +66,9 @@ public sealed class Session : IDisposable
 
     public GpuDevice Device { get; }
 
-    /// <summary>The optimised graph of the default plan (after the passes).</summary>
-    public Graph OptimizedGraph => _default.Compiled.Graph;
+    /// <summary>The graph the default plan runs: after the passes when <see cref="SessionOptions.Optimize"/> is on, else the
+    /// input graph as compiled (with input shapes applied and empty values resolved).</summary>
+    public Graph Graph => _default.Compiled.Graph;
     public PassReport Passes => _default.Compiled.Passes;
     public IReadOnlyList<ValueInfo> Inputs => _default.InputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, s)).ToList();
     public IReadOnlyList<ValueInfo> Outputs => _default.OutputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], s)).ToList();
@@ -124,14 +125,14 @@ public sealed class Session : IDisposable
     }
 
     /// <summary>Runs a graph with any number of named inputs and outputs; input shapes pick (or compile) the plan.</summary>
-    public IReadOnlyDictionary<string, ConstantTensor> Run(IReadOnlyDictionary<string, ConstantTensor> inputs)
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs)
     {
         ThrowIfDisposed();
         foreach (var input in _graph.Inputs)
             if (!inputs.ContainsKey(input.Name))
                 throw new ArgumentException($"Input '{input.Name}' was not given. Inputs: {string.Join(", ", _graph.Inputs.Select(n => n.Name))}.", nameof(inputs));
         var plan = Plan(inputs.ToDictionary(p => p.Key, p => p.Value.Shape));
-        var result = new Dictionary<string, ConstantTensor>(StringComparer.Ordinal);
+        var result = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         Enter();
         try
         {
@@ -143,7 +144,7 @@ public sealed class Session : IDisposable
             {
                 var data = new float[plan.OutputShapes[i].ElementCount];
                 plan.ReadOutput(i, data);
-                result[plan.Compiled.Graph.Outputs[i]] = ConstantTensor.FromFloats(plan.OutputShapes[i], data);
+                result[plan.Compiled.Graph.Outputs[i]] = HostTensor.FromFloats(plan.OutputShapes[i], data);
             }
         }
         finally { _gate.Release(); }
@@ -218,7 +219,7 @@ public sealed class Session : IDisposable
     private void RequireSingle()
     {
         if (_default.Inputs.Length != 1 || _default.Outputs.Length != 1)
-            throw new InvalidOperationException($"Graph '{_graph.Name}' has {_default.Inputs.Length} inputs and {_default.Outputs.Length} outputs; use Run(IReadOnlyDictionary<string, ConstantTensor>).");
+            throw new InvalidOperationException($"Graph '{_graph.Name}' has {_default.Inputs.Length} inputs and {_default.Outputs.Length} outputs; use Run(IReadOnlyDictionary<string, HostTensor>).");
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -93,13 +93,10 @@ public static class SessionProfiling
 /// <summary>Floating-point work of the layers that dominate CNNs (2 FLOP per multiply-add).</summary>
 public static class OpCost
 {
-    /// <summary>Every value's shape without compiling for a device (inputs as declared); for reports such as <c>vkcnn info</c>.</summary>
-    public static IReadOnlyDictionary<string, TensorShape> InferShapes(Graph graph) => CompiledGraph.InferShapes(graph, graph.TopologicalOrder());
-
     /// <summary>Total FLOPs of the graph's conv and matmul layers.</summary>
     public static double TotalFlops(Graph graph)
     {
-        var shapes = InferShapes(graph);
+        var shapes = ShapeInference.Infer(graph);
         return graph.Nodes.Sum(n => Flops(n, shapes) ?? 0);
     }
 

@@ -27,7 +27,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
     public List<TuningDecision> Decisions { get; } = new();
 
     /// <summary>The variant to build <paramref name="node"/> with, or null when there is nothing to choose.</summary>
-    public string? Choose(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<ConstantTensor?> constants)
+    public string? Choose(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<HostTensor?> constants)
     {
         var context = new OpContext(node, shapes, constants);
         if (context.String(VariantSelector.Attribute) is not null) return null; // the node names its own
@@ -65,7 +65,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
     }
 
     /// <summary>The node configuration a choice is valid for: op type, every attribute, input shapes and which inputs are constant.</summary>
-    public static string Key(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<ConstantTensor?> constants)
+    public static string Key(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<HostTensor?> constants)
     {
         var b = new StringBuilder(node.OpType);
         for (int i = 0; i < shapes.Count; i++)
@@ -99,7 +99,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
     /// <summary>Builds the node with <paramref name="variant"/> on random activations (fixed seed) and its real constants,
     /// runs it once to warm up and <see cref="TimedRuns"/> times between timestamps; the best time and output 0.</summary>
     private (double Ms, float[] Output, IReadOnlyList<string> Shaders) Measure(Node node, IReadOnlyList<TensorShape?> shapes,
-        IReadOnlyList<ConstantTensor?> constants, string variant)
+        IReadOnlyList<HostTensor?> constants, string variant)
     {
         var owned = new List<IDisposable>();
         var kernels = new List<BoundKernel>();

@@ -12,7 +12,7 @@ public sealed class Graph
     public List<ValueInfo> Inputs { get; } = new();
     public List<string> Outputs { get; } = new();
     public List<Node> Nodes { get; } = new();
-    public Dictionary<string, ConstantTensor> Initializers { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, HostTensor> Initializers { get; } = new(StringComparer.Ordinal);
     public string Name { get; set; } = "graph";
 
     public Graph Clone()

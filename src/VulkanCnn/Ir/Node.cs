@@ -83,7 +83,7 @@ public sealed class Attributes
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v as string
         ?? throw new InvalidCastException($"attribute '{name}' is {Describe(v)}, not a string") : null;
 
-    public ConstantTensor? Tensor(string name) => _values.TryGetValue(name, out var v) ? v as ConstantTensor
+    public HostTensor? Tensor(string name) => _values.TryGetValue(name, out var v) ? v as HostTensor
         ?? throw new InvalidCastException($"attribute '{name}' is {Describe(v)}, not a tensor") : null;
 
     public Attributes Clone()

@@ -47,7 +47,7 @@ public sealed class GraphBuilder
     public Value Parameter(Parameter p)
     {
         if (p.Name.Length == 0) throw new InvalidOperationException("Parameter has no name: build through Nn.Modules.ToGraph or call StateDict() on the root module first.");
-        _graph.Initializers[p.Name] = ConstantTensor.FromFloats(p.Shape, p.Data);
+        _graph.Initializers[p.Name] = HostTensor.FromFloats(p.Shape, p.Data);
         _shapes[p.Name] = p.Shape;
         return new Value(p.Name, p.Shape);
     }
@@ -56,7 +56,7 @@ public sealed class GraphBuilder
     public Value Ints(params long[] values)
     {
         string name = Fresh("const");
-        var c = ConstantTensor.FromInts(new TensorShape(values.Length), values);
+        var c = HostTensor.FromInts(new TensorShape(values.Length), values);
         _graph.Initializers[name] = c;
         _shapes[name] = c.Shape;
         return new Value(name, c.Shape);

@@ -34,7 +34,7 @@ public sealed class ArgMax : IOperator
         uint local = c.Device.DefaultWorkgroupSize;
         bool minimum = c.Node.OpType == "ArgMin";
         bool last = c.Int("select_last_index", 0) != 0;
-        var pipeline = c.Pipeline(new KernelDescription("argmax", 2, Marshal.SizeOf<Push>(), local)
+        var pipeline = c.Pipeline(new PipelineKey("argmax", 2, Marshal.SizeOf<Push>(), local)
         {
             Constants = [minimum ? 1u : 0u, last ? 1u : 0u],
         });

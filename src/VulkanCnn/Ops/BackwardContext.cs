@@ -40,7 +40,7 @@ public sealed class BackwardContext : OpContext
     /// <summary>A scratch tensor the forward pass made under <paramref name="key"/> (unchanged until the backward reads it), if any.</summary>
     public Tensor? ForwardScratch(string key) => _build.ScratchOf(key);
     public Tensor Weight(string key, TensorShape shape, ReadOnlySpan<float> data) => _build.Weight("backward." + key, shape, data);
-    public ComputePipeline Pipeline(KernelDescription description) => _build.Pipeline(description);
+    public ComputePipeline Pipeline(PipelineKey description) => _build.Pipeline(description);
     public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push) =>
         _build.Dispatch(pipeline, tensors, groups, push);
     public BoundKernel Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T : unmanaged =>

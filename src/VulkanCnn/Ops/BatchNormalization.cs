@@ -98,7 +98,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         var x = c.InputShape(0);
         var (inner, m) = Extent(c, x, batchStatistics: true);
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local)
+        var pipeline = c.Pipeline(new PipelineKey("batch_norm_stats", 7, Marshal.SizeOf<StatsPush>(), local)
         {
             Constants = [inPlace ? 1u : 0u, outputs ? 1u : 0u, c.Training ? 1u : 0u, inner % 4 == 0 ? 1u : 0u],
         });
@@ -114,7 +114,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         int channels = c.InputShape(0)[1];
         uint local = c.Device.DefaultWorkgroupSize;
         var scale = c.Scratch("scale", [channels]);
-        var pipeline = c.Pipeline(new KernelDescription("batch_norm_fold", 3, 8, local));
+        var pipeline = c.Pipeline(new PipelineKey("batch_norm_fold", 3, 8, local));
         c.Dispatch(pipeline, [c.Input(1), variance, scale], c.Grid1D(channels, local), new FoldPush((uint)channels, c.Float("epsilon", 1e-5f)));
         return scale;
     }
@@ -127,7 +127,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         long count = x.ElementCount;
         uint local = c.Device.DefaultWorkgroupSize;
         bool planar = Planar(c.Device, x, inner, local), vec4 = planar && inner % 4 == 0;
-        var pipeline = c.Pipeline(new KernelDescription("batch_norm", 5, Marshal.SizeOf<ApplyPush>(), local)
+        var pipeline = c.Pipeline(new PipelineKey("batch_norm", 5, Marshal.SizeOf<ApplyPush>(), local)
         {
             Activation = (uint)act.Kind,
             Constants = [planar ? 1u : 0u, center is null ? 0u : 1u, vec4 ? 1u : 0u],
@@ -165,7 +165,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         }
 
         var coef = c.Scratch("coefficients", [3, channels]);
-        var reduce = c.Pipeline(new KernelDescription("batch_norm_backward_reduce", 9, Marshal.SizeOf<StatsPush>(), local)
+        var reduce = c.Pipeline(new PipelineKey("batch_norm_backward_reduce", 9, Marshal.SizeOf<StatsPush>(), local)
         {
             Constants = [training ? 1u : 0u, relu ? 1u : 0u, dgamma is null ? 0u : 1u, dbeta is null ? 0u : 1u, inner % 4 == 0 ? 1u : 0u],
         });
@@ -174,7 +174,7 @@ public sealed class BatchNormalization : IOperator, IDifferentiable
         if (dx is null) return;
 
         bool planar = Planar(c.Device, x, inner, local), vec4 = planar && inner % 4 == 0;
-        var input = c.Pipeline(new KernelDescription("batch_norm_backward_input", 6, Marshal.SizeOf<InputPush>(), local)
+        var input = c.Pipeline(new PipelineKey("batch_norm_backward_input", 6, Marshal.SizeOf<InputPush>(), local)
         {
             Constants = [planar ? 1u : 0u, relu ? 1u : 0u, vec4 ? 1u : 0u],
         });

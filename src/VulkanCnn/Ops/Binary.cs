@@ -63,7 +63,7 @@ public sealed class Binary : IOperator, IDifferentiable
         {
             bool last = s == steps.Count - 1;
             var layout = Elementwise.PlanOrThrow(c, output.Shape, [steps[s].A, steps[s].B], allowVec4: true);
-            var pipeline = c.Pipeline(new KernelDescription("binary", 3, PushBytes, local)
+            var pipeline = c.Pipeline(new PipelineKey("binary", 3, PushBytes, local)
             {
                 Activation = last ? (uint)activation.Kind : 0,
                 Constants = [(uint)kind, (uint)layout.Rank, layout.Vec4 ? 1u : 0u],
@@ -108,7 +108,7 @@ public sealed class Binary : IOperator, IDifferentiable
             var dx = c.InputGradient(i)!;
             bool partial = plan.Chunks > 1;
             var target = partial ? c.Scratch($"partial{i}", new TensorShape(checked((int)(x.ElementCount * plan.Chunks)))) : dx;
-            var pipeline = c.Pipeline(new KernelDescription("binary_backward", 5, Elementwise.Reduction.PushBytes, local)
+            var pipeline = c.Pipeline(new PipelineKey("binary_backward", 5, Elementwise.Reduction.PushBytes, local)
             {
                 Activation = (uint)activation.Kind,
                 Constants = [(uint)kind, (uint)side, (uint)plan.Kept.Count, (uint)plan.Reduced.Count, partial ? 1u : 0u],
@@ -116,7 +116,7 @@ public sealed class Binary : IOperator, IDifferentiable
             var push = plan.Push(x.ElementCount, Bits(activation.Alpha), Bits(activation.Beta), Bits(scale));
             c.Dispatch(pipeline, [dy, x, other ?? dy, output, target], c.Grid1D(x.ElementCount * plan.Chunks, local), MemoryMarshal.AsBytes(push.AsSpan()));
             if (!partial) continue;
-            var reduce = c.Pipeline(new KernelDescription("binary_backward_reduce", 2, 8, local));
+            var reduce = c.Pipeline(new PipelineKey("binary_backward_reduce", 2, 8, local));
             ReadOnlySpan<uint> words = [checked((uint)x.ElementCount), plan.Chunks];
             c.Dispatch(reduce, [target, dx], c.Grid1D(x.ElementCount, local), MemoryMarshal.AsBytes(words));
         }
@@ -130,7 +130,7 @@ public sealed class Binary : IOperator, IDifferentiable
         for (int k = 0; k < inputs.Count; k++)
         {
             var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(inputs[k])], allowVec4: false);
-            var pipeline = c.Pipeline(new KernelDescription("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12, local) { Constants = [(uint)layout.Rank] });
+            var pipeline = c.Pipeline(new PipelineKey("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12, local) { Constants = [(uint)layout.Rank] });
             var push = layout.Push(k == 0 ? 1u : 0u);
             c.Dispatch(pipeline, [operand(inputs[k]), output, ties], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
         }

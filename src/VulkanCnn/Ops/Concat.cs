@@ -74,7 +74,7 @@ public sealed class Concat : IOperator, IDifferentiable
         bool vec4 = row % 4 == 0 && otherRow % 4 == 0 && offset % 4 == 0;
         int unit = vec4 ? 4 : 1;
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription(shader, 2, 16, local) { Constants = [vec4 ? 1u : 0u] });
+        var pipeline = c.Pipeline(new PipelineKey(shader, 2, 16, local) { Constants = [vec4 ? 1u : 0u] });
         ReadOnlySpan<uint> push = [checked((uint)(count / unit)), checked((uint)(row / unit)), checked((uint)(otherRow / unit)), checked((uint)(offset / unit))];
         c.Dispatch(pipeline, [from, to], c.Grid1D(count / unit, local), MemoryMarshal.AsBytes(push));
     }

@@ -118,7 +118,7 @@ public sealed class Conv : IOperator, IDifferentiable, IKernelVariants
             case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias); break;
             default:
                 uint local = c.Device.DefaultWorkgroupSize;
-                var direct = c.Pipeline(new KernelDescription("conv_direct", 4, ConvParams.Size, local) { Activation = (uint)act.Kind });
+                var direct = c.Pipeline(new PipelineKey("conv_direct", 4, ConvParams.Size, local) { Activation = (uint)act.Kind });
                 c.Dispatch(direct, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local), g.Params(act));
                 break;
         }
@@ -132,7 +132,7 @@ public sealed class Conv : IOperator, IDifferentiable, IKernelVariants
         while (lx < blocksX && lx < local) lx *= 2;
         uint ly = 1;
         while (ly < g.OH && lx * ly * 2 <= local && ly * 2 <= c.Device.Info.Limits.MaxWorkGroupSize[1]) ly *= 2;
-        var pipeline = c.Pipeline(new KernelDescription("conv_depthwise", 4, ConvParams.Size, lx, ly)
+        var pipeline = c.Pipeline(new PipelineKey("conv_depthwise", 4, ConvParams.Size, lx, ly)
             { Activation = (uint)act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
         var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());
         c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], groups, g.Params(act));

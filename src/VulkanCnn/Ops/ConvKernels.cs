@@ -24,7 +24,7 @@ internal static class ConvKernels
     }
 
     private static ComputePipeline Pipeline(KernelSink s, string shader, int buffers, uint local, ActivationKind act = ActivationKind.None, params uint[] constants) =>
-        s.Pipeline(new KernelDescription(shader, buffers, ConvParams.Size, local) { Activation = (uint)act, Constants = constants });
+        s.Pipeline(new PipelineKey(shader, buffers, ConvParams.Size, local) { Activation = (uint)act, Constants = constants });
 
     /// <summary>ONNX [M, CG, KH, KW] → [group][M block of CO][CG/4 · KH · KW][4 channels][CO], zero-filled tails
     /// (the CPU twin of conv_pack_weights LAYOUT 0, for constant weights).</summary>
@@ -46,7 +46,7 @@ internal static class ConvKernels
     }
 
     /// <summary>Weights in conv_gemm / conv_1x1 layout: repacked on the CPU once when constant, else by a GPU kernel every run.</summary>
-    public static Tensor GemmWeights(KernelSink s, ConvGeometry g, ConstantTensor? constant, Tensor weights, string key)
+    public static Tensor GemmWeights(KernelSink s, ConvGeometry g, HostTensor? constant, Tensor weights, string key)
     {
         if (constant is { Floats: { } w })
         {
@@ -77,7 +77,7 @@ internal static class ConvKernels
         int hp = (g.OH - 1) * sy + ekh, wp = (g.OW - 1) * sx + ekw;
         long count = (long)g.N * g.Group * blocks * hp * wp;
         var packed = s.Scratch(key, [checked((int)(count * 4))]);
-        var pipeline = s.Pipeline(new KernelDescription("conv_pack", 2, Marshal.SizeOf<PackParams>(), PackTile, PackTile));
+        var pipeline = s.Pipeline(new PipelineKey("conv_pack", 2, Marshal.SizeOf<PackParams>(), PackTile, PackTile));
         var push = new PackParams
         {
             N = (uint)g.N, C = (uint)g.C, H = (uint)g.H, W = (uint)g.W, Groups = (uint)g.Group, Slots = (uint)g.CG,
@@ -185,7 +185,7 @@ internal static class ConvKernels
         var partial = s.Scratch("weight_grad_partial", [checked((int)(chunks * size))]);
         s.Dispatch(pipeline, [packed, dz, partial], groups, push);
         uint reduceLocal = s.Device.DefaultWorkgroupSize;
-        var reduce = s.Pipeline(new KernelDescription("conv_backward_reduce", 2, 8, reduceLocal));
+        var reduce = s.Pipeline(new PipelineKey("conv_backward_reduce", 2, 8, reduceLocal));
         s.Dispatch(reduce, [partial, dw], s.Grid1D(size, reduceLocal), new[] { (uint)size, (uint)chunks });
     }
 

@@ -61,7 +61,7 @@ public sealed class Dropout : IOperator, IDifferentiable
         var step = c.HasInput(StepInput) ? c.Input(StepInput) : c.WeightInt32("step", [1], [0]);
         uint local = c.Device.DefaultWorkgroupSize;
         long count = c.InputShape(0).ElementCount;
-        var pipeline = c.Pipeline(new KernelDescription("dropout", 4, Marshal.SizeOf<Push>(), local)
+        var pipeline = c.Pipeline(new PipelineKey("dropout", 4, Marshal.SizeOf<Push>(), local)
         {
             Constants = [active ? 1u : 0u, mask ? 1u : 0u],
         });
@@ -78,7 +78,7 @@ public sealed class Dropout : IOperator, IDifferentiable
         bool active = Active(c, c.Training);
         uint local = c.Device.DefaultWorkgroupSize;
         long count = c.InputShape(0).ElementCount;
-        var pipeline = c.Pipeline(new KernelDescription("dropout_backward", 3, Marshal.SizeOf<Push>(), local) { Constants = [active ? 1u : 0u] });
+        var pipeline = c.Pipeline(new PipelineKey("dropout_backward", 3, Marshal.SizeOf<Push>(), local) { Constants = [active ? 1u : 0u] });
         // Active implies a step input (the forward refused otherwise); an identity binds dY in its place.
         c.Dispatch(pipeline, [dy, active ? c.Input(StepInput) : dy, dx], c.Grid1D(count, local), MakePush(c, count));
     }

@@ -37,12 +37,12 @@ public sealed class Gather : IOperator
 
         long count = c.OutputShape(0).ElementCount;
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("gather", 3, 16, local));
+        var pipeline = c.Pipeline(new PipelineKey("gather", 3, 16, local));
         ReadOnlySpan<uint> push = [checked((uint)count), checked((uint)inner), (uint)indices.Length, (uint)data[axis]];
         c.Dispatch(pipeline, [c.Input(0), indexBuffer, c.Output(0)], c.Grid1D(count, local), MemoryMarshal.AsBytes(push));
     }
 
-    private static int[] Wrapped(OpContext c, TensorShape data, int axis, ConstantTensor indices)
+    private static int[] Wrapped(OpContext c, TensorShape data, int axis, HostTensor indices)
     {
         long dim = data[axis];
         long[] raw = indices.AsInts();

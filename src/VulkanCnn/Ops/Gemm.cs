@@ -94,7 +94,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         long nBlocks = (n + 4 * colBlocks - 1) / (4 * colBlocks), mBlocks = (m + rowsPerInvocation - 1) / rowsPerInvocation;
         uint localX = mBlocks == 1 ? total : Math.Min(total, 16u);
         uint localY = Math.Max(1, total / localX);
-        var pipeline = s.Pipeline(new KernelDescription("gemm_blocked", 5, 52, localX, localY)
+        var pipeline = s.Pipeline(new PipelineKey("gemm_blocked", 5, 52, localX, localY)
         {
             Activation = (uint)act.Kind,
             Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u : 0u, colBlocks],
@@ -118,7 +118,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         long count = (long)matrices * rows * padded;
         var packed = s.Scratch(key, [checked((int)count)]);
         uint local = s.Device.DefaultWorkgroupSize;
-        var pack = s.Pipeline(new KernelDescription("gemm_pack", 2, 16, local) { Constants = [transposed ? 1u : 0u] });
+        var pack = s.Pipeline(new PipelineKey("gemm_pack", 2, 16, local) { Constants = [transposed ? 1u : 0u] });
         s.Dispatch(pack, [source, packed], s.Grid1D(count, local), [(uint)count, (uint)rows, (uint)cols, (uint)padded]);
         return new Operand(packed, (uint)padded, 1u, Padded: true);
     }
@@ -146,7 +146,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         {
             dz = c.Scratch("dz", dy.Shape);
             uint local = c.Device.DefaultWorkgroupSize;
-            var pipeline = c.Pipeline(new KernelDescription("gemm_backward_dy", 3, 12, local) { Activation = (uint)act.Kind });
+            var pipeline = c.Pipeline(new PipelineKey("gemm_backward_dy", 3, 12, local) { Activation = (uint)act.Kind });
             s.Dispatch(pipeline, [dy, c.Output(0), dz], s.Grid1D(dy.Shape.ElementCount, local), [(uint)dy.Shape.ElementCount, Bits(act.Alpha), Bits(act.Beta)]);
         }
         int m = plan.M, n = plan.N, k = plan.K, batch = BatchCount(plan);
@@ -238,7 +238,7 @@ public sealed class Gemm : IOperator, IDifferentiable
         }
         push[10] = Bits(scale);
         uint local = s.Device.DefaultWorkgroupSize;
-        s.Dispatch(s.Pipeline(new KernelDescription("gemm_backward_reduce", 2, 44, local)), [source, target], s.Grid1D(count, local), push);
+        s.Dispatch(s.Pipeline(new PipelineKey("gemm_backward_reduce", 2, 44, local)), [source, target], s.Grid1D(count, local), push);
     }
 
     /// <summary>(A offset, B offset) per output batch, broadcasting batch axes of size 1.</summary>

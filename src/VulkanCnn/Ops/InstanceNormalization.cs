@@ -31,7 +31,7 @@ public sealed class InstanceNormalization : IOperator
         var x = c.InputShape(0);
         uint planes = checked((uint)(x[0] * x[1]));
         uint size = checked((uint)(x.ElementCount / planes));
-        var pipeline = c.Pipeline(new KernelDescription("instance_norm", 4, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize));
+        var pipeline = c.Pipeline(new PipelineKey("instance_norm", 4, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize));
         c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Input(2), c.Output(0)], c.Grid1D(planes, 1),
             new Push(planes, (uint)x[1], size, c.Float("epsilon", 1e-5f)));
     }

@@ -12,11 +12,11 @@ internal sealed class KernelSink
 {
     private readonly Func<string, TensorShape, Tensor> _scratch;
     private readonly Func<string, TensorShape, float[], Tensor> _weight;
-    private readonly Func<KernelDescription, ComputePipeline> _pipeline;
+    private readonly Func<PipelineKey, ComputePipeline> _pipeline;
     private readonly Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> _dispatch;
 
     private KernelSink(OpContext context, GpuDevice device, Func<string, TensorShape, Tensor> scratch, Func<string, TensorShape, float[], Tensor> weight,
-        Func<KernelDescription, ComputePipeline> pipeline, Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> dispatch)
+        Func<PipelineKey, ComputePipeline> pipeline, Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> dispatch)
     {
         Context = context;
         Device = device;
@@ -41,7 +41,7 @@ internal sealed class KernelSink
     public Tensor Scratch(string key, TensorShape shape) => _scratch(key, shape);
     public Tensor Weight(string key, TensorShape shape, float[] data) => _weight(key, shape, data);
     public Tensor WeightInt32(string key, int[] data) => _weight(key, [data.Length], MemoryMarshal.Cast<int, float>(data).ToArray());
-    public ComputePipeline Pipeline(KernelDescription description) => _pipeline(description);
+    public ComputePipeline Pipeline(PipelineKey description) => _pipeline(description);
 
     public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T : unmanaged =>
         _dispatch(pipeline, tensors, groups, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in push)).ToArray());

@@ -35,7 +35,7 @@ public sealed class LayerNormalization : IOperator
         uint rows = checked((uint)(x.ElementCount / size));
         bool hasBias = c.HasInput(2);
         bool stats = c.HasOutput(1) || c.HasOutput(2);
-        var pipeline = c.Pipeline(new KernelDescription("layer_norm", 6, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize)
+        var pipeline = c.Pipeline(new PipelineKey("layer_norm", 6, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize)
         {
             Constants = [hasBias ? 1u : 0u, stats ? 1u : 0u],
         });

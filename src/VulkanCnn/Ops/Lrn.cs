@@ -33,7 +33,7 @@ public sealed class Lrn : IOperator
         var push = new Push((uint)x[0], (uint)x[1], inner, (uint)((size - 1) / 2), (uint)(size / 2),
             c.Float("alpha", 1e-4f) / size, c.Float("beta", 0.75f), c.Float("bias", 1f));
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("lrn", 2, Marshal.SizeOf<Push>(), local));
+        var pipeline = c.Pipeline(new PipelineKey("lrn", 2, Marshal.SizeOf<Push>(), local));
         var groups = ((inner + local - 1) / local, (uint)x[1], Math.Min((uint)x[0], limits.MaxWorkGroupCount[2]));
         c.Dispatch(pipeline, [c.Input(0), c.Output(0)], groups, push);
     }

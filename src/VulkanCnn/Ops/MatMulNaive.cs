@@ -20,7 +20,7 @@ public static class MatMulNaive
         if (output.Shape != new TensorShape(m, n))
             throw new ArgumentException($"MatMul output '{output.Name}' has shape {output.Shape}; expected [{m}, {n}].", nameof(output));
         var device = a.Device;
-        var pipeline = device.GetPipeline(new KernelDescription("matmul_naive", 3, 12, Tile, Tile));
+        var pipeline = device.GetPipeline(new PipelineKey("matmul_naive", 3, 12, Tile, Tile));
         var groups = ((uint)((n + Tile - 1) / Tile), (uint)((m + Tile - 1) / Tile), 1u);
         ReadOnlySpan<uint> push = [(uint)m, (uint)n, (uint)k];
         return new BoundKernel(pipeline, [a.Buffer, b.Buffer, output.Buffer], groups, MemoryMarshal.AsBytes(push), "MatMul");

@@ -28,7 +28,7 @@ public sealed class MseLoss : IOperator, IDifferentiable
         uint reduction = Reduction(c);
         long count = c.InputShape(0).ElementCount;
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("mse_loss", 3, 4, local) { Constants = [reduction] });
+        var pipeline = c.Pipeline(new PipelineKey("mse_loss", 3, 4, local) { Constants = [reduction] });
         c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Output(0)], reduction == 0 ? c.Grid1D(count, local) : (1u, 1u, 1u), checked((uint)count));
     }
 
@@ -41,7 +41,7 @@ public sealed class MseLoss : IOperator, IDifferentiable
         var dy = c.OutputGradient(0) ?? throw c.Error("the loss gradient is required for the input gradients");
         long count = c.InputShape(0).ElementCount;
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("mse_loss_backward", 5, 4, local)
+        var pipeline = c.Pipeline(new PipelineKey("mse_loss_backward", 5, 4, local)
         {
             Constants = [Reduction(c), da is null ? 0u : 1u, db is null ? 0u : 1u],
         });

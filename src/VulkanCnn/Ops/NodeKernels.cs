@@ -53,7 +53,7 @@ internal static class NodeKernels
         : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
 
     /// <summary>Output shapes for the given input shapes and constants (null: an omitted input).</summary>
-    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants) =>
+    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants) =>
         Operator(node).InferShapes(new OpContext(node, inputShapes, constants));
 
     /// <summary>Output tensors for a node outside a planned arena: a view of input 0 for a View operator, otherwise
@@ -77,7 +77,7 @@ internal static class NodeKernels
     /// <summary>Builds the forward kernels of <paramref name="node"/> over the given tensors (a null input: omitted, empty or
     /// an int64 constant read through <paramref name="constants"/>; a null output: omitted or empty). The kernel variant comes
     /// from <see cref="VariantSelector.Choose"/>: <paramref name="variant"/> when given (the tuner's), else <paramref name="tuning"/>.</summary>
-    public static BuiltNode BuildForward(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
+    public static BuiltNode BuildForward(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants,
         IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels, KernelMode mode,
         Tuning? tuning = null, string? variant = null)
     {

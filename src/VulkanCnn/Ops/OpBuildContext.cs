@@ -17,7 +17,7 @@ public sealed class OpBuildContext : OpContext
     private readonly List<BoundKernel> _kernels;
     private readonly Dictionary<string, Tensor> _scratch = new(StringComparer.Ordinal);
 
-    internal OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants,
+    internal OpBuildContext(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants,
         IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels)
         : base(node, inputShapes, constants)
     {
@@ -73,7 +73,7 @@ public sealed class OpBuildContext : OpContext
     /// <summary>The scratch tensor made under <paramref name="key"/>, if any (the backward reads what its forward saved).</summary>
     internal Tensor? ScratchOf(string key) => _scratch.GetValueOrDefault(key);
 
-    public ComputePipeline Pipeline(KernelDescription description) => Device.GetPipeline(description);
+    public ComputePipeline Pipeline(PipelineKey description) => Device.GetPipeline(description);
 
     /// <summary>Binds and appends one dispatch; dispatches run in the order they are added.</summary>
     public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push)

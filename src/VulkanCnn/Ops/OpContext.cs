@@ -6,9 +6,9 @@ namespace VulkanCnn.Ops;
 public class OpContext
 {
     private readonly IReadOnlyList<TensorShape?> _inputShapes;
-    private readonly IReadOnlyList<ConstantTensor?> _constants;
+    private readonly IReadOnlyList<HostTensor?> _constants;
 
-    public OpContext(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<ConstantTensor?> constants)
+    public OpContext(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants)
     {
         Node = node;
         _inputShapes = inputShapes;
@@ -23,9 +23,9 @@ public class OpContext
         HasInput(index) ? _inputShapes[index]! : throw Error($"input {index} is required but missing");
 
     /// <summary>The input's value when it is a compile-time constant, else null.</summary>
-    public ConstantTensor? Constant(int index) => index < _constants.Count ? _constants[index] : null;
+    public HostTensor? Constant(int index) => index < _constants.Count ? _constants[index] : null;
 
-    public ConstantTensor RequireConstant(int index, string what) =>
+    public HostTensor RequireConstant(int index, string what) =>
         Constant(index) ?? throw Unsupported($"input {index} ({what}) must be a constant (initializer) for this runtime");
 
     public GraphException Error(string message) => new(Node, message);

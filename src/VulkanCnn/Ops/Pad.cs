@@ -72,7 +72,7 @@ public sealed class Pad : IOperator, IDifferentiable
             push[22 + a] = checked((int)axes[a].Stride);
         }
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("pad", 2, push.Length * 4, local) { Constants = [(uint)Mode(c)] });
+        var pipeline = c.Pipeline(new PipelineKey("pad", 2, push.Length * 4, local) { Constants = [(uint)Mode(c)] });
         c.Dispatch(pipeline, [c.Input(0), c.Output(0)], c.Grid1D(output.ElementCount, local), MemoryMarshal.AsBytes(push.AsSpan()));
     }
 
@@ -137,7 +137,7 @@ public sealed class Pad : IOperator, IDifferentiable
         if (table.Count == 0) table.Add(0);
         var tableTensor = c.Weight("readers", new TensorShape(table.Count), MemoryMarshal.Cast<int, float>(table.ToArray().AsSpan()));
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("pad_backward", 3, push.Length * 4, local));
+        var pipeline = c.Pipeline(new PipelineKey("pad_backward", 3, push.Length * 4, local));
         c.Dispatch(pipeline, [dy, tableTensor, dx], c.Grid1D(input.ElementCount, local), MemoryMarshal.AsBytes(push.AsSpan()));
     }
 

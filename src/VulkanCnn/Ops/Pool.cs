@@ -71,12 +71,12 @@ public sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             var push = new GlobalPush(planes, size);
             if (c.Variant == "group")
             {
-                var group = c.Pipeline(new KernelDescription("pool_global_group", 2, 8, local) { Constants = [mode] });
+                var group = c.Pipeline(new PipelineKey("pool_global_group", 2, 8, local) { Constants = [mode] });
                 c.Dispatch(group, [input, output], c.Grid1D(planes, 1), push);
             }
             else
             {
-                var loop = c.Pipeline(new KernelDescription("pool_global_loop", 2, 8, local) { Constants = [mode] });
+                var loop = c.Pipeline(new PipelineKey("pool_global_loop", 2, 8, local) { Constants = [mode] });
                 c.Dispatch(loop, [input, output], c.Grid1D(planes, local), push);
             }
             return;
@@ -89,7 +89,7 @@ public sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         uint localX = Math.Min(local, NextPowerOfTwo((uint)w.Out));
         uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
         uint indices = max && c.HasOutput(1) ? (c.Int("storage_order", 0) == 0 ? 1u : 2u) : 0u;
-        var pipeline = c.Pipeline(new KernelDescription("pool_window", 3, Marshal.SizeOf<WindowPush>(), localX, localY)
+        var pipeline = c.Pipeline(new PipelineKey("pool_window", 3, Marshal.SizeOf<WindowPush>(), localX, localY)
         {
             Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation, indices],
         });
@@ -119,10 +119,10 @@ public sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             if (max)
             {
                 selected = c.Scratch("argmax", [(int)planes]);
-                var argmax = c.Pipeline(new KernelDescription("pool_backward_argmax", 3, 8, local));
+                var argmax = c.Pipeline(new PipelineKey("pool_backward_argmax", 3, 8, local));
                 c.Dispatch(argmax, [c.Input(0), c.Output(0), selected], c.Grid1D(planes, local), new GlobalPush(planes, size));
             }
-            var spread = c.Pipeline(new KernelDescription("pool_backward_global", 3, 8, local) { Constants = [max ? 0u : 1u] });
+            var spread = c.Pipeline(new PipelineKey("pool_backward_global", 3, 8, local) { Constants = [max ? 0u : 1u] });
             c.Dispatch(spread, [dy, selected, dx], c.Grid1D(count, local), new GlobalPush(count, size));
             return;
         }
@@ -137,7 +137,7 @@ public sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         // The forward's 2-D workgroup layout, over the columns and rows of the output (scatter) or input (gather).
         uint localX = Math.Min(local, NextPowerOfTwo(columns));
         uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
-        var pipeline = c.Pipeline(new KernelDescription(disjoint ? "pool_backward_disjoint" : "pool_backward_window", 4, Marshal.SizeOf<WindowPush>(), localX, localY)
+        var pipeline = c.Pipeline(new PipelineKey(disjoint ? "pool_backward_disjoint" : "pool_backward_window", 4, Marshal.SizeOf<WindowPush>(), localX, localY)
         {
             Constants = [max ? 0u : 1u, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
         });

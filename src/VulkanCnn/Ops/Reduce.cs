@@ -48,7 +48,7 @@ public sealed class Reduce : IOperator
             new UInt4(kept.Select(d => d.Size).ToArray()), new UInt4(kept.Select(d => d.Stride).ToArray()),
             new UInt4(red.Select(d => d.Size).ToArray()), new UInt4(red.Select(d => d.Stride).ToArray()),
             outCount, redCount);
-        var pipeline = c.Pipeline(new KernelDescription("reduce", 2, Marshal.SizeOf<Push>(), local) { Constants = [op, group ? 1u : 0u] });
+        var pipeline = c.Pipeline(new PipelineKey("reduce", 2, Marshal.SizeOf<Push>(), local) { Constants = [op, group ? 1u : 0u] });
         c.Dispatch(pipeline, [c.Input(0), c.Output(0)], group ? c.Grid1D(outCount, 1) : c.Grid1D(outCount, local), push);
     }
 

@@ -40,7 +40,7 @@ public sealed class Reshape : IOperator, IDifferentiable
     {
         if (c.InputGradient(0) is not { } dx || c.OutputGradient(0) is not { } dy) return;
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("reshape_backward", 2, 4, local));
+        var pipeline = c.Pipeline(new PipelineKey("reshape_backward", 2, 4, local));
         uint count = checked((uint)dx.ElementCount);
         ReadOnlySpan<uint> push = [count];
         c.Dispatch(pipeline, [dy, dx], c.Grid1D((count + 3) / 4, local), MemoryMarshal.AsBytes(push));

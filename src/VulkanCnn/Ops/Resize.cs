@@ -61,7 +61,7 @@ public sealed class Resize : IOperator
             TabulateTaps(plan, rank - 2, inH, outH, scaleH, taps, taps2.AsSpan(0, outH * stride));
             TabulateTaps(plan, rank - 1, inW, outW, scaleW, taps, taps2.AsSpan(outH * stride));
             var tapTable = c.Weight("taps", [taps2.Length], taps2);
-            var tapPipeline = c.Pipeline(new KernelDescription("resize_taps", 3, 24, local) { Constants = [(uint)taps] });
+            var tapPipeline = c.Pipeline(new PipelineKey("resize_taps", 3, 24, local) { Constants = [(uint)taps] });
             ReadOnlySpan<uint> tapPush = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW, BitConverter.SingleToUInt32Bits(plan.Extrapolation)];
             c.Dispatch(tapPipeline, [c.Input(0), tapTable, c.Output(0)], c.Grid1D(count, local), MemoryMarshal.AsBytes(tapPush));
             return;
@@ -71,7 +71,7 @@ public sealed class Resize : IOperator
         Tabulate(plan, inH, outH, scaleH, table.AsSpan(0, outH * 3));
         Tabulate(plan, inW, outW, scaleW, table.AsSpan(outH * 3));
         var tableTensor = c.Weight("coordinates", [table.Length], table);
-        var pipeline = c.Pipeline(new KernelDescription("resize", 3, 20, local) { Constants = [plan.Linear ? 1u : 0u] });
+        var pipeline = c.Pipeline(new PipelineKey("resize", 3, 20, local) { Constants = [plan.Linear ? 1u : 0u] });
         ReadOnlySpan<uint> push = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW];
         c.Dispatch(pipeline, [c.Input(0), tableTensor, c.Output(0)], c.Grid1D(count, local), MemoryMarshal.AsBytes(push));
     }

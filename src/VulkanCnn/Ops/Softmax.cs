@@ -39,11 +39,11 @@ public sealed class Softmax : IOperator
         // invocations as SIMD lanes of one core: there only a row far longer than the row count
         // is worth a workgroup (measured: 1x4096 2x faster, 64x1000 2.7x slower).
         uint local = c.Device.DefaultWorkgroupSize;
-        bool perWorkgroup = c.Device.Info.Type == nameof(Silk.NET.Vulkan.PhysicalDeviceType.Cpu)
+        bool perWorkgroup = c.Device.Info.Type == DeviceKind.Cpu
             ? (long)rows * 1024 <= n
             : n >= 64 && (inner == 1 || rows < 16384);
         if (perWorkgroup) local = 1u << BitOperations.Log2(local); // the tree reduction halves a power of two
-        var pipeline = c.Pipeline(new KernelDescription("softmax", 2, 12, local)
+        var pipeline = c.Pipeline(new PipelineKey("softmax", 2, 12, local)
         {
             Constants = [c.Node.OpType == "LogSoftmax" ? 1u : 0u, perWorkgroup ? 1u : 0u],
         });

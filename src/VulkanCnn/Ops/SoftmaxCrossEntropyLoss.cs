@@ -79,7 +79,7 @@ public sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
             Reduce(rec, reduction, rows, loss, aux, c.Scratch("loss", [1]), total);
         }
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("softmax_cross_entropy_loss_backward", 6, Marshal.SizeOf<RowPush>(), local)
+        var pipeline = c.Pipeline(new PipelineKey("softmax_cross_entropy_loss_backward", 6, Marshal.SizeOf<RowPush>(), local)
         {
             Constants = [weights is null ? 0u : 1u, HasIgnore(c) ? 1u : 0u, reduction],
         });
@@ -87,7 +87,7 @@ public sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
     }
 
     /// <summary>What the forward and the backward share to record kernels (their contexts have no common base).</summary>
-    private sealed record Recorder(GpuDevice Device, Func<KernelDescription, ComputePipeline> Pipeline,
+    private sealed record Recorder(GpuDevice Device, Func<PipelineKey, ComputePipeline> Pipeline,
         Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> DispatchBytes)
     {
         public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint, uint, uint) groups, T push) where T : unmanaged =>
@@ -99,7 +99,7 @@ public sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
     {
         uint rows = checked((uint)(c.InputShape(0).ElementCount / c.InputShape(0)[1]));
         uint local = rec.Device.DefaultWorkgroupSize;
-        var pipeline = rec.Pipeline(new KernelDescription("softmax_cross_entropy_loss_rows", 6, Marshal.SizeOf<RowPush>(), local)
+        var pipeline = rec.Pipeline(new PipelineKey("softmax_cross_entropy_loss_rows", 6, Marshal.SizeOf<RowPush>(), local)
         {
             Constants = [weights is null ? 0u : 1u, HasIgnore(c) ? 1u : 0u, logProb is null ? 0u : 1u],
         });
@@ -110,7 +110,7 @@ public sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
     /// <summary>Sum or mean of the row losses into y[0]; the valid rows' weight into total[0].</summary>
     private static void Reduce(Recorder rec, uint reduction, uint rows, Tensor loss, Tensor aux, Tensor y, Tensor total)
     {
-        var pipeline = rec.Pipeline(new KernelDescription("softmax_cross_entropy_loss_reduce", 4, 4, rec.Device.DefaultWorkgroupSize)
+        var pipeline = rec.Pipeline(new PipelineKey("softmax_cross_entropy_loss_reduce", 4, 4, rec.Device.DefaultWorkgroupSize)
         {
             Constants = [reduction == 2 ? 1u : 0u],
         });

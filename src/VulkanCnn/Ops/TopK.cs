@@ -37,7 +37,7 @@ public sealed class TopK : IOperator
         for (int i = axis + 1; i < x.Rank; i++) inner = checked(inner * (uint)x[i]);
         uint rows = checked((uint)(x.ElementCount / x[axis]));
         bool largest = c.Int("largest", 1) != 0;
-        var pipeline = c.Pipeline(new KernelDescription("topk", 3, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize)
+        var pipeline = c.Pipeline(new PipelineKey("topk", 3, Marshal.SizeOf<Push>(), c.Device.DefaultWorkgroupSize)
         {
             Constants = [largest ? 1u : 0u],
         });

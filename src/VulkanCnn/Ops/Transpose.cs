@@ -94,7 +94,7 @@ public sealed class Transpose : IOperator, IDifferentiable
             push[9 + a] = checked((int)s[a]);
         }
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription(shader, 2, push.Length * 4, local));
+        var pipeline = c.Pipeline(new PipelineKey(shader, 2, push.Length * 4, local));
         c.Dispatch(pipeline, [input, output], c.Grid1D(count, local), MemoryMarshal.AsBytes(push.AsSpan()));
     }
 }

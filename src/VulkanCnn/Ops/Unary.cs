@@ -38,7 +38,7 @@ public sealed class Unary : IOperator, IDifferentiable
         var x = Elementwise.FloatInput(c, 0);
         var y = c.Output(0);
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("unary", 2, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
+        var pipeline = c.Pipeline(new PipelineKey("unary", 2, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
         uint count = checked((uint)y.ElementCount);
         c.Dispatch(pipeline, [x, y], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
     }
@@ -56,7 +56,7 @@ public sealed class Unary : IOperator, IDifferentiable
             throw c.Unsupported("Cast to an integer or bool type has no gradient");
         if (c.Constant(0) is { IsInteger: true }) throw c.Unsupported("input 0 is an int64 constant and has no gradient");
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("unary_backward", 4, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
+        var pipeline = c.Pipeline(new PipelineKey("unary_backward", 4, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
         uint count = checked((uint)dx.ElementCount);
         c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
     }
@@ -66,7 +66,7 @@ public sealed class Unary : IOperator, IDifferentiable
     /// into its producer. False for other op types and for a Clip whose bounds are not constants;
     /// invalid attributes throw the same <see cref="GraphException"/> shape inference would.
     /// </summary>
-    public static bool TryGetActivation(Node node, Func<int, ConstantTensor?> constantInput, out FusedActivation activation)
+    public static bool TryGetActivation(Node node, Func<int, HostTensor?> constantInput, out FusedActivation activation)
     {
         activation = FusedActivation.None;
         if (!Activations.Contains(node.OpType)) return false;
@@ -76,7 +76,7 @@ public sealed class Unary : IOperator, IDifferentiable
         return true;
     }
 
-    private static (MathOp Op, FusedActivation Params) Resolve(Node node, Func<int, ConstantTensor?> constant)
+    private static (MathOp Op, FusedActivation Params) Resolve(Node node, Func<int, HostTensor?> constant)
     {
         if (Activations.Contains(node.OpType)) return (MathOp.Activation, ActivationOf(node, constant, strict: true)!.Value);
         return node.OpType switch
@@ -92,7 +92,7 @@ public sealed class Unary : IOperator, IDifferentiable
     }
 
     /// <summary>Null only when <paramref name="strict"/> is false and a Clip bound is not a constant.</summary>
-    private static FusedActivation? ActivationOf(Node node, Func<int, ConstantTensor?> constant, bool strict) => node.OpType switch
+    private static FusedActivation? ActivationOf(Node node, Func<int, HostTensor?> constant, bool strict) => node.OpType switch
     {
         "Relu" => new(ActivationKind.Relu),
         "LeakyRelu" => new(ActivationKind.LeakyRelu, Float(node, "alpha", 0.01f)),
@@ -113,7 +113,7 @@ public sealed class Unary : IOperator, IDifferentiable
     };
 
     // Opset < 11: min/max attributes; opset >= 11: optional scalar inputs 1 and 2 ('' = omitted).
-    private static FusedActivation? ClipOf(Node node, Func<int, ConstantTensor?> constant, bool strict)
+    private static FusedActivation? ClipOf(Node node, Func<int, HostTensor?> constant, bool strict)
     {
         float min = Float(node, "min", float.NegativeInfinity), max = Float(node, "max", float.PositiveInfinity);
         for (int i = 1; i <= 2; i++)

@@ -28,7 +28,7 @@ public sealed class Where : IOperator
         var output = c.Output(0);
         var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(0), c.InputShape(1), c.InputShape(2)], allowVec4: true);
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new KernelDescription("where", 4, PushBytes, local) { Constants = [(uint)layout.Rank, layout.Vec4 ? 1u : 0u] });
+        var pipeline = c.Pipeline(new PipelineKey("where", 4, PushBytes, local) { Constants = [(uint)layout.Rank, layout.Vec4 ? 1u : 0u] });
         var push = layout.Push();
         c.Dispatch(pipeline, [Elementwise.FloatInput(c, 0), Elementwise.FloatInput(c, 1), Elementwise.FloatInput(c, 2), output],
             c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));

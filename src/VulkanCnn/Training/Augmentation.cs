@@ -21,7 +21,7 @@ public sealed record Augmentation(int Padding = 0, bool HorizontalFlip = false, 
         ArgumentOutOfRangeException.ThrowIfNegative(Padding);
         var device = source.Device;
         uint local = device.DefaultWorkgroupSize;
-        var pipeline = device.GetPipeline(new KernelDescription("augment", 3, 32, local));
+        var pipeline = device.GetPipeline(new PipelineKey("augment", 3, 32, local));
         var s = source.Shape;
         var push = new Push((uint)s.ElementCount, (uint)s[1], (uint)s[2], (uint)s[3], Padding, HorizontalFlip ? 1u : 0u, (uint)Seed, Fill);
         var (x, y) = device.Grid1D(s.ElementCount, local);

@@ -6,7 +6,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Training;
 
 /// <summary>Forward outputs and accumulated input gradients of one node, from <see cref="BackwardRunner.Run"/>.</summary>
-public sealed record BackwardResult(IReadOnlyList<ConstantTensor> Outputs, IReadOnlyList<ConstantTensor?> InputGradients);
+public sealed record BackwardResult(IReadOnlyList<HostTensor> Outputs, IReadOnlyList<HostTensor?> InputGradients);
 
 /// <summary>
 /// Runs one node forward and backward on the GPU from host data: the harness of the backward
@@ -15,8 +15,8 @@ public sealed record BackwardResult(IReadOnlyList<ConstantTensor> Outputs, IRead
 /// </summary>
 public static class BackwardRunner
 {
-    public static BackwardResult Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs, IReadOnlyList<ConstantTensor?> outputGradients,
-        IReadOnlyList<bool> wantGradient, bool training = true, IReadOnlyList<ConstantTensor?>? initialGradients = null)
+    public static BackwardResult Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs, IReadOnlyList<HostTensor?> outputGradients,
+        IReadOnlyList<bool> wantGradient, bool training = true, IReadOnlyList<HostTensor?>? initialGradients = null)
     {
         if (!NodeKernels.IsDifferentiable(node))
             throw new NotSupportedException($"{node.OpType} has no backward pass yet.");
@@ -27,7 +27,7 @@ public static class BackwardRunner
         var kernels = new List<BoundKernel>();
         try
         {
-            Tensor Upload(ConstantTensor c, string name) { var t = Tensor.FromData(device, c.Shape, c.AsFloats(), name); owned.Add(t); return t; }
+            Tensor Upload(HostTensor c, string name) { var t = Tensor.FromData(device, c.Shape, c.AsFloats(), name); owned.Add(t); return t; }
             var inputTensors = inputs.Select((i, k) => i is { Value.Floats: not null } ? Upload(i.Value, $"{node.Name}.x{k}") : null).ToList();
             var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputTensors, owned);
             var forward = NodeKernels.BuildForward(device, node, shapes, constants, inputTensors, outputs, owned, kernels,
@@ -38,7 +38,7 @@ public static class BackwardRunner
             {
                 if (input is null || k >= wantGradient.Count || !wantGradient[k]) return null;
                 if (!NodeKernels.HasGradient(node, k)) throw new ArgumentException($"{node.OpType} input {k} has no gradient.", nameof(wantGradient));
-                var init = initialGradients is not null && k < initialGradients.Count && initialGradients[k] is { } g0 ? g0 : ConstantTensor.FromFloats(input.Value.Shape, new float[input.Value.Shape.ElementCount]);
+                var init = initialGradients is not null && k < initialGradients.Count && initialGradients[k] is { } g0 ? g0 : HostTensor.FromFloats(input.Value.Shape, new float[input.Value.Shape.ElementCount]);
                 return Upload(init, $"{node.Name}.dx{k}");
             }).ToList();
             NodeKernels.BuildBackward(forward, outGrads, inGrads);
@@ -50,8 +50,8 @@ public static class BackwardRunner
                 rec.Run();
             }
             return new BackwardResult(
-                outputs.Select(o => ConstantTensor.FromFloats(o!.Shape, o.ToArray())).ToList(),
-                inGrads.Select(g => g is null ? null : ConstantTensor.FromFloats(g.Shape, g.ToArray())).ToList());
+                outputs.Select(o => HostTensor.FromFloats(o!.Shape, o.ToArray())).ToList(),
+                inGrads.Select(g => g is null ? null : HostTensor.FromFloats(g.Shape, g.ToArray())).ToList());
         }
         finally
         {

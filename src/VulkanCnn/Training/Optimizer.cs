@@ -86,7 +86,7 @@ public abstract class Optimizer : IDisposable
         var slots = Parameters.Select(p => (uint)((p.Gradient.ElementCount + Chunk - 1) / Chunk)).ToList();
         uint total = (uint)slots.Sum(s => (long)s);
         var partial = Own(Tensor.Create(Device, [(int)total], "optimizer.grad_norm_partials"));
-        var sums = Device.GetPipeline(new KernelDescription("grad_norm", 3, 16, local) { Constants = [0] });
+        var sums = Device.GetPipeline(new PipelineKey("grad_norm", 3, 16, local) { Constants = [0] });
         uint slot = 0;
         for (int i = 0; i < Parameters.Count; i++)
         {
@@ -95,7 +95,7 @@ public abstract class Optimizer : IDisposable
             _kernels.Add(Own(new BoundKernel(sums, [g.Range, partial.Range, HyperRange], ((slots[i] + local - 1) / local, 1, 1), MemoryMarshal.AsBytes(push), "grad_norm.partial")));
             slot += slots[i];
         }
-        var finish = Device.GetPipeline(new KernelDescription("grad_norm", 3, 16, 1) { Constants = [1] });
+        var finish = Device.GetPipeline(new PipelineKey("grad_norm", 3, 16, 1) { Constants = [1] });
         var args = new byte[16];
         MemoryMarshal.Write(args.AsSpan(8), total);
         MemoryMarshal.Write(args.AsSpan(12), (float)MaxGradNorm);
@@ -139,7 +139,7 @@ public sealed class Sgd : Optimizer
     protected override void BuildUpdate(TrainableParameter p, List<BoundKernel> kernels)
     {
         uint local = Device.DefaultWorkgroupSize;
-        var pipeline = Device.GetPipeline(new KernelDescription("sgd_step", 4, 12, local) { Constants = [Nesterov ? 1u : 0u, Momentum > 0 ? 1u : 0u] });
+        var pipeline = Device.GetPipeline(new PipelineKey("sgd_step", 4, 12, local) { Constants = [Nesterov ? 1u : 0u, Momentum > 0 ? 1u : 0u] });
         var momentum = Momentum > 0 ? CreateState(p, "momentum_buffer") : p.Gradient; // unused binding without momentum
         var (x, y) = Device.Grid1D(p.Value.ElementCount, local);
         var push = new byte[12];
@@ -171,7 +171,7 @@ public sealed class Adam : Optimizer
     protected override void BuildUpdate(TrainableParameter p, List<BoundKernel> kernels)
     {
         uint local = Device.DefaultWorkgroupSize;
-        var pipeline = Device.GetPipeline(new KernelDescription("adam_step", 5, 20, local) { Constants = [Decoupled ? 1u : 0u] });
+        var pipeline = Device.GetPipeline(new PipelineKey("adam_step", 5, 20, local) { Constants = [Decoupled ? 1u : 0u] });
         var m = CreateState(p, "exp_avg");
         var v = CreateState(p, "exp_avg_sq");
         var (x, y) = Device.Grid1D(p.Value.ElementCount, local);

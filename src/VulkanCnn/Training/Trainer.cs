@@ -52,7 +52,7 @@ public sealed class Trainer : IDisposable
         var graph = model.ToGraph(inputShape, "train");
         string logits = graph.Outputs[0];
         int batch = inputShape[0];
-        var logitShape = OpCost.InferShapes(graph)[logits];
+        var logitShape = ShapeInference.Infer(graph)[logits];
         TensorShape labelShape = options.Loss == "MseLoss" ? (options.TargetShape is { } t ? new TensorShape([batch, .. t]) : logitShape) : new TensorShape(batch);
         graph.Inputs.Add(new ValueInfo("labels", labelShape));
         var lossAttributes = new Attributes().Set("reduction", "mean");
@@ -77,9 +77,9 @@ public sealed class Trainer : IDisposable
         try
         {
             var order = graph.TopologicalOrder();
-            var shapes = OpCost.InferShapes(graph);
+            var shapes = ShapeInference.Infer(graph);
             // Parameters and buffers are runtime tensors (they change every step); only int64 constants stay constant.
-            ConstantTensor? ConstantOf(string name) => name.Length > 0 && !_state.ContainsKey(name) && graph.Initializers.TryGetValue(name, out var c) ? c : null;
+            HostTensor? ConstantOf(string name) => name.Length > 0 && !_state.ContainsKey(name) && graph.Initializers.TryGetValue(name, out var c) ? c : null;
             foreach (var (name, c) in graph.Initializers)
                 if (_state.TryGetValue(name, out var p)) _values[name] = Own(Tensor.FromData(device, p.Shape, p.Data, name));
             _stepBuffer = Own(GpuBuffer.Create(device, 16, MemoryUsage.Staging, "dropout.step"));

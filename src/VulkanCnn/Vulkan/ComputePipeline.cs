@@ -5,14 +5,15 @@ using Silk.NET.Vulkan;
 namespace VulkanCnn.Vulkan;
 
 /// <summary>
-/// What a compute pipeline is made of. Specialisation constants 0, 1, 2 are the workgroup size
+/// The key of a compute pipeline: everything it is made of (the device creates one pipeline per key and keeps it in the
+/// on-disk pipeline cache). Specialisation constants 0, 1, 2 are the workgroup size
 /// (shaders declare <c>local_size_x_id = 0</c> …), 3 is the fused activation
-/// (shaders/common/activation.glsl) and <see cref="Constants"/> fill ids 4, 5, ….
+/// (shaders/common/activation_kinds.glsl) and <see cref="Constants"/> fill ids 4, 5, ….
 /// </summary>
-public sealed record KernelDescription(string Shader, int BufferCount, int PushConstantBytes, uint LocalX, uint LocalY = 1, uint LocalZ = 1)
+public sealed record PipelineKey(string Shader, int BufferCount, int PushConstantBytes, uint LocalX, uint LocalY = 1, uint LocalZ = 1)
 {
     public IReadOnlyList<uint> Constants { get; init; } = [];
-    /// <summary>Specialisation constant 3: the fused activation's code in shaders/common/activation.glsl
+    /// <summary>Specialisation constant 3: the fused activation's code in shaders/common/activation_kinds.glsl
     /// (the operators' <c>ActivationKind</c>; this layer does not know what the codes mean).</summary>
     public uint Activation { get; init; }
 
@@ -29,7 +30,7 @@ public sealed unsafe class ComputePipeline
 {
     private readonly GpuDevice _device;
 
-    internal ComputePipeline(GpuDevice device, KernelDescription description, PipelineDiskCache? diskCache = null)
+    internal ComputePipeline(GpuDevice device, PipelineKey description, PipelineDiskCache? diskCache = null)
     {
         diskCache ??= device.PipelineCache;
         _device = device;
@@ -117,7 +118,7 @@ public sealed unsafe class ComputePipeline
         CachePath = cachePath;
     }
 
-    public KernelDescription Description { get; }
+    public PipelineKey Description { get; }
     /// <summary>What the shader may do with each binding (from its SPIR-V): recordings put barriers only where accesses conflict.</summary>
     public IReadOnlyList<BufferAccess> Access { get; }
     /// <summary>Whether the on-disk cache seeded this pipeline.</summary>

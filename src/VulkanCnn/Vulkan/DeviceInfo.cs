@@ -7,8 +7,7 @@ public sealed record DeviceInfo
 {
     public required int Index { get; init; }
     public required string Name { get; init; }
-    /// <summary>DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu or Other.</summary>
-    public required string Type { get; init; }
+    public required DeviceKind Type { get; init; }
     public required uint VendorId { get; init; }
     public required uint DeviceId { get; init; }
     public required string DriverName { get; init; }
@@ -34,12 +33,24 @@ public sealed record DeviceInfo
     /// <summary>Selection rank: discrete &gt; integrated &gt; virtual &gt; CPU &gt; other.</summary>
     public int PreferenceRank => Type switch
     {
-        nameof(PhysicalDeviceType.DiscreteGpu) => 4,
-        nameof(PhysicalDeviceType.IntegratedGpu) => 3,
-        nameof(PhysicalDeviceType.VirtualGpu) => 2,
-        nameof(PhysicalDeviceType.Cpu) => 1,
+        DeviceKind.DiscreteGpu => 4,
+        DeviceKind.IntegratedGpu => 3,
+        DeviceKind.VirtualGpu => 2,
+        DeviceKind.Cpu => 1,
         _ => 0,
     };
+}
+
+/// <summary>What kind of device a physical device is (VkPhysicalDeviceType); written by name in JSON.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DeviceKind>))]
+public enum DeviceKind
+{
+    Other = 0,
+    IntegratedGpu = 1,
+    DiscreteGpu = 2,
+    VirtualGpu = 3,
+    /// <summary>A CPU implementation such as Mesa lavapipe.</summary>
+    Cpu = 4,
 }
 
 public sealed record ComputeLimits(

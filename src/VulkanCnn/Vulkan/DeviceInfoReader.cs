@@ -41,7 +41,7 @@ internal static unsafe class DeviceInfoReader
         {
             Index = index,
             Name = Utf8(props.DeviceName, 256),
-            Type = props.DeviceType.ToString(),
+            Type = (DeviceKind)props.DeviceType,
             VendorId = props.VendorID,
             DeviceId = props.DeviceID,
             DriverName = v12 ? Utf8(driver.DriverName, 256) : "",

@@ -6,7 +6,7 @@ public sealed partial class GpuDevice
     private readonly object _pipelineGate = new();
 
     /// <summary>The pipeline for <paramref name="description"/>, created on first use and owned by the device.</summary>
-    public ComputePipeline GetPipeline(KernelDescription description)
+    public ComputePipeline GetPipeline(PipelineKey description)
     {
         ThrowIfDisposed();
         lock (_pipelineGate)

@@ -18,7 +18,7 @@ public class ArchitectureTests
     [
         ["VulkanCnn"],                      // plain values: TensorShape, DataType (exactly this namespace)
         ["VulkanCnn.Vulkan"],               // device, memory, tensors, pipelines, recordings
-        ["VulkanCnn.Ir"],                   // the graph IR operators read: Graph, Node, Attributes, ConstantTensor
+        ["VulkanCnn.Ir"],                   // the graph IR operators read: Graph, Node, Attributes, HostTensor
         ["VulkanCnn.Ops"],                  // kernels, forward and backward contracts, the node-to-kernel road
         ["VulkanCnn.Compiler"],             // passes, memory planner, sessions, profiling
         ["VulkanCnn.Nn"],                   // modules that build IR and compile it

@@ -51,7 +51,7 @@ public sealed partial class ShaderContractTests(GpuFixture gpu) : GpuTest(gpu)
     {
         Assert.Equal(12, ShaderInterface.PushConstantBytes(ShaderLibrary.GetSpirv("unary"), "unary"));
         Assert.Equal(0, ShaderInterface.PushConstantBytes(ShaderLibrary.GetSpirv("copy_vec4"), "copy_vec4") % 4);
-        var e = Assert.Throws<ArgumentException>(() => Device.GetPipeline(new KernelDescription("unary", 2, 16, 64)));
+        var e = Assert.Throws<ArgumentException>(() => Device.GetPipeline(new PipelineKey("unary", 2, 16, 64)));
         Assert.Contains("'unary' declares a 12-byte push-constant block", e.Message);
         Assert.Contains("16 bytes", e.Message);
         // Every shader's block is sized (no type the reader cannot lay out) and fits the Vulkan minimum of 128 bytes.

@@ -22,7 +22,7 @@ public sealed class CliTests
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(output);
         var lavapipe = json.RootElement.EnumerateArray().Single(d => d.GetProperty("Name").GetString() == DefaultDevice.Name);
-        Assert.Equal(DefaultDevice.Type, lavapipe.GetProperty("Type").GetString());
+        Assert.Equal(DefaultDevice.Type.ToString(), lavapipe.GetProperty("Type").GetString());
         Assert.True(lavapipe.GetProperty("Subgroup").GetProperty("Size").GetInt32() > 0);
         Assert.True(lavapipe.GetProperty("Limits").GetProperty("MaxStorageBufferRange").GetInt64() > 0);
         Assert.True(lavapipe.GetProperty("MemoryTypes").GetArrayLength() > 0);

@@ -14,15 +14,15 @@ namespace VulkanCnn.Tests.Graph;
 /// </summary>
 public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static Dictionary<string, ConstantTensor> Feed(params (string Name, TensorShape Shape, float[] Data)[] inputs) =>
-        inputs.ToDictionary(i => i.Name, i => ConstantTensor.FromFloats(i.Shape, i.Data));
+    private static Dictionary<string, HostTensor> Feed(params (string Name, TensorShape Shape, float[] Data)[] inputs) =>
+        inputs.ToDictionary(i => i.Name, i => HostTensor.FromFloats(i.Shape, i.Data));
 
     [Fact]
     public void Reshape_with_allowzero_takes_an_empty_input_and_returns_an_empty_output()
     {
         var g = new IrGraph { Name = "reshape-empty" };
         g.Inputs.Add(new ValueInfo("x", [0, 3, 4]));
-        g.Initializers["shape"] = ConstantTensor.FromInts([3], [3, 4, 0]);
+        g.Initializers["shape"] = HostTensor.FromInts([3], [3, 4, 0]);
         g.Nodes.Add(new Node("Reshape", "r", ["x", "shape"], ["y"], new Attributes().Set("allowzero", 1)));
         g.Outputs.Add("y");
         using var session = Device.Compile(g);
@@ -47,7 +47,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "reshape-copy" };
         g.Inputs.Add(new ValueInfo("x", [2, 0, 3]));
-        g.Initializers["shape"] = ConstantTensor.FromInts([3], [3, 0, 2]); // 0 copies input dim 1
+        g.Initializers["shape"] = HostTensor.FromInts([3], [3, 0, 2]); // 0 copies input dim 1
         g.Nodes.Add(new Node("Reshape", "r", ["x", "shape"], ["y"]));
         g.Outputs.Add("y");
         using var session = Device.Compile(g);
@@ -59,9 +59,9 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "slice-empty" };
         g.Inputs.Add(new ValueInfo("x", [4, 3, 5]));
-        g.Initializers["starts"] = ConstantTensor.FromInts([1], [1000]);
-        g.Initializers["ends"] = ConstantTensor.FromInts([1], [1000]);
-        g.Initializers["axes"] = ConstantTensor.FromInts([1], [1]);
+        g.Initializers["starts"] = HostTensor.FromInts([1], [1000]);
+        g.Initializers["ends"] = HostTensor.FromInts([1], [1000]);
+        g.Initializers["axes"] = HostTensor.FromInts([1], [1]);
         g.Nodes.Add(new Node("Slice", "slice", ["x", "starts", "ends", "axes"], ["y"]));
         g.Nodes.Add(new Node("Relu", "relu", ["x"], ["z"]));
         g.Outputs.Add("y");
@@ -82,7 +82,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "split-zero" };
         g.Inputs.Add(new ValueInfo("x", [2, 7]));
-        g.Initializers["split"] = ConstantTensor.FromInts([3], [0, 7, 0]);
+        g.Initializers["split"] = HostTensor.FromInts([3], [0, 7, 0]);
         g.Nodes.Add(new Node("Split", "split", ["x", "split"], ["a", "b", "c"], new Attributes().Set("axis", 1)));
         g.Outputs.AddRange(["a", "b", "c"]);
         using var session = Device.Compile(g);
@@ -102,7 +102,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "split-empty" };
         g.Inputs.Add(new ValueInfo("x", [0]));
-        g.Initializers["split"] = ConstantTensor.FromInts([3], [0, 0, 0]);
+        g.Initializers["split"] = HostTensor.FromInts([3], [0, 0, 0]);
         g.Nodes.Add(new Node("Split", "split", ["x", "split"], ["a", "b", "c"]));
         g.Outputs.AddRange(["a", "b", "c"]);
         using var session = Device.Compile(g);
@@ -133,10 +133,10 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
         var g = new IrGraph { Name = "concat-empty" };
         g.Inputs.Add(new ValueInfo("x", [2, 3]));
         g.Inputs.Add(new ValueInfo("e", [2, 0]));
-        g.Initializers["w"] = ConstantTensor.FromFloats([2, 2], [10, 20, 30, 40]);
-        g.Initializers["starts"] = ConstantTensor.FromInts([1], [2]);
-        g.Initializers["ends"] = ConstantTensor.FromInts([1], [2]);
-        g.Initializers["axes"] = ConstantTensor.FromInts([1], [1]);
+        g.Initializers["w"] = HostTensor.FromFloats([2, 2], [10, 20, 30, 40]);
+        g.Initializers["starts"] = HostTensor.FromInts([1], [2]);
+        g.Initializers["ends"] = HostTensor.FromInts([1], [2]);
+        g.Initializers["axes"] = HostTensor.FromInts([1], [1]);
         g.Nodes.Add(new Node("Slice", "cut", ["x", "starts", "ends", "axes"], ["s"]));   // [2, 0]
         g.Nodes.Add(new Node("Concat", "cat", ["e", "x", "s", "w"], ["y"], new Attributes().Set("axis", 1)));
         g.Outputs.Add("y");
@@ -153,7 +153,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
         // ReduceSum over an empty axis is a [2] of zeros in ONNX; the runtime refuses it by name instead of reading nothing.
         var g = new IrGraph { Name = "reduce-empty" };
         g.Inputs.Add(new ValueInfo("x", [2, 0]));
-        g.Initializers["axes"] = ConstantTensor.FromInts([1], [1]);
+        g.Initializers["axes"] = HostTensor.FromInts([1], [1]);
         g.Nodes.Add(new Node("ReduceSum", "sum", ["x", "axes"], ["y"], new Attributes().Set("keepdims", 0)));
         g.Outputs.Add("y");
         var e = Assert.Throws<GraphException>(() => Device.Compile(g));
@@ -176,7 +176,7 @@ public sealed class EmptyTensorTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "chain-empty" };
         g.Inputs.Add(new ValueInfo("x", [1, 0, 4]));
-        g.Initializers["b"] = ConstantTensor.FromFloats([4], [1, 2, 3, 4]);
+        g.Initializers["b"] = HostTensor.FromFloats([4], [1, 2, 3, 4]);
         g.Nodes.Add(new Node("Add", "add", ["x", "b"], ["t"]));
         g.Nodes.Add(new Node("Relu", "relu", ["t"], ["u"]));
         g.Nodes.Add(new Node("Transpose", "tr", ["u"], ["y"], new Attributes().Set("perm", new long[] { 2, 0, 1 })));

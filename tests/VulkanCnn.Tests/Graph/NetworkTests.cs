@@ -35,7 +35,7 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
         Init.ManualSeed(1);
         var model = ResNet.ResNet18();
         using var session = Device.Compile(model, [1, 3, 224, 224]);
-        var nodes = session.OptimizedGraph.Nodes;
+        var nodes = session.Graph.Nodes;
         Assert.DoesNotContain(nodes, n => n.OpType == "BatchNormalization");
         var producers = nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
         Assert.DoesNotContain(nodes, n => n.OpType == "Relu" && producers.TryGetValue(n.Inputs[0], out var p) && p.OpType is "Conv" or "Add");
@@ -64,7 +64,7 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.InRange(OpCost.TotalFlops(model.ToGraph([1, 3, 224, 224])), 0.595e9, 0.607e9);
 
         using var session = CompileMatchingTheCpuReference(model, [1, 3, 64, 64], bnSeed: 2, inputSeed: 4);
-        Assert.DoesNotContain(session.OptimizedGraph.Nodes, n => n.OpType == "BatchNormalization");
+        Assert.DoesNotContain(session.Graph.Nodes, n => n.OpType == "BatchNormalization");
     }
 
     /// <summary>Randomised BatchNorm statistics, compiled, and the session's output checked against the CPU reference.</summary>
@@ -88,7 +88,7 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
         var x = Reference.Random((int)shape.ElementCount, 4);
         using var optimized = Device.Compile(model, shape);
         using var plain = Device.Compile(model, shape, new SessionOptions { Optimize = false });
-        Assert.True(optimized.OptimizedGraph.Nodes.Count < plain.OptimizedGraph.Nodes.Count);
+        Assert.True(optimized.Graph.Nodes.Count < plain.Graph.Nodes.Count);
         Tolerance.AssertClose(plain.Run(x), optimized.Run(x), Tolerance.Network);
         Tolerance.AssertClose(CpuNetwork.Run(model.ToGraph(shape), x), optimized.Run(x), Tolerance.Network);
     }
@@ -99,7 +99,7 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
         Init.ManualSeed(7);
         var model = new Sequential(new InceptionBlock(inChannels: 6, branchChannels: 5, midChannels: 7), nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(20, 3));
         using var session = CompileMatchingTheCpuReference(model, [2, 6, 9, 11], bnSeed: 3, inputSeed: 8);
-        Assert.Contains(session.OptimizedGraph.Nodes, n => n.OpType == "Concat");
+        Assert.Contains(session.Graph.Nodes, n => n.OpType == "Concat");
     }
 
     [Fact]

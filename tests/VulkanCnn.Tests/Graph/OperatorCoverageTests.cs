@@ -40,7 +40,7 @@ public sealed class OperatorCoverageTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph();
         g.Inputs.Add(new ValueInfo("x", [1, 4]));
-        g.Initializers["s"] = ConstantTensor.Scalar(0.1f);
+        g.Initializers["s"] = HostTensor.Scalar(0.1f);
         g.Nodes.Add(new Node("QuantizeLinear", "q", ["x", "s"], ["xq"]));
         g.Nodes.Add(new Node("DequantizeLinear", "dq", ["xq", "s"], ["y"]));
         g.Outputs.Add("y");

@@ -25,7 +25,7 @@ public sealed class SessionRobustnessTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(1, session.Passes.IdentitiesRemoved);
         Assert.Equal("logits", session.Outputs[0].Name);
         var x = Reference.Random(10, 1);
-        var result = session.Run(new Dictionary<string, ConstantTensor> { ["x"] = ConstantTensor.FromFloats([2, 5], x) });
+        var result = session.Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats([2, 5], x) });
         Assert.Equal(Reference.Relu(x), result["logits"].Floats);
     }
 
@@ -34,14 +34,14 @@ public sealed class SessionRobustnessTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "constant-output" };
         g.Inputs.Add(new ValueInfo("x", [3]));
-        g.Initializers["a"] = ConstantTensor.FromFloats([3], [1, 2, 3]);
-        g.Initializers["b"] = ConstantTensor.FromFloats([3], [10, 20, 30]);
+        g.Initializers["a"] = HostTensor.FromFloats([3], [1, 2, 3]);
+        g.Initializers["b"] = HostTensor.FromFloats([3], [10, 20, 30]);
         g.Nodes.Add(new Node("Add", "k", ["a", "b"], ["k"]));
         g.Nodes.Add(new Node("Mul", "y", ["x", "k"], ["y"]));
         g.Outputs.Add("y");
         g.Outputs.Add("k");
         using var session = Device.Compile(g);
-        var result = session.Run(new Dictionary<string, ConstantTensor> { ["x"] = ConstantTensor.FromFloats([3], [1, 1, 2]) });
+        var result = session.Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats([3], [1, 1, 2]) });
         Assert.Equal([11f, 22, 33], result["k"].Floats!);
         Assert.Equal([11f, 22, 66], result["y"].Floats!);
     }
@@ -78,10 +78,10 @@ public sealed class SessionRobustnessTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "bn" };
         g.Inputs.Add(new ValueInfo("x", [1, 2, 2, 2]));
-        g.Initializers["s"] = ConstantTensor.FromFloats([2], [1, 2]);
-        g.Initializers["b"] = ConstantTensor.FromFloats([2], [0, 1]);
-        g.Initializers["m"] = ConstantTensor.FromFloats([2], [0, 0]);
-        g.Initializers["v"] = ConstantTensor.FromFloats([2], [1, 1]);
+        g.Initializers["s"] = HostTensor.FromFloats([2], [1, 2]);
+        g.Initializers["b"] = HostTensor.FromFloats([2], [0, 1]);
+        g.Initializers["m"] = HostTensor.FromFloats([2], [0, 0]);
+        g.Initializers["v"] = HostTensor.FromFloats([2], [1, 1]);
         g.Nodes.Add(new Node("BatchNormalization", "bn", ["x", "s", "b", "m", "v"], ["y", "", ""], new Attributes().Set("epsilon", 0f)));
         g.Outputs.Add("y");
         using var session = Device.Compile(g, options: new SessionOptions { Optimize = false });

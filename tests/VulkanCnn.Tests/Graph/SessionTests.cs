@@ -15,7 +15,7 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "small" };
         g.Inputs.Add(new ValueInfo("x", [1, channels, 4, 5]));
-        g.Initializers["w"] = ConstantTensor.FromFloats([channels, 1, 1], Enumerable.Range(0, channels).Select(c => 0.5f + c).ToArray());
+        g.Initializers["w"] = HostTensor.FromFloats([channels, 1, 1], Enumerable.Range(0, channels).Select(c => 0.5f + c).ToArray());
         g.Nodes.Add(new Node("Mul", "mul", ["x", "w"], ["xw"]));
         g.Nodes.Add(new Node("Add", "add", ["xw", "x"], ["s"]));
         g.Nodes.Add(new Node("Relu", "relu", ["s"], ["r"]));
@@ -46,11 +46,11 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(SmallReference(x, 1, 3), session.Run(x), Tolerance.Op);
         Assert.Equal(1, session.Passes.IdentitiesRemoved);
         Assert.Equal(1, session.Passes.ActivationsFused);
-        Assert.DoesNotContain(session.OptimizedGraph.Nodes, n => n.OpType is "Relu" or "Identity");
-        Assert.Equal("Relu", session.OptimizedGraph.Nodes.Single(n => n.OpType == "Add").Attributes.String(FusedActivation.KindAttribute));
+        Assert.DoesNotContain(session.Graph.Nodes, n => n.OpType is "Relu" or "Identity");
+        Assert.Equal("Relu", session.Graph.Nodes.Single(n => n.OpType == "Add").Attributes.String(FusedActivation.KindAttribute));
 
         using var unoptimized = Device.Compile(SmallGraph(), options: new SessionOptions { Optimize = false });
-        Assert.Equal(5, unoptimized.OptimizedGraph.Nodes.Count);
+        Assert.Equal(5, unoptimized.Graph.Nodes.Count);
         Tolerance.AssertClose(unoptimized.Run(x), session.Run(x), Tolerance.Op);
     }
 
@@ -61,8 +61,8 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "view-of-weight" };
         g.Inputs.Add(new ValueInfo("x", [2, 3]));
-        g.Initializers["w"] = ConstantTensor.FromFloats([6], [1, 2, 3, 4, 5, 6]);
-        g.Initializers["shape"] = ConstantTensor.FromInts([2], [2, 3]);
+        g.Initializers["w"] = HostTensor.FromFloats([6], [1, 2, 3, 4, 5, 6]);
+        g.Initializers["shape"] = HostTensor.FromInts([2], [2, 3]);
         g.Nodes.Add(new Node("Reshape", "reshape", ["w", "shape"], ["w2"]));
         g.Nodes.Add(new Node("Add", "add", ["x", "w2"], ["y"]));
         g.Outputs.Add("y");
@@ -153,7 +153,7 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
     {
         using var session = Device.Compile(SmallGraph());
         var profile = session.Profile(runs: 3);
-        Assert.Equal(session.OptimizedGraph.Nodes.Count, profile.Layers.Count);
+        Assert.Equal(session.Graph.Nodes.Count, profile.Layers.Count);
         Assert.All(profile.Layers, l => Assert.True(l.Milliseconds >= 0));
         Assert.InRange(profile.Layers.Sum(l => l.Share), 0.99, 1.01);
 

@@ -13,13 +13,13 @@ public sealed record In(TensorShape Shape, float[]? Data = null, long[]? Ints = 
     public static In Random(TensorShape shape, int seed, float low = -1, float high = 1) =>
         new(shape, Reference.Random((int)shape.ElementCount, seed, low, high));
 
-    public ConstantTensor ToConstant() => Ints is not null ? ConstantTensor.FromInts(Shape, Ints) : ConstantTensor.FromFloats(Shape, Data!);
+    public HostTensor ToConstant() => Ints is not null ? HostTensor.FromInts(Shape, Ints) : HostTensor.FromFloats(Shape, Data!);
 }
 
 /// <summary>Runs a single IR node on the GPU (through <see cref="NodeRunner"/>) for operator tests.</summary>
 public static class OpRunner
 {
-    public static IReadOnlyList<ConstantTensor> Run(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs)
+    public static IReadOnlyList<HostTensor> Run(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs)
     {
         var node = new Node(opType, opType.ToLowerInvariant() + "0",
             inputs.Select((x, i) => x is null ? "" : $"in{i}"), ["out0"], attributes);
@@ -27,13 +27,13 @@ public static class OpRunner
     }
 
     /// <summary>Runs the node and returns output 0.</summary>
-    public static ConstantTensor Run1(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs) =>
+    public static HostTensor Run1(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs) =>
         Run(device, opType, attributes, inputs)[0];
 
     /// <summary>Runs the node once with every kernel variant its operator can use for it on <paramref name="device"/>
     /// (<see cref="VariantSelector.Applicable"/>; one unnamed run for an operator without variants), so a test compares
     /// every variant with its reference, not only the default.</summary>
-    public static IReadOnlyList<(string? Variant, ConstantTensor Output)> RunEachVariant(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs)
+    public static IReadOnlyList<(string? Variant, HostTensor Output)> RunEachVariant(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs)
     {
         var node = new Node(opType, opType.ToLowerInvariant() + "0", inputs.Select((x, i) => x is null ? "" : $"in{i}"), ["out0"], attributes);
         var context = new VulkanCnn.Ops.OpContext(node, inputs.Select(x => x?.Shape).ToList(), inputs.Select(x => x is { Const: true } ? x.ToConstant() : null).ToList());

@@ -14,9 +14,9 @@ public sealed class SlowWork : IDisposable
     /// 4096 invocations side by side (60,000 took ~0.1 ms on an H200).</param>
     public SlowWork(GpuDevice device, uint invocations = 4096, uint? iterations = null)
     {
-        uint loop = iterations ?? (device.Info.Type == "Cpu" ? 60_000u : 6_000_000u);
+        uint loop = iterations ?? (device.Info.Type == DeviceKind.Cpu ? 60_000u : 6_000_000u);
         _out = Tensor.Create(device, [(int)invocations * 4], "slow.out");
-        var pipeline = device.GetPipeline(new KernelDescription("peak_fma", 1, 8, device.DefaultWorkgroupSize));
+        var pipeline = device.GetPipeline(new PipelineKey("peak_fma", 1, 8, device.DefaultWorkgroupSize));
         var push = new byte[8];
         MemoryMarshal.Write(push, loop);
         MemoryMarshal.Write(push.AsSpan(4), 0.5f);

@@ -156,7 +156,7 @@ public static class ConformanceData
         var declared = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
         string data = Path.Combine(c.Directory, "test_data_set_0");
 
-        var runtime = new Dictionary<string, ConstantTensor>();
+        var runtime = new Dictionary<string, HostTensor>();
         for (int i = 0; File.Exists(Path.Combine(data, $"input_{i}.pb")); i++)
         {
             var proto = ReadProto(Path.Combine(data, $"input_{i}.pb"));
@@ -171,7 +171,7 @@ public static class ConformanceData
             model.Graph.Initializer.Add(initializer);
         }
         byte[] modelBytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
-        var bound = new Dictionary<string, ConstantTensor>();
+        var bound = new Dictionary<string, HostTensor>();
         for (int attempt = 0; ; attempt++)
         {
             try { return Compare(device, modelBytes, c.Directory, data, runtime, bound); }
@@ -205,11 +205,11 @@ public static class ConformanceData
             }
     }
 
-    private static double Compare(GpuDevice device, byte[] model, string directory, string data, Dictionary<string, ConstantTensor> runtime, Dictionary<string, ConstantTensor> bound)
+    private static double Compare(GpuDevice device, byte[] model, string directory, string data, Dictionary<string, HostTensor> runtime, Dictionary<string, HostTensor> bound)
     {
         var shapes = runtime.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray());
         var graph = OnnxImporter.Load(new MemoryStream(model), directory, new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes, AlignCornersLength = AlignCornersLength.ScaledLength });
-        IReadOnlyDictionary<string, ConstantTensor> results = new Dictionary<string, ConstantTensor>();
+        IReadOnlyDictionary<string, HostTensor> results = new Dictionary<string, HostTensor>();
         if (graph.Outputs.Any(o => !graph.Initializers.ContainsKey(o)))
         {
             if (graph.Inputs.Count == 0) throw new InvalidDataException("every input is bound at import; nothing runs on the GPU");
@@ -220,7 +220,7 @@ public static class ConformanceData
             results = session.Run(runtime);
         }
         double worst = 0;
-        var outputs = new List<ConstantTensor>();
+        var outputs = new List<HostTensor>();
         for (int k = 0; k < graph.Outputs.Count; k++)
         {
             var expected = ReadTensor(ReadProto(Path.Combine(data, $"output_{k}.pb")), data);

@@ -42,25 +42,25 @@ public sealed class EveryOpGraph
 
     private string F(string name, int[] shape, float low = -1, float high = 1)
     {
-        Graph.Initializers[name] = ConstantTensor.FromFloats(shape, Reference.Random((int)new TensorShape(shape).ElementCount, _seed++, low, high));
+        Graph.Initializers[name] = HostTensor.FromFloats(shape, Reference.Random((int)new TensorShape(shape).ElementCount, _seed++, low, high));
         return name;
     }
 
     private string V(string name, params float[] values)
     {
-        Graph.Initializers[name] = ConstantTensor.FromFloats(new TensorShape(values.Length), values);
+        Graph.Initializers[name] = HostTensor.FromFloats(new TensorShape(values.Length), values);
         return name;
     }
 
     private string S(string name, float value)
     {
-        Graph.Initializers[name] = ConstantTensor.Scalar(value);
+        Graph.Initializers[name] = HostTensor.Scalar(value);
         return name;
     }
 
     private string I(string name, params long[] values)
     {
-        Graph.Initializers[name] = ConstantTensor.FromInts(new TensorShape(values.Length), values);
+        Graph.Initializers[name] = HostTensor.FromInts(new TensorShape(values.Length), values);
         return name;
     }
 

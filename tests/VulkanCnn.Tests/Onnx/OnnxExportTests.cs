@@ -92,7 +92,7 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
 
         // The session's optimised graph (BN folded, activations fused into conv/gemm/add) exports too.
         string optimized = TempModel();
-        OnnxExporter.Save(session.OptimizedGraph, optimized);
+        OnnxExporter.Save(session.Graph, optimized);
         Assert.True(session.Passes.ActivationsFused > 0, "the optimised graph should hold fused activations");
         Assert.DoesNotContain(ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph.Node,
             n => n.Attribute.Any(a => a.Name.StartsWith("vkcnn.", StringComparison.Ordinal)));
@@ -137,9 +137,9 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var g = new IrGraph { Name = "refused" };
         g.Inputs.Add(new ValueInfo("x", [1, 2, 6, 5]));
-        g.Initializers["pads"] = ConstantTensor.FromInts([8], [0, 0, 1, 1, 0, 0, 1, 1]);
-        g.Initializers["scales"] = ConstantTensor.FromFloats([4], [1, 1, 0.5f, 2]);
-        g.Initializers["sizes"] = ConstantTensor.FromInts([2], [9, 9]);
+        g.Initializers["pads"] = HostTensor.FromInts([8], [0, 0, 1, 1, 0, 0, 1, 1]);
+        g.Initializers["scales"] = HostTensor.FromFloats([4], [1, 1, 0.5f, 2]);
+        g.Initializers["sizes"] = HostTensor.FromInts([2], [9, 9]);
         g.Nodes.Add(node switch
         {
             "pad_wrap" => new Node("Pad", node, ["x", "pads"], ["y"], new Attributes().Set("mode", "wrap")),
@@ -201,8 +201,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
 
         // Numbers: the GPU session on the IR graph, ONNX Runtime on the file, the session on the re-imported graph.
         var x = Reference.Random(EveryOpGraph.InputShape.Aggregate(1, (a, b) => a * b), 3);
-        var inputs = new Dictionary<string, ConstantTensor> { ["x"] = ConstantTensor.FromFloats(EveryOpGraph.InputShape, x) };
-        IReadOnlyDictionary<string, ConstantTensor> ours;
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats(EveryOpGraph.InputShape, x) };
+        IReadOnlyDictionary<string, HostTensor> ours;
         using (var session = Device.Compile(graph)) ours = session.Run(inputs);
         var theirs = OrtRunner.Run(path, new Dictionary<string, NamedTensor> { ["x"] = new(x, EveryOpGraph.InputShape) });
         Assert.Equal(graph.Outputs.Order(StringComparer.Ordinal), theirs.Keys.Order(StringComparer.Ordinal));
@@ -296,7 +296,7 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         // Pad mode 'wrap' is opset 19: the exporter refuses it, naming the node, before touching the file.
         var bad = new IrGraph { Name = "bad" };
         bad.Inputs.Add(new ValueInfo("x", [1, 2, 3]));
-        bad.Initializers["pads"] = ConstantTensor.FromInts([6], [0, 0, 1, 0, 0, 1]);
+        bad.Initializers["pads"] = HostTensor.FromInts([6], [0, 0, 1, 0, 0, 1]);
         bad.Nodes.Add(new Node("Relu", "relu", ["x"], ["r"]));
         bad.Nodes.Add(new Node("Pad", "wrap_pad", ["r", "pads"], ["y"], new Attributes().Set("mode", "wrap")));
         bad.Outputs.Add("y");
@@ -331,8 +331,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         // float data gets a Cast; Where's int64 condition becomes BOOL.
         var g = new IrGraph { Name = "types" };
         g.Inputs.Add(new ValueInfo("x", [2, 5]));
-        g.Initializers["offset"] = ConstantTensor.FromInts([5], [1, 2, 3, 4, 5]);
-        g.Initializers["cond"] = ConstantTensor.FromInts([5], [1, 0, 1, 0, 0]);
+        g.Initializers["offset"] = HostTensor.FromInts([5], [1, 2, 3, 4, 5]);
+        g.Initializers["cond"] = HostTensor.FromInts([5], [1, 0, 1, 0, 0]);
         g.Nodes.Add(new Node("Add", "add", ["x", "offset"], ["shifted"]));
         g.Nodes.Add(new Node("ArgMax", "argmax", ["shifted"], ["index"], new Attributes().Set("axis", 1)));
         g.Nodes.Add(new Node("Mul", "scale", ["shifted", "index"], ["scaled"]));
@@ -349,7 +349,7 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         File.WriteAllBytes(path, proto.ToByteArray());
         var x = Reference.Random(10, 4);
         using var session = Device.Compile(g);
-        var ours = session.Run(new Dictionary<string, ConstantTensor> { ["x"] = ConstantTensor.FromFloats([2, 5], x) });
+        var ours = session.Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats([2, 5], x) });
         var theirs = OrtRunner.Run(path, new Dictionary<string, NamedTensor> { ["x"] = new(x, [2, 5]) });
         Tolerance.AssertClose(theirs["y"].Data, ours["y"].Floats!, Tolerance.Op, "y");
         Assert.Equal(theirs["index"].Data, ours["index"].Floats!);

@@ -72,14 +72,14 @@ public sealed class ConcatSplitTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => Run1(Device, "Concat", Attrs(("axis", 0)), In.Random([2, 3], 36), In.Random([2, 3, 1], 37)));
     }
 
-    private IReadOnlyList<ConstantTensor> RunSplit(int outputs, Attributes? attributes, params In?[] inputs)
+    private IReadOnlyList<HostTensor> RunSplit(int outputs, Attributes? attributes, params In?[] inputs)
     {
         var node = new Node("Split", "split0", inputs.Select((x, i) => x is null ? "" : $"in{i}"),
             Enumerable.Range(0, outputs).Select(i => $"out{i}"), attributes);
         return NodeRunner.Run(Device, node, inputs.Select(x => x is null ? null : new NodeInput(x.ToConstant(), x.Const)).ToList());
     }
 
-    private static void AssertSplit(In x, int axis, int[] sizes, IReadOnlyList<ConstantTensor> outputs)
+    private static void AssertSplit(In x, int axis, int[] sizes, IReadOnlyList<HostTensor> outputs)
     {
         int[] dims = x.Shape.ToArray();
         Assert.Equal(sizes.Length, outputs.Count);

@@ -223,7 +223,7 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         var x = Reference.Random(count, 73).Select(v => v * 3 + 1).ToArray();
         var scale = Reference.Random(size, 74, 0.5f, 2f);
         var node = new Node("LayerNormalization", "ln", ["x", "s"], outputs.Split(','), Attrs(("axis", axis), ("epsilon", 1e-3f)));
-        var results = NodeRunner.Run(Device, node, [new(ConstantTensor.FromFloats(shape, x)), new(ConstantTensor.FromFloats(shape[a..], scale))]);
+        var results = NodeRunner.Run(Device, node, [new(HostTensor.FromFloats(shape, x)), new(HostTensor.FromFloats(shape[a..], scale))]);
         var statShape = new TensorShape([.. shape[..a], .. Enumerable.Repeat(1, shape.Length - a)]);
         var mean = new float[rows];
         var invStd = new float[rows];

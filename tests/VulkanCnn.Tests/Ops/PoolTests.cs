@@ -234,7 +234,7 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
         var attrs = Attrs(("kernel_shape", k), ("strides", st), ("pads", pads), ("storage_order", storageOrder));
         if (d.Any(v => v != 1)) attrs.Set("dilations", d);
         var node = new Node("MaxPool", "mp", ["x"], ["y", "indices"], attrs);
-        var outputs = NodeRunner.Run(Device, node, [new NodeInput(ConstantTensor.FromFloats(shape, x))]);
+        var outputs = NodeRunner.Run(Device, node, [new NodeInput(HostTensor.FromFloats(shape, x))]);
         int oh = OutSize(shape[2], k[0], st[0], d[0], pads[0], pads[2], false);
         int ow = OutSize(shape[3], k[1], st[1], d[1], pads[1], pads[3], false);
         Assert.Equal(new TensorShape(shape[0], shape[1], oh, ow), outputs[1].Shape);
@@ -246,7 +246,7 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
     public void MaxPool_storage_order_must_be_0_or_1()
     {
         var node = new Node("MaxPool", "mp", ["x"], ["y", "indices"], Attrs(("kernel_shape", new[] { 2, 2 }), ("storage_order", 2)));
-        var x = ConstantTensor.FromFloats([1, 1, 4, 4], Reference.Random(16, 8));
+        var x = HostTensor.FromFloats([1, 1, 4, 4], Reference.Random(16, 8));
         var e = Assert.Throws<GraphException>(() => NodeRunner.Run(Device, node, [new NodeInput(x)]));
         Assert.Contains("storage_order", e.Message);
         Assert.Contains("mp", e.Message);

@@ -81,7 +81,7 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
 
     /// <summary>Runs Resize with scales ("scales-up"/"scales-down") or sizes ("sizes-up"/"sizes-down"/"sizes-1x1"),
     /// returning the output with the output size and the per-axis scale the reference uses.</summary>
-    private (ConstantTensor Y, int OutH, int OutW, double ScaleH, double ScaleW) RunResize(int[] dims, Attributes attrs, In x, string resize)
+    private (HostTensor Y, int OutH, int OutW, double ScaleH, double ScaleW) RunResize(int[] dims, Attributes attrs, In x, string resize)
     {
         if (resize.StartsWith("scales"))
         {

@@ -180,7 +180,7 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Activation_nodes_convert_to_fused_activations()
     {
-        static ConstantTensor? None(int i) => null;
+        static HostTensor? None(int i) => null;
         Assert.Equal(OperatorTraits.IsActivation, new Unary().Traits(new Node("Relu", "r", ["x"], ["y"])));
         Assert.Equal(OperatorTraits.None, new Unary().Traits(new Node("Exp", "e", ["x"], ["y"])));
 
@@ -194,7 +194,7 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(ActivationKind.GeluTanh, a.Kind);
 
         var clip = new Node("Clip", "c", ["x", "", "hi"], ["y"]);
-        Assert.True(Unary.TryGetActivation(clip, i => i == 2 ? ConstantTensor.Scalar(6) : null, out a));
+        Assert.True(Unary.TryGetActivation(clip, i => i == 2 ? HostTensor.Scalar(6) : null, out a));
         Assert.Equal(new FusedActivation(ActivationKind.Clip, float.NegativeInfinity, 6), a);
         Assert.True(Unary.TryGetActivation(new Node("Clip", "c", ["x"], ["y"], Attrs(("min", 0f), ("max", 6f))), None, out a));
         Assert.Equal(new FusedActivation(ActivationKind.Clip, 0, 6), a);

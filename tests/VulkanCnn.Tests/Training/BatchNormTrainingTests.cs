@@ -123,9 +123,9 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         /// <summary>The five inputs; the four parameters as runtime tensors (they change every step) unless <paramref name="constant"/>.</summary>
         public IReadOnlyList<NodeInput?> Inputs(bool constant = false) =>
         [
-            new NodeInput(ConstantTensor.FromFloats(Shape, X)),
-            new NodeInput(ConstantTensor.FromFloats([C], Gamma), constant), new NodeInput(ConstantTensor.FromFloats([C], Beta), constant),
-            new NodeInput(ConstantTensor.FromFloats([C], Mean), constant), new NodeInput(ConstantTensor.FromFloats([C], Var), constant),
+            new NodeInput(HostTensor.FromFloats(Shape, X)),
+            new NodeInput(HostTensor.FromFloats([C], Gamma), constant), new NodeInput(HostTensor.FromFloats([C], Beta), constant),
+            new NodeInput(HostTensor.FromFloats([C], Mean), constant), new NodeInput(HostTensor.FromFloats([C], Var), constant),
         ];
     }
 
@@ -148,8 +148,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         var x = D(k.X);
         double[] gamma = D(k.Gamma), beta = D(k.Beta), dy = D(k.Dy);
         var initial = new[] { Reference.Random(k.X.Length, 1, -0.5f, 0.5f), Reference.Random(k.C, 2), Reference.Random(k.C, 3) };
-        var r = BackwardRunner.Run(Device, BnNode(relu, outputs: 3), k.Inputs(), [ConstantTensor.FromFloats(shape, k.Dy)], [true, true, true, false, false],
-            training: true, initialGradients: initial.Select((g, i) => ConstantTensor.FromFloats(i == 0 ? shape : [k.C], g)).ToList());
+        var r = BackwardRunner.Run(Device, BnNode(relu, outputs: 3), k.Inputs(), [HostTensor.FromFloats(shape, k.Dy)], [true, true, true, false, false],
+            training: true, initialGradients: initial.Select((g, i) => HostTensor.FromFloats(i == 0 ? shape : [k.C], g)).ToList());
 
         var stats = BatchStats(x, k.N, k.C);
         Tolerance.AssertClose(F(Normalize(x, k.N, k.C, stats, gamma, beta, relu)), r.Outputs[0].Floats, Tolerance.Op, "Y");
@@ -181,8 +181,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         double[] gamma = D(k.Gamma), beta = D(k.Beta), dy = D(k.Dy);
         var running = new Stats(D(k.Mean), D(k.Var));
         var initial = Reference.Random(k.C, 9);
-        var r = BackwardRunner.Run(Device, BnNode(relu: true), k.Inputs(constantParameters), [ConstantTensor.FromFloats(shape, k.Dy)],
-            [true, true, true], training: false, initialGradients: [null, ConstantTensor.FromFloats([k.C], initial), null]);
+        var r = BackwardRunner.Run(Device, BnNode(relu: true), k.Inputs(constantParameters), [HostTensor.FromFloats(shape, k.Dy)],
+            [true, true, true], training: false, initialGradients: [null, HostTensor.FromFloats([k.C], initial), null]);
 
         Tolerance.AssertClose(F(Normalize(x, k.N, k.C, running, gamma, beta, true)), r.Outputs[0].Floats, Tolerance.Op, "Y");
         var (dx, dgamma, dbeta) = Backward(x, dy, k.N, k.C, gamma, beta, true, training: false, running);
@@ -201,7 +201,7 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
     {
         int[] shape = [3, 6, 2, 5];
         var k = Case.Random(shape, 70);
-        using var fwd = new RecordedForward(Device, BnNode(relu: false), k.Inputs().Select(i => (ConstantTensor?)i!.Value).ToList(), training: true);
+        using var fwd = new RecordedForward(Device, BnNode(relu: false), k.Inputs().Select(i => (HostTensor?)i!.Value).ToList(), training: true);
         var stats = BatchStats(D(k.X), k.N, k.C);
         int m = k.X.Length / k.C;
         double[] mean = D(k.Mean), variance = D(k.Var);
@@ -225,7 +225,7 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
     {
         int[] shape = [3, 5, 7, 6];
         var k = Case.Random(shape, 80);
-        BackwardResult Run() => BackwardRunner.Run(Device, BnNode(relu: true), k.Inputs(), [ConstantTensor.FromFloats(shape, k.Dy)], [true, true, true]);
+        BackwardResult Run() => BackwardRunner.Run(Device, BnNode(relu: true), k.Inputs(), [HostTensor.FromFloats(shape, k.Dy)], [true, true, true]);
         var (a, b) = (Run(), Run());
         Assert.Equal(a.Outputs[0].Floats, b.Outputs[0].Floats);
         for (int i = 0; i < 3; i++) Assert.Equal(a.InputGradients[i]!.Floats, b.InputGradients[i]!.Floats);
@@ -255,8 +255,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         var k = Case.Random(shape, 91);
         var node = new Node("BatchNormalization", "bn", ["x", "s", "b", "m", "v"], ["y", "running_mean", "running_var"],
             Attrs(("epsilon", (float)Eps), ("momentum", (float)Momentum), ("training_mode", 1)));
-        NodeInput P(float[] v) => new(ConstantTensor.FromFloats([k.C], v), IsConstant: true);
-        var outputs = NodeRunner.Run(Device, node, [new(ConstantTensor.FromFloats(shape, k.X)), P(k.Gamma), P(k.Beta), P(k.Mean), P(k.Var)]);
+        NodeInput P(float[] v) => new(HostTensor.FromFloats([k.C], v), IsConstant: true);
+        var outputs = NodeRunner.Run(Device, node, [new(HostTensor.FromFloats(shape, k.X)), P(k.Gamma), P(k.Beta), P(k.Mean), P(k.Var)]);
         var stats = BatchStats(D(k.X), k.N, k.C);
         Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, stats, D(k.Gamma), D(k.Beta), false)), outputs[0].Floats, Tolerance.Op, "Y");
         // ONNX: running = input · momentum + batch · (1 − momentum), the batch variance biased (np.var).
@@ -268,19 +268,19 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
     public void Unsupported_training_configurations_are_refused_clearly()
     {
         var k = Case.Random([1, 3, 1, 1], 95);
-        var e = Assert.Throws<GraphException>(() => BackwardRunner.Run(Device, BnNode(false), k.Inputs(), [ConstantTensor.FromFloats([1, 3, 1, 1], k.Dy)], [true]));
+        var e = Assert.Throws<GraphException>(() => BackwardRunner.Run(Device, BnNode(false), k.Inputs(), [HostTensor.FromFloats([1, 3, 1, 1], k.Dy)], [true]));
         Assert.Contains("bn0", e.Message);
         Assert.Contains("more than one", e.Message);
 
         var k2 = Case.Random([2, 3, 2, 2], 96);
         var leaky = BnNode(false, more: a => new FusedActivation(ActivationKind.LeakyRelu, 0.1f).WriteTo(a));
-        var u = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, leaky, k2.Inputs(), [ConstantTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
+        var u = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, leaky, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
         Assert.Contains("LeakyRelu", u.Message);
 
         var saved = new Node("BatchNormalization", "bn1", ["x", "s", "b", "m", "v"], ["y", "rm", "rv", "saved_mean", "saved_var"]);
-        Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, saved, k2.Inputs(), [ConstantTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
+        Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, saved, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
         var evalWithOutputs = BnNode(false, outputs: 3);
-        var g = Assert.Throws<GraphException>(() => BackwardRunner.Run(Device, evalWithOutputs, k2.Inputs(), [ConstantTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true], training: false));
+        var g = Assert.Throws<GraphException>(() => BackwardRunner.Run(Device, evalWithOutputs, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true], training: false));
         Assert.Contains("training mode", g.Message);
 
         Assert.True(OperatorRegistry.TryGet("BatchNormalization", out var op));

@@ -155,9 +155,9 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     public void Int64_constant_operand_is_read_but_gets_no_gradient()
     {
         var node = new Node("Mul", "mul0", ["a", "k"], ["y"]);
-        var a = ConstantTensor.FromFloats(new TensorShape(2, 3), [1, 2, 3, 4, 5, 6]);
-        var k = ConstantTensor.FromInts(new TensorShape(3), [2, -1, 3]);
-        var dy = ConstantTensor.FromFloats(new TensorShape(2, 3), [1, 1, 1, 2, 2, 2]);
+        var a = HostTensor.FromFloats(new TensorShape(2, 3), [1, 2, 3, 4, 5, 6]);
+        var k = HostTensor.FromInts(new TensorShape(3), [2, -1, 3]);
+        var dy = HostTensor.FromFloats(new TensorShape(2, 3), [1, 1, 1, 2, 2, 2]);
         var r = BackwardRunner.Run(Device, node, [new NodeInput(a), new NodeInput(k, true)], [dy], [true, false]);
         Assert.Equal([2f, -1f, 3f, 4f, -2f, 6f], r.InputGradients[0]!.Floats!);
         var e = Assert.Throws<UnsupportedAttributeException>(() =>
@@ -178,7 +178,7 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     public void Only_requested_gradients_are_written()
     {
         var node = new Node("Sub", "sub0", ["a", "b"], ["y"]);
-        var a = ConstantTensor.FromFloats(new TensorShape(2), [1, 2]);
+        var a = HostTensor.FromFloats(new TensorShape(2), [1, 2]);
         var r = BackwardRunner.Run(Device, node, [new NodeInput(a), new NodeInput(a)], [a], [false, true]);
         Assert.Null(r.InputGradients[0]);
         Assert.Equal([-1f, -2f], r.InputGradients[1]!.Floats!);
@@ -211,9 +211,9 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     private float[][] Run(string op, Attributes? attrs, int[][] shapes, float[][] data, float[] dy, float[]?[] initial)
     {
         var node = new Node(op, op.ToLowerInvariant() + "0", shapes.Select((_, k) => $"x{k}"), ["y"], attrs);
-        var inputs = shapes.Select((s, k) => (NodeInput?)new NodeInput(ConstantTensor.FromFloats(new TensorShape(s), data[k]))).ToList();
-        var r = BackwardRunner.Run(Device, node, inputs, [ConstantTensor.FromFloats(new TensorShape(BroadcastShape(shapes)), dy)],
-            shapes.Select(_ => true).ToList(), initialGradients: initial.Select((g, k) => g is null ? null : ConstantTensor.FromFloats(new TensorShape(shapes[k]), g)).ToList());
+        var inputs = shapes.Select((s, k) => (NodeInput?)new NodeInput(HostTensor.FromFloats(new TensorShape(s), data[k]))).ToList();
+        var r = BackwardRunner.Run(Device, node, inputs, [HostTensor.FromFloats(new TensorShape(BroadcastShape(shapes)), dy)],
+            shapes.Select(_ => true).ToList(), initialGradients: initial.Select((g, k) => g is null ? null : HostTensor.FromFloats(new TensorShape(shapes[k]), g)).ToList());
         return r.InputGradients.Select(g => g!.Floats!).ToArray();
     }
 

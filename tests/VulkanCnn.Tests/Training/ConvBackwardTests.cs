@@ -153,7 +153,7 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var c = Cases["groups2_leaky"];
         var (x, w, b, dy) = Data(c, 3);
         var node = Node(c);
-        var r = BackwardRunner.Run(Device, node, Inputs(c, x, w, b, false), [ConstantTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [false, true, false]);
+        var r = BackwardRunner.Run(Device, node, Inputs(c, x, w, b, false), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [false, true, false]);
         Assert.Null(r.InputGradients[0]);
         Assert.Null(r.InputGradients[2]);
         Tolerance.AssertClose(F(Backward(c, x, w, b, dy).Dw), r.InputGradients[1]!.Floats, Tolerance.Op, "dW alone");
@@ -174,7 +174,7 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var (x, w, b, _) = Data(c, 9);
         var attrs = Attributes(c);
         attrs.Set(ConvStrategySelector.Attribute, strategy);
-        ConstantTensor Y(bool constant) => Run1(Device, "Conv", attrs, In.Of([c.N, c.C, c.H, c.W], F(x)),
+        HostTensor Y(bool constant) => Run1(Device, "Conv", attrs, In.Of([c.N, c.C, c.H, c.W], F(x)),
             new In([c.M, c.CG, c.KH, c.KW], F(w), Const: constant), b is null ? null : new In([c.M], F(b), Const: constant));
         var runtime = Y(false);
         Tolerance.AssertClose(F(Forward(c, x, w, b)), runtime.Floats, Tolerance.Op, $"{name} ({strategy})");
@@ -187,27 +187,27 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var c = Cases["k3x3_pads_relu_batch2"] with { Act = "HardSwish" };
         var (x, w, b, dy) = Data(c, 1);
         var e = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, false),
-            [ConstantTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [true, true, true]));
+            [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [true, true, true]));
         Assert.Contains("conv0", e.Message);
         Assert.Contains("HardSwish", e.Message);
         c = c with { Act = "LeakyRelu", Alpha = -0.5f };
         e = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, false),
-            [ConstantTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [true, false, false]));
+            [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [true, false, false]));
         Assert.Contains("alpha", e.Message);
     }
 
     private BackwardResult Run(ConvGradCase c, double[] x, double[] w, double[]? b, double[] dy, bool constantWeights, float[][]? init = null) =>
-        BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constantWeights), [ConstantTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
+        BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constantWeights), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
             [true, true, b is not null], training: true,
-            init?.Select((v, i) => i < 2 || b is not null ? ConstantTensor.FromFloats(i switch { 0 => [c.N, c.C, c.H, c.W], 1 => [c.M, c.CG, c.KH, c.KW], _ => [c.M] }, v) : null).ToList());
+            init?.Select((v, i) => i < 2 || b is not null ? HostTensor.FromFloats(i switch { 0 => [c.N, c.C, c.H, c.W], 1 => [c.M, c.CG, c.KH, c.KW], _ => [c.M] }, v) : null).ToList());
 
     private static Node Node(ConvGradCase c) => new("Conv", "conv0", c.Bias ? ["x", "w", "b"] : ["x", "w"], ["y"], Attributes(c));
 
     private static List<NodeInput?> Inputs(ConvGradCase c, double[] x, double[] w, double[]? b, bool constantWeights) =>
     [
-        new(ConstantTensor.FromFloats([c.N, c.C, c.H, c.W], F(x))),
-        new(ConstantTensor.FromFloats([c.M, c.CG, c.KH, c.KW], F(w)), constantWeights),
-        .. b is null ? Array.Empty<NodeInput?>() : [new(ConstantTensor.FromFloats([c.M], F(b)), constantWeights)],
+        new(HostTensor.FromFloats([c.N, c.C, c.H, c.W], F(x))),
+        new(HostTensor.FromFloats([c.M, c.CG, c.KH, c.KW], F(w)), constantWeights),
+        .. b is null ? Array.Empty<NodeInput?>() : [new(HostTensor.FromFloats([c.M], F(b)), constantWeights)],
     ];
 
     private static Attributes Attributes(ConvGradCase c)

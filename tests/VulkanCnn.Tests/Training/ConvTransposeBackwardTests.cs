@@ -89,10 +89,10 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var c = Cases[name];
         var (x, w, b, dy) = Data(c, name.Length);
         var init = new[] { c.XCount, c.WCount, c.M }.Select((n, i) => Reference.Random(n, 50 + i)).ToArray();
-        var r = BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constant: false), [ConstantTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
+        var r = BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constant: false), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
             [true, true, b is not null], training: true,
-            [ConstantTensor.FromFloats([c.N, c.C, c.H, c.W], init[0]), ConstantTensor.FromFloats([c.C, c.MG, c.KH, c.KW], init[1]),
-             b is null ? null : ConstantTensor.FromFloats([c.M], init[2])]);
+            [HostTensor.FromFloats([c.N, c.C, c.H, c.W], init[0]), HostTensor.FromFloats([c.C, c.MG, c.KH, c.KW], init[1]),
+             b is null ? null : HostTensor.FromFloats([c.M], init[2])]);
         var (dx, dw, db) = Backward(c, x, w, b, dy);
         Tolerance.AssertClose(F(Forward(c, x, w, b)), r.Outputs[0].Floats, Tolerance.Op, name + " forward");
         // The gradients started from init: the kernels add to them.
@@ -108,7 +108,7 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var c = Cases[name];
         var (x, w, b, _) = Data(c, 4);
-        ConstantTensor Y(bool constant) => Run1(Device, "ConvTranspose", Attributes(c), In.Of([c.N, c.C, c.H, c.W], F(x)),
+        HostTensor Y(bool constant) => Run1(Device, "ConvTranspose", Attributes(c), In.Of([c.N, c.C, c.H, c.W], F(x)),
             new In([c.C, c.MG, c.KH, c.KW], F(w), Const: constant), b is null ? null : new In([c.M], F(b), Const: constant));
         var runtime = Y(false);
         Tolerance.AssertClose(F(Forward(c, x, w, b)), runtime.Floats, Tolerance.Op, name);
@@ -119,9 +119,9 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 
     private static List<NodeInput?> Inputs(ConvTransposeGradCase c, double[] x, double[] w, double[]? b, bool constant) =>
     [
-        new(ConstantTensor.FromFloats([c.N, c.C, c.H, c.W], F(x))),
-        new(ConstantTensor.FromFloats([c.C, c.MG, c.KH, c.KW], F(w)), constant),
-        .. b is null ? Array.Empty<NodeInput?>() : [new(ConstantTensor.FromFloats([c.M], F(b)), constant)],
+        new(HostTensor.FromFloats([c.N, c.C, c.H, c.W], F(x))),
+        new(HostTensor.FromFloats([c.C, c.MG, c.KH, c.KW], F(w)), constant),
+        .. b is null ? Array.Empty<NodeInput?>() : [new(HostTensor.FromFloats([c.M], F(b)), constant)],
     ];
 
     private static Attributes Attributes(ConvTransposeGradCase c)

@@ -15,7 +15,7 @@ namespace VulkanCnn.Tests.Training;
 public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
 {
     /// <summary>The step tensor: an int32 stored as raw bits in the float tensor.</summary>
-    private static ConstantTensor Step(int step) => ConstantTensor.FromFloats([1], [BitConverter.Int32BitsToSingle(step)]);
+    private static HostTensor Step(int step) => HostTensor.FromFloats([1], [BitConverter.Int32BitsToSingle(step)]);
 
     private static Node DropoutNode(float ratio = 0.3f, long? seed = 1234, bool mask = true, string name = "dropout0")
     {
@@ -25,7 +25,7 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     private static IReadOnlyList<NodeInput?> Inputs(float[] x, TensorShape shape, int step) =>
-        [new NodeInput(ConstantTensor.FromFloats(shape, x)), null, null, new NodeInput(Step(step))];
+        [new NodeInput(HostTensor.FromFloats(shape, x)), null, null, new NodeInput(Step(step))];
 
     /// <summary>Forward output and mask of one training build at <paramref name="step"/>.</summary>
     private (float[] Y, float[] Mask) Forward(Node node, float[] x, TensorShape shape, int step)
@@ -102,8 +102,8 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         var dy = Reference.Random(n, 8);
         var initial = Reference.Random(n, 9, -0.5f, 0.5f);
         var node = DropoutNode(ratio);
-        var r = BackwardRunner.Run(Device, node, Inputs(x, shape, 3), [ConstantTensor.FromFloats(shape, dy)], [true], training: true,
-            initialGradients: [ConstantTensor.FromFloats(shape, initial)]);
+        var r = BackwardRunner.Run(Device, node, Inputs(x, shape, 3), [HostTensor.FromFloats(shape, dy)], [true], training: true,
+            initialGradients: [HostTensor.FromFloats(shape, initial)]);
         var mask = r.Outputs[1].Floats!;
         Assert.Contains(0f, mask);
         Assert.Contains(1f, mask);
@@ -137,29 +137,29 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         var dy = Reference.Random(n, 11);
         var initial = Reference.Random(n, 12);
         var sum = dy.Select((g, i) => g + initial[i]).ToArray();
-        ConstantTensor[] init = [ConstantTensor.FromFloats(shape, initial)];
+        HostTensor[] init = [HostTensor.FromFloats(shape, initial)];
 
         // With a step input, in eval: a copy, an all-ones mask, dX += dY.
-        var eval = BackwardRunner.Run(Device, DropoutNode(), Inputs(x, shape, 1), [ConstantTensor.FromFloats(shape, dy)], [true], training: false, initialGradients: init);
+        var eval = BackwardRunner.Run(Device, DropoutNode(), Inputs(x, shape, 1), [HostTensor.FromFloats(shape, dy)], [true], training: false, initialGradients: init);
         Assert.Equal(x, eval.Outputs[0].Floats);
         Assert.All(eval.Outputs[1].Floats!, m => Assert.Equal(1f, m));
         Assert.Equal(sum, eval.InputGradients[0]!.Floats);
 
         // Without one: a view in eval; in training only when nothing is dropped.
         var plain = new Node("Dropout", "d1", ["x"], ["y"], Attrs(("ratio", 0.5f)));
-        var view = BackwardRunner.Run(Device, plain, [new NodeInput(ConstantTensor.FromFloats(shape, x))], [ConstantTensor.FromFloats(shape, dy)], [true], training: false, initialGradients: init);
+        var view = BackwardRunner.Run(Device, plain, [new NodeInput(HostTensor.FromFloats(shape, x))], [HostTensor.FromFloats(shape, dy)], [true], training: false, initialGradients: init);
         Assert.Equal(x, view.Outputs[0].Floats);
         Assert.Equal(sum, view.InputGradients[0]!.Floats);
         var zero = new Node("Dropout", "d2", ["x", "ratio"], ["y"]);
-        var noDrop = BackwardRunner.Run(Device, zero, [new NodeInput(ConstantTensor.FromFloats(shape, x)), new NodeInput(ConstantTensor.Scalar(0f), true)],
-            [ConstantTensor.FromFloats(shape, dy)], [true], training: true, initialGradients: init);
+        var noDrop = BackwardRunner.Run(Device, zero, [new NodeInput(HostTensor.FromFloats(shape, x)), new NodeInput(HostTensor.Scalar(0f), true)],
+            [HostTensor.FromFloats(shape, dy)], [true], training: true, initialGradients: init);
         Assert.Equal(x, noDrop.Outputs[0].Floats);
         Assert.Equal(sum, noDrop.InputGradients[0]!.Floats);
 
         // training_mode = false (input 2) keeps it an identity even in training.
         var off = new Node("Dropout", "d3", ["x", "", "training_mode", "step"], ["y"], Attrs(("seed", 5)));
-        var offRun = BackwardRunner.Run(Device, off, [new NodeInput(ConstantTensor.FromFloats(shape, x)), null,
-            new NodeInput(ConstantTensor.FromInts([], [0]), true), new NodeInput(Step(1))], [ConstantTensor.FromFloats(shape, dy)], [true], training: true, initialGradients: init);
+        var offRun = BackwardRunner.Run(Device, off, [new NodeInput(HostTensor.FromFloats(shape, x)), null,
+            new NodeInput(HostTensor.FromInts([], [0]), true), new NodeInput(Step(1))], [HostTensor.FromFloats(shape, dy)], [true], training: true, initialGradients: init);
         Assert.Equal(x, offRun.Outputs[0].Floats);
         Assert.Equal(sum, offRun.InputGradients[0]!.Floats);
 
@@ -178,7 +178,7 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         TensorShape shape = [3, 7, 11];
         var x = Reference.Random((int)shape.ElementCount, 41, 0.5f, 2f);
         var node = new Node("Dropout", "train_drop", ["x", "ratio", "training_mode"], withMask ? ["y", "mask"] : ["y"], Attrs(("seed", 3)));
-        List<NodeInput?> inputs = [new(ConstantTensor.FromFloats(shape, x)), new(ConstantTensor.Scalar(ratio), true), new(ConstantTensor.FromInts([], [1]), true)];
+        List<NodeInput?> inputs = [new(HostTensor.FromFloats(shape, x)), new(HostTensor.Scalar(ratio), true), new(HostTensor.FromInts([], [1]), true)];
         var first = NodeRunner.Run(Device, node, inputs);
         var again = NodeRunner.Run(Device, node, inputs);
         Assert.Equal(first[0].Floats, again[0].Floats);   // the seed fixes the mask
@@ -198,7 +198,7 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(OperatorTraits.None, op.Traits(node));
 
         // A constant false training_mode: a copy and an all-ones mask, without a step input.
-        inputs[2] = new(ConstantTensor.FromInts([], [0]), true);
+        inputs[2] = new(HostTensor.FromInts([], [0]), true);
         var off = NodeRunner.Run(Device, node, inputs);
         Assert.Equal(x, off[0].Floats);
         if (withMask) Assert.All(off[1].Floats!, m => Assert.Equal(1f, m));
@@ -208,9 +208,9 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
     public void Bad_dropout_configurations_are_refused_clearly()
     {
         TensorShape shape = [2, 3];
-        var x = new NodeInput(ConstantTensor.FromFloats(shape, new float[6]));
+        var x = new NodeInput(HostTensor.FromFloats(shape, new float[6]));
         var noStep = new Node("Dropout", "dropout0", ["x"], ["y"], Attrs(("ratio", 0.2f)));
-        var e = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, noStep, [x], [ConstantTensor.FromFloats(shape, new float[6])], [true]));
+        var e = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, noStep, [x], [HostTensor.FromFloats(shape, new float[6])], [true]));
         Assert.Contains("dropout0", e.Message);
         Assert.Contains("step input", e.Message);
         Assert.Throws<UnsupportedAttributeException>(() => NodeRunner.Run(Device, new Node("Dropout", "d", ["x"], ["y", "mask"]), [x]));
@@ -219,6 +219,6 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => Run1(Device, "Dropout", null, In.Of(shape, new float[6]), In.Weight([2], [0.1f, 0.2f])));
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Dropout", null, In.Of(shape, new float[6]), new In([], [0.1f])));
         var badStep = new Node("Dropout", "d", ["x", "", "", "step"], ["y"]);
-        Assert.Throws<GraphException>(() => NodeRunner.Run(Device, badStep, [x, null, null, new NodeInput(ConstantTensor.FromFloats([2], [0f, 0f]))]));
+        Assert.Throws<GraphException>(() => NodeRunner.Run(Device, badStep, [x, null, null, new NodeInput(HostTensor.FromFloats([2], [0f, 0f]))]));
     }
 }

@@ -61,8 +61,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var (a, b, c, dy) = Data(g, name.Length);
         // Non-zero starting gradients: the kernels must add to them.
         var init = new[] { a.Length, b.Length, c?.Length ?? 0 }.Select((n, i) => Reference.Random(n, 70 + i)).ToArray();
-        var r = BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [ConstantTensor.FromFloats(OutDims(g), F(dy))], [true, true, c is not null], true,
-            [ConstantTensor.FromFloats(g.A, init[0]), ConstantTensor.FromFloats(g.B, init[1]), c is null ? null : ConstantTensor.FromFloats(g.C!, init[2])]);
+        var r = BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))], [true, true, c is not null], true,
+            [HostTensor.FromFloats(g.A, init[0]), HostTensor.FromFloats(g.B, init[1]), c is null ? null : HostTensor.FromFloats(g.C!, init[2])]);
         var (da, db, dc) = Backward(g, a, b, c, dy);
         Tolerance.AssertClose(F(Forward(g, a, b, c)), r.Outputs[0].Floats, Tolerance.Op, name + " forward");
         double[][] expected = [da, db, dc ?? []];
@@ -79,7 +79,7 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var g = Cases[name];
         var (a, b, c, _) = Data(g, 8);
         var attrs = Node(g).Attributes;
-        ConstantTensor Y(bool constant) => Run1(Device, g.Op, attrs, In.Of(g.A, F(a)), new In(g.B, F(b), Const: constant), c is null ? null : In.Of(g.C!, F(c)));
+        HostTensor Y(bool constant) => Run1(Device, g.Op, attrs, In.Of(g.A, F(a)), new In(g.B, F(b), Const: constant), c is null ? null : In.Of(g.C!, F(c)));
         var runtime = Y(false);
         Tolerance.AssertClose(F(Forward(g, a, b, c)), runtime.Floats, Tolerance.Op, name);
         Assert.Equal(Y(true).Floats, runtime.Floats);
@@ -91,8 +91,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var g = Cases["gemm_transA_full_c_relu"] with { Beta = 0 };
         var (a, b, c, dy) = Data(g, 3);
         var init = Reference.Random(c!.Length, 5);
-        BackwardResult Run() => BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [ConstantTensor.FromFloats(OutDims(g), F(dy))], [true, true, true], true,
-            [null, null, ConstantTensor.FromFloats(g.C!, init)]);
+        BackwardResult Run() => BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))], [true, true, true], true,
+            [null, null, HostTensor.FromFloats(g.C!, init)]);
         var (r1, r2) = (Run(), Run());
         Assert.Equal(init, r1.InputGradients[2]!.Floats);
         Tolerance.AssertClose(F(Backward(g, a, b, c, dy).Da), r1.InputGradients[0]!.Floats, Tolerance.Op, "dA");
@@ -106,7 +106,7 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var g = Cases["gemm_bias_n"] with { Act = "HardSigmoid", ActAlpha = 0.2f, ActBeta = 0.5f };
         var (a, b, c, dy) = Data(g, 1);
         var e = Assert.Throws<VulkanCnn.Ops.UnsupportedAttributeException>(() =>
-            BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [ConstantTensor.FromFloats(OutDims(g), F(dy))], [true, false, false]));
+            BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))], [true, false, false]));
         Assert.Contains("gemm0", e.Message);
         Assert.Contains("HardSigmoid", e.Message);
     }
@@ -121,9 +121,9 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     /// <summary>Runtime (non-constant) operands, as in training.</summary>
     private static List<NodeInput?> Inputs(GemmGradCase g, double[] a, double[] b, double[]? c) =>
     [
-        new(ConstantTensor.FromFloats(g.A, F(a))),
-        new(ConstantTensor.FromFloats(g.B, F(b))),
-        .. c is null ? Array.Empty<NodeInput?>() : [new(ConstantTensor.FromFloats(g.C!, F(c)))],
+        new(HostTensor.FromFloats(g.A, F(a))),
+        new(HostTensor.FromFloats(g.B, F(b))),
+        .. c is null ? Array.Empty<NodeInput?>() : [new(HostTensor.FromFloats(g.C!, F(c)))],
     ];
 
     private static (double[] A, double[] B, double[]? C, double[] Dy) Data(GemmGradCase g, int seed) => (

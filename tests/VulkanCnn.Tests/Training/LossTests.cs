@@ -39,8 +39,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
 
         public IReadOnlyList<NodeInput?> Inputs()
         {
-            var list = new List<NodeInput?> { new(ConstantTensor.FromFloats(Shape, Scores)), new(ConstantTensor.FromFloats(LabelShape, Labels)) };
-            if (Weights is not null) list.Add(new(ConstantTensor.FromFloats([C], Weights), true));
+            var list = new List<NodeInput?> { new(HostTensor.FromFloats(Shape, Scores)), new(HostTensor.FromFloats(LabelShape, Labels)) };
+            if (Weights is not null) list.Add(new(HostTensor.FromFloats([C], Weights), true));
             return list;
         }
     }
@@ -135,8 +135,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         if (ignore is not null) Assert.Contains(p.Labels, l => l == ignore);
         var dy = Reference.Random((int)p.LossShape.ElementCount, seed + 2, 0.5f, 1.5f);
         var initial = Reference.Random(count, seed + 3);
-        var r = BackwardRunner.Run(Device, p.Node(logProb: true), p.Inputs(), [ConstantTensor.FromFloats(p.LossShape, dy)], [true, false, false],
-            initialGradients: [ConstantTensor.FromFloats(shape, initial)]);
+        var r = BackwardRunner.Run(Device, p.Node(logProb: true), p.Inputs(), [HostTensor.FromFloats(p.LossShape, dy)], [true, false, false],
+            initialGradients: [HostTensor.FromFloats(shape, initial)]);
 
         var s = D(p.Scores);
         Assert.Equal(p.LossShape, r.Outputs[0].Shape);
@@ -154,7 +154,7 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
     public void Unweighted_gradient_is_softmax_minus_smoothed_one_hot_over_n()
     {
         var p = new Ce([3, 4], [1, 2, 3, 4, 0, 0, 0, 0, -1, 5, 2, 2], [3, 0, 1], null, null, 0.2f, "mean");
-        var r = BackwardRunner.Run(Device, p.Node(), p.Inputs(), [ConstantTensor.Scalar(1f)], [true]);
+        var r = BackwardRunner.Run(Device, p.Node(), p.Inputs(), [HostTensor.Scalar(1f)], [true]);
         var expected = new double[12];
         for (int row = 0; row < 3; row++)
         {
@@ -175,8 +175,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         var p = new Ce([7, 5], Reference.Random(35, 3, -2, 2), labels, null, -1, 0.1f, reduction);
         var dy = Reference.Random((int)p.LossShape.ElementCount, 4, 0.5f, 1.5f);
         var initial = Reference.Random(35, 5);
-        var r = BackwardRunner.Run(Device, p.Node(), p.Inputs(), [ConstantTensor.FromFloats(p.LossShape, dy)], [true],
-            initialGradients: [ConstantTensor.FromFloats([7, 5], initial)]);
+        var r = BackwardRunner.Run(Device, p.Node(), p.Inputs(), [HostTensor.FromFloats(p.LossShape, dy)], [true],
+            initialGradients: [HostTensor.FromFloats([7, 5], initial)]);
         var loss = r.Outputs[0].Floats!;
         var grad = r.InputGradients[0]!.Floats!;
         // The valid rows as if the bad ones were absent (mean divides by the valid rows only).
@@ -200,15 +200,15 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var scores = Reference.Random(12, 8);
         var node = new Node("SoftmaxCrossEntropyLoss", "sce1", ["s", "l"], ["loss"], Attrs(("reduction", "sum"), ("ignore_index", 1)));
-        var inputs = new NodeInput?[] { new(ConstantTensor.FromFloats([4, 3], scores)), new(ConstantTensor.FromInts([4], [2, 0, 1, 2]), true) };
+        var inputs = new NodeInput?[] { new(HostTensor.FromFloats([4, 3], scores)), new(HostTensor.FromInts([4], [2, 0, 1, 2]), true) };
         var p = new Ce([4, 3], scores, [2, 0, 1, 2], null, 1, 0, "sum");
-        var r = BackwardRunner.Run(Device, node, inputs, [ConstantTensor.Scalar(2f)], [true]);
+        var r = BackwardRunner.Run(Device, node, inputs, [HostTensor.Scalar(2f)], [true]);
         Tolerance.AssertClose(F(CeForward(p, D(scores))), r.Outputs[0].Floats, Tolerance.Op, "loss");
         Tolerance.AssertClose(F(CeBackward(p, D(scores), [2.0])), r.InputGradients[0]!.Floats, Tolerance.Op, "dscores");
 
         // Every row ignored: mean is 0/0 (NaN, as PyTorch) and the gradient adds nothing.
         var all = new Node("SoftmaxCrossEntropyLoss", "sce2", ["s", "l"], ["loss"], Attrs(("ignore_index", 1)));
-        var none = BackwardRunner.Run(Device, all, [inputs[0], new(ConstantTensor.FromFloats([4], [1, 1, 1, 1]))], [ConstantTensor.Scalar(1f)], [true]);
+        var none = BackwardRunner.Run(Device, all, [inputs[0], new(HostTensor.FromFloats([4], [1, 1, 1, 1]))], [HostTensor.Scalar(1f)], [true]);
         Assert.True(float.IsNaN(none.Outputs[0].Floats![0]));
         Assert.All(none.InputGradients[0]!.Floats!, g => Assert.Equal(0f, g));
     }
@@ -217,7 +217,7 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
     public void Losses_are_bitwise_reproducible()
     {
         var p = new Ce([37, 11], Reference.Random(37 * 11, 9, -4, 4), Labels(37, 11, 9), Reference.Random(11, 10, 0.5f, 1.5f), null, 0.1f, "mean");
-        BackwardResult Run() => BackwardRunner.Run(Device, p.Node(), p.Inputs(), [ConstantTensor.Scalar(1f)], [true]);
+        BackwardResult Run() => BackwardRunner.Run(Device, p.Node(), p.Inputs(), [HostTensor.Scalar(1f)], [true]);
         var (a, b) = (Run(), Run());
         Assert.Equal(a.Outputs[0].Floats, b.Outputs[0].Floats);
         Assert.Equal(a.InputGradients[0]!.Floats, b.InputGradients[0]!.Floats);
@@ -262,8 +262,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         var initA = Reference.Random(n, 23);
         var initB = Reference.Random(n, 24);
         var node = new Node("MseLoss", "mse0", ["a", "b"], ["loss"], Attrs(("reduction", reduction)));
-        var r = BackwardRunner.Run(Device, node, [new(ConstantTensor.FromFloats(shape, a)), new(ConstantTensor.FromFloats(shape, b))],
-            [ConstantTensor.FromFloats(outShape, dy)], [true, true], initialGradients: [ConstantTensor.FromFloats(shape, initA), ConstantTensor.FromFloats(shape, initB)]);
+        var r = BackwardRunner.Run(Device, node, [new(HostTensor.FromFloats(shape, a)), new(HostTensor.FromFloats(shape, b))],
+            [HostTensor.FromFloats(outShape, dy)], [true, true], initialGradients: [HostTensor.FromFloats(shape, initA), HostTensor.FromFloats(shape, initB)]);
         double[] ad = D(a), bd = D(b), dyd = D(dy);
         Assert.Equal(outShape, r.Outputs[0].Shape);
         Tolerance.AssertClose(F(MseForward(ad, bd, reduction)), r.Outputs[0].Floats, Tolerance.Op, "loss");
@@ -280,8 +280,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         AssertNear(fb, pick.Select(i => -da[i]).ToArray(), "dB");
 
         // Only one input wanted.
-        var onlyB = BackwardRunner.Run(Device, node, [new(ConstantTensor.FromFloats(shape, a)), new(ConstantTensor.FromFloats(shape, b))],
-            [ConstantTensor.FromFloats(outShape, dy)], [false, true]);
+        var onlyB = BackwardRunner.Run(Device, node, [new(HostTensor.FromFloats(shape, a)), new(HostTensor.FromFloats(shape, b))],
+            [HostTensor.FromFloats(outShape, dy)], [false, true]);
         Assert.Null(onlyB.InputGradients[0]);
         Tolerance.AssertClose(F(da.Select(g => -g)), onlyB.InputGradients[1]!.Floats, Tolerance.Op, "dB alone");
     }

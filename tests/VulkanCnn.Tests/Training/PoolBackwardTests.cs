@@ -122,8 +122,8 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     private BackwardResult RunBackward(string op, Attributes? attrs, float[] x, TensorShape shape, float[] dy, TensorShape outShape, float[] initial)
     {
         var node = new Node(op, op.ToLowerInvariant() + "0", ["x"], ["y"], attrs);
-        return BackwardRunner.Run(Device, node, [new NodeInput(ConstantTensor.FromFloats(shape, x))], [ConstantTensor.FromFloats(outShape, dy)],
-            [true], training: true, initialGradients: [ConstantTensor.FromFloats(shape, initial)]);
+        return BackwardRunner.Run(Device, node, [new NodeInput(HostTensor.FromFloats(shape, x))], [HostTensor.FromFloats(outShape, dy)],
+            [true], training: true, initialGradients: [HostTensor.FromFloats(shape, initial)]);
     }
 
     public static TheoryData<string, Window> WindowCases => new()

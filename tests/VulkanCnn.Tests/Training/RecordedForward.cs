@@ -16,10 +16,10 @@ internal sealed class RecordedForward : IDisposable
     private readonly List<BoundKernel> _kernels = new();
     private readonly CommandRecording _recording;
 
-    public RecordedForward(GpuDevice device, Node node, IReadOnlyList<ConstantTensor?> inputs, bool training)
+    public RecordedForward(GpuDevice device, Node node, IReadOnlyList<HostTensor?> inputs, bool training)
     {
         var shapes = inputs.Select(i => i?.Shape).ToList();
-        var constants = inputs.Select(_ => (ConstantTensor?)null).ToList();
+        var constants = inputs.Select(_ => (HostTensor?)null).ToList();
         var outShapes = NodeKernels.InferShapes(node, shapes, constants);
         Inputs = inputs.Select((c, k) => c is null ? null : Own(Tensor.FromData(device, c.Shape, c.AsFloats(), $"{node.Name}.x{k}"))).ToList();
         Outputs = NodeKernels.CreateOutputs(device, node, outShapes, Inputs, _owned).Select(t => t!).ToList();

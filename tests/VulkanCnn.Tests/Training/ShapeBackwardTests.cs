@@ -107,10 +107,10 @@ public sealed class ShapeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Shape_like_inputs_have_no_gradient()
     {
-        var x = ConstantTensor.FromFloats(new TensorShape(2, 3), [1, 2, 3, 4, 5, 6]);
+        var x = HostTensor.FromFloats(new TensorShape(2, 3), [1, 2, 3, 4, 5, 6]);
         var node = new Node("Reshape", "reshape0", ["x", "shape"], ["y"]);
-        NodeInput?[] inputs = [new NodeInput(x), new NodeInput(ConstantTensor.FromInts(new TensorShape(1), [-1]), true)];
-        var dy = ConstantTensor.FromFloats(new TensorShape(6), [1, 1, 1, 1, 1, 1]);
+        NodeInput?[] inputs = [new NodeInput(x), new NodeInput(HostTensor.FromInts(new TensorShape(1), [-1]), true)];
+        var dy = HostTensor.FromFloats(new TensorShape(6), [1, 1, 1, 1, 1, 1]);
         var e = Assert.Throws<ArgumentException>(() => BackwardRunner.Run(Device, node, inputs, [dy], [true, true]));
         Assert.Contains("input 1", e.Message);
         Assert.False(new Pad().HasGradient(new Node("Pad", "pad0", ["x", "pads", "value"], ["y"]), 2));
@@ -142,9 +142,9 @@ public sealed class ShapeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 
         var node = new Node(op, op.ToLowerInvariant() + "0", inputs.Select((i, k) => i is null ? "" : $"in{k}"), maps.Select((_, k) => $"out{k}"), attrs);
         var nodeInputs = inputs.Select(i => i is null ? null : new NodeInput(i.ToConstant(), i.Const)).ToList();
-        var r = BackwardRunner.Run(Device, node, nodeInputs, dys.Select((g, k) => g is null ? null : ConstantTensor.FromFloats(new TensorShape(maps[k].Shape), g)).ToList(),
+        var r = BackwardRunner.Run(Device, node, nodeInputs, dys.Select((g, k) => g is null ? null : HostTensor.FromFloats(new TensorShape(maps[k].Shape), g)).ToList(),
             [.. want, .. Enumerable.Repeat(false, inputs.Count - differentiable)],
-            initialGradients: initial.Select((g, k) => ConstantTensor.FromFloats(inputs[k]!.Shape, g)).ToList());
+            initialGradients: initial.Select((g, k) => HostTensor.FromFloats(inputs[k]!.Shape, g)).ToList());
 
         for (int k = 0; k < maps.Count; k++)
         {

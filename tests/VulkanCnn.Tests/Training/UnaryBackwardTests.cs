@@ -113,7 +113,7 @@ public sealed class UnaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.True(op.HasGradient(new Node("Cast", "c", ["x"], ["y"], Attrs(("to", 1))), 0));
         Assert.False(op.HasGradient(new Node("Clip", "c", ["x", "lo", "hi"], ["y"]), 1));
         var node = new Node("Cast", "cast0", ["x"], ["y"], Attrs(("to", 6)));
-        var x = ConstantTensor.FromFloats(new TensorShape(4), [1.5f, -2.5f, 3f, 0f]);
+        var x = HostTensor.FromFloats(new TensorShape(4), [1.5f, -2.5f, 3f, 0f]);
         Assert.Throws<ArgumentException>(() => BackwardRunner.Run(Device, node, [new NodeInput(x)], [x], [true]));
     }
 
@@ -122,10 +122,10 @@ public sealed class UnaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var extra = c.Extra ?? [];
         var node = new Node(c.Op, c.Op.ToLowerInvariant() + "0", ["x", .. extra.Select((_, i) => $"in{i + 1}")], ["y"], c.Attrs);
         var s = new TensorShape(shape);
-        var inputs = new List<NodeInput?> { new(ConstantTensor.FromFloats(s, x)) };
+        var inputs = new List<NodeInput?> { new(HostTensor.FromFloats(s, x)) };
         inputs.AddRange(extra.Select(e => e is null ? null : new NodeInput(e.ToConstant(), e.Const)));
-        var r = BackwardRunner.Run(Device, node, inputs, [ConstantTensor.FromFloats(s, dy)], [true, .. extra.Select(_ => false)],
-            initialGradients: [ConstantTensor.FromFloats(s, initial)]);
+        var r = BackwardRunner.Run(Device, node, inputs, [HostTensor.FromFloats(s, dy)], [true, .. extra.Select(_ => false)],
+            initialGradients: [HostTensor.FromFloats(s, initial)]);
         return r.InputGradients[0]!.Floats!;
     }
 

@@ -56,7 +56,7 @@ public sealed class BadInputTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Unknown_shader_lists_the_known_ones()
     {
-        var e = Assert.Throws<ArgumentException>(() => Device.GetPipeline(new KernelDescription("no_such_shader", 1, 0, 64)));
+        var e = Assert.Throws<ArgumentException>(() => Device.GetPipeline(new PipelineKey("no_such_shader", 1, 0, 64)));
         Assert.Contains("no_such_shader", e.Message);
         Assert.Contains("unary", e.Message);
     }
@@ -65,11 +65,11 @@ public sealed class BadInputTests(GpuFixture gpu) : GpuTest(gpu)
     public void Kernel_binding_checks_buffer_count_push_constants_and_limits()
     {
         using var x = Tensor.Create(Device, [4]);
-        var copy = Device.GetPipeline(new KernelDescription("copy_vec4", 2, 4, Device.DefaultWorkgroupSize));
+        var copy = Device.GetPipeline(new PipelineKey("copy_vec4", 2, 4, Device.DefaultWorkgroupSize));
         Assert.Throws<ArgumentException>(() => new BoundKernel(copy, [x.Buffer], (1, 1, 1), new byte[4]));
         Assert.Throws<ArgumentException>(() => new BoundKernel(copy, [x.Buffer, x.Buffer], (1, 1, 1), new byte[8]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new BoundKernel(copy, [x.Buffer, x.Buffer], (0, 1, 1), new byte[4]));
-        Assert.Throws<ArgumentException>(() => Device.GetPipeline(new KernelDescription("copy_vec4", 2, 4, 4096)));
+        Assert.Throws<ArgumentException>(() => Device.GetPipeline(new PipelineKey("copy_vec4", 2, 4, 4096)));
     }
 
     [Fact]

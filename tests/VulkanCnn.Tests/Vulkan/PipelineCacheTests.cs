@@ -8,11 +8,11 @@ namespace VulkanCnn.Tests.Vulkan;
 public sealed class PipelineCacheTests : GpuTest
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vkcnn-cache-test-" + Guid.NewGuid().ToString("N"));
-    private static readonly KernelDescription Relu = new("unary", 2, 12, 64) { Activation = (uint)ActivationKind.Relu, Constants = [0] };
+    private static readonly PipelineKey Relu = new("unary", 2, 12, 64) { Activation = (uint)ActivationKind.Relu, Constants = [0] };
 
     public PipelineCacheTests(GpuFixture gpu) : base(gpu) { }
 
-    private (PipelineCacheStatus Status, string? Path) Build(KernelDescription description, string? dir = null)
+    private (PipelineCacheStatus Status, string? Path) Build(PipelineKey description, string? dir = null)
     {
         var cache = new PipelineDiskCache(Device, dir ?? _dir);
         var pipeline = new ComputePipeline(Device, description, cache);

@@ -20,7 +20,7 @@ internal static class FoldBatchNorm
             if (conv.Attributes.Has(Ops.FusedActivation.KindAttribute)) continue;
             if (bn.Attributes.Int("training_mode", 0) != 0 || bn.Attributes.Int("spatial", 1) != 1) continue; // not an inference BN: let the op refuse it
             if (!TryConst(graph, conv, 1, out var w) || w.Floats is null) continue;
-            ConstantTensor? b = null;
+            HostTensor? b = null;
             if (conv.HasInput(2) && (!TryConst(graph, conv, 2, out b) || b!.Floats is null)) continue;
             if (!TryConst(graph, bn, 1, out var gamma) || !TryConst(graph, bn, 2, out var beta)
                 || !TryConst(graph, bn, 3, out var mean) || !TryConst(graph, bn, 4, out var variance)) continue;
@@ -38,8 +38,8 @@ internal static class FoldBatchNorm
                 newB[c] = (b?.Floats![c] ?? 0) * scale[c] + shift[c];
             }
             string wName = Fresh(graph, conv.Name + ".folded_weight"), bName = Fresh(graph, conv.Name + ".folded_bias");
-            graph.Initializers[wName] = ConstantTensor.FromFloats(w.Shape, newW);
-            graph.Initializers[bName] = ConstantTensor.FromFloats(new TensorShape(cout), newB);
+            graph.Initializers[wName] = HostTensor.FromFloats(w.Shape, newW);
+            graph.Initializers[bName] = HostTensor.FromFloats(new TensorShape(cout), newB);
             conv.Inputs[1] = wName;
             if (conv.Inputs.Count > 2) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
             conv.Outputs[0] = bn.Outputs[0];
@@ -49,7 +49,7 @@ internal static class FoldBatchNorm
         return folded;
     }
 
-    private static bool TryConst(Graph graph, Node node, int index, out ConstantTensor value)
+    private static bool TryConst(Graph graph, Node node, int index, out HostTensor value)
     {
         value = null!;
         return node.HasInput(index) && graph.Initializers.TryGetValue(node.Inputs[index], out value!);

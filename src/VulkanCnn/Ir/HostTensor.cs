@@ -1,13 +1,13 @@
 namespace VulkanCnn.Ir;
 
 /// <summary>
-/// A value known when the graph is compiled: weights (float) or shape-like data (int64, e.g.
-/// Reshape's shape, Slice's starts). GPU tensors are float32; int64 constants are read by
-/// operators at build time and never bound as they are.
+/// A tensor in host memory: the weights and shape-like constants of a graph (float, or int64 for
+/// Reshape's shape, Slice's starts …), and the inputs and outputs a session takes and returns.
+/// GPU tensors are float32; int64 values are read by operators at build time and never bound as they are.
 /// </summary>
-public sealed class ConstantTensor
+public sealed class HostTensor
 {
-    private ConstantTensor(TensorShape shape, float[]? floats, long[]? ints)
+    private HostTensor(TensorShape shape, float[]? floats, long[]? ints)
     {
         Shape = shape;
         Floats = floats;
@@ -17,9 +17,9 @@ public sealed class ConstantTensor
             throw new ArgumentException($"Constant of shape {shape} needs {shape.ElementCount} values, got {n}.");
     }
 
-    public static ConstantTensor FromFloats(TensorShape shape, float[] data) => new(shape, data, null);
-    public static ConstantTensor FromInts(TensorShape shape, long[] data) => new(shape, null, data);
-    public static ConstantTensor Scalar(float value) => new(new TensorShape(), [value], null);
+    public static HostTensor FromFloats(TensorShape shape, float[] data) => new(shape, data, null);
+    public static HostTensor FromInts(TensorShape shape, long[] data) => new(shape, null, data);
+    public static HostTensor Scalar(float value) => new(new TensorShape(), [value], null);
 
     public TensorShape Shape { get; }
     /// <summary>Float data, or null for an int64 constant.</summary>
