@@ -31,7 +31,7 @@ internal static class CpuFolding
     ];
 
     /// <summary>Op types only the importer implements: they must fold, or the model needs runtime data the library cannot compute.</summary>
-    public static readonly HashSet<string> ImportOnly = [.. Ops.Where(o => !global::VulkanCnn.Ops.OperatorRegistry.TryGet(o, out _))];
+    public static readonly HashSet<string> ImportOnly = [.. Ops.Where(o => !global::VulkanCnn.Ops.OperatorRegistry.IsSupported(o))];
 
     /// <summary>Thrown for an input or attribute the folder does not handle: the node is left to the runtime.</summary>
     public sealed class CannotFold(string message) : Exception(message);

@@ -34,7 +34,7 @@ internal sealed partial class GraphExporter
         }
 
         if (a.Has("mode")) a.Set("mode", mode);
-        a.Remove(VulkanCnn.Ops.Resize.ScaledAlignCornersAttribute); // the runtime's flag for ONNX's own align_corners mapping
+        a.Remove(VulkanCnn.Ops.RuntimeAttributes.ResizeScaledAlignCorners); // the runtime's flag for ONNX's own align_corners mapping
         a.Remove("antialias"); // opset 18; the runtime refuses 1, so it is 0 here
         if (a.String("coordinate_transformation_mode") == "half_pixel_symmetric")
             throw new OnnxExportException(n, $"coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 (exporting opset {OnnxExporter.Opset})");

@@ -89,11 +89,11 @@ internal sealed partial class GraphExporter
     {
         foreach (var n in order)
         {
-            if (!OperatorRegistry.TryGet(n.OpType, out var op) || !OnnxExporter.SupportedOpTypes.Contains(n.OpType))
+            if (!OperatorRegistry.IsSupported(n.OpType) || !OnnxExporter.SupportedOpTypes.Contains(n.OpType))
                 throw new OnnxExportException(n, $"op type '{n.OpType}' cannot be exported; exportable: {string.Join(", ", OnnxExporter.SupportedOpTypes.Order(StringComparer.Ordinal))}");
             var shapes = n.Inputs.Select(i => i.Length > 0 && _shapes.TryGetValue(i, out var s) ? s : null).ToList();
             var constants = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
-            var outShapes = op.InferShapes(new OpContext(n, shapes, constants));
+            var outShapes = ShapeInference.InferNode(n, shapes, constants);
             for (int k = 0; k < n.Outputs.Count && k < outShapes.Count; k++)
                 if (n.Outputs[k].Length > 0) _shapes[n.Outputs[k]] = outShapes[k];
         }

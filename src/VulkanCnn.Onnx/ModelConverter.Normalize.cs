@@ -58,7 +58,7 @@ internal sealed partial class ModelConverter
                 DropUnusedOutputs(n, 1);
                 break;
             case "Resize" when _options.AlignCornersLength == AlignCornersLength.ScaledLength && a.String("coordinate_transformation_mode") == "align_corners":
-                a.Set(VulkanCnn.Ops.Resize.ScaledAlignCornersAttribute, 1L);
+                a.Set(VulkanCnn.Ops.RuntimeAttributes.ResizeScaledAlignCorners, 1L);
                 break;
             case "LayerNormalization":
                 DropUnusedOutputs(n, 1); // Mean and InvStdDev only where something reads them

@@ -133,7 +133,7 @@ internal sealed partial class ModelConverter
                 throw Fail($"{n.OpType} cannot be evaluated on its constant inputs: {e.Message}", node: n.Name);
             }
         }
-        if (!OperatorRegistry.TryGet(n.OpType, out var op))
+        if (!OperatorRegistry.IsSupported(n.OpType))
         {
             _unsupported.Add(CpuFolding.ImportOnly.Contains(n.OpType)
                 ? $"{n.OpType} (node '{n.Name}', opset {_opset}) depends on runtime data; it is only supported on constants (folded at import)"
@@ -170,7 +170,7 @@ internal sealed partial class ModelConverter
             else return; // downstream of an unsupported node: its problem is already listed
         }
         IReadOnlyList<TensorShape> outShapes;
-        try { outShapes = op.InferShapes(new OpContext(n, shapes, constants)); }
+        try { outShapes = ShapeInference.InferNode(n, shapes, constants); }
         catch (UnsupportedAttributeException e)
         {
             _unsupported.Add($"{e.Message} (opset {_opset})");

@@ -77,7 +77,7 @@ public static class OnnxImporter
     /// or a reduction rewritten to ReduceSum (ReduceSumSquare, ReduceL1, ReduceL2).
     /// </summary>
     public static bool Supports(string opType) =>
-        opType == "Constant" || Ops.OperatorRegistry.TryGet(opType, out _) || CpuFolding.Ops.Contains(opType) || ModelConverter.ReduceNorms.Contains(opType);
+        opType == "Constant" || Ops.OperatorRegistry.IsSupported(opType) || CpuFolding.Ops.Contains(opType) || ModelConverter.ReduceNorms.Contains(opType);
 
     /// <summary>Reads a serialized TensorProto (the test-data .pb files) as a constant.</summary>
     public static HostTensor LoadTensor(string path)

@@ -6,7 +6,7 @@ namespace VulkanCnn.Compiler;
 /// viewing them) get dedicated buffers. Views (Reshape …) share their source's bytes and extend
 /// its lifetime.
 /// </summary>
-public sealed class MemoryPlan
+internal sealed class MemoryPlan
 {
     internal MemoryPlan(IReadOnlyDictionary<string, string> rootOf, IReadOnlyDictionary<string, ulong> offsetOf, IReadOnlySet<string> dedicated,
         IReadOnlyDictionary<string, ulong> rootBytes, ulong arenaBytes, ulong naiveBytes, IReadOnlyDictionary<string, (int First, int Last)> lifetimes)
@@ -33,7 +33,7 @@ public sealed class MemoryPlan
     public ulong NaiveIntermediateBytes { get; }
 }
 
-public static class MemoryPlanner
+internal static class MemoryPlanner
 {
     /// <param name="steps">Per step: the values it reads and the values it writes, in execution order.</param>
     /// <param name="viewOf">Value → the value whose bytes it views (zero-copy ops).</param>

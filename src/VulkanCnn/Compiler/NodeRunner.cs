@@ -5,13 +5,13 @@ using VulkanCnn.Ir;
 namespace VulkanCnn.Compiler;
 
 /// <summary>An input of <see cref="NodeRunner.Run"/>: its value, and whether the operator may treat it as a compile-time constant.</summary>
-public sealed record NodeInput(HostTensor Value, bool IsConstant = false);
+internal sealed record NodeInput(HostTensor Value, bool IsConstant = false);
 
 /// <summary>
 /// Runs one node on the GPU from host data and returns its outputs: the harness of the operator
 /// tests and the engine of constant folding (so no operator needs a second, CPU implementation).
 /// </summary>
-public static class NodeRunner
+internal static class NodeRunner
 {
     public static IReadOnlyList<HostTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs)
     {

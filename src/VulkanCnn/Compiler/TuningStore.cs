@@ -5,7 +5,7 @@ namespace VulkanCnn.Compiler;
 
 /// <summary>One remembered choice: the winning variant of a node configuration, the times it was chosen by, and the
 /// SHA-256 of every shader the measured variants ran (a changed shader means measuring again).</summary>
-public sealed record TunedChoice(string Key, string Variant, IReadOnlyDictionary<string, double> Milliseconds, IReadOnlyDictionary<string, string> Shaders);
+internal sealed record TunedChoice(string Key, string Variant, IReadOnlyDictionary<string, double> Milliseconds, IReadOnlyDictionary<string, string> Shaders);
 
 /// <summary>What the store did with its file when it was opened.</summary>
 public enum TuningFileStatus
@@ -25,7 +25,7 @@ public enum TuningFileStatus
 /// and driver version. The file repeats its key, so a renamed or copied file from another device is discarded, never
 /// trusted; an entry whose shaders' SPIR-V changed since it was measured is ignored and measured again.
 /// </summary>
-public sealed class TuningStore
+internal sealed class TuningStore
 {
     private const int FormatVersion = 1;
     private readonly Dictionary<string, TunedChoice> _choices = new(StringComparer.Ordinal);

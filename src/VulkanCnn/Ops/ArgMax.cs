@@ -5,7 +5,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>ArgMax and ArgMin along one axis (shader <c>argmax</c>); the int64 indices are stored as float values.</summary>
-public sealed class ArgMax : IOperator
+internal sealed class ArgMax : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["ArgMax", "ArgMin"];
 

@@ -8,7 +8,7 @@ namespace VulkanCnn.Ops;
 /// and output tensors, the incoming output gradients and the input gradients to accumulate into.
 /// Pipelines, scratch tensors and dispatches work as in <see cref="OpBuildContext"/>.
 /// </summary>
-public sealed class BackwardContext : OpContext
+internal sealed class BackwardContext : OpContext
 {
     private readonly OpBuildContext _build;
     private readonly IReadOnlyList<Tensor?> _outputGradients;

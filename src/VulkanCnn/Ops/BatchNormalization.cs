@@ -27,7 +27,7 @@ namespace VulkanCnn.Ops;
 /// training, the per-channel affine map in inference. A fused Relu is differentiated through the
 /// saved output; other fused activations have no backward.
 /// </summary>
-public sealed class BatchNormalization : IOperator, IDifferentiable
+internal sealed class BatchNormalization : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["BatchNormalization"];
 

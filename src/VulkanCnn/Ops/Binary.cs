@@ -13,7 +13,7 @@ namespace VulkanCnn.Ops;
 /// was broadcast along by one invocation per gradient element (per chunk, then a second pass for
 /// long reductions), in a fixed order. Max/Min ties share the gradient evenly (torch.maximum).
 /// </summary>
-public sealed class Binary : IOperator, IDifferentiable
+internal sealed class Binary : IOperator, IDifferentiable
 {
     /// <summary>binary.comp's OP constant (spec id 4).</summary>
     private enum Kind : uint { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, PRelu = 7, First = 8, DivTruncate = 9 }

@@ -7,7 +7,7 @@ namespace VulkanCnn.Ops;
 /// <summary>Concat along any axis of N inputs whose sizes differ on that axis only (shader
 /// <c>concat</c>: one copy kernel per input writing at its offset; empty inputs are skipped). Backward
 /// (<c>concat_backward</c>): each input's gradient adds its slot of dY.</summary>
-public sealed class Concat : IOperator, IDifferentiable
+internal sealed class Concat : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Concat"];
 

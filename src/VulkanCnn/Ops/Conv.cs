@@ -4,7 +4,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>How a Conv node is computed; each is its own shader (<c>conv_*</c>).</summary>
-public enum ConvStrategy
+internal enum ConvStrategy
 {
     /// <summary><c>conv_direct</c>: one output per invocation; supports everything (the reference).</summary>
     Direct,
@@ -19,7 +19,7 @@ public enum ConvStrategy
 /// <summary>Conv's variants (<see cref="ConvStrategy"/>): what each can compute, and the rule per device class
 /// that <see cref="VariantSelector"/> falls back on. The node attribute <c>vkcnn.variant</c> (direct, gemm, 1x1,
 /// depthwise) forces one for tests and benchmarks.</summary>
-public static class ConvStrategySelector
+internal static class ConvStrategySelector
 {
     public const string Attribute = VariantSelector.Attribute;
 
@@ -78,7 +78,7 @@ public static class ConvStrategySelector
 /// Backward: dX (conv_backward_input), dW (conv_backward_weight), dB (conv_backward_bias), through
 /// Relu / LeakyRelu / Clip / Sigmoid / Tanh fused activations.
 /// </summary>
-public sealed class Conv : IOperator, IDifferentiable, IKernelVariants
+internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 {
     private const int DepthwisePixels = 8;
 

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 /// The resolved shape of a 2-D Conv / ConvTranspose node: NCHW input, M output channels, kernel,
 /// strides, dilations, leading/trailing pads (auto_pad and output_shape already applied), groups.
 /// </summary>
-public sealed record ConvGeometry(
+internal sealed record ConvGeometry(
     int N, int C, int H, int W, int M, int OH, int OW,
     int KH, int KW, int SH, int SW, int DH, int DW,
     int PadTop, int PadLeft, int PadBottom, int PadRight, int Group)

@@ -9,7 +9,7 @@ namespace VulkanCnn.Ops;
 /// Backward through the dual convolution (dY-space → X-space, same weights): dX is that conv
 /// (conv_gemm accumulating), dW its weight gradient with X as the output gradient.
 /// </summary>
-public sealed class ConvTranspose : IOperator, IDifferentiable
+internal sealed class ConvTranspose : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["ConvTranspose"];
 

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>DepthToSpace (blocksize; mode DCR, the default, or CRD) and its inverse SpaceToDepth
 /// on NCHW tensors (shader <c>depth_to_space</c>).</summary>
-public sealed class DepthToSpace : IOperator
+internal sealed class DepthToSpace : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["DepthToSpace", "SpaceToDepth"];
 

@@ -21,7 +21,7 @@ namespace VulkanCnn.Ops;
 /// drops as ONNX specifies outside the trainer too (a fixed step 0 when there is no step input:
 /// the mask is then a function of the seed alone). A node with a training_mode input is a kernel.
 /// </summary>
-public sealed class Dropout : IOperator, IDifferentiable
+internal sealed class Dropout : IOperator, IDifferentiable
 {
     public const int StepInput = 3;
 

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>Expand(input, shape): the input broadcast against a constant shape with the
 /// bidirectional (NumPy) rule, so a 1 in shape keeps the input's dimension (shader <c>expand</c>).</summary>
-public sealed class Expand : IOperator
+internal sealed class Expand : IOperator
 {
     /// <summary>Push-constant bytes: uvec4 axes[6], count, elements.</summary>
     private const int PushBytes = Elementwise.MaxRank * 16 + 8;

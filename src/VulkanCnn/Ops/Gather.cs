@@ -9,7 +9,7 @@ namespace VulkanCnn.Ops;
 /// output is data.shape[:axis] + indices.shape + data.shape[axis+1:]; negative indices count from
 /// the end and out-of-range ones fail at compile time.
 /// </summary>
-public sealed class Gather : IOperator
+internal sealed class Gather : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Gather"];
 

@@ -12,7 +12,7 @@ namespace VulkanCnn.Ops;
 /// runtime B (training) is repacked the same way by <c>gemm_pack</c> before each product.
 /// Backward: dA, dB as gemm_blocked products, dC and broadcast batches by <c>gemm_backward_reduce</c>.
 /// </summary>
-public sealed class Gemm : IOperator, IDifferentiable
+internal sealed class Gemm : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Gemm", "MatMul"];
 

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 /// An operator that can be trained through: it records the kernels of its backward pass next
 /// to its forward one (same file, shaders named <c>&lt;op&gt;_backward_*.comp</c>).
 /// </summary>
-public interface IDifferentiable
+internal interface IDifferentiable
 {
     /// <summary>Whether input <paramref name="inputIndex"/> of <paramref name="node"/> can receive a gradient
     /// (Conv: X, W, B; Reshape's shape input: no).</summary>

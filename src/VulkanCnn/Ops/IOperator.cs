@@ -4,7 +4,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>What the graph compiler may do with a node of an operator (queried, never type-switched).</summary>
 [Flags]
-public enum OperatorTraits
+internal enum OperatorTraits
 {
     None = 0,
     /// <summary>Output 0 is input 0 with another shape (Reshape, Flatten …): no kernel, no copy.</summary>
@@ -22,7 +22,7 @@ public enum OperatorTraits
 /// file under Ops/, with a same-named shader family under shaders/. A class may serve several
 /// closely related ONNX op types (e.g. every pointwise activation).
 /// </summary>
-public interface IOperator
+internal interface IOperator
 {
     /// <summary>ONNX op types this class implements.</summary>
     IReadOnlyList<string> OpTypes { get; }

@@ -4,7 +4,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>Identity: the output is the input. The compiler removes it; run alone it is a
 /// zero-copy view. (Dropout, identity at inference, has its own file for its training kernels.)</summary>
-public sealed class Identity : IOperator, IDifferentiable
+internal sealed class Identity : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Identity"];
 

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>InstanceNormalization: per (n, c) mean and variance over the spatial axes, then
 /// scale[c] and B[c] (shader <c>instance_norm</c>, one workgroup per plane, two-pass variance).</summary>
-public sealed class InstanceNormalization : IOperator
+internal sealed class InstanceNormalization : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["InstanceNormalization"];
 

@@ -8,7 +8,7 @@ namespace VulkanCnn.Ops;
 /// Each variant says for itself whether it can compute a node on a device; <see cref="VariantSelector"/>
 /// is the one place that picks among them, and <see cref="OpBuildContext.Variant"/> tells the build which.
 /// </summary>
-public interface IKernelVariants
+internal interface IKernelVariants
 {
     /// <summary>Every variant's name; the first is the reference (the simplest kernel, which the others are checked against).</summary>
     IReadOnlyList<string> Variants { get; }
@@ -66,11 +66,11 @@ public static class VariantSelector
 
     /// <summary>The variants of the node's operator that can compute it on <paramref name="device"/>,
     /// reference first; empty for an operator with one way only.</summary>
-    public static IReadOnlyList<string> Applicable(OpContext context, GpuDevice device) =>
+    internal static IReadOnlyList<string> Applicable(OpContext context, GpuDevice device) =>
         NodeKernels.Operator(context.Node) is IKernelVariants v ? v.Variants.Where(name => v.Refusal(name, context, device) is null).ToList() : [];
 
     /// <summary>The variant to build <paramref name="context"/>'s node with, or null for an operator without variants.</summary>
-    public static string? Choose(OpContext context, GpuDevice device, Tuning? tuning, string? chosen = null)
+    internal static string? Choose(OpContext context, GpuDevice device, Tuning? tuning, string? chosen = null)
     {
         if (NodeKernels.Operator(context.Node) is not IKernelVariants op) return null;
         var node = context.Node;

@@ -7,7 +7,7 @@ namespace VulkanCnn.Ops;
 /// <summary>LayerNormalization (opset 17): normalise over the axes [axis, rank), then Scale and the
 /// optional B (shader <c>layer_norm</c>, one workgroup per row, two-pass variance). The optional
 /// Mean and InvStdDev outputs hold each row's statistics, shaped [d0 … d(axis-1), 1 …] (float).</summary>
-public sealed class LayerNormalization : IOperator
+internal sealed class LayerNormalization : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["LayerNormalization"];
 

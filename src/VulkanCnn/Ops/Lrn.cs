@@ -5,7 +5,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>LRN: cross-channel local response normalisation over axis 1 (shader <c>lrn</c>), as in AlexNet and GoogLeNet.</summary>
-public sealed class Lrn : IOperator
+internal sealed class Lrn : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["LRN"];
 

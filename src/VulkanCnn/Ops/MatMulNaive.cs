@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 /// <summary>The simple strategy of MatMul, C[M,N] = A[M,K] · B[K,N] on row-major matrices (shader
 /// <c>matmul_naive</c>, one output per invocation): the baseline <see cref="Gemm"/>'s blocked kernel
 /// is tested and benchmarked against. Graphs use <see cref="Gemm"/>.</summary>
-public static class MatMulNaive
+internal static class MatMulNaive
 {
     private const uint Tile = 8;
 

@@ -10,7 +10,7 @@ namespace VulkanCnn.Ops;
 /// Shaders <c>mse_loss</c> (sum/mean in one workgroup, fixed order: bitwise reproducible) and
 /// <c>mse_loss_backward</c>.
 /// </summary>
-public sealed class MseLoss : IOperator, IDifferentiable
+internal sealed class MseLoss : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["MseLoss"];
 

@@ -4,7 +4,7 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>What a node's kernels are built for.</summary>
-public enum KernelMode
+internal enum KernelMode
 {
     /// <summary>Inference: BatchNorm on running statistics, Dropout off.</summary>
     Inference,

@@ -9,7 +9,7 @@ namespace VulkanCnn.Ops;
 /// tensors (planned by the session), and factories for weights and kernels that the session
 /// owns and disposes.
 /// </summary>
-public sealed class OpBuildContext : OpContext
+internal sealed class OpBuildContext : OpContext
 {
     private readonly IReadOnlyList<Tensor?> _inputs;
     private readonly IReadOnlyList<Tensor?> _outputs;

@@ -3,7 +3,7 @@ using VulkanCnn.Ir;
 namespace VulkanCnn.Ops;
 
 /// <summary>What shape inference sees of a node: its attributes, input shapes and constant inputs.</summary>
-public class OpContext
+internal class OpContext
 {
     private readonly IReadOnlyList<TensorShape?> _inputShapes;
     private readonly IReadOnlyList<HostTensor?> _constants;

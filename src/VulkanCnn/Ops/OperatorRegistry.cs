@@ -7,9 +7,13 @@ public static class OperatorRegistry
 {
     private static readonly Dictionary<string, IOperator> ByType = Discover();
 
+    /// <summary>Every ONNX op type the runtime implements.</summary>
     public static IReadOnlyCollection<string> OpTypes => ByType.Keys;
 
-    public static bool TryGet(string opType, out IOperator op) => ByType.TryGetValue(opType, out op!);
+    /// <summary>Whether the runtime implements <paramref name="opType"/>.</summary>
+    public static bool IsSupported(string opType) => ByType.ContainsKey(opType);
+
+    internal static bool TryGet(string opType, out IOperator op) => ByType.TryGetValue(opType, out op!);
 
     private static Dictionary<string, IOperator> Discover()
     {

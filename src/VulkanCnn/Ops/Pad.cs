@@ -11,7 +11,7 @@ namespace VulkanCnn.Ops;
 /// cropped first, then padded. Backward (<c>pad_backward</c>): every input element sums the output
 /// positions that read it (the interior in constant mode, plus the mirrored/edge/wrapped borders).
 /// </summary>
-public sealed class Pad : IOperator, IDifferentiable
+internal sealed class Pad : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Pad"];
 

@@ -12,7 +12,7 @@ namespace VulkanCnn.Ops;
 /// Backward: <c>pool_backward_window</c> gathers each input gradient from the windows that hold
 /// it, or, where windows cannot overlap, <c>pool_backward_disjoint</c> scatters each window's; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
 /// </summary>
-public sealed class Pool : IOperator, IDifferentiable, IKernelVariants
+internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 {
     public IReadOnlyList<string> OpTypes { get; } = ["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"];
 

@@ -9,7 +9,7 @@ namespace VulkanCnn.Ops;
 /// come from the attribute (opset &lt; 18; &lt; 13 for ReduceSum) or the optional constant input
 /// (later opsets); none means every axis unless noop_with_empty_axes=1.
 /// </summary>
-public sealed class Reduce : IOperator
+internal sealed class Reduce : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"];
 

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>Reshape, Flatten, Squeeze, Unsqueeze: zero-copy views of their input (no kernel).
 /// Backward (<c>reshape_backward</c>): dX += dY, the same values in the input's shape.</summary>
-public sealed class Reshape : IOperator, IDifferentiable
+internal sealed class Reshape : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"];
 

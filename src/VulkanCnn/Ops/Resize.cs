@@ -16,7 +16,7 @@ namespace VulkanCnn.Ops;
 /// mode, take floor when upscaling and ceil when downscaling (the pre-opset-11 behaviour of
 /// ONNX Runtime). The source coordinates are tabulated here once, in double precision.
 /// </summary>
-public sealed class Resize : IOperator
+internal sealed class Resize : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Resize", "Upsample"];
 
@@ -24,9 +24,7 @@ public sealed class Resize : IOperator
 
     private enum Rounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil, Legacy }
 
-    /// <summary>Not an ONNX attribute: set (1) by the importer under <c>OnnxImportOptions.AlignCornersLength = ScaledLength</c> for
-    /// the ONNX reference's align_corners mapping; the exporter drops it (that mapping is what ONNX itself specifies).</summary>
-    public const string ScaledAlignCornersAttribute = "vkcnn_align_corners_scaled_length";
+    public const string ScaledAlignCornersAttribute = RuntimeAttributes.ResizeScaledAlignCorners;
 
     private enum Coordinates { HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric, TfHalfPixelForNn, HalfPixelSymmetric, TfCropAndResize }
 

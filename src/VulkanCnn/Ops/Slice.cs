@@ -9,7 +9,7 @@ namespace VulkanCnn.Ops;
 /// Backward (<c>slice_backward</c>): dY is added into dX at the sliced positions (a scatter; the
 /// positions are distinct, so no two invocations touch one element).
 /// </summary>
-public sealed class Slice : IOperator, IDifferentiable
+internal sealed class Slice : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Slice"];
 

@@ -9,7 +9,7 @@ namespace VulkanCnn.Ops;
 /// rewrites older models' flatten-to-2-D form). Shader <c>softmax</c> views the input as
 /// [outer, n, inner], so any axis runs without a transpose.
 /// </summary>
-public sealed class Softmax : IOperator
+internal sealed class Softmax : IOperator
 {
     private readonly record struct Push(uint Rows, uint N, uint Inner);
 

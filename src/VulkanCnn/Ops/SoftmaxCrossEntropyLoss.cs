@@ -19,7 +19,7 @@ namespace VulkanCnn.Ops;
 /// unchecked step fails loudly. Other rows are unaffected (mean divides by the valid rows' weight).
 /// With every row ignored, mean is 0/0 = NaN (as PyTorch).</para>
 /// </summary>
-public sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
+internal sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
 {
     public const string LabelSmoothingAttribute = "vkcnn.label_smoothing";
 

@@ -10,7 +10,7 @@ namespace VulkanCnn.Ops;
 /// Backward (<c>split_backward</c>): each output's gradient is added into its slot of dX; an output
 /// without a gradient adds nothing.
 /// </summary>
-public sealed class Split : IOperator, IDifferentiable
+internal sealed class Split : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Split"];
 

@@ -10,7 +10,7 @@ namespace VulkanCnn.Ops;
 /// constant input 1 (opset ≥ 10) or the attribute k (opset 1). Results are always sorted, which
 /// sorted=0 allows.
 /// </summary>
-public sealed class TopK : IOperator
+internal sealed class TopK : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["TopK"];
 

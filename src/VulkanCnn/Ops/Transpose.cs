@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>Transpose (perm, default reversed) as a gather kernel (shader <c>transpose</c>). Backward
 /// (<c>transpose_backward</c>): dX += dY gathered through the inverse permutation.</summary>
-public sealed class Transpose : IOperator, IDifferentiable
+internal sealed class Transpose : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Transpose"];
 

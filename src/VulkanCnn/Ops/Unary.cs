@@ -10,7 +10,7 @@ namespace VulkanCnn.Ops;
 /// (<see cref="TryGetActivation"/>). Backward (shader <c>unary_backward</c>): dX += dY * f'(x);
 /// Cast to a float type passes the gradient through, Cast to an integer or bool type has none.
 /// </summary>
-public sealed class Unary : IOperator, IDifferentiable
+internal sealed class Unary : IOperator, IDifferentiable
 {
     private static readonly HashSet<string> Activations =
         ["Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Silu", "Elu", "Gelu"];

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 
 /// <summary>Where(condition, X, Y): X where the condition is nonzero, else Y, all three broadcast
 /// NumPy-style (shader <c>where</c>). Bool/int64 constant conditions are read as floats.</summary>
-public sealed class Where : IOperator
+internal sealed class Where : IOperator
 {
     /// <summary>Push-constant bytes: uvec4 axes[6], count, elements.</summary>
     private const int PushBytes = Elementwise.MaxRank * 16 + 8;

@@ -6,14 +6,14 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Training;
 
 /// <summary>Forward outputs and accumulated input gradients of one node, from <see cref="BackwardRunner.Run"/>.</summary>
-public sealed record BackwardResult(IReadOnlyList<HostTensor> Outputs, IReadOnlyList<HostTensor?> InputGradients);
+internal sealed record BackwardResult(IReadOnlyList<HostTensor> Outputs, IReadOnlyList<HostTensor?> InputGradients);
 
 /// <summary>
 /// Runs one node forward and backward on the GPU from host data: the harness of the backward
 /// kernel tests and of gradient checks. Input gradients start from <c>initialGradients</c>
 /// (zeros by default) so accumulation is observable.
 /// </summary>
-public static class BackwardRunner
+internal static class BackwardRunner
 {
     public static BackwardResult Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs, IReadOnlyList<HostTensor?> outputGradients,
         IReadOnlyList<bool> wantGradient, bool training = true, IReadOnlyList<HostTensor?>? initialGradients = null)

@@ -120,7 +120,7 @@ public sealed unsafe class ComputePipeline
 
     public PipelineKey Description { get; }
     /// <summary>What the shader may do with each binding (from its SPIR-V): recordings put barriers only where accesses conflict.</summary>
-    public IReadOnlyList<BufferAccess> Access { get; }
+    internal IReadOnlyList<BufferAccess> Access { get; }
     /// <summary>Whether the on-disk cache seeded this pipeline.</summary>
     public PipelineCacheStatus CacheStatus { get; }
     /// <summary>Wall time of shader-module + pipeline creation, cache lookup included.</summary>

@@ -2,7 +2,7 @@ namespace VulkanCnn.Vulkan;
 
 /// <summary>How a kernel touches one storage-buffer binding, read from its SPIR-V.</summary>
 [Flags]
-public enum BufferAccess
+internal enum BufferAccess
 {
     None = 0,
     Read = 1,

@@ -8,7 +8,7 @@ namespace VulkanCnn.Vulkan;
 /// The SPIR-V modules compiled from shaders/*.comp at build time and embedded in this assembly.
 /// The registry is the set of resource names: adding a shader file adds it here.
 /// </summary>
-public static class ShaderLibrary
+internal static class ShaderLibrary
 {
     private const string Prefix = "VulkanCnn.Shaders.";
     private const string Suffix = ".spv";

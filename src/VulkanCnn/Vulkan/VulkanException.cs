@@ -54,7 +54,7 @@ public sealed class GpuTimeoutException : TimeoutException
 }
 
 /// <summary>Checks every VkResult in one place and maps it to a typed exception naming the call.</summary>
-public static class VkCheck
+internal static class VkCheck
 {
     public static void Check(this Result result, string call)
     {
