@@ -25,6 +25,12 @@ Task("test").IsDependentOn("build").Does(() =>
 {
     var results = artifacts.Combine("test-results");
     CleanDirectory(results);
+    // The code style (.editorconfig) is part of the suite: a formatting difference counts as a failed check.
+    int format = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"format \"{solution}\" --verify-no-changes --no-restore --verbosity quiet",
+    });
+    if (format != 0) Error("dotnet format --verify-no-changes found differences; run `dotnet format VulkanCnn.sln` and commit the result.");
     Exception failure = null;
     try
     {
@@ -37,8 +43,9 @@ Task("test").IsDependentOn("build").Does(() =>
         });
     }
     catch (Exception e) { failure = e; }
-    Summarize(results, failure != null);
+    Summarize(results, failure != null, format != 0 ? 1 : 0);
     if (failure != null) throw failure;
+    if (format != 0) throw new Exception("dotnet format --verify-no-changes failed");
 });
 
 Task("bench").IsDependentOn("build").Does(() =>
@@ -95,7 +102,7 @@ Task("publish-tests").Does(() =>
 
 // Prints the ten slowest tests and the "N passed, N failed, N skipped" line, and writes that
 // line to artifacts/test-results/summary.txt for .ci/run.
-void Summarize(DirectoryPath results, bool runFailed)
+void Summarize(DirectoryPath results, bool runFailed, int otherFailures)
 {
     XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
     var tests = GetFiles(results.FullPath + "/**/*.trx")
@@ -109,7 +116,7 @@ void Summarize(DirectoryPath results, bool runFailed)
         .ToList();
     int passed = tests.Count(t => t.Outcome == "Passed");
     int skipped = tests.Count(t => t.Outcome == "NotExecuted");
-    int failed = tests.Count - passed - skipped;
+    int failed = tests.Count - passed - skipped + otherFailures;
     if (runFailed && failed == 0)
     {
         Warning("The test run failed without a failed test result (test host crash or build error).");

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
@@ -9,6 +6,9 @@ using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Globalization;
 
 namespace VulkanCnn.Imaging;
 

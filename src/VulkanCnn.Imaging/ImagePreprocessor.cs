@@ -1,6 +1,6 @@
-using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using System.Globalization;
 
 namespace VulkanCnn.Imaging;
 

@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Ops;

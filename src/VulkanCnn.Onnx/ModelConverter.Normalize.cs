@@ -191,8 +191,19 @@ internal sealed partial class ModelConverter
 
     private long TypeCode(Node n, string name) => name.ToUpperInvariant() switch
     {
-        "FLOAT" => 1, "UINT8" => 2, "INT8" => 3, "UINT16" => 4, "INT16" => 5, "INT32" => 6, "INT64" => 7, "STRING" => 8,
-        "BOOL" => 9, "FLOAT16" => 10, "DOUBLE" => 11, "UINT32" => 12, "UINT64" => 13,
+        "FLOAT" => 1,
+        "UINT8" => 2,
+        "INT8" => 3,
+        "UINT16" => 4,
+        "INT16" => 5,
+        "INT32" => 6,
+        "INT64" => 7,
+        "STRING" => 8,
+        "BOOL" => 9,
+        "FLOAT16" => 10,
+        "DOUBLE" => 11,
+        "UINT32" => 12,
+        "UINT64" => 13,
         _ => throw Fail($"Cast to '{name}' is not an ONNX type name", node: n.Name),
     };
 

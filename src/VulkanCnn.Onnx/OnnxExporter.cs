@@ -1,6 +1,6 @@
-using System.Reflection;
 using Google.Protobuf;
 using Onnx;
+using System.Reflection;
 using VulkanCnn.Ops;
 using IrGraph = VulkanCnn.Ir.Graph;
 

@@ -1,6 +1,6 @@
+using Onnx;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Onnx;
 
 namespace VulkanCnn.Onnx;
 
@@ -16,10 +16,28 @@ internal sealed class TensorReader(string file, string? baseDirectory, OnnxImpor
 
     public static string TypeName(int type) => type switch
     {
-        0 => "UNDEFINED", Float => "FLOAT", Uint8 => "UINT8", Int8 => "INT8", Uint16 => "UINT16", Int16 => "INT16", Int32 => "INT32",
-        Int64 => "INT64", String => "STRING", Bool => "BOOL", Float16 => "FLOAT16", Double => "DOUBLE", Uint32 => "UINT32",
-        Uint64 => "UINT64", 14 => "COMPLEX64", 15 => "COMPLEX128", BFloat16 => "BFLOAT16", >= 17 and <= 20 => "FLOAT8",
-        21 => "UINT4", 22 => "INT4", 23 => "FLOAT4E2M1", _ => $"type {type}",
+        0 => "UNDEFINED",
+        Float => "FLOAT",
+        Uint8 => "UINT8",
+        Int8 => "INT8",
+        Uint16 => "UINT16",
+        Int16 => "INT16",
+        Int32 => "INT32",
+        Int64 => "INT64",
+        String => "STRING",
+        Bool => "BOOL",
+        Float16 => "FLOAT16",
+        Double => "DOUBLE",
+        Uint32 => "UINT32",
+        Uint64 => "UINT64",
+        14 => "COMPLEX64",
+        15 => "COMPLEX128",
+        BFloat16 => "BFLOAT16",
+        >= 17 and <= 20 => "FLOAT8",
+        21 => "UINT4",
+        22 => "INT4",
+        23 => "FLOAT4E2M1",
+        _ => $"type {type}",
     };
 
     /// <summary>True for the element types the importer reads as float32.</summary>

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
+using System.Runtime.InteropServices;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Ops;

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using BenchmarkDotNet.Reports;
+using System.Text.Json;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Benchmarks;

@@ -1,7 +1,7 @@
-using System.Diagnostics;
-using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
+using System.Diagnostics;
+using System.Text.Json;
 using VulkanCnn.Models;
 using VulkanCnn.Nn;
 using VulkanCnn.Training;

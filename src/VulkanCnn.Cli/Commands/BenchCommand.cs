@@ -1,8 +1,8 @@
-using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Spectre.Console;
+using System.CommandLine;
+using System.Diagnostics;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Onnx;

@@ -1,5 +1,5 @@
-using System.CommandLine;
 using Spectre.Console;
+using System.CommandLine;
 
 namespace VulkanCnn.Cli.Commands;
 
@@ -24,8 +24,11 @@ internal static class DemoCommand
                 : "No camera: the bundled [bold]Fashion-MNIST[/] small CNN classifies the test-set slideshow.");
             return ViewCommand.Run(GlobalOptions.DeviceOptions(result), new ViewSettings
             {
-                Teach = camera, Source = camera ? "camera" : "fashion-mnist",
-                Headless = result.GetValue(headless), Frames = result.GetValue(frames), Out = result.GetValue(output),
+                Teach = camera,
+                Source = camera ? "camera" : "fashion-mnist",
+                Headless = result.GetValue(headless),
+                Frames = result.GetValue(frames),
+                Out = result.GetValue(output),
             });
         });
         return command;

@@ -1,9 +1,9 @@
-using System.CommandLine;
 using Spectre.Console;
-using VulkanCnn.Viewer.TeachByShowing;
+using System.CommandLine;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Nn;
+using VulkanCnn.Viewer.TeachByShowing;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Cli.Commands;

@@ -1,5 +1,5 @@
-using System.CommandLine;
 using Spectre.Console;
+using System.CommandLine;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Onnx;

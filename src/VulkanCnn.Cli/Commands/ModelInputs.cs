@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using VulkanCnn.Compiler;
-using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
+using VulkanCnn.Ir;
 
 namespace VulkanCnn.Cli.Commands;
 
@@ -45,7 +45,9 @@ internal sealed class ModelInputs
             bool raw = r.GetValue(Scale255);
             var options = ImagePreprocessOptions.ImageNet with
             {
-                CropWidth = size, CropHeight = size, ResizeShorterSide = r.GetValue(Resize) ?? size * 256 / 224,
+                CropWidth = size,
+                CropHeight = size,
+                ResizeShorterSide = r.GetValue(Resize) ?? size * 256 / 224,
                 ChannelOrder = r.GetValue(Bgr) ? ChannelOrder.Bgr : ChannelOrder.Rgb,
                 Range = raw ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
                 Mean = Floats(r.GetValue(Mean)) ?? (raw ? [0f, 0f, 0f] : ImagePreprocessOptions.ImageNet.Mean),

@@ -1,8 +1,8 @@
-using System.CommandLine;
 using Spectre.Console;
+using System.CommandLine;
 using VulkanCnn.Compiler;
-using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;
 

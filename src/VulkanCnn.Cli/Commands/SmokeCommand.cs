@@ -1,6 +1,6 @@
+using Spectre.Console;
 using System.CommandLine;
 using System.Diagnostics;
-using Spectre.Console;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Vulkan;

@@ -1,5 +1,5 @@
-using System.CommandLine;
 using Spectre.Console;
+using System.CommandLine;
 using VulkanCnn.Models;
 using VulkanCnn.Training;
 using VulkanCnn.Training.Data;
@@ -48,10 +48,18 @@ internal static class TrainCommand
         {
             var options = new TrainingRunOptions
             {
-                Model = result.GetValue(model)!, Epochs = result.GetValue(epochs), BatchSize = result.GetValue(batch),
-                LearningRate = result.GetValue(lr), Optimizer = result.GetValue(optimizer)!, Schedule = result.GetValue(schedule)!,
-                LabelSmoothing = result.GetValue(smoothing), Seed = result.GetValue(seed), CheckpointEveryBatches = result.GetValue(checkpointEvery),
-                AugmentPadding = result.GetValue(augmentPad), HorizontalFlip = result.GetValue(flip), InitFrom = result.GetValue(init),
+                Model = result.GetValue(model)!,
+                Epochs = result.GetValue(epochs),
+                BatchSize = result.GetValue(batch),
+                LearningRate = result.GetValue(lr),
+                Optimizer = result.GetValue(optimizer)!,
+                Schedule = result.GetValue(schedule)!,
+                LabelSmoothing = result.GetValue(smoothing),
+                Seed = result.GetValue(seed),
+                CheckpointEveryBatches = result.GetValue(checkpointEvery),
+                AugmentPadding = result.GetValue(augmentPad),
+                HorizontalFlip = result.GetValue(flip),
+                InitFrom = result.GetValue(init),
             };
             if (options.InitFrom is not null && result.GetValue(resume) is not null)
                 throw new ArgumentException("Use --init to start a new run from a checkpoint's weights, or --resume to continue one; not both.", "--init");
@@ -84,9 +92,12 @@ internal static class TrainCommand
         if (idx) return (FashionMnist.Load(train: true, folder, limit), FashionMnist.Load(train: false, folder, testLimit));
         var options = new VulkanCnn.Imaging.ImagePreprocessOptions
         {
-            ResizeShorterSide = imageSize, CropWidth = imageSize, CropHeight = imageSize,
+            ResizeShorterSide = imageSize,
+            CropWidth = imageSize,
+            CropHeight = imageSize,
             ChannelOrder = grayscale ? VulkanCnn.Imaging.ChannelOrder.Grayscale : VulkanCnn.Imaging.ChannelOrder.Rgb,
-            Mean = grayscale ? [0.5f] : [0.485f, 0.456f, 0.406f], Std = grayscale ? [0.25f] : [0.229f, 0.224f, 0.225f],
+            Mean = grayscale ? [0.5f] : [0.485f, 0.456f, 0.406f],
+            Std = grayscale ? [0.25f] : [0.229f, 0.224f, 0.225f],
         };
         IDataset Limit(IDataset d, int? n) => n is { } k && k < d.Count ? new SubsetDataset(d, k) : d;
         if (Directory.Exists(Path.Combine(folder, "train")) && Directory.Exists(Path.Combine(folder, "test")))

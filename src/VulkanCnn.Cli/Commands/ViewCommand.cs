@@ -1,5 +1,5 @@
-using System.CommandLine;
 using Spectre.Console;
+using System.CommandLine;
 using VulkanCnn.Imaging;
 using VulkanCnn.Imaging.Frames;
 using VulkanCnn.Training.Data;
@@ -53,13 +53,30 @@ internal static class ViewCommand
         };
         command.SetAction(r => Run(GlobalOptions.DeviceOptions(r), new ViewSettings
         {
-            Model = r.GetValue(model)?.FullName, Labels = r.GetValue(labels)?.FullName, Checkpoint = r.GetValue(checkpoint)?.FullName,
-            Teach = r.GetValue(teach), Head = r.GetValue(head)!, Classes = r.GetValue(classes)?.Split(',', StringSplitOptions.TrimEntries),
-            Backbone = r.GetValue(backbone), Source = r.GetValue(source), Headless = r.GetValue(headless), Frames = r.GetValue(frames),
-            Out = r.GetValue(output), Width = r.GetValue(width), Height = r.GetValue(height), Overlay = !r.GetValue(noOverlay),
-            VSync = r.GetValue(vsync), MaxFps = r.GetValue(maxFps), BudgetMs = r.GetValue(budget), SlideMs = r.GetValue(slide),
-            Letterbox = r.GetValue(letterbox), Bgr = r.GetValue(bgr), Range255 = r.GetValue(range255), Mean = ViewSettings.ParseTriple(r.GetValue(mean), "--mean"),
-            Std = ViewSettings.ParseTriple(r.GetValue(std), "--std"), Keys = ViewSettings.ParseKeys(r.GetValue(keys)),
+            Model = r.GetValue(model)?.FullName,
+            Labels = r.GetValue(labels)?.FullName,
+            Checkpoint = r.GetValue(checkpoint)?.FullName,
+            Teach = r.GetValue(teach),
+            Head = r.GetValue(head)!,
+            Classes = r.GetValue(classes)?.Split(',', StringSplitOptions.TrimEntries),
+            Backbone = r.GetValue(backbone),
+            Source = r.GetValue(source),
+            Headless = r.GetValue(headless),
+            Frames = r.GetValue(frames),
+            Out = r.GetValue(output),
+            Width = r.GetValue(width),
+            Height = r.GetValue(height),
+            Overlay = !r.GetValue(noOverlay),
+            VSync = r.GetValue(vsync),
+            MaxFps = r.GetValue(maxFps),
+            BudgetMs = r.GetValue(budget),
+            SlideMs = r.GetValue(slide),
+            Letterbox = r.GetValue(letterbox),
+            Bgr = r.GetValue(bgr),
+            Range255 = r.GetValue(range255),
+            Mean = ViewSettings.ParseTriple(r.GetValue(mean), "--mean"),
+            Std = ViewSettings.ParseTriple(r.GetValue(std), "--std"),
+            Keys = ViewSettings.ParseKeys(r.GetValue(keys)),
             Resizes = ViewSettings.ParseResizes(r.GetValue(resize)),
         }));
         return command;
@@ -101,9 +118,17 @@ internal static class ViewCommand
         double beforeViewer = clock.Elapsed.TotalSeconds;
         ViewerOptions Options(bool offscreen) => new()
         {
-            Width = s.Width, Height = s.Height, Frames = s.Frames ?? (offscreen ? 60 : null), Headless = offscreen,
-            OutputDirectory = offscreen ? s.Out ?? "vkcnn-view" : null, Overlay = s.Overlay, VSync = s.VSync, MaxFps = s.MaxFps,
-            ScriptedKeys = s.Keys, ScriptedResizes = s.Resizes, SourceNote = note,
+            Width = s.Width,
+            Height = s.Height,
+            Frames = s.Frames ?? (offscreen ? 60 : null),
+            Headless = offscreen,
+            OutputDirectory = offscreen ? s.Out ?? "vkcnn-view" : null,
+            Overlay = s.Overlay,
+            VSync = s.VSync,
+            MaxFps = s.MaxFps,
+            ScriptedKeys = s.Keys,
+            ScriptedResizes = s.Resizes,
+            SourceNote = note,
             Log = line => AnsiConsole.WriteLine(line),
         };
         ViewerReport report;
@@ -141,8 +166,12 @@ internal static class ViewCommand
         var std = s.Std ?? ImagePreprocessOptions.ImageNet.Std!.Select(v => v * scale).ToArray();
         return new ImagePreprocessOptions
         {
-            ChannelOrder = s.Bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb, Range = s.Range255 ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
-            Mean = mean, Std = std, ResizeShorterSide = 0, Fit = s.Letterbox ? ImageFit.Letterbox : ImageFit.CenterCrop,
+            ChannelOrder = s.Bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb,
+            Range = s.Range255 ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
+            Mean = mean,
+            Std = std,
+            ResizeShorterSide = 0,
+            Fit = s.Letterbox ? ImageFit.Letterbox : ImageFit.CenterCrop,
         };
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using VulkanCnn.Compiler;
-using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
+using VulkanCnn.Ir;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
 using VulkanCnn.Viewer.TeachByShowing;

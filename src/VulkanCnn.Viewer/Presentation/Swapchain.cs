@@ -31,10 +31,19 @@ internal sealed unsafe class Swapchain : IDisposable
             : (CompositeAlphaFlagsKHR)((uint)caps.SupportedCompositeAlpha & (uint)-(int)caps.SupportedCompositeAlpha); // lowest supported bit
         var info = new SwapchainCreateInfoKHR
         {
-            SType = StructureType.SwapchainCreateInfoKhr, Surface = new SurfaceKHR(surface), MinImageCount = count,
-            ImageFormat = format.Format, ImageColorSpace = format.ColorSpace, ImageExtent = Extent, ImageArrayLayers = 1,
-            ImageUsage = ImageUsageFlags.TransferDstBit, ImageSharingMode = SharingMode.Exclusive,
-            PreTransform = caps.CurrentTransform, CompositeAlpha = alpha, PresentMode = mode, Clipped = true,
+            SType = StructureType.SwapchainCreateInfoKhr,
+            Surface = new SurfaceKHR(surface),
+            MinImageCount = count,
+            ImageFormat = format.Format,
+            ImageColorSpace = format.ColorSpace,
+            ImageExtent = Extent,
+            ImageArrayLayers = 1,
+            ImageUsage = ImageUsageFlags.TransferDstBit,
+            ImageSharingMode = SharingMode.Exclusive,
+            PreTransform = caps.CurrentTransform,
+            CompositeAlpha = alpha,
+            PresentMode = mode,
+            Clipped = true,
             OldSwapchain = new SwapchainKHR(oldSwapchain),
         };
         ulong handle;

@@ -107,8 +107,12 @@ public sealed unsafe class WindowPresenter : IDisposable
             uint image = f.Image;
             var info = new PresentInfoKHR
             {
-                SType = StructureType.PresentInfoKhr, WaitSemaphoreCount = 1, PWaitSemaphores = (Silk.NET.Vulkan.Semaphore*)&s,
-                SwapchainCount = 1, PSwapchains = (SwapchainKHR*)&sc, PImageIndices = &image,
+                SType = StructureType.PresentInfoKhr,
+                WaitSemaphoreCount = 1,
+                PWaitSemaphores = (Silk.NET.Vulkan.Semaphore*)&s,
+                SwapchainCount = 1,
+                PSwapchains = (SwapchainKHR*)&sc,
+                PImageIndices = &image,
             };
             return f.Api.QueuePresent(queue, &info);
         });

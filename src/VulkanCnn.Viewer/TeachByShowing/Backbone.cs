@@ -1,6 +1,6 @@
 using VulkanCnn.Compiler;
-using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;
 
@@ -15,7 +15,10 @@ public sealed class Backbone : IDisposable
     /// <summary>How frames become the backbone's input (the CNTK export's convention).</summary>
     public static ImagePreprocessOptions InputOptions { get; } = new()
     {
-        ChannelOrder = ChannelOrder.Bgr, Range = PixelRange.ZeroTo255, Mean = [103.06f, 115.90f, 123.15f], Std = [1f, 1f, 1f],
+        ChannelOrder = ChannelOrder.Bgr,
+        Range = PixelRange.ZeroTo255,
+        Mean = [103.06f, 115.90f, 123.15f],
+        Std = [1f, 1f, 1f],
     };
     private readonly Session _session;
 

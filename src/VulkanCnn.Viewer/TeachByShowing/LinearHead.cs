@@ -26,7 +26,8 @@ public static class LinearHead
     public static void Save(Sequential head, string path, IReadOnlyList<string> labels) =>
         head.SaveSafetensors(path, new Dictionary<string, string>
         {
-            ["format"] = "vkcnn-head", ["backbone"] = "ResNet18 (Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)",
+            ["format"] = "vkcnn-head",
+            ["backbone"] = "ResNet18 (Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)",
             ["labels"] = System.Text.Json.JsonSerializer.Serialize(labels),
         });
 

@@ -1,6 +1,6 @@
+using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
-using VulkanCnn.Ir;
 
 namespace VulkanCnn.Compiler;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
+using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
-using VulkanCnn.Ir;
 
 namespace VulkanCnn.Compiler;
 

@@ -1,5 +1,5 @@
-using VulkanCnn.Vulkan;
 using VulkanCnn.Ir;
+using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Compiler;
 

@@ -20,8 +20,16 @@ internal sealed class Binary : IOperator, IDifferentiable
 
     private static readonly Dictionary<string, Kind> Kinds = new()
     {
-        ["Add"] = Kind.Add, ["Sub"] = Kind.Sub, ["Mul"] = Kind.Mul, ["Div"] = Kind.Div, ["Pow"] = Kind.Pow, ["PRelu"] = Kind.PRelu,
-        ["Max"] = Kind.Max, ["Min"] = Kind.Min, ["Sum"] = Kind.Add, ["Mean"] = Kind.Add,
+        ["Add"] = Kind.Add,
+        ["Sub"] = Kind.Sub,
+        ["Mul"] = Kind.Mul,
+        ["Div"] = Kind.Div,
+        ["Pow"] = Kind.Pow,
+        ["PRelu"] = Kind.PRelu,
+        ["Max"] = Kind.Max,
+        ["Min"] = Kind.Min,
+        ["Sum"] = Kind.Add,
+        ["Mean"] = Kind.Add,
     };
 
     private static readonly HashSet<string> Variadic = ["Max", "Min", "Sum", "Mean"];

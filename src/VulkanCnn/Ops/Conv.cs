@@ -133,7 +133,7 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
         uint ly = 1;
         while (ly < g.OH && lx * ly * 2 <= local && ly * 2 <= c.Device.Info.Limits.MaxWorkGroupSize[1]) ly *= 2;
         var pipeline = c.Pipeline(new PipelineKey("conv_depthwise", 4, ConvParams.Size, lx, ly)
-            { Activation = (uint)act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
+        { Activation = (uint)act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
         var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());
         c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], groups, g.Params(act));
     }

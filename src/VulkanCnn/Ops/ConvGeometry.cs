@@ -24,9 +24,30 @@ internal sealed record ConvGeometry(
     /// <summary>Push constants of the conv kernels (shaders/common/conv_params.glsl).</summary>
     internal ConvParams Params(FusedActivation activation, uint a = 0, uint b = 0, uint d = 0, uint e = 0, uint f = 0) => new()
     {
-        N = (uint)N, C = (uint)C, H = (uint)H, W = (uint)W, M = (uint)M, OH = (uint)OH, OW = (uint)OW,
-        KH = (uint)KH, KW = (uint)KW, SH = (uint)SH, SW = (uint)SW, DH = (uint)DH, DW = (uint)DW,
-        PT = PadTop, PL = PadLeft, CG = (uint)CG, MG = (uint)MG, Alpha = activation.Alpha, Beta = activation.Beta, A = a, B = b, D = d, E = e, F = f,
+        N = (uint)N,
+        C = (uint)C,
+        H = (uint)H,
+        W = (uint)W,
+        M = (uint)M,
+        OH = (uint)OH,
+        OW = (uint)OW,
+        KH = (uint)KH,
+        KW = (uint)KW,
+        SH = (uint)SH,
+        SW = (uint)SW,
+        DH = (uint)DH,
+        DW = (uint)DW,
+        PT = PadTop,
+        PL = PadLeft,
+        CG = (uint)CG,
+        MG = (uint)MG,
+        Alpha = activation.Alpha,
+        Beta = activation.Beta,
+        A = a,
+        B = b,
+        D = d,
+        E = e,
+        F = f,
     };
 
     public override string ToString() =>

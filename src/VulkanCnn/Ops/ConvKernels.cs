@@ -80,9 +80,21 @@ internal static class ConvKernels
         var pipeline = s.Pipeline(new PipelineKey("conv_pack", 2, Marshal.SizeOf<PackParams>(), PackTile, PackTile));
         var push = new PackParams
         {
-            N = (uint)g.N, C = (uint)g.C, H = (uint)g.H, W = (uint)g.W, Groups = (uint)g.Group, Slots = (uint)g.CG,
-            Blocks = (uint)blocks, Hp = (uint)hp, Wp = (uint)wp, PT = g.PadTop, PL = g.PadLeft,
-            SY = (uint)sy, SX = (uint)sx, SH = (uint)g.SH, SW = (uint)g.SW,
+            N = (uint)g.N,
+            C = (uint)g.C,
+            H = (uint)g.H,
+            W = (uint)g.W,
+            Groups = (uint)g.Group,
+            Slots = (uint)g.CG,
+            Blocks = (uint)blocks,
+            Hp = (uint)hp,
+            Wp = (uint)wp,
+            PT = g.PadTop,
+            PL = g.PadLeft,
+            SY = (uint)sy,
+            SX = (uint)sx,
+            SH = (uint)g.SH,
+            SW = (uint)g.SW,
         };
         s.Dispatch(pipeline, [x, packed], s.Groups((wp + PackTile - 1) / PackTile, (hp + PackTile - 1) / PackTile, (long)g.N * g.Group * blocks, $"conv_pack of {g}"), push);
         return (packed, hp, wp, sy, sx);

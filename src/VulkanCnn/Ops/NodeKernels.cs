@@ -84,7 +84,7 @@ internal static class NodeKernels
         var op = Operator(node);
         string? chosen = VariantSelector.Choose(new OpContext(node, inputShapes, constants), device, tuning, variant);
         var context = new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, owned, kernels)
-            { Training = mode == KernelMode.TrainingForward, Variant = chosen };
+        { Training = mode == KernelMode.TrainingForward, Variant = chosen };
         int first = kernels.Count;
         op.Build(context);
         return new BuiltNode(op, context, kernels, first);

@@ -166,7 +166,10 @@ internal sealed class Unary : IOperator, IDifferentiable
 
     private static string TypeName(long to) => to switch
     {
-        8 => "STRING", 14 => "COMPLEX64", 15 => "COMPLEX128", 23 => "FLOAT4E2M1",
+        8 => "STRING",
+        14 => "COMPLEX64",
+        15 => "COMPLEX128",
+        23 => "FLOAT4E2M1",
         _ => "FLOAT8",
     };
 

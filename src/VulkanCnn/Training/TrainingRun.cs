@@ -42,10 +42,23 @@ public sealed record TrainingRunOptions
 
     internal Dictionary<string, string> ToSettings() => new()
     {
-        ["optimizer"] = Optimizer, ["lr"] = Fmt(LearningRate), ["momentum"] = Fmt(Momentum), ["weight_decay"] = Fmt(WeightDecay),
-        ["schedule"] = Schedule, ["warmup"] = Fmt(WarmupSteps), ["max_grad_norm"] = Fmt(MaxGradNorm), ["label_smoothing"] = Fmt(LabelSmoothing),
-        ["batch"] = Fmt(BatchSize), ["epochs"] = Fmt(Epochs), ["augment_padding"] = Fmt(AugmentPadding), ["flip"] = HorizontalFlip ? "1" : "0",
-        ["limit"] = Limit is { } l ? Fmt(l) : "", ["init_from"] = InitFrom is { } init ? Path.GetFileName(init) : "", ["model"] = Model, ["seed"] = Fmt(Seed), ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
+        ["optimizer"] = Optimizer,
+        ["lr"] = Fmt(LearningRate),
+        ["momentum"] = Fmt(Momentum),
+        ["weight_decay"] = Fmt(WeightDecay),
+        ["schedule"] = Schedule,
+        ["warmup"] = Fmt(WarmupSteps),
+        ["max_grad_norm"] = Fmt(MaxGradNorm),
+        ["label_smoothing"] = Fmt(LabelSmoothing),
+        ["batch"] = Fmt(BatchSize),
+        ["epochs"] = Fmt(Epochs),
+        ["augment_padding"] = Fmt(AugmentPadding),
+        ["flip"] = HorizontalFlip ? "1" : "0",
+        ["limit"] = Limit is { } l ? Fmt(l) : "",
+        ["init_from"] = InitFrom is { } init ? Path.GetFileName(init) : "",
+        ["model"] = Model,
+        ["seed"] = Fmt(Seed),
+        ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
@@ -58,12 +71,21 @@ public sealed record TrainingRunOptions
         var defaults = new TrainingRunOptions();
         return new TrainingRunOptions
         {
-            Model = info.Model, Seed = info.Seed,
-            Optimizer = s.GetValueOrDefault("optimizer", defaults.Optimizer), Schedule = s.GetValueOrDefault("schedule", defaults.Schedule),
-            LearningRate = D("lr", defaults.LearningRate), Momentum = D("momentum", defaults.Momentum), WeightDecay = D("weight_decay", defaults.WeightDecay),
-            WarmupSteps = (int)D("warmup", 0), MaxGradNorm = D("max_grad_norm", 0), LabelSmoothing = (float)D("label_smoothing", 0),
-            BatchSize = (int)D("batch", defaults.BatchSize), Epochs = (int)D("epochs", defaults.Epochs), AugmentPadding = (int)D("augment_padding", 0),
-            HorizontalFlip = s.GetValueOrDefault("flip") == "1", Limit = s.TryGetValue("limit", out var l) && l.Length > 0 ? int.Parse(l, CultureInfo.InvariantCulture) : null,
+            Model = info.Model,
+            Seed = info.Seed,
+            Optimizer = s.GetValueOrDefault("optimizer", defaults.Optimizer),
+            Schedule = s.GetValueOrDefault("schedule", defaults.Schedule),
+            LearningRate = D("lr", defaults.LearningRate),
+            Momentum = D("momentum", defaults.Momentum),
+            WeightDecay = D("weight_decay", defaults.WeightDecay),
+            WarmupSteps = (int)D("warmup", 0),
+            MaxGradNorm = D("max_grad_norm", 0),
+            LabelSmoothing = (float)D("label_smoothing", 0),
+            BatchSize = (int)D("batch", defaults.BatchSize),
+            Epochs = (int)D("epochs", defaults.Epochs),
+            AugmentPadding = (int)D("augment_padding", 0),
+            HorizontalFlip = s.GetValueOrDefault("flip") == "1",
+            Limit = s.TryGetValue("limit", out var l) && l.Length > 0 ? int.Parse(l, CultureInfo.InvariantCulture) : null,
             CheckpointEveryBatches = (int)D("checkpoint_every", defaults.CheckpointEveryBatches),
         };
     }

@@ -68,8 +68,12 @@ public sealed unsafe class BoundKernel : GpuResource
             bound[i] = r with { Size = size };
             writes[i] = new WriteDescriptorSet
             {
-                SType = StructureType.WriteDescriptorSet, DstSet = Set, DstBinding = (uint)i, DescriptorCount = 1,
-                DescriptorType = DescriptorType.StorageBuffer, PBufferInfo = &infos[i],
+                SType = StructureType.WriteDescriptorSet,
+                DstSet = Set,
+                DstBinding = (uint)i,
+                DescriptorCount = 1,
+                DescriptorType = DescriptorType.StorageBuffer,
+                PBufferInfo = &infos[i],
             };
         }
         Device.Vk.UpdateDescriptorSets(Device.Handle, (uint)_buffers.Length, writes, 0, null);

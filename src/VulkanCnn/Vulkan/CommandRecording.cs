@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Silk.NET.Vulkan;
+using System.Runtime.InteropServices;
 using Semaphore = Silk.NET.Vulkan.Semaphore;
 
 namespace VulkanCnn.Vulkan;
@@ -39,7 +39,10 @@ public sealed unsafe class CommandRecording : GpuResource
         _pool = pool;
         var allocInfo = new CommandBufferAllocateInfo
         {
-            SType = StructureType.CommandBufferAllocateInfo, CommandPool = pool, Level = CommandBufferLevel.Primary, CommandBufferCount = 1,
+            SType = StructureType.CommandBufferAllocateInfo,
+            CommandPool = pool,
+            Level = CommandBufferLevel.Primary,
+            CommandBufferCount = 1,
         };
         CommandBuffer cb;
         vk.AllocateCommandBuffers(device.Handle, &allocInfo, &cb).Check("vkAllocateCommandBuffers");
@@ -129,23 +132,34 @@ public sealed unsafe class CommandRecording : GpuResource
         var range = new ImageSubresourceRange(ImageAspectFlags.ColorBit, 0, 1, 0, 1);
         var toTransfer = new ImageMemoryBarrier
         {
-            SType = StructureType.ImageMemoryBarrier, SrcAccessMask = 0, DstAccessMask = AccessFlags.TransferWriteBit,
-            OldLayout = ImageLayout.Undefined, NewLayout = ImageLayout.TransferDstOptimal,
-            SrcQueueFamilyIndex = Vk.QueueFamilyIgnored, DstQueueFamilyIndex = Vk.QueueFamilyIgnored, Image = target, SubresourceRange = range,
+            SType = StructureType.ImageMemoryBarrier,
+            SrcAccessMask = 0,
+            DstAccessMask = AccessFlags.TransferWriteBit,
+            OldLayout = ImageLayout.Undefined,
+            NewLayout = ImageLayout.TransferDstOptimal,
+            SrcQueueFamilyIndex = Vk.QueueFamilyIgnored,
+            DstQueueFamilyIndex = Vk.QueueFamilyIgnored,
+            Image = target,
+            SubresourceRange = range,
         };
         // Source stage transfer: the acquire semaphore's wait must cover it (Submit waits at all commands).
         vk.CmdPipelineBarrier(_cb, PipelineStageFlags.TransferBit, PipelineStageFlags.TransferBit, 0, 0, null, 0, null, 1, &toTransfer);
         var region = new BufferImageCopy
         {
-            BufferOffset = 0, BufferRowLength = 0, BufferImageHeight = 0,
+            BufferOffset = 0,
+            BufferRowLength = 0,
+            BufferImageHeight = 0,
             ImageSubresource = new ImageSubresourceLayers(ImageAspectFlags.ColorBit, 0, 0, 1),
-            ImageOffset = new Offset3D(0, 0, 0), ImageExtent = new Extent3D(width, height, 1),
+            ImageOffset = new Offset3D(0, 0, 0),
+            ImageExtent = new Extent3D(width, height, 1),
         };
         vk.CmdCopyBufferToImage(_cb, source.CheckedHandle(), target, ImageLayout.TransferDstOptimal, 1, &region);
         var toPresent = toTransfer with
         {
-            SrcAccessMask = AccessFlags.TransferWriteBit, DstAccessMask = 0,
-            OldLayout = ImageLayout.TransferDstOptimal, NewLayout = ImageLayout.PresentSrcKhr,
+            SrcAccessMask = AccessFlags.TransferWriteBit,
+            DstAccessMask = 0,
+            OldLayout = ImageLayout.TransferDstOptimal,
+            NewLayout = ImageLayout.PresentSrcKhr,
         };
         vk.CmdPipelineBarrier(_cb, PipelineStageFlags.TransferBit, PipelineStageFlags.BottomOfPipeBit, 0, 0, null, 0, null, 1, &toPresent);
         _copies.Add(source);

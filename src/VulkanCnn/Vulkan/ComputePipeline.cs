@@ -1,6 +1,6 @@
+using Silk.NET.Vulkan;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Silk.NET.Vulkan;
 
 namespace VulkanCnn.Vulkan;
 
@@ -75,8 +75,11 @@ public sealed unsafe class ComputePipeline
         var range = new PushConstantRange(ShaderStageFlags.ComputeBit, 0, (uint)description.PushConstantBytes);
         var layoutInfo = new PipelineLayoutCreateInfo
         {
-            SType = StructureType.PipelineLayoutCreateInfo, SetLayoutCount = 1, PSetLayouts = &setLayout,
-            PushConstantRangeCount = description.PushConstantBytes > 0 ? 1u : 0u, PPushConstantRanges = &range,
+            SType = StructureType.PipelineLayoutCreateInfo,
+            SetLayoutCount = 1,
+            PSetLayouts = &setLayout,
+            PushConstantRangeCount = description.PushConstantBytes > 0 ? 1u : 0u,
+            PPushConstantRanges = &range,
         };
         PipelineLayout pipelineLayout;
         vk.CreatePipelineLayout(device.Handle, &layoutInfo, null, &pipelineLayout).Check("vkCreatePipelineLayout");
@@ -98,8 +101,11 @@ public sealed unsafe class ComputePipeline
                 {
                     var stage = new PipelineShaderStageCreateInfo
                     {
-                        SType = StructureType.PipelineShaderStageCreateInfo, Stage = ShaderStageFlags.ComputeBit,
-                        Module = module, PName = entry, PSpecializationInfo = &spec,
+                        SType = StructureType.PipelineShaderStageCreateInfo,
+                        Stage = ShaderStageFlags.ComputeBit,
+                        Module = module,
+                        PName = entry,
+                        PSpecializationInfo = &spec,
                     };
                     var info = new ComputePipelineCreateInfo { SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = pipelineLayout };
                     Pipeline pipeline;

@@ -44,7 +44,10 @@ internal sealed unsafe class DescriptorAllocator : IDisposable
     {
         var info = new DescriptorSetAllocateInfo
         {
-            SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = pool, DescriptorSetCount = 1, PSetLayouts = &layout,
+            SType = StructureType.DescriptorSetAllocateInfo,
+            DescriptorPool = pool,
+            DescriptorSetCount = 1,
+            PSetLayouts = &layout,
         };
         DescriptorSet s;
         var r = _device.Vk.AllocateDescriptorSets(_device.Handle, &info, &s);
@@ -57,8 +60,11 @@ internal sealed unsafe class DescriptorAllocator : IDisposable
         var size = new DescriptorPoolSize { Type = DescriptorType.StorageBuffer, DescriptorCount = SetsPerPool * BuffersPerSet };
         var info = new DescriptorPoolCreateInfo
         {
-            SType = StructureType.DescriptorPoolCreateInfo, Flags = DescriptorPoolCreateFlags.FreeDescriptorSetBit,
-            MaxSets = SetsPerPool, PoolSizeCount = 1, PPoolSizes = &size,
+            SType = StructureType.DescriptorPoolCreateInfo,
+            Flags = DescriptorPoolCreateFlags.FreeDescriptorSetBit,
+            MaxSets = SetsPerPool,
+            PoolSizeCount = 1,
+            PPoolSizes = &size,
         };
         DescriptorPool pool;
         _device.Vk.CreateDescriptorPool(_device.Handle, &info, null, &pool).Check("vkCreateDescriptorPool");

@@ -110,5 +110,6 @@ public sealed class TensorTooLargeException : ArgumentException
 {
     public TensorTooLargeException(string name, ulong bytes, ulong limit, string device)
         : base($"Tensor '{name}' needs {bytes / 1048576.0:0.0} MiB but '{device}' binds at most {limit / 1048576.0:0.0} MiB " +
-               "per storage buffer (maxStorageBufferRange). Use a smaller batch or input size.") { }
+               "per storage buffer (maxStorageBufferRange). Use a smaller batch or input size.")
+    { }
 }

@@ -152,9 +152,14 @@ public sealed unsafe partial class GpuDevice : IDisposable
         {
             var submit = new SubmitInfo
             {
-                SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cb,
-                WaitSemaphoreCount = (uint)wait.Length, PWaitSemaphores = pw, PWaitDstStageMask = stages,
-                SignalSemaphoreCount = (uint)signal.Length, PSignalSemaphores = ps,
+                SType = StructureType.SubmitInfo,
+                CommandBufferCount = 1,
+                PCommandBuffers = &cb,
+                WaitSemaphoreCount = (uint)wait.Length,
+                PWaitSemaphores = pw,
+                PWaitDstStageMask = stages,
+                SignalSemaphoreCount = (uint)signal.Length,
+                PSignalSemaphores = ps,
             };
             lock (_queueGate) Vk.QueueSubmit(Queue, 1, &submit, fence).Check("vkQueueSubmit");
         }
@@ -189,18 +194,24 @@ public sealed unsafe partial class GpuDevice : IDisposable
         float priority = 1f;
         var queueInfo = new DeviceQueueCreateInfo
         {
-            SType = StructureType.DeviceQueueCreateInfo, QueueFamilyIndex = family, QueueCount = 1, PQueuePriorities = &priority,
+            SType = StructureType.DeviceQueueCreateInfo,
+            QueueFamilyIndex = family,
+            QueueCount = 1,
+            PQueuePriorities = &priority,
         };
         var f = info.Features;
         bool v12 = info.ApiVersionRaw >= (uint)Vk.Version12;
         var f12 = new PhysicalDeviceVulkan12Features
         {
             SType = StructureType.PhysicalDeviceVulkan12Features,
-            ShaderFloat16 = f.ShaderFloat16, ShaderInt8 = f.ShaderInt8, StorageBuffer8BitAccess = f.StorageBuffer8BitAccess,
+            ShaderFloat16 = f.ShaderFloat16,
+            ShaderInt8 = f.ShaderInt8,
+            StorageBuffer8BitAccess = f.StorageBuffer8BitAccess,
         };
         var f16 = new PhysicalDevice16BitStorageFeatures
         {
-            SType = StructureType.PhysicalDevice16BitStorageFeatures, PNext = v12 ? &f12 : null,
+            SType = StructureType.PhysicalDevice16BitStorageFeatures,
+            PNext = v12 ? &f12 : null,
             StorageBuffer16BitAccess = f.StorageBuffer16BitAccess,
         };
         var features = new PhysicalDeviceFeatures2 { SType = StructureType.PhysicalDeviceFeatures2, PNext = &f16 };
@@ -217,9 +228,12 @@ public sealed unsafe partial class GpuDevice : IDisposable
         {
             var create = new DeviceCreateInfo
             {
-                SType = StructureType.DeviceCreateInfo, PNext = &features,
-                QueueCreateInfoCount = 1, PQueueCreateInfos = &queueInfo,
-                EnabledExtensionCount = (uint)extensions.Count, PpEnabledExtensionNames = (byte**)extPtrs,
+                SType = StructureType.DeviceCreateInfo,
+                PNext = &features,
+                QueueCreateInfoCount = 1,
+                PQueueCreateInfos = &queueInfo,
+                EnabledExtensionCount = (uint)extensions.Count,
+                PpEnabledExtensionNames = (byte**)extPtrs,
                 PEnabledFeatures = null,
             };
             Device device;

@@ -1,6 +1,6 @@
+using Silk.NET.Vulkan;
 using System.Security.Cryptography;
 using System.Text;
-using Silk.NET.Vulkan;
 
 namespace VulkanCnn.Vulkan;
 
@@ -104,7 +104,9 @@ internal sealed unsafe class PipelineDiskCache : IDisposable
         {
             var info = new PipelineCacheCreateInfo
             {
-                SType = StructureType.PipelineCacheCreateInfo, InitialDataSize = (nuint)data.Length, PInitialData = p,
+                SType = StructureType.PipelineCacheCreateInfo,
+                InitialDataSize = (nuint)data.Length,
+                PInitialData = p,
             };
             PipelineCache cache;
             _device.Vk.CreatePipelineCache(_device.Handle, &info, null, &cache).Check("vkCreatePipelineCache");

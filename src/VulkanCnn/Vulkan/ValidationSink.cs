@@ -1,7 +1,7 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Silk.NET.Core;
 using Silk.NET.Vulkan;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace VulkanCnn.Vulkan;
 

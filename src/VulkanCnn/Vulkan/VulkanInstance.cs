@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using Silk.NET.Core.Native;
 using Silk.NET.Vulkan;
+using System.Runtime.InteropServices;
 
 namespace VulkanCnn.Vulkan;
 
@@ -59,8 +59,10 @@ internal sealed unsafe class VulkanInstance : IDisposable
             var app = new ApplicationInfo
             {
                 SType = StructureType.ApplicationInfo,
-                PApplicationName = (byte*)appName, PEngineName = (byte*)appName,
-                ApplicationVersion = (uint)Vk.MakeVersion(0, 1, 0), EngineVersion = (uint)Vk.MakeVersion(0, 1, 0),
+                PApplicationName = (byte*)appName,
+                PEngineName = (byte*)appName,
+                ApplicationVersion = (uint)Vk.MakeVersion(0, 1, 0),
+                EngineVersion = (uint)Vk.MakeVersion(0, 1, 0),
                 ApiVersion = (uint)Vk.Version13,
             };
             // Synchronization validation: lavapipe runs dispatches in order, so a missing barrier
@@ -69,7 +71,8 @@ internal sealed unsafe class VulkanInstance : IDisposable
             var features = new ValidationFeaturesEXT
             {
                 SType = StructureType.ValidationFeaturesExt,
-                EnabledValidationFeatureCount = 1, PEnabledValidationFeatures = &syncFeature,
+                EnabledValidationFeatureCount = 1,
+                PEnabledValidationFeatures = &syncFeature,
             };
             var info = new InstanceCreateInfo
             {
@@ -77,8 +80,10 @@ internal sealed unsafe class VulkanInstance : IDisposable
                 PNext = validation ? &features : null,
                 Flags = portability ? InstanceCreateFlags.EnumeratePortabilityBitKhr : 0,
                 PApplicationInfo = &app,
-                EnabledExtensionCount = (uint)extensions.Count, PpEnabledExtensionNames = (byte**)extPtrs,
-                EnabledLayerCount = validation ? 1u : 0u, PpEnabledLayerNames = (byte**)layerPtrs,
+                EnabledExtensionCount = (uint)extensions.Count,
+                PpEnabledExtensionNames = (byte**)extPtrs,
+                EnabledLayerCount = validation ? 1u : 0u,
+                PpEnabledLayerNames = (byte**)layerPtrs,
             };
             Instance instance;
             var r = vk.CreateInstance(&info, null, &instance);

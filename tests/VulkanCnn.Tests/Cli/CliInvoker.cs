@@ -1,6 +1,6 @@
+using Spectre.Console;
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Spectre.Console;
 
 namespace VulkanCnn.Tests.Cli;
 

@@ -1,8 +1,8 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Silk.NET.Core;
 using Silk.NET.Core.Native;
 using Silk.NET.Vulkan;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using VkBuffer = Silk.NET.Vulkan.Buffer;
 using VkSemaphore = Silk.NET.Vulkan.Semaphore;
 
@@ -36,8 +36,12 @@ public sealed unsafe class HostDevice : IDisposable
         var app = new ApplicationInfo { SType = StructureType.ApplicationInfo, ApiVersion = (uint)Vk.Version12 };
         var info = new InstanceCreateInfo
         {
-            SType = StructureType.InstanceCreateInfo, PApplicationInfo = &app,
-            EnabledLayerCount = 1, PpEnabledLayerNames = (byte**)layer, EnabledExtensionCount = 1, PpEnabledExtensionNames = (byte**)ext,
+            SType = StructureType.InstanceCreateInfo,
+            PApplicationInfo = &app,
+            EnabledLayerCount = 1,
+            PpEnabledLayerNames = (byte**)layer,
+            EnabledExtensionCount = 1,
+            PpEnabledExtensionNames = (byte**)ext,
         };
         Instance instance;
         Check(Vk.CreateInstance(&info, null, &instance));
@@ -91,7 +95,8 @@ public sealed unsafe class HostDevice : IDisposable
     {
         var info = new BufferCreateInfo
         {
-            SType = StructureType.BufferCreateInfo, Size = (ulong)floats * 4,
+            SType = StructureType.BufferCreateInfo,
+            Size = (ulong)floats * 4,
             Usage = BufferUsageFlags.StorageBufferBit | BufferUsageFlags.TransferSrcBit | BufferUsageFlags.TransferDstBit,
         };
         VkBuffer buffer;
@@ -129,8 +134,11 @@ public sealed unsafe class HostDevice : IDisposable
         var submit = new SubmitInfo
         {
             SType = StructureType.SubmitInfo,
-            WaitSemaphoreCount = wait is null ? 0u : 1u, PWaitSemaphores = &w, PWaitDstStageMask = &stage,
-            SignalSemaphoreCount = signal is null ? 0u : 1u, PSignalSemaphores = &s,
+            WaitSemaphoreCount = wait is null ? 0u : 1u,
+            PWaitSemaphores = &w,
+            PWaitDstStageMask = &stage,
+            SignalSemaphoreCount = signal is null ? 0u : 1u,
+            PSignalSemaphores = &s,
         };
         Check(Vk.QueueSubmit(Queue, 1, &submit, fence));
     }

@@ -2,8 +2,8 @@ using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
-using IrGraph = VulkanCnn.Ir.Graph;
 using VulkanCnn.Vulkan;
+using IrGraph = VulkanCnn.Ir.Graph;
 
 namespace VulkanCnn.Tests.Graph;
 

@@ -43,7 +43,12 @@ public sealed class GpuImagePreprocessorTests(GpuFixture gpu) : GpuTest(gpu)
         float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
         var options = new ImagePreprocessOptions
         {
-            ResizeShorterSide = resize, CropWidth = cropW, CropHeight = cropH, ChannelOrder = bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb, Mean = mean, Std = std,
+            ResizeShorterSide = resize,
+            CropWidth = cropW,
+            CropHeight = cropH,
+            ChannelOrder = bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb,
+            Mean = mean,
+            Std = std,
         };
         Tolerance.AssertClose(Expected(frame, w, h, ch, resize, cropW, cropH, bgr, mean, std), Run(frame, w, h, ch, options), Tolerance.Op);
     }
@@ -111,9 +116,14 @@ public sealed class GpuImagePreprocessorTests(GpuFixture gpu) : GpuTest(gpu)
         float[] std = range255 ? [1, 2, 1] : [0.229f, 0.224f, 0.225f];
         var options = new ImagePreprocessOptions
         {
-            Fit = ImageFit.Letterbox, CropWidth = boxW, CropHeight = boxH, PadValue = pad,
-            ChannelOrder = bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb, Range = range255 ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
-            Mean = mean, Std = std,
+            Fit = ImageFit.Letterbox,
+            CropWidth = boxW,
+            CropHeight = boxH,
+            PadValue = pad,
+            ChannelOrder = bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb,
+            Range = range255 ? PixelRange.ZeroTo255 : PixelRange.ZeroToOne,
+            Mean = mean,
+            Std = std,
         };
         float[] expected = ExpectedLetterbox(frame, w, h, ch, boxW, boxH, bgr, pad, range255 ? 255 : 1, mean, std);
         Tolerance.AssertClose(expected, Run(frame, w, h, ch, options), Tolerance.Op, "letterbox");
@@ -129,7 +139,12 @@ public sealed class GpuImagePreprocessorTests(GpuFixture gpu) : GpuTest(gpu)
         byte[] frame = RandomFrame(w, h, 3, w + h);
         var options = ImagePreprocessOptions.ImageNet with
         {
-            Fit = fit, ResizeShorterSide = 12, CropWidth = boxW, CropHeight = boxH, Antialias = antialias, PadValue = 70,
+            Fit = fit,
+            ResizeShorterSide = 12,
+            CropWidth = boxW,
+            CropHeight = boxH,
+            Antialias = antialias,
+            PadValue = 70,
             ChannelOrder = ChannelOrder.Bgr,
         };
         using var image = Image.LoadPixelData<Rgb24>(frame, w, h);

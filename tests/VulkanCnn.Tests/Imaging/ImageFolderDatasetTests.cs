@@ -18,7 +18,12 @@ public sealed class ImageFolderDatasetTests : IDisposable
 
     private static readonly ImagePreprocessOptions Grey8 = new()
     {
-        ChannelOrder = ChannelOrder.Grayscale, ResizeShorterSide = 0, CropWidth = 0, CropHeight = 0, Mean = [0f], Std = [1f],
+        ChannelOrder = ChannelOrder.Grayscale,
+        ResizeShorterSide = 0,
+        CropWidth = 0,
+        CropHeight = 0,
+        Mean = [0f],
+        Std = [1f],
     };
 
     [Fact]

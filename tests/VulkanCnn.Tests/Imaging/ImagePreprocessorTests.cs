@@ -36,7 +36,10 @@ public sealed class ImagePreprocessorTests : IDisposable
 
     private static readonly ImagePreprocessOptions Raw = new()
     {
-        ResizeShorterSide = 0, CropWidth = 0, CropHeight = 0, Range = PixelRange.ZeroTo255,
+        ResizeShorterSide = 0,
+        CropWidth = 0,
+        CropHeight = 0,
+        Range = PixelRange.ZeroTo255,
     };
 
     // Pixel (x, y) channel c of interleaved RGB as double.
@@ -47,19 +50,19 @@ public sealed class ImagePreprocessorTests : IDisposable
     {
         var output = new double[3 * oh * ow];
         for (int c = 0; c < 3; c++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            double sy = Math.Max(0, (oy + 0.5) * h / oh - 0.5), sx = Math.Max(0, (ox + 0.5) * w / ow - 0.5);
-            int y0 = Math.Min((int)sy, h - 1), x0 = Math.Min((int)sx, w - 1);
-            int y1 = Math.Min(y0 + 1, h - 1), x1 = Math.Min(x0 + 1, w - 1);
-            double ly = sy - y0, lx = sx - x0;
-            if (y0 == h - 1) ly = 0;
-            if (x0 == w - 1) lx = 0;
-            double top = At(rgb, w, x0, y0, c) * (1 - lx) + At(rgb, w, x1, y0, c) * lx;
-            double bottom = At(rgb, w, x0, y1, c) * (1 - lx) + At(rgb, w, x1, y1, c) * lx;
-            output[(c * oh + oy) * ow + ox] = top * (1 - ly) + bottom * ly;
-        }
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    double sy = Math.Max(0, (oy + 0.5) * h / oh - 0.5), sx = Math.Max(0, (ox + 0.5) * w / ow - 0.5);
+                    int y0 = Math.Min((int)sy, h - 1), x0 = Math.Min((int)sx, w - 1);
+                    int y1 = Math.Min(y0 + 1, h - 1), x1 = Math.Min(x0 + 1, w - 1);
+                    double ly = sy - y0, lx = sx - x0;
+                    if (y0 == h - 1) ly = 0;
+                    if (x0 == w - 1) lx = 0;
+                    double top = At(rgb, w, x0, y0, c) * (1 - lx) + At(rgb, w, x1, y0, c) * lx;
+                    double bottom = At(rgb, w, x0, y1, c) * (1 - lx) + At(rgb, w, x1, y1, c) * lx;
+                    output[(c * oh + oy) * ow + ox] = top * (1 - ly) + bottom * ly;
+                }
         return output;
     }
 
@@ -86,7 +89,7 @@ public sealed class ImagePreprocessorTests : IDisposable
                 {
                     double sum = 0;
                     for (int y = 0; y < h; y++)
-                    for (int x = 0; x < w; x++) sum += wy[y] * wx[x] * At(rgb, w, x, y, c);
+                        for (int x = 0; x < w; x++) sum += wy[y] * wx[x] * At(rgb, w, x, y, c);
                     output[(c * oh + oy) * ow + ox] = sum;
                 }
             }
@@ -104,9 +107,9 @@ public sealed class ImagePreprocessorTests : IDisposable
         var result = ImagePreprocessor.Load(Png(rgb, w, h), Raw);
         Assert.Equal(new TensorShape(1, 3, h, w), result.Shape);
         for (int c = 0; c < 3; c++)
-        for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            Assert.Equal(At(rgb, w, x, y, c), result.Data[(c * h + y) * w + x]);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    Assert.Equal(At(rgb, w, x, y, c), result.Data[(c * h + y) * w + x]);
     }
 
     [Theory]
@@ -157,9 +160,9 @@ public sealed class ImagePreprocessorTests : IDisposable
         var result = ImagePreprocessor.Load(Png(rgb, w, h), Raw with { CropWidth = cw, CropHeight = ch });
         Assert.Equal(new TensorShape(1, 3, ch, cw), result.Shape);
         for (int c = 0; c < 3; c++)
-        for (int y = 0; y < ch; y++)
-        for (int x = 0; x < cw; x++)
-            Assert.Equal(At(rgb, w, x0 + x, y0 + y, c), result.Data[(c * ch + y) * cw + x]);
+            for (int y = 0; y < ch; y++)
+                for (int x = 0; x < cw; x++)
+                    Assert.Equal(At(rgb, w, x0 + x, y0 + y, c), result.Data[(c * ch + y) * cw + x]);
     }
 
     [Fact]
@@ -172,9 +175,9 @@ public sealed class ImagePreprocessorTests : IDisposable
         double[] full = ReferenceAntialiased(rgb, w, h, ow, oh);
         var expected = new float[3 * crop * crop];
         for (int c = 0; c < 3; c++)
-        for (int y = 0; y < crop; y++)
-        for (int x = 0; x < crop; x++)
-            expected[(c * crop + y) * crop + x] = (float)full[(c * oh + y0 + y) * ow + x0 + x];
+            for (int y = 0; y < crop; y++)
+                for (int x = 0; x < crop; x++)
+                    expected[(c * crop + y) * crop + x] = (float)full[(c * oh + y0 + y) * ow + x0 + x];
         var result = ImagePreprocessor.Load(Png(rgb, w, h), Raw with { ResizeShorterSide = shorter, CropWidth = crop, CropHeight = crop });
         Tolerance.AssertClose(expected, result.Data, Tolerance.Op, "resize + crop");
     }
@@ -207,28 +210,35 @@ public sealed class ImagePreprocessorTests : IDisposable
             // ResizeShorterSide is ignored by the letterbox.
             var options = new ImagePreprocessOptions
             {
-                Fit = ImageFit.Letterbox, ResizeShorterSide = 3, CropWidth = boxW, CropHeight = boxH, PadValue = 114,
-                Antialias = antialias, ChannelOrder = order, Mean = mean, Std = std,
+                Fit = ImageFit.Letterbox,
+                ResizeShorterSide = 3,
+                CropWidth = boxW,
+                CropHeight = boxH,
+                PadValue = 114,
+                Antialias = antialias,
+                ChannelOrder = order,
+                Mean = mean,
+                Std = std,
             };
             double[] inner = antialias ? ReferenceAntialiased(rgb, w, h, iw, ih) : ReferenceBilinear(rgb, w, h, iw, ih);
             var expected = new float[channels * boxH * boxW];
             for (int c = 0; c < channels; c++)
-            for (int y = 0; y < boxH; y++)
-            for (int x = 0; x < boxW; x++)
-            {
-                double v = 114;
-                if (x >= x0 && x < x0 + iw && y >= y0 && y < y0 + ih)
-                {
-                    double Plane(int k) => inner[(k * ih + y - y0) * iw + x - x0];
-                    v = order switch
+                for (int y = 0; y < boxH; y++)
+                    for (int x = 0; x < boxW; x++)
                     {
-                        ChannelOrder.Grayscale => 0.299 * Plane(0) + 0.587 * Plane(1) + 0.114 * Plane(2),
-                        ChannelOrder.Bgr => Plane(2 - c),
-                        _ => Plane(c),
-                    };
-                }
-                expected[(c * boxH + y) * boxW + x] = (float)((v / 255 - mean[c]) / std[c]);
-            }
+                        double v = 114;
+                        if (x >= x0 && x < x0 + iw && y >= y0 && y < y0 + ih)
+                        {
+                            double Plane(int k) => inner[(k * ih + y - y0) * iw + x - x0];
+                            v = order switch
+                            {
+                                ChannelOrder.Grayscale => 0.299 * Plane(0) + 0.587 * Plane(1) + 0.114 * Plane(2),
+                                ChannelOrder.Bgr => Plane(2 - c),
+                                _ => Plane(c),
+                            };
+                        }
+                        expected[(c * boxH + y) * boxW + x] = (float)((v / 255 - mean[c]) / std[c]);
+                    }
             var result = ImagePreprocessor.Load(path, options);
             Assert.Equal(new TensorShape(1, channels, boxH, boxW), result.Shape);
             Tolerance.AssertClose(expected, result.Data, Tolerance.Op, $"letterbox, antialias {antialias}");
@@ -265,16 +275,16 @@ public sealed class ImagePreprocessorTests : IDisposable
         var expectBgr = new float[3 * h * w];
         var expectGray = new float[h * w];
         for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-        {
-            for (int c = 0; c < 3; c++)
+            for (int x = 0; x < w; x++)
             {
-                expectRgb[(c * h + y) * w + x] = (float)((At(rgb, w, x, y, c) / 255 - mean[c]) / std[c]);
-                // Output channel 0 of BGR is blue; Mean is given in output order.
-                expectBgr[(c * h + y) * w + x] = (float)(At(rgb, w, x, y, 2 - c) - (c + 1) * 10);
+                for (int c = 0; c < 3; c++)
+                {
+                    expectRgb[(c * h + y) * w + x] = (float)((At(rgb, w, x, y, c) / 255 - mean[c]) / std[c]);
+                    // Output channel 0 of BGR is blue; Mean is given in output order.
+                    expectBgr[(c * h + y) * w + x] = (float)(At(rgb, w, x, y, 2 - c) - (c + 1) * 10);
+                }
+                expectGray[y * w + x] = (float)((0.299 * At(rgb, w, x, y, 0) + 0.587 * At(rgb, w, x, y, 1) + 0.114 * At(rgb, w, x, y, 2)) / 255);
             }
-            expectGray[y * w + x] = (float)((0.299 * At(rgb, w, x, y, 0) + 0.587 * At(rgb, w, x, y, 1) + 0.114 * At(rgb, w, x, y, 2)) / 255);
-        }
         Tolerance.AssertClose(expectRgb, rgbNorm.Data, Tolerance.Op, "RGB mean/std");
         Tolerance.AssertClose(expectBgr, bgr255.Data, Tolerance.Op, "BGR 0..255");
         Tolerance.AssertClose(expectGray, gray.Data, Tolerance.Op, "grayscale");

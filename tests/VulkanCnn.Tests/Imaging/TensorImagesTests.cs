@@ -49,7 +49,8 @@ public sealed class TensorImagesTests
     public void Preprocessing_then_FromNchw_gives_the_image_back_within_one_level(string preset)
     {
         var options = (preset == "Caffe" ? ImagePreprocessOptions.Caffe : ImagePreprocessOptions.ImageNet)
-            with { ResizeShorterSide = 0, CropWidth = 0, CropHeight = 0 };
+            with
+        { ResizeShorterSide = 0, CropWidth = 0, CropHeight = 0 };
         const int w = 13, h = 9;
         var bytes = new byte[w * h * 3];
         new Random(5).NextBytes(bytes);

@@ -1,10 +1,10 @@
+using Onnx;
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
-using Onnx;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
-using VulkanCnn.Ops;
 using VulkanCnn.Onnx;
+using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Vulkan;
 

@@ -1,6 +1,6 @@
-using System.Globalization;
 using Google.Protobuf;
 using Onnx;
+using System.Globalization;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Models;

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Google.Protobuf;
 using Onnx;
+using System.Diagnostics;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Onnx;

@@ -1,6 +1,6 @@
 using VulkanCnn.Compiler;
-using VulkanCnn.Ir;
 using VulkanCnn.Imaging;
+using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Imaging;
 using VulkanCnn.Tests.Infrastructure;
@@ -13,7 +13,10 @@ public sealed class VersusOnnxRuntimeTests(GpuFixture gpu) : GpuTest(gpu)
     // BGR, 0..255, minus the per-channel average of the model's mean image (see PretrainedResNet18Tests).
     private static readonly ImagePreprocessOptions CntkInput = new()
     {
-        ChannelOrder = ChannelOrder.Bgr, Range = PixelRange.ZeroTo255, Mean = [103.06f, 115.90f, 123.15f], Std = [1f, 1f, 1f],
+        ChannelOrder = ChannelOrder.Bgr,
+        Range = PixelRange.ZeroTo255,
+        Mean = [103.06f, 115.90f, 123.15f],
+        Std = [1f, 1f, 1f],
     };
 
     [Fact]

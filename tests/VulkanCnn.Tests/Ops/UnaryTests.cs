@@ -99,7 +99,11 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
     {
         Func<double, double> f = op switch
         {
-            "Sqrt" => Math.Sqrt, "Exp" => Math.Exp, "Erf" => Erf, "Neg" => v => -v, _ => Math.Abs,
+            "Sqrt" => Math.Sqrt,
+            "Exp" => Math.Exp,
+            "Erf" => Erf,
+            "Neg" => v => -v,
+            _ => Math.Abs,
         };
         foreach (var shape in Shapes)
         {

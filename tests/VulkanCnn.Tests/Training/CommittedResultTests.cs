@@ -1,6 +1,6 @@
 using System.Globalization;
-using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Nn;
+using VulkanCnn.Tests.Infrastructure;
 using VulkanCnn.Training;
 using VulkanCnn.Training.Data;
 

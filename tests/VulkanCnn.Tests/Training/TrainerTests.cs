@@ -95,7 +95,13 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
         {
             using var run = new TrainingRun(Device, train, test, new TrainingRunOptions
             {
-                Model = "small-cnn", Epochs = 4, BatchSize = 32, LearningRate = 0.05, Optimizer = "sgd", Seed = 1, CheckpointEveryBatches = 0,
+                Model = "small-cnn",
+                Epochs = 4,
+                BatchSize = 32,
+                LearningRate = 0.05,
+                Optimizer = "sgd",
+                Seed = 1,
+                CheckpointEveryBatches = 0,
             }, path);
             var epochs = await run.RunAsync();
             Assert.Equal(4, epochs.Count);

@@ -139,7 +139,7 @@ public sealed class FrameComposerTests(GpuFixture gpu) : GpuTest(gpu)
         for (int i = 0; i < 40; i++) overlay.Rect(i, i, i + 1, i + 1, FrameOverlay.Color(1, 2, 3, 4));
         Assert.Equal(FrameOverlay.MaxRects, overlay.RectCount);
         overlay.Rect(5, 5, 5, 9, 0); // empty: ignored even when there is room
-        overlay.Text(0, 0, new string('x', 100) , 0);
+        overlay.Text(0, 0, new string('x', 100), 0);
         overlay.Text(0, 10, "é", 0);
         Assert.Equal(2, overlay.LineCount);
         var words = overlay.Words;

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using System.Diagnostics;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
 using VulkanCnn.Tests.Infrastructure;

@@ -7,12 +7,23 @@ public sealed class DeviceSelectionTests
 {
     private static DeviceInfo Fake(int index, string name, string type) => new()
     {
-        Index = index, Name = name, Type = Enum.Parse<DeviceKind>(type), VendorId = 1, DeviceId = 2, DriverName = "d", DriverInfo = "", DriverVersion = 1,
-        ApiVersion = "1.3.0", DeviceUuid = "00", PipelineCacheUuid = "00",
+        Index = index,
+        Name = name,
+        Type = Enum.Parse<DeviceKind>(type),
+        VendorId = 1,
+        DeviceId = 2,
+        DriverName = "d",
+        DriverInfo = "",
+        DriverVersion = 1,
+        ApiVersion = "1.3.0",
+        DeviceUuid = "00",
+        PipelineCacheUuid = "00",
         Limits = new ComputeLimits([65535, 65535, 65535], [1024, 1024, 64], 1024, 32768, 1 << 27, 128, 1UL << 31, 16, 64, 1, true),
         Subgroup = new SubgroupInfo(32, ["basic"], true),
         Features = new NumericFeatures(false, false, false, false, false, false, false),
-        MemoryHeaps = [], MemoryTypes = [], QueueFamilies = [],
+        MemoryHeaps = [],
+        MemoryTypes = [],
+        QueueFamilies = [],
     };
 
     private static readonly DeviceInfo[] Devices =
@@ -103,7 +114,9 @@ public sealed class DeviceEnumerationTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var e = Assert.Throws<VulkanException>(() => GpuDevice.Create(new GpuDeviceOptions
         {
-            DeviceExtensions = ["VK_EXT_no_such_extension"], DisablePipelineCache = true, Log = _ => { },
+            DeviceExtensions = ["VK_EXT_no_such_extension"],
+            DisablePipelineCache = true,
+            Log = _ => { },
         }));
         Assert.Contains("VK_EXT_no_such_extension", e.Message);
         Assert.Contains(Device.Info.Name, e.Message);

@@ -56,7 +56,10 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
     {
         using var device = GpuDevice.Create(new GpuDeviceOptions
         {
-            Validation = true, DisablePipelineCache = true, MemoryBlockBytes = 8UL << 20, Log = _ => { },
+            Validation = true,
+            DisablePipelineCache = true,
+            MemoryBlockBytes = 8UL << 20,
+            Log = _ => { },
         });
         // Fill one 8-MiB block with 16 half-MiB tensors, free them all, then ask for 3 MiB:
         // it fits in the same block only if the 16 freed ranges merged back into one.

@@ -1,5 +1,5 @@
-using VulkanCnn.Ops;
 using VulkanCnn.Ir;
+using VulkanCnn.Ops;
 
 namespace VulkanCnn.Compiler.Passes;
 
