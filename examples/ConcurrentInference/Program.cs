@@ -31,5 +31,6 @@ int wrong = 0;
 for (int i = 0; i < calls; i++)
     for (int k = 0; k < 192; k++)
         if (Math.Abs(outputs[i][k] - 1 / (1 + MathF.Exp(-MathF.Max(inputs[i][k], 0)))) > 1e-4f) { wrong++; break; }
-Console.WriteLine($"{calls} concurrent RunAsync calls on {gpu.Info.Name} with the pool capped at {maxThreads} threads: {calls - wrong} correct, {wrong} wrong");
+Console.WriteLine($"{calls} concurrent RunAsync calls on {gpu.Info.Name} with the pool capped at {maxThreads} threads: {calls - wrong} " +
+    $"correct, {wrong} wrong");
 return wrong == 0 ? 0 : 1;

@@ -29,7 +29,8 @@ using var gpu = GpuDevice.Create(options);
 using var pixels = new FramePixels(gpu, source.Width, source.Height);
 pixels.Upload(new byte[source.Width * source.Height * 3]);
 using ILiveClassifier classifier = args.Length >= 3
-    ? new OnnxClassifier(gpu, args[1], OnnxClassifier.ReadLabels(args[2]), pixels, ImagePreprocessOptions.ImageNet with { ResizeShorterSide = 0 }, budgetMilliseconds: 12)
+    ? new OnnxClassifier(gpu, args[1], OnnxClassifier.ReadLabels(args[2]), pixels,
+        ImagePreprocessOptions.ImageNet with { ResizeShorterSide = 0 }, budgetMilliseconds: 12)
     : new TeachByShowingClassifier(gpu, pixels, budgetMilliseconds: 12);
 using var window = GlfwWindow.Create(640, 480, "LiveCamera - " + classifier.Title);
 using var presenter = new WindowPresenter(gpu, window, pixels);

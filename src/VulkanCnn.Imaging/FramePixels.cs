@@ -16,7 +16,8 @@ public sealed class FramePixels : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Frames are packed RGB (3) or RGBA (4).");
+        if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels,
+            "Frames are packed RGB (3) or RGBA (4).");
         Width = width; Height = height; Channels = channels;
         int words = (width * height * channels + 3) / 4;
         Tensor = Tensor.Create(device, [words], name, DataType.Int32);
@@ -33,7 +34,8 @@ public sealed class FramePixels : IDisposable
     public void Upload(ReadOnlySpan<byte> frame)
     {
         int bytes = Width * Height * Channels;
-        if (frame.Length != bytes) throw new ArgumentException($"A {Width}x{Height}x{Channels} frame has {bytes} bytes; got {frame.Length}.", nameof(frame));
+        if (frame.Length != bytes)
+            throw new ArgumentException($"A {Width}x{Height}x{Channels} frame has {bytes} bytes; got {frame.Length}.", nameof(frame));
         var target = _uploader.Bytes;
         frame.CopyTo(target);
         target[bytes..].Clear(); // the last word's unused bytes

@@ -17,7 +17,8 @@ public sealed class GpuImagePreprocessor : IDisposable
     private readonly bool _ownsPixels;
     private readonly BoundKernel _kernel;
 
-    /// <summary>Binds the kernel for frames of one size; <paramref name="output"/> is the [1, 3, cropH, cropW] tensor it writes (e.g. a session's input).</summary>
+    /// <summary>Binds the kernel for frames of one size; <paramref name="output"/> is the [1, 3, cropH, cropW] tensor it writes (e.g. a
+    /// session's input).</summary>
     public GpuImagePreprocessor(GpuDevice device, int width, int height, int channels, ImagePreprocessOptions options, Tensor output)
         : this(device, new FramePixels(device, width, height, channels), options, output, ownsPixels: true) { }
 
@@ -40,11 +41,14 @@ public sealed class GpuImagePreprocessor : IDisposable
     private BoundKernel Bind(GpuDevice device, int width, int height, int channels, ImagePreprocessOptions options, Tensor output)
     {
         options.Validate();
-        if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "Frames are packed RGB (3) or RGBA (4).");
-        if (options.ChannelOrder == ChannelOrder.Grayscale) throw new ArgumentException("The GPU preprocessor writes 3 channels (RGB or BGR).", nameof(options));
+        if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), channels,
+            "Frames are packed RGB (3) or RGBA (4).");
+        if (options.ChannelOrder == ChannelOrder.Grayscale) throw new ArgumentException("The GPU preprocessor writes 3 channels (RGB or " +
+            "BGR).", nameof(options));
         int cropW = options.CropWidth > 0 ? options.CropWidth : width, cropH = options.CropHeight > 0 ? options.CropHeight : height;
         if (output.Shape != new TensorShape(1, 3, cropH, cropW))
-            throw new ArgumentException($"Output '{output.Name}' is {output.Shape}; this preprocessing writes [1, 3, {cropH}, {cropW}].", nameof(output));
+            throw new ArgumentException($"Output '{output.Name}' is {output.Shape}; this preprocessing writes [1, 3, {cropH}, {cropW}].",
+                nameof(output));
         float[] mean = options.Mean ?? [0, 0, 0], std = options.Std ?? [1, 1, 1];
         float range = options.Range == PixelRange.ZeroTo255 ? 255f : 1f;
         // Both fits are one mapping: output (x, y) inside the image rectangle samples source

@@ -61,7 +61,8 @@ public static class ImageDecoder
         IImageFormat? format = null;
         var info = Guard(name, maxPixels, () => Image.Identify(ConfigurationFor(maxPixels), stream, out format));
         if (info is null || format is null)
-            throw new ImageDecodeException(name, "not a supported image (PNG, JPEG, BMP, GIF, TIFF, WebP, TGA, PBM) or its header is corrupt");
+            throw new ImageDecodeException(name,
+                "not a supported image (PNG, JPEG, BMP, GIF, TIFF, WebP, TGA, PBM) or its header is corrupt");
         if (info.Width <= 0 || info.Height <= 0)
             throw new ImageDecodeException(name, $"the header declares an empty {info.Width}x{info.Height} image");
         if ((long)info.Width * info.Height > maxPixels)
@@ -76,7 +77,9 @@ public static class ImageDecoder
         try { return decode(); }
         catch (InvalidMemoryOperationException e)
         {
-            throw new ImageLoadException(name, string.Create(CultureInfo.InvariantCulture, $"decoding needs a buffer larger than the {maxPixels:N0}-pixel limit allows"), e);
+            throw new ImageLoadException(name,
+                string.Create(CultureInfo.InvariantCulture, $"decoding needs a buffer larger than the {maxPixels:N0}-pixel limit allows"),
+                    e);
         }
         catch (Exception e) when (e is ImageFormatException or NotSupportedException or EndOfStreamException
                                      or IndexOutOfRangeException or ArgumentException or InvalidOperationException)

@@ -10,7 +10,8 @@ namespace VulkanCnn.Imaging;
 /// </summary>
 public sealed class ImageFolderDataset : IDataset
 {
-    private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tga", ".webp", ".tif", ".tiff" };
+    private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".gif",
+        ".tga", ".webp", ".tif", ".tiff" };
     private readonly List<(string Path, int Label)> _items;
     private readonly ImagePreprocessOptions _options;
     private readonly (int Width, int Height)? _requireSize;
@@ -21,9 +22,11 @@ public sealed class ImageFolderDataset : IDataset
         options.Validate();
         _options = options;
         _requireSize = requireSize;
-        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('.')).Select(n => n!)
+        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('.')).Select(n =>
+            n!)
             .Order(StringComparer.Ordinal).ToList();
-        if (classes.Count < 2) throw new DatasetException($"Image folder '{root}' has {classes.Count} class subfolder(s); a classifier needs at least 2.");
+        if (classes.Count < 2) throw new DatasetException($"Image folder '{root}' has {classes.Count} class subfolder(s); a classifier " +
+            $"needs at least 2.");
         _items = new List<(string, int)>();
         for (int c = 0; c < classes.Count; c++)
         {
@@ -33,7 +36,8 @@ public sealed class ImageFolderDataset : IDataset
             _items.AddRange(files.Select(f => (f, c)));
         }
         ClassNames = classes;
-        int h = options.CropHeight > 0 ? options.CropHeight : requireSize?.Height ?? throw new DatasetException("Give the image folder a crop size or a required size.");
+        int h = options.CropHeight > 0 ? options.CropHeight : requireSize?.Height
+            ?? throw new DatasetException("Give the image folder a crop size or a required size.");
         int w = options.CropWidth > 0 ? options.CropWidth : requireSize!.Value.Width;
         SampleShape = new TensorShape(options.Channels, h, w);
     }

@@ -104,8 +104,10 @@ public sealed record ImagePreprocessOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
-        if (ResizeShorterSide < 0) throw new ArgumentException($"ResizeShorterSide is {ResizeShorterSide}; use 0 (no resize) or a positive size.");
-        if (CropWidth < 0 || CropHeight < 0) throw new ArgumentException($"Crop is {CropWidth}x{CropHeight}; sizes must be 0 (no crop) or positive.");
+        if (ResizeShorterSide < 0) throw new ArgumentException($"ResizeShorterSide is {ResizeShorterSide}; use 0 (no resize) or a " +
+            $"positive size.");
+        if (CropWidth < 0
+            || CropHeight < 0) throw new ArgumentException($"Crop is {CropWidth}x{CropHeight}; sizes must be 0 (no crop) or positive.");
         if (!Enum.IsDefined(Fit)) throw new ArgumentException($"Fit {Fit} is not defined.");
         if (Fit == ImageFit.Letterbox && (CropWidth == 0 || CropHeight == 0))
             throw new ArgumentException($"Letterbox needs the output size; CropWidth and CropHeight are {CropWidth}x{CropHeight}.");
@@ -117,9 +119,11 @@ public sealed record ImagePreprocessOptions
             throw new ArgumentException($"Mean has {Mean.Length} values; {ChannelOrder} output has {Channels} channel(s).");
         if (Std is not null)
         {
-            if (Std.Length != Channels) throw new ArgumentException($"Std has {Std.Length} values; {ChannelOrder} output has {Channels} channel(s).");
+            if (Std.Length != Channels) throw new ArgumentException($"Std has {Std.Length} values; {ChannelOrder} output has {Channels} " +
+                $"channel(s).");
             foreach (float s in Std)
-                if (!(s > 0) || float.IsInfinity(s)) throw new ArgumentException($"Std [{string.Join(", ", Std)}] must be positive and finite.");
+                if (!(s > 0)
+                    || float.IsInfinity(s)) throw new ArgumentException($"Std [{string.Join(", ", Std)}] must be positive and finite.");
         }
     }
 }

@@ -77,7 +77,9 @@ public static class ImagePreprocessor
         {
             (cw, ch) = (options.CropWidth, options.CropHeight);
             if ((long)cw * ch > options.MaxPixels)
-                throw new ImageLoadException(name, string.Create(CultureInfo.InvariantCulture, $"the {cw}x{ch} output is larger than the {options.MaxPixels:N0}-pixel limit (MaxPixels)"));
+                throw new ImageLoadException(name,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"the {cw}x{ch} output is larger than the {options.MaxPixels:N0}-pixel limit (MaxPixels)"));
             (ox, oy, iw, ih) = LetterboxPlacement(image.Width, image.Height, cw, ch);
             columns = new BilinearTaps(image.Width, iw, 0, iw, options.Antialias);
             rows = new BilinearTaps(image.Height, ih, 0, ih, options.Antialias);
@@ -88,9 +90,12 @@ public static class ImagePreprocessor
             cw = options.CropWidth == 0 ? rw : options.CropWidth;
             ch = options.CropHeight == 0 ? rh : options.CropHeight;
             if (cw > rw || ch > rh)
-                throw new ImageLoadException(name, $"{image.Width}x{image.Height} image resized to {rw}x{rh} is smaller than the {cw}x{ch} crop");
+                throw new ImageLoadException(name,
+                    $"{image.Width}x{image.Height} image resized to {rw}x{rh} is smaller than the {cw}x{ch} crop");
             if ((long)cw * ch > options.MaxPixels)
-                throw new ImageLoadException(name, string.Create(CultureInfo.InvariantCulture, $"the {cw}x{ch} output is larger than the {options.MaxPixels:N0}-pixel limit (MaxPixels)"));
+                throw new ImageLoadException(name,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"the {cw}x{ch} output is larger than the {options.MaxPixels:N0}-pixel limit (MaxPixels)"));
             var (x0, y0) = CropOrigin(rw, rh, cw, ch);
             (iw, ih) = (cw, ch);
             columns = new BilinearTaps(image.Width, rw, x0, cw, options.Antialias);

@@ -22,7 +22,8 @@ public sealed class ImageTooLargeException : ImageLoadException
 {
     public ImageTooLargeException(string source, long width, long height, long maxPixels, Exception? inner = null)
         : base(source, string.Create(CultureInfo.InvariantCulture,
-                   $"image is {width}x{height} = {width * height:N0} pixels, more than the limit of {maxPixels:N0} (ImagePreprocessOptions.MaxPixels)"), inner)
+                   $"image is {width}x{height} = {width * height:N0} pixels, more than the limit of {maxPixels:N0} " +
+                       $"(ImagePreprocessOptions.MaxPixels)"), inner)
     {
         Width = width;
         Height = height;

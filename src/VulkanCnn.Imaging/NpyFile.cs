@@ -107,11 +107,13 @@ public static class NpyFile
         long count = 1;
         foreach (int d in shape)
         {
-            if (d < 0) throw new ArgumentException($"Shape [{string.Join(", ", shape.ToArray())}] has a negative dimension.", nameof(shape));
+            if (d < 0) throw new ArgumentException($"Shape [{string.Join(", ", shape.ToArray())}] has a negative dimension.",
+                nameof(shape));
             count = checked(count * d);
         }
         if (count != data.Length)
-            throw new ArgumentException($"Shape [{string.Join(", ", shape.ToArray())}] holds {count} values; data has {data.Length}.", nameof(data));
+            throw new ArgumentException($"Shape [{string.Join(", ", shape.ToArray())}] holds {count} values; data has {data.Length}.",
+                nameof(data));
         string dims = string.Join(", ", shape.ToArray()) + (shape.Length == 1 ? "," : "");
         string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
         // Pad with spaces so the data starts on a 64-byte boundary; the header ends with '\n'.
@@ -167,7 +169,8 @@ public static class NpyFile
         if (headerLength > MaxHeaderLength)
             throw new NpyFormatException(name, $"header length {headerLength} exceeds the {MaxHeaderLength}-byte limit");
         if (stream.CanSeek && stream.Length - stream.Position < headerLength)
-            throw new NpyFormatException(name, $"header length {headerLength} runs past the end of the data ({stream.Length - stream.Position} bytes left)");
+            throw new NpyFormatException(name,
+                $"header length {headerLength} runs past the end of the data ({stream.Length - stream.Position} bytes left)");
         var text = new byte[headerLength];
         if (!TryFill(stream, text)) throw new NpyFormatException(name, $"header of {headerLength} bytes is truncated");
         string dict;
@@ -175,7 +178,8 @@ public static class NpyFile
         catch (DecoderFallbackException) { throw new NpyFormatException(name, "header is not valid UTF-8"); }
         var (descr, fortran, shape) = new NpyHeaderParser(dict, name).Parse();
         if (fortran)
-            throw new NpyFormatException(name, "array is stored in Fortran (column-major) order; save it in C order (np.ascontiguousarray) instead");
+            throw new NpyFormatException(name,
+                "array is stored in Fortran (column-major) order; save it in C order (np.ascontiguousarray) instead");
         var type = ParseDescr(descr, name);
         long count = 1;
         foreach (int d in shape)
@@ -212,7 +216,8 @@ public static class NpyFile
     {
         long bytes = header.ElementCount * header.ElementSize;
         if (stream.CanSeek && stream.Length - stream.Position < bytes)
-            throw new NpyFormatException(name, $"shape {header.ShapeText} needs {bytes} data bytes but only {stream.Length - stream.Position} follow the header");
+            throw new NpyFormatException(name,
+                $"shape {header.ShapeText} needs {bytes} data bytes but only {stream.Length - stream.Position} follow the header");
         T[] data;
         if (stream.CanSeek)
         {
@@ -230,7 +235,8 @@ public static class NpyFile
             while (buffered.Length < bytes)
             {
                 int n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, bytes - buffered.Length));
-                if (n == 0) throw new NpyFormatException(name, $"data is truncated: shape {header.ShapeText} needs {bytes} bytes, got {buffered.Length}");
+                if (n == 0) throw new NpyFormatException(name,
+                    $"data is truncated: shape {header.ShapeText} needs {bytes} bytes, got {buffered.Length}");
                 buffered.Write(chunk, 0, n);
             }
             data = MemoryMarshal.Cast<byte, T>(buffered.GetBuffer().AsSpan(0, (int)bytes)).ToArray();

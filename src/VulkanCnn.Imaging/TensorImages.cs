@@ -51,7 +51,8 @@ public static class TensorImages
             throw new ArgumentException($"{order} images have {expectedChannels} channel(s); got {channels}.", nameof(channels));
         long plane = CheckSize(height, width, nameof(height), nameof(width));
         if (data.LongLength != channels * plane)
-            throw new ArgumentException($"data has {data.Length} values; a [{channels}, {height}, {width}] tensor has {channels * plane}.", nameof(data));
+            throw new ArgumentException($"data has {data.Length} values; a [{channels}, {height}, {width}] tensor has {channels * plane}.",
+                nameof(data));
         if (mean is not null && mean.Length != channels)
             throw new ArgumentException($"mean has {mean.Length} values; the tensor has {channels} channel(s).", nameof(mean));
         if (std is not null && std.Length != channels)
@@ -98,7 +99,8 @@ public static class TensorImages
         if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "At least one channel is needed.");
         long plane = CheckSize(height, width, nameof(height), nameof(width));
         if (chw.Length != channels * plane)
-            throw new ArgumentException($"chw has {chw.Length} values; a [{channels}, {height}, {width}] tensor has {channels * plane}.", nameof(chw));
+            throw new ArgumentException($"chw has {chw.Length} values; a [{channels}, {height}, {width}] tensor has {channels * plane}.",
+                nameof(chw));
         if (columns < 0) throw new ArgumentOutOfRangeException(nameof(columns), columns, "Use 0 (automatic) or a positive column count.");
         if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), scale, "The upscale factor must be at least 1.");
         if (columns == 0) columns = (int)Math.Ceiling(Math.Sqrt(channels));
@@ -107,7 +109,8 @@ public static class TensorImages
         long tileW = (long)width * scale, tileH = (long)height * scale;
         long gridW = columns * tileW + columns - 1, gridH = rows * tileH + rows - 1;
         if (gridW * gridH > ImagePreprocessOptions.DefaultMaxPixels)
-            throw new ArgumentException($"A {columns}x{rows} grid of {tileW}x{tileH} tiles is {gridW}x{gridH} pixels, over the {ImagePreprocessOptions.DefaultMaxPixels}-pixel limit; lower scale.", nameof(scale));
+            throw new ArgumentException($"A {columns}x{rows} grid of {tileW}x{tileH} tiles is {gridW}x{gridH} pixels, over the " +
+                $"{ImagePreprocessOptions.DefaultMaxPixels}-pixel limit; lower scale.", nameof(scale));
 
         var image = new Image<Rgb24>((int)gridW, (int)gridH, SeparatorColor);
         var levels = new byte[plane];
@@ -145,7 +148,8 @@ public static class TensorImages
         if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), classes, "At least one class is needed.");
         long plane = CheckSize(height, width, nameof(height), nameof(width));
         if (scores.Length != classes * plane)
-            throw new ArgumentException($"scores has {scores.Length} values; [{classes}, {height}, {width}] scores have {classes * plane}.", nameof(scores));
+            throw new ArgumentException($"scores has {scores.Length} values; [{classes}, {height}, {width}] scores have {classes * plane}.",
+                nameof(scores));
         var labels = new int[plane];  // the span cannot enter the row-access callback
         for (int i = 0; i < labels.Length; i++)
         {
@@ -213,7 +217,8 @@ public static class TensorImages
         if (width < 1) throw new ArgumentOutOfRangeException(widthName, width, "The width must be positive.");
         long plane = (long)height * width;
         if (plane > ImagePreprocessOptions.DefaultMaxPixels)
-            throw new ArgumentException($"A {width}x{height} image is over the {ImagePreprocessOptions.DefaultMaxPixels}-pixel limit.", widthName);
+            throw new ArgumentException($"A {width}x{height} image is over the {ImagePreprocessOptions.DefaultMaxPixels}-pixel limit.",
+                widthName);
         return plane;
     }
 }

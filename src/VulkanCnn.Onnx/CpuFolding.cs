@@ -30,7 +30,8 @@ internal static class CpuFolding
         "Sign", "Round", "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax",
     ];
 
-    /// <summary>Op types only the importer implements: they must fold, or the model needs runtime data the library cannot compute.</summary>
+    /// <summary>Op types only the importer implements: they must fold, or the model needs runtime data the library cannot
+    /// compute.</summary>
     public static readonly HashSet<string> ImportOnly = [.. Ops.Where(o => !global::VulkanCnn.Ops.OperatorRegistry.IsSupported(o))];
 
     /// <summary>Thrown for an input or attribute the folder does not handle: the node is left to the runtime.</summary>
@@ -47,7 +48,9 @@ internal static class CpuFolding
             "Shape" => ShapeOf(runtimeShape0 ?? In(0).Dims, a),
             "Size" => CpuTensor.Of([], [CpuTensor.Count(runtimeShape0 ?? In(0).Dims)]),
             "Cast" => Cast(In(0), a.Int("to", 1)),
-            "Reshape" => Reshape(In(0), n.HasInput(1) ? In(1).AsInts() : a.Ints("shape") ?? throw new CannotFold("no shape"), a.Int("allowzero", 0) != 0),
+            "Reshape" =>
+                Reshape(In(0), n.HasInput(1) ? In(1).AsInts() : a.Ints("shape") ?? throw new CannotFold("no shape"),
+                    a.Int("allowzero", 0) != 0),
             "Flatten" => Flatten(In(0), a.Int("axis", 1)),
             "Squeeze" => Squeeze(In(0), a.Ints("axes") ?? Opt(1)?.AsInts()),
             "Unsqueeze" => Unsqueeze(In(0), a.Ints("axes") ?? In(1).AsInts()),
@@ -89,14 +92,16 @@ internal static class CpuFolding
             _ => throw new CannotFold($"{n.OpType} is not folded"),
         };
         // Pure data movement is linear in its input and allocates only its typed result; anything else is bounded.
-        if (result.Length > limit && n.OpType is not ("Identity" or "Cast" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Transpose" or "Slice"))
+        if (result.Length > limit
+            && n.OpType is not ("Identity" or "Cast" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Transpose" or "Slice"))
             throw new CannotFold($"the result has {result.Length} elements, over the import folding limit of {limit}");
         return [result];
     }
 
     /// <summary>Ops that build their result through doubles fold only bounded inputs.</summary>
     private static List<CpuTensor> Bounded(List<CpuTensor> inputs, long limit) =>
-        inputs.Sum(t => t.Length) <= limit ? inputs : throw new CannotFold($"inputs of {inputs.Sum(t => t.Length)} elements exceed the folding limit of {limit}");
+        inputs.Sum(t => t.Length) <= limit ? inputs
+            : throw new CannotFold($"inputs of {inputs.Sum(t => t.Length)} elements exceed the folding limit of {limit}");
 
     private static CpuTensor ShapeOf(long[] dims, Attributes a)
     {
@@ -113,7 +118,8 @@ internal static class CpuFolding
         if (to is 1 or 10 or 11 or 16) return CpuTensor.Of(x.Dims, x.AsFloats());
         if (to == 9) return CpuTensor.Of(x.Dims, x.AsDoubles().Select(v => v != 0 ? 1L : 0L).ToArray());
         if (to is 2 or 3 or 4 or 5 or 6 or 7 or 12 or 13)
-            return CpuTensor.Of(x.Dims, x.IsInteger ? x.Ints! : x.Floats!.Select(v => float.IsFinite(v) ? (long)MathF.Truncate(v) : 0).ToArray());
+            return CpuTensor.Of(x.Dims, x.IsInteger ? x.Ints!
+                : x.Floats!.Select(v => float.IsFinite(v) ? (long)MathF.Truncate(v) : 0).ToArray());
         throw new CannotFold($"Cast to type {to}");
     }
 
@@ -233,7 +239,8 @@ internal static class CpuFolding
     private static CpuTensor Transpose(CpuTensor x, long[]? perm)
     {
         perm ??= Enumerable.Range(0, x.Rank).Reverse().Select(i => (long)i).ToArray();
-        if (perm.Length != x.Rank || perm.Distinct().Count() != x.Rank || perm.Any(p => p < 0 || p >= x.Rank)) throw new CannotFold("bad perm");
+        if (perm.Length != x.Rank || perm.Distinct().Count() != x.Rank
+            || perm.Any(p => p < 0 || p >= x.Rank)) throw new CannotFold("bad perm");
         var strides = Strides(x.Dims);
         return Picked(x, perm.Select(p => x.Dims[p]).ToArray(), (index, src) =>
         {
@@ -276,7 +283,14 @@ internal static class CpuFolding
         if (axes is null && n.Attributes.Int("noop_with_empty_axes", 0) != 0) return x;
         var reduced = axes is null ? Enumerable.Range(0, x.Rank).ToHashSet() : axes.Select(v => Axis(v, x.Rank)).ToHashSet();
         var outDims = x.Dims.Select((d, i) => reduced.Contains(i) ? 1 : d).ToArray();
-        double seed = n.OpType switch { "ReduceProd" => 1, "ReduceSum" => 0, "ReduceMin" => double.PositiveInfinity, _ => double.NegativeInfinity };
+        double seed = n.OpType switch
+        {
+            "ReduceProd" => 1,
+            "ReduceSum" => 0,
+            "ReduceMin" => double.PositiveInfinity,
+            _ =>
+            double.NegativeInfinity
+        };
         var acc = Enumerable.Repeat(seed, (int)CpuTensor.Count(outDims)).ToArray();
         var outStrides = Strides(outDims);
         var index = new long[x.Rank];
@@ -285,7 +299,14 @@ internal static class CpuFolding
             long o = 0;
             for (int d = 0; d < x.Rank; d++) o += (reduced.Contains(d) ? 0 : index[d]) * outStrides[d];
             double v = x[i];
-            acc[o] = n.OpType switch { "ReduceProd" => acc[o] * v, "ReduceSum" => acc[o] + v, "ReduceMin" => Math.Min(acc[o], v), _ => Math.Max(acc[o], v) };
+            acc[o] = n.OpType switch
+            {
+                "ReduceProd" => acc[o] * v,
+                "ReduceSum" => acc[o] + v,
+                "ReduceMin" => Math.Min(acc[o], v),
+                _ =>
+                Math.Max(acc[o], v)
+            };
             Next(index, x.Dims);
         }
         var dims = keep ? outDims : x.Dims.Where((_, i) => !reduced.Contains(i)).ToArray();
@@ -294,7 +315,8 @@ internal static class CpuFolding
 
     private static CpuTensor Variadic(Node n, IReadOnlyList<CpuTensor?> inputs, long limit, Func<double, double, double> f)
     {
-        var present = Enumerable.Range(0, n.Inputs.Count).Where(n.HasInput).Select(i => inputs[i] ?? throw new CannotFold("unknown input")).ToList();
+        var present = Enumerable.Range(0, n.Inputs.Count).Where(n.HasInput).Select(i => inputs[i]
+            ?? throw new CannotFold("unknown input")).ToList();
         var acc = present[0];
         foreach (var next in present.Skip(1)) acc = Binary(acc, next, limit, f);
         return acc;
@@ -310,7 +332,8 @@ internal static class CpuFolding
 
     private readonly record struct Position(int Axis, long Index);
 
-    /// <summary>Output of <paramref name="dims"/> whose element takes, on each axis, the input index <paramref name="source"/> gives.</summary>
+    /// <summary>Output of <paramref name="dims"/> whose element takes, on each axis, the input index <paramref name="source"/>
+    /// gives.</summary>
     private static CpuTensor Gathered(CpuTensor x, long[] dims, Func<Position, long> source)
     {
         var strides = Strides(x.Dims);
@@ -321,7 +344,8 @@ internal static class CpuFolding
         });
     }
 
-    /// <summary>Copies element <c>source(index)</c> of <paramref name="x"/> to each output index, in x's own type (no widening copy).</summary>
+    /// <summary>Copies element <c>source(index)</c> of <paramref name="x"/> to each output index, in x's own type (no widening
+    /// copy).</summary>
     private static CpuTensor Picked(CpuTensor x, long[] dims, Func<long[], long, long> source)
     {
         long count = CpuTensor.Count(dims);
@@ -393,7 +417,8 @@ internal static class Broadcast
         var strides = inputs.Select(t =>
         {
             var own = CpuFolding.Strides(t.Dims);
-            return Enumerable.Range(0, rank).Select(d => { int k = d - (rank - t.Rank); return k >= 0 && t.Dims[k] != 1 ? own[k] : 0; }).ToArray();
+            return Enumerable.Range(0, rank).Select(d =>
+                { int k = d - (rank - t.Rank); return k >= 0 && t.Dims[k] != 1 ? own[k] : 0; }).ToArray();
         }).ToList();
         var values = new double[count];
         var index = new long[rank];

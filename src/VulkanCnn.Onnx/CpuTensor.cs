@@ -5,7 +5,8 @@ namespace VulkanCnn.Onnx;
 
 /// <summary>
 /// A tensor the importer holds on the CPU: initializers, Constant values and the results of
-/// folded shape computations. It may be empty (a zero dim) or of rank 0. Values are float32 or int64 (every integer and bool type widens to int64).
+/// folded shape computations. It may be empty (a zero dim) or of rank 0. Values are float32 or int64 (every integer and bool type widens to
+/// int64).
 /// </summary>
 internal sealed class CpuTensor
 {

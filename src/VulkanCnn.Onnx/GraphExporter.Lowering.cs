@@ -23,7 +23,8 @@ internal sealed partial class GraphExporter
         {
             throw new OnnxExportException(n, $"its fused activation cannot be read: {e.Message}");
         }
-        foreach (var key in n.Attributes.Names.Where(k => k.StartsWith("vkcnn.", StringComparison.Ordinal)).ToList()) n.Attributes.Remove(key);
+        foreach (var key in n.Attributes.Names.Where(k =>
+            k.StartsWith("vkcnn.", StringComparison.Ordinal)).ToList()) n.Attributes.Remove(key);
         n.Attributes.Remove("consumed_inputs"); // opset < 6 memory hint
         if (activation.Kind == ActivationKind.None)
         {
@@ -93,7 +94,9 @@ internal sealed partial class GraphExporter
                 if (n.Attributes.Ints("dilations") is { } dilations)
                 {
                     if (dilations.Any(d => d != 1))
-                        throw new OnnxExportException(n, $"dilations [{string.Join(", ", dilations)}] need opset 19 (AveragePool has no dilations at opset {OnnxExporter.Opset})");
+                        throw new OnnxExportException(n,
+                            $"dilations [{string.Join(", ", dilations)}] need opset 19 (AveragePool has no dilations at opset " +
+                                $"{OnnxExporter.Opset})");
                     n.Attributes.Remove("dilations");
                 }
                 break;
@@ -102,7 +105,9 @@ internal sealed partial class GraphExporter
                 if (n.Attributes.Has("training_mode"))
                 {
                     // A scalar; written as BOOL because input 2 requires it.
-                    SetInput(n, 2, Constant(n.Name + "/training_mode", HostTensor.FromInts(new TensorShape(), [n.Attributes.Int("training_mode", 0)])));
+                    SetInput(n, 2,
+                        Constant(n.Name + "/training_mode",
+                            HostTensor.FromInts(new TensorShape(), [n.Attributes.Int("training_mode", 0)])));
                     n.Attributes.Remove("training_mode");
                 }
                 n.Attributes.Remove("is_test");
@@ -110,7 +115,8 @@ internal sealed partial class GraphExporter
             case "Cast":
                 n.Attributes.Remove("saturate"); // opset 19; float targets ignore it
                 if (n.Attributes.Int("to", 1) is >= 17 and not 16)
-                    throw new OnnxExportException(n, $"to={n.Attributes.Int("to", 1)} is a type of a later opset than {OnnxExporter.Opset}");
+                    throw new OnnxExportException(n,
+                        $"to={n.Attributes.Int("to", 1)} is a type of a later opset than {OnnxExporter.Opset}");
                 break;
             case "BatchNormalization":
                 if (n.Attributes.Int("spatial", 1) == 1) n.Attributes.Remove("spatial");
@@ -144,7 +150,10 @@ internal sealed partial class GraphExporter
         string inner = approximate switch
         {
             "none" => Step("Erf", Step("Div", x, Scalar(MathF.Sqrt(2))), ""),
-            "tanh" => Step("Tanh", Step("Mul", Step("Add", x, Step("Mul", Step("Mul", Step("Mul", x, x), x), Scalar(0.044715f))), Scalar(MathF.Sqrt(2 / MathF.PI))), ""),
+            "tanh" =>
+                Step("Tanh",
+                    Step("Mul", Step("Add", x, Step("Mul", Step("Mul", Step("Mul", x, x), x), Scalar(0.044715f))),
+                        Scalar(MathF.Sqrt(2 / MathF.PI))), ""),
             _ => throw new OnnxExportException(n, $"approximate '{approximate}' is not 'none' or 'tanh'"),
         };
         string half = Step("Mul", x, Scalar(0.5f));
@@ -172,13 +181,15 @@ internal sealed partial class GraphExporter
         SetInput(n, index, Ints($"{n.Name}/{attribute}", values));
     }
 
-    /// <summary>ReduceMean/Max/Min keep axes as an attribute at opset 17 (the input is opset 18). False when the node became an Identity.</summary>
+    /// <summary>ReduceMean/Max/Min keep axes as an attribute at opset 17 (the input is opset 18). False when the node became an
+    /// Identity.</summary>
     private bool LowerReduce(Node n)
     {
         long[]? axes = n.Attributes.Ints("axes");
         if (n.HasInput(1))
         {
-            axes = (ConstantOf(n.Inputs[1]) ?? throw new OnnxExportException(n, "axes (input 1) must be a constant to become the opset-17 attribute")).AsInts();
+            axes = (ConstantOf(n.Inputs[1])
+                ?? throw new OnnxExportException(n, "axes (input 1) must be a constant to become the opset-17 attribute")).AsInts();
             n.Inputs.RemoveAt(1);
         }
         bool noop = n.Attributes.Int("noop_with_empty_axes", 0) != 0;
@@ -207,11 +218,13 @@ internal sealed partial class GraphExporter
         if (sizes.Distinct().Count() > 1) SetInput(n, 1, Ints(n.Name + "/split", sizes));
     }
 
-    /// <summary>Pads (attribute before opset 11, 'paddings' in opset 1) and 'value' become inputs; the axes input (opset 18) is folded into full-rank pads.</summary>
+    /// <summary>Pads (attribute before opset 11, 'paddings' in opset 1) and 'value' become inputs; the axes input (opset 18) is folded into
+    /// full-rank pads.</summary>
     private void LowerPad(Node n)
     {
         var a = n.Attributes;
-        if (a.String("mode") == "wrap") throw new OnnxExportException(n, $"mode 'wrap' needs opset 19; opset {OnnxExporter.Opset} has constant, reflect and edge");
+        if (a.String("mode") == "wrap") throw new OnnxExportException(n,
+            $"mode 'wrap' needs opset 19; opset {OnnxExporter.Opset} has constant, reflect and edge");
         long[]? pads = a.Ints("pads") ?? a.Ints("paddings");
         bool changed = pads is not null;
         a.Remove("pads");
@@ -224,7 +237,8 @@ internal sealed partial class GraphExporter
         if (n.HasInput(3))
         {
             int rank = _shapes[n.Inputs[0]].Rank;
-            pads ??= (ConstantOf(n.Inputs[1]) ?? throw new OnnxExportException(n, "pads (input 1) must be a constant to expand its axes")).AsInts();
+            pads ??= (ConstantOf(n.Inputs[1])
+                ?? throw new OnnxExportException(n, "pads (input 1) must be a constant to expand its axes")).AsInts();
             long[] axes = (ConstantOf(n.Inputs[3]) ?? throw new OnnxExportException(n, "axes (input 3) must be a constant")).AsInts();
             var full = new long[2 * rank];
             for (int i = 0; i < axes.Length; i++)

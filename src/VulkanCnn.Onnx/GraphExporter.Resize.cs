@@ -37,7 +37,8 @@ internal sealed partial class GraphExporter
         a.Remove(VulkanCnn.Ops.RuntimeAttributes.ResizeScaledAlignCorners); // the runtime's flag for ONNX's own align_corners mapping
         a.Remove("antialias"); // opset 18; the runtime refuses 1, so it is 0 here
         if (a.String("coordinate_transformation_mode") == "half_pixel_symmetric")
-            throw new OnnxExportException(n, $"coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 (exporting opset {OnnxExporter.Opset})");
+            throw new OnnxExportException(n,
+                $"coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19 (exporting opset {OnnxExporter.Opset})");
         int[] axes = a.Ints("axes") is { } raw
             ? raw.Select(v => (int)(v < 0 ? v + rank : v)).ToArray()
             : Enumerable.Range(0, rank).ToArray();
@@ -80,7 +81,8 @@ internal sealed partial class GraphExporter
                     full[axis] = common;
                     long floored = (long)MathF.Floor(input[axis] * common);
                     if (floored != output[axis])
-                        throw new OnnxExportException(n, $"keep_aspect_ratio_policy '{policy}' rounds axis {axis} of input {input} to {output[axis]}; " +
+                        throw new OnnxExportException(n,
+                            $"keep_aspect_ratio_policy '{policy}' rounds axis {axis} of input {input} to {output[axis]}; " +
                             $"opset-{OnnxExporter.Opset} scales ({common}) floor it to {floored}");
                 }
                 SetInput(n, 2, Constant(n.Name + "/scales", HostTensor.FromFloats(new TensorShape(rank), full)));
@@ -100,7 +102,8 @@ internal sealed partial class GraphExporter
     {
         bool up = scales.Any(s => s > 1), down = scales.Any(s => s < 1);
         if (up && down)
-            throw new OnnxExportException(n, $"scales [{string.Join(", ", scales)}] enlarge one axis and shrink another: the pre-opset-11 nearest rounding " +
+            throw new OnnxExportException(n,
+                $"scales [{string.Join(", ", scales)}] enlarge one axis and shrink another: the pre-opset-11 nearest rounding " +
                 "(floor when enlarging, ceil when shrinking) has no single opset-17 nearest_mode");
         return down ? "ceil" : "floor";
     }

@@ -22,7 +22,8 @@ internal sealed partial class GraphExporter
 
     /// <summary>Attributes ONNX types as float / int, whatever numeric type the IR holds.</summary>
     private static readonly HashSet<string> FloatAttributes =
-        ["alpha", "beta", "epsilon", "momentum", "bias", "ratio", "gamma", "lambd", "cubic_coeff_a", "extrapolation_value", "spatial_scale"];
+        ["alpha", "beta", "epsilon", "momentum", "bias", "ratio", "gamma", "lambd", "cubic_coeff_a", "extrapolation_value",
+            "spatial_scale"];
     private static readonly HashSet<string> IntAttributes =
     [
         "axis", "keepdims", "group", "transA", "transB", "ceil_mode", "count_include_pad", "blocksize", "size", "select_last_index",
@@ -69,7 +70,8 @@ internal sealed partial class GraphExporter
         foreach (var input in _ir.Inputs)
         {
             _g.Input.Add(ValueInfo(input.Name, Float, input.Shape));
-            if (_ir.Initializers.TryGetValue(input.Name, out var defaultValue)) _g.Initializer.Add(ToTensor(input.Name, defaultValue, Float));
+            if (_ir.Initializers.TryGetValue(input.Name, out var defaultValue)) _g.Initializer.Add(ToTensor(input.Name, defaultValue,
+                Float));
         }
         var outputs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var o in _ir.Outputs)
@@ -79,7 +81,8 @@ internal sealed partial class GraphExporter
             _g.Output.Add(ValueInfo(o, TypeOf(o), _shapes[o]));
         }
         if (_options.IntermediateShapes)
-            foreach (var value in _g.Node.SelectMany(p => p.Output).Where(v => v.Length > 0 && !outputs.Contains(v)).Distinct(StringComparer.Ordinal))
+            foreach (var value in _g.Node.SelectMany(p => p.Output).Where(v => v.Length > 0
+                && !outputs.Contains(v)).Distinct(StringComparer.Ordinal))
                 if (_shapes.TryGetValue(value, out var shape)) _g.ValueInfo.Add(ValueInfo(value, TypeOf(value), shape));
         return _g;
     }
@@ -90,7 +93,9 @@ internal sealed partial class GraphExporter
         foreach (var n in order)
         {
             if (!OperatorRegistry.IsSupported(n.OpType) || !OnnxExporter.SupportedOpTypes.Contains(n.OpType))
-                throw new OnnxExportException(n, $"op type '{n.OpType}' cannot be exported; exportable: {string.Join(", ", OnnxExporter.SupportedOpTypes.Order(StringComparer.Ordinal))}");
+                throw new OnnxExportException(n,
+                    $"op type '{n.OpType}' cannot be exported; exportable: " +
+                        $"{string.Join(", ", OnnxExporter.SupportedOpTypes.Order(StringComparer.Ordinal))}");
             var shapes = n.Inputs.Select(i => i.Length > 0 && _shapes.TryGetValue(i, out var s) ? s : null).ToList();
             var constants = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
             var outShapes = ShapeInference.InferNode(n, shapes, constants);
@@ -99,8 +104,10 @@ internal sealed partial class GraphExporter
         }
     }
 
-    /// <summary>Adds one ONNX node: inputs converted to the types the op needs, output types recorded, internal attributes dropped.</summary>
-    private void AddNode(string opType, string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, Attributes? attributes = null)
+    /// <summary>Adds one ONNX node: inputs converted to the types the op needs, output types recorded, internal attributes
+    /// dropped.</summary>
+    private void AddNode(string opType, string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
+        Attributes? attributes = null)
     {
         var p = new NodeProto { OpType = opType, Name = name };
         int inputCount = inputs.Count;
@@ -194,7 +201,8 @@ internal sealed partial class GraphExporter
     private string Scalar(float value)
     {
         if (!_scalars.TryGetValue(value, out var name))
-            _scalars[value] = name = Constant("const_" + value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), HostTensor.Scalar(value));
+            _scalars[value] = name = Constant("const_" + value.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                HostTensor.Scalar(value));
         return name;
     }
 
@@ -260,9 +268,16 @@ internal sealed partial class GraphExporter
             case string s: a.Type = AttributeProto.Types.AttributeType.String; a.S = ByteString.CopyFromUtf8(s); break;
             case long[] ls: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(ls); break;
             case float[] fs: a.Type = AttributeProto.Types.AttributeType.Floats; a.Floats.AddRange(fs); break;
-            case string[] ss: a.Type = AttributeProto.Types.AttributeType.Strings; a.Strings.AddRange(ss.Select(ByteString.CopyFromUtf8)); break;
-            case HostTensor t: a.Type = AttributeProto.Types.AttributeType.Tensor; a.T = ToTensor("", t, t.IsInteger ? Int64 : Float); break;
-            default: throw new OnnxExportException($"{opType} node '{node}': attribute '{name}' holds a {value.GetType().Name}, which has no ONNX attribute type");
+            case string[] ss:
+                a.Type = AttributeProto.Types.AttributeType.Strings;
+                a.Strings.AddRange(ss.Select(ByteString.CopyFromUtf8));
+                break;
+            case HostTensor t:
+                a.Type = AttributeProto.Types.AttributeType.Tensor; a.T = ToTensor("", t, t.IsInteger ? Int64
+                : Float); break;
+            default:
+                throw new OnnxExportException($"{opType} node '{node}': attribute '{name}' holds a {value.GetType().Name}, which " +
+                $"has no ONNX attribute type");
         }
         return a;
     }

@@ -23,7 +23,8 @@ internal sealed partial class ModelConverter
                 return CoerceSoftmax(n);
             case "BatchNormalization":
                 a.Remove("is_test"); // opset < 7
-                if (a.Has("spatial") && Read(n, () => a.Int("spatial", 1)) == 1) a.Remove("spatial"); // opset < 9; spatial=0 is refused by the op
+                // opset < 9; spatial=0 is refused by the op
+                if (a.Has("spatial") && Read(n, () => a.Int("spatial", 1)) == 1) a.Remove("spatial");
                 DropUnusedOutputs(n, 1);
                 break;
             case "Dropout":
@@ -34,14 +35,16 @@ internal sealed partial class ModelConverter
                     // Opset 12+: training_mode is an input; a constant true one keeps ratio and itself (the op drops).
                     if (!_consts.TryGetValue(n.Inputs[2], out var training))
                     {
-                        _unsupported.Add($"Dropout node '{n.Name}': input 2 (training_mode) must be a constant (initializer) for this runtime (opset {_opset})");
+                        _unsupported.Add($"Dropout node '{n.Name}': input 2 (training_mode) must be a constant (initializer) for this " +
+                            $"runtime (opset {_opset})");
                         return [];
                     }
                     dropping = training.Length == 1 && training[0] != 0;
                 }
                 if (!dropping)
                     while (n.Inputs.Count > 1) n.Inputs.RemoveAt(n.Inputs.Count - 1); // ratio, training_mode: nothing at inference
-                if (!dropping && !n.Attributes.Has("training_mode") && n.Outputs.Count > 1 && n.Outputs[1].Length > 0 && TryShape(n.Inputs[0], out var maskDims)
+                if (!dropping && !n.Attributes.Has("training_mode") && n.Outputs.Count > 1 && n.Outputs[1].Length > 0
+                    && TryShape(n.Inputs[0], out var maskDims)
                     && CpuTensor.Count(maskDims) <= _options.MaxFoldedElements)
                 {
                     // At inference nothing is dropped: the mask is all true.
@@ -50,14 +53,16 @@ internal sealed partial class ModelConverter
                 }
                 DropUnusedOutputs(n, 1);
                 break;
-            case "PRelu" when _opset < 7 && n.Inputs.Count == 2 && TryShape(n.Inputs[0], out var xDims) && TryShape(n.Inputs[1], out var slopeDims)
+            case "PRelu" when _opset < 7 && n.Inputs.Count == 2 && TryShape(n.Inputs[0], out var xDims)
+                && TryShape(n.Inputs[1], out var slopeDims)
                 && xDims.Length > 2 && slopeDims.Length == 1 && slopeDims[0] == xDims[1] && xDims[1] != 1:
                 // Opset < 7 applied a [C] slope per channel; NumPy broadcasting needs [C, 1, …].
                 return Aligned(n, 1, slopeDims, xDims.Length - 2);
             case "MaxPool":
                 DropUnusedOutputs(n, 1);
                 break;
-            case "Resize" when _options.AlignCornersLength == AlignCornersLength.ScaledLength && a.String("coordinate_transformation_mode") == "align_corners":
+            case "Resize" when _options.AlignCornersLength == AlignCornersLength.ScaledLength
+                && a.String("coordinate_transformation_mode") == "align_corners":
                 a.Set(VulkanCnn.Ops.RuntimeAttributes.ResizeScaledAlignCorners, 1L);
                 break;
             case "LayerNormalization":
@@ -100,7 +105,8 @@ internal sealed partial class ModelConverter
         string x = n.Inputs[0], y = n.Outputs[0];
         bool l1 = n.OpType == "ReduceL1";
         string mapped = Fresh(y + (l1 ? "/abs" : "/square"));
-        var first = l1 ? new Node("Abs", Fresh(n.Name + "/abs"), [x], [mapped]) : new Node("Mul", Fresh(n.Name + "/square"), [x, x], [mapped]);
+        var first = l1 ? new Node("Abs", Fresh(n.Name + "/abs"), [x], [mapped])
+            : new Node("Mul", Fresh(n.Name + "/square"), [x, x], [mapped]);
         var inputs = n.Inputs.ToList();
         inputs[0] = mapped;
         if (n.OpType != "ReduceL2") return [first, new Node("ReduceSum", n.Name, inputs, [y], n.Attributes)];
@@ -154,7 +160,8 @@ internal sealed partial class ModelConverter
         return trailing <= 0 ? [n] : Aligned(n, 1, bDims, trailing);
     }
 
-    /// <summary>Gives input <paramref name="index"/> of shape <paramref name="dims"/> <paramref name="trailing"/> trailing 1-dims (a reshaped constant, or an Unsqueeze).</summary>
+    /// <summary>Gives input <paramref name="index"/> of shape <paramref name="dims"/> <paramref name="trailing"/> trailing 1-dims (a
+    /// reshaped constant, or an Unsqueeze).</summary>
     private IEnumerable<Node> Aligned(Node n, int index, long[] dims, long trailing)
     {
         var bDims = dims;
@@ -172,7 +179,8 @@ internal sealed partial class ModelConverter
         return [new Node("Unsqueeze", Fresh(n.Name + "/align"), [b, axes], [reshaped]), n];
     }
 
-    /// <summary>Optional outputs from <paramref name="first"/> on that nothing reads are dropped (the ops refuse training outputs).</summary>
+    /// <summary>Optional outputs from <paramref name="first"/> on that nothing reads are dropped (the ops refuse training
+    /// outputs).</summary>
     private void DropUnusedOutputs(Node n, int first)
     {
         for (int k = n.Outputs.Count - 1; k >= first; k--)

@@ -56,7 +56,9 @@ internal sealed partial class ModelConverter
             inputs.Add(new ValueInfo(vi.Name, new TensorShape(dims.Select(d => (int)d).ToArray())));
         }
         foreach (var name in _options.ConstantInputs.Keys.Concat(_options.InputShapes.Keys))
-            if (g.Input.All(i => i.Name != name)) throw Fail($"the options name an input '{name}' the graph does not have; inputs: {string.Join(", ", g.Input.Select(i => i.Name))}");
+            if (g.Input.All(i =>
+                i.Name != name)) throw Fail($"the options name an input '{name}' the graph does not have; inputs: " +
+                    $"{string.Join(", ", g.Input.Select(i => i.Name))}");
 
         var nodes = g.Node.Select(ToNode).ToList();
         foreach (var n in nodes) foreach (var i in n.Node.Inputs) _used.Add(i);
@@ -69,7 +71,8 @@ internal sealed partial class ModelConverter
         {
             if (domain is not ("" or "ai.onnx"))
             {
-                _unsupported.Add($"{domain}.{node.OpType} (node '{node.Name}', domain {domain}) is not implemented: only the default ONNX domain is");
+                _unsupported.Add($"{domain}.{node.OpType} (node '{node.Name}', domain {domain}) is not implemented: only the default " +
+                    $"ONNX domain is");
                 continue;
             }
             if (node.OpType == "Constant")
@@ -136,7 +139,8 @@ internal sealed partial class ModelConverter
         if (!OperatorRegistry.IsSupported(n.OpType))
         {
             _unsupported.Add(CpuFolding.ImportOnly.Contains(n.OpType)
-                ? $"{n.OpType} (node '{n.Name}', opset {_opset}) depends on runtime data; it is only supported on constants (folded at import)"
+                ? $"{n.OpType} (node '{n.Name}', opset {_opset}) depends on runtime data; it is only supported on constants (folded at " +
+                    $"import)"
                 : $"{n.OpType} (node '{n.Name}', opset {_opset}) is not implemented");
             return;
         }
@@ -156,7 +160,8 @@ internal sealed partial class ModelConverter
                 var constant = c.ToConstant();
                 if (constant is null)
                 {
-                    _unsupported.Add($"{n.OpType} (node '{n.Name}', opset {_opset}): input '{input}' has dims {c} beyond the runtime's int range");
+                    _unsupported.Add($"{n.OpType} (node '{n.Name}', opset {_opset}): input '{input}' has dims {c} beyond the runtime's " +
+                        $"int range");
                     return;
                 }
                 shapes.Add(constant.Shape);
@@ -191,10 +196,12 @@ internal sealed partial class ModelConverter
     {
         if (_options.InputShapes.TryGetValue(vi.Name, out var given))
         {
-            if (given.Any(d => d < 0)) throw Fail($"the shape given for input '{vi.Name}' [{string.Join(", ", given)}] has a negative dimension");
+            if (given.Any(d =>
+                d < 0)) throw Fail($"the shape given for input '{vi.Name}' [{string.Join(", ", given)}] has a negative dimension");
             return given.Select(d => (long)d).ToArray();
         }
-        var tensor = vi.Type?.TensorType ?? throw Fail($"graph input '{vi.Name}' is not a tensor (sequences, maps and optionals are not supported)");
+        var tensor = vi.Type?.TensorType
+            ?? throw Fail($"graph input '{vi.Name}' is not a tensor (sequences, maps and optionals are not supported)");
         var shape = tensor.Shape ?? throw Fail($"graph input '{vi.Name}' declares no shape; give it in OnnxImportOptions.InputShapes");
         var dims = new long[shape.Dim.Count];
         for (int i = 0; i < dims.Length; i++)
@@ -203,7 +210,8 @@ internal sealed partial class ModelConverter
             if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue)
             {
                 if (d.DimValue < 0 || d.DimValue > int.MaxValue)
-                    throw Fail($"graph input '{vi.Name}' has dimension {i} = {d.DimValue}; dimensions must be in [0, {int.MaxValue}] (0 makes an empty tensor)");
+                    throw Fail($"graph input '{vi.Name}' has dimension {i} = {d.DimValue}; dimensions must be in [0, {int.MaxValue}] (0 " +
+                        $"makes an empty tensor)");
                 dims[i] = d.DimValue;
                 continue;
             }
@@ -213,9 +221,11 @@ internal sealed partial class ModelConverter
             else if (_options.DefaultUnknownDimsToOne)
             {
                 dims[i] = 1;
-                _options.Log?.Invoke($"input '{vi.Name}': dimension {i} ({(param.Length > 0 ? $"'{param}'" : "unknown")}) set to 1; give OnnxImportOptions.DimParams, BatchSize or InputShapes to choose");
+                _options.Log?.Invoke($"input '{vi.Name}': dimension {i} ({(param.Length > 0 ? $"'{param}'" : "unknown")}) set to 1; " +
+                    $"give OnnxImportOptions.DimParams, BatchSize or InputShapes to choose");
             }
-            else throw Fail($"graph input '{vi.Name}' has symbolic dimension {i} ({(param.Length > 0 ? param : "unknown")}) with no value; give OnnxImportOptions.DimParams, BatchSize or InputShapes");
+            else throw Fail($"graph input '{vi.Name}' has symbolic dimension {i} ({(param.Length > 0 ? param : "unknown")}) with no " +
+                $"value; give OnnxImportOptions.DimParams, BatchSize or InputShapes");
             if (dims[i] < 0) throw Fail($"graph input '{vi.Name}': dimension {i} was given as {dims[i]}; it cannot be negative");
         }
         return dims;
@@ -228,7 +238,8 @@ internal sealed partial class ModelConverter
         foreach (var a in p.Attribute)
         {
             if (a.Name.Length == 0) throw Fail("an attribute has no name", node: name);
-            if (a.T is not null && (a.Type == AttributeProto.Types.AttributeType.Tensor || a.Type == AttributeProto.Types.AttributeType.Undefined))
+            if (a.T is not null
+                && (a.Type == AttributeProto.Types.AttributeType.Tensor || a.Type == AttributeProto.Types.AttributeType.Undefined))
             {
                 // Constant's tensor is kept whole (it may be empty or rank 0); other ops get the IR's form.
                 var t = _reader.Read(a.T, $"{name}.{a.Name}");
@@ -244,8 +255,10 @@ internal sealed partial class ModelConverter
     {
         var type = a.Type;
         if (type == AttributeProto.Types.AttributeType.Undefined) // IR < 3 left the type out: infer it from the field set
-            type = a.Ints.Count > 0 ? AttributeProto.Types.AttributeType.Ints : a.Floats.Count > 0 ? AttributeProto.Types.AttributeType.Floats
-                : a.Strings.Count > 0 ? AttributeProto.Types.AttributeType.Strings : !a.S.IsEmpty ? AttributeProto.Types.AttributeType.String
+            type = a.Ints.Count > 0 ? AttributeProto.Types.AttributeType.Ints : a.Floats.Count > 0
+                ? AttributeProto.Types.AttributeType.Floats
+                : a.Strings.Count > 0 ? AttributeProto.Types.AttributeType.Strings : !a.S.IsEmpty
+                    ? AttributeProto.Types.AttributeType.String
                 : a.F != 0 ? AttributeProto.Types.AttributeType.Float : AttributeProto.Types.AttributeType.Int;
         return type switch
         {

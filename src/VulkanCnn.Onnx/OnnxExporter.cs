@@ -28,7 +28,8 @@ public static class OnnxExporter
     public static IReadOnlyCollection<string> SupportedOpTypes =>
         OperatorRegistry.OpTypes.Where(op => op is not ("MseLoss" or "SoftmaxCrossEntropyLoss")).ToList();
 
-    /// <summary>Exports <paramref name="graph"/> to <paramref name="path"/> (written to a temporary file in the same folder, then renamed over it).</summary>
+    /// <summary>Exports <paramref name="graph"/> to <paramref name="path"/> (written to a temporary file in the same folder, then renamed
+    /// over it).</summary>
     public static void Save(IrGraph graph, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -52,14 +53,16 @@ public static class OnnxExporter
         }
     }
 
-    /// <summary>The ONNX model of <paramref name="graph"/>; throws <see cref="OnnxExportException"/> for what opset 17 cannot express.</summary>
+    /// <summary>The ONNX model of <paramref name="graph"/>; throws <see cref="OnnxExportException"/> for what opset 17 cannot
+    /// express.</summary>
     public static ModelProto ToModel(IrGraph graph, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         options ??= new OnnxExportOptions();
         if (graph.Inputs.Count == 0) throw new OnnxExportException($"Graph '{graph.Name}' has no inputs.");
         if (graph.Outputs.Count == 0) throw new OnnxExportException($"Graph '{graph.Name}' has no outputs.");
-        string version = typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        string version = typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?
+            .InformationalVersion.Split('+')[0]
             ?? typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "";
         var model = new ModelProto
         {

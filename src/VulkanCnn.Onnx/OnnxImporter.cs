@@ -77,14 +77,16 @@ public static class OnnxImporter
     /// or a reduction rewritten to ReduceSum (ReduceSumSquare, ReduceL1, ReduceL2).
     /// </summary>
     public static bool Supports(string opType) =>
-        opType == "Constant" || Ops.OperatorRegistry.IsSupported(opType) || CpuFolding.Ops.Contains(opType) || ModelConverter.ReduceNorms.Contains(opType);
+        opType == "Constant" || Ops.OperatorRegistry.IsSupported(opType) || CpuFolding.Ops.Contains(opType)
+            || ModelConverter.ReduceNorms.Contains(opType);
 
     /// <summary>Reads a serialized TensorProto (the test-data .pb files) as a constant.</summary>
     public static HostTensor LoadTensor(string path)
     {
         var tensor = ReadTensorProto(ReadFile(path), path);
         var value = new TensorReader(path, Path.GetDirectoryName(Path.GetFullPath(path)), new OnnxImportOptions()).Read(tensor);
-        return value.ToConstant() ?? throw new OnnxImportException(path, $"the tensor's dims {value} exceed the runtime's int range", tensor: tensor.Name);
+        return value.ToConstant()
+            ?? throw new OnnxImportException(path, $"the tensor's dims {value} exceed the runtime's int range", tensor: tensor.Name);
     }
 
     internal static TensorProto ReadTensorProto(byte[] bytes, string file)
@@ -105,7 +107,8 @@ public static class OnnxImporter
         {
             var info = new FileInfo(path);
             if (!info.Exists) throw new OnnxImportException(path, "the file does not exist");
-            if (info.Length > MaxFileBytes) throw new OnnxImportException(path, $"the file is {info.Length} bytes, over the 2 GiB protobuf limit (large models keep weights in external data)");
+            if (info.Length > MaxFileBytes) throw new OnnxImportException(path,
+                $"the file is {info.Length} bytes, over the 2 GiB protobuf limit (large models keep weights in external data)");
             return File.ReadAllBytes(path);
         }
         catch (IOException e) { throw new OnnxImportException(path, $"cannot be read: {e.Message}", inner: e); }
@@ -130,8 +133,10 @@ public static class OnnxImporter
     {
         options ??= new OnnxImportOptions();
         long opset = DefaultOpset(model);
-        if (opset < OldestOpset) options.Log?.Invoke($"{file}: opset {opset} is older than {OldestOpset}; its known legacy forms are rewritten");
-        if (opset > NewestOpset) options.Log?.Invoke($"{file}: opset {opset} is newer than {NewestOpset}; operators are read with opset-{NewestOpset} semantics");
+        if (opset < OldestOpset) options.Log?.Invoke($"{file}: opset {opset} is older than {OldestOpset}; its known legacy forms are " +
+            $"rewritten");
+        if (opset > NewestOpset) options.Log?.Invoke($"{file}: opset {opset} is newer than {NewestOpset}; operators are read with " +
+            $"opset-{NewestOpset} semantics");
         return new ModelConverter(file, baseDirectory, options).Convert(model);
     }
 

@@ -77,7 +77,8 @@ internal sealed class TensorReader(string file, string? baseDirectory, OnnxImpor
         if (t.RawData.Length > 0 || (count == 0 && TypedCount(t, type) == 0))
         {
             if (t.RawData.Length != bytes)
-                throw Fail(name, $"raw_data holds {t.RawData.Length} bytes; dims [{string.Join(", ", dims)}] of {TypeName(type)} need {bytes}");
+                throw Fail(name,
+                    $"raw_data holds {t.RawData.Length} bytes; dims [{string.Join(", ", dims)}] of {TypeName(type)} need {bytes}");
             return Decode(name, type, dims, count, t.RawData.Span);
         }
         long typed = TypedCount(t, type);
@@ -170,7 +171,8 @@ internal sealed class TensorReader(string file, string? baseDirectory, OnnxImpor
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             if (offset > stream.Length || bytes > stream.Length - offset)
-                throw Fail(name, $"external data '{location}' has {stream.Length} bytes; offset {offset} + length {bytes} runs past its end");
+                throw Fail(name,
+                    $"external data '{location}' has {stream.Length} bytes; offset {offset} + length {bytes} runs past its end");
             var data = new byte[bytes];
             stream.Seek(offset, SeekOrigin.Begin);
             stream.ReadExactly(data);
@@ -180,7 +182,8 @@ internal sealed class TensorReader(string file, string? baseDirectory, OnnxImpor
         catch (UnauthorizedAccessException e) { throw Fail(name, $"external data '{location}' cannot be read: {e.Message}", e); }
     }
 
-    private OnnxImportException Fail(string tensor, string message, Exception? inner = null) => new(file, message, tensor: tensor, inner: inner);
+    private OnnxImportException Fail(string tensor, string message, Exception? inner = null) =>
+        new(file, message, tensor: tensor, inner: inner);
 }
 
 /// <summary>External-data paths: relative, inside the model's folder once every symlink is resolved.</summary>
@@ -198,7 +201,8 @@ internal static class ExternalData
         string real = RealPath(full);
         string prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!real.StartsWith(prefix, StringComparison.Ordinal))
-            throw fail($"external data path '{location}' resolves to '{real}', outside the model's folder {root} (through a symbolic link)");
+            throw fail($"external data path '{location}' resolves to '{real}', outside the model's folder {root} " +
+                "(through a symbolic link)");
         return real;
     }
 

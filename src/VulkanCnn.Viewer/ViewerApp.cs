@@ -16,9 +16,11 @@ namespace VulkanCnn.Viewer;
 /// </summary>
 public static class ViewerApp
 {
-    /// <summary>Runs until Esc, the window closing, the frame limit or the end of a finite source (video file, non-looping folder). The device must
+    /// <summary>Runs until Esc, the window closing, the frame limit or the end of a finite source (video file, non-looping folder). The
+    /// device must
     /// come from <see cref="WindowPresenter.DeviceOptions"/> unless <see cref="ViewerOptions.Headless"/>.</summary>
-    public static ViewerReport Run(GpuDevice gpu, IFrameSource source, Func<FramePixels, ILiveClassifier> classifierFactory, ViewerOptions options)
+    public static ViewerReport Run(GpuDevice gpu, IFrameSource source, Func<FramePixels, ILiveClassifier> classifierFactory,
+        ViewerOptions options)
     {
         using var pixels = new FramePixels(gpu, source.Width, source.Height, 3);
         pixels.Upload(new byte[source.Width * source.Height * 3]);
@@ -69,7 +71,8 @@ public static class ViewerApp
                 // Wait for the first frame; afterwards never wait on the source.
                 var frame = source.Next(_currentFrame < 0 ? TimeSpan.FromSeconds(10) : TimeSpan.Zero);
                 if (frame is null && source.IsFinished) break;
-                if (frame is null && _currentFrame < 0) throw new FrameSourceException($"{source.Description} delivered no frame within 10 s.");
+                if (frame is null
+                    && _currentFrame < 0) throw new FrameSourceException($"{source.Description} delivered no frame within 10 s.");
                 long? fresh = null;
                 if (frame is not null)
                 {
@@ -117,7 +120,8 @@ public static class ViewerApp
             _latencySum += p.LatencyMilliseconds;
             _latencyCount++;
             if (_latencyCount <= 3 || _latencyCount % 25 == 0)
-                options.Log($"frame #{p.FrameIndex}: {string.Join(", ", p.Top.Select(c => $"{c.Label} {c.Probability:P1}"))} ({p.LatencyMilliseconds:0} ms)");
+                options.Log($"frame #{p.FrameIndex}: {string.Join(", ", p.Top.Select(c => $"{c.Label} {c.Probability:P1}"))} " +
+                    $"({p.LatencyMilliseconds:0} ms)");
         }
 
         /// <summary>Draws the frame; false when nothing was shown (minimised window, swapchain rebuilt).</summary>
@@ -158,7 +162,8 @@ public static class ViewerApp
             var p = classifier.Latest;
             return new ViewerReport(_displayed, seconds, _displayed / Math.Max(1e-9, seconds), classifier.Completed, InferencesPerSecond,
                 _latencyCount == 0 ? 0 : _latencySum / _latencyCount, _firstResult, presenter?.Recreations ?? 0, toHost,
-                presenter?.PresentMode ?? "offscreen", p is null ? null : $"frame #{p.FrameIndex}: " + string.Join(", ", p.Top.Select(c => $"{c.Label} {c.Probability:P1}")),
+                presenter?.PresentMode ?? "offscreen", p is null ? null
+                    : $"frame #{p.FrameIndex}: " + string.Join(", ", p.Top.Select(c => $"{c.Label} {c.Probability:P1}")),
                 _written);
         }
     }

@@ -16,7 +16,8 @@ public sealed class TensorShape : IEquatable<TensorShape>, IReadOnlyList<int>
         ArgumentNullException.ThrowIfNull(dims);
         for (int i = 0; i < dims.Length; i++)
             if (dims[i] < 0)
-                throw new ArgumentException($"Dimension {i} of shape [{string.Join(", ", dims)}] is {dims[i]}; dimensions cannot be negative.", nameof(dims));
+                throw new ArgumentException($"Dimension {i} of shape [{string.Join(", ", dims)}] is {dims[i]}; dimensions cannot be " +
+                    $"negative.", nameof(dims));
         _dims = (int[])dims.Clone();
         long count = 1;
         foreach (int d in _dims) count = checked(count * d);

@@ -58,7 +58,8 @@ public class ConvBenchmarks : IDisposable
     [Benchmark(Description = "conv")]
     public void Conv() => _op.Run();
 
-    /// <summary>Builds one Conv node the way a session does (through NodeKernels, the runtime's one road) and records its dispatches.</summary>
+    /// <summary>Builds one Conv node the way a session does (through NodeKernels, the runtime's one road) and records its
+    /// dispatches.</summary>
     public static void Build(OpRecording op, ConvLayer layer)
     {
         var attrs = new Attributes()
@@ -76,7 +77,8 @@ public class ConvBenchmarks : IDisposable
         TensorShape?[] shapes = [xs, ws, bs];
         HostTensor?[] constants = [null, HostTensor.FromFloats(ws, wd), HostTensor.FromFloats(bs, bd)];
         var outShape = NodeKernels.InferShapes(node, shapes, constants)[0];
-        Tensor?[] inputs = [op.Own(Tensor.FromData(op.Gpu, xs, xd)), op.Own(Tensor.FromData(op.Gpu, ws, wd)), op.Own(Tensor.FromData(op.Gpu, bs, bd))];
+        Tensor?[] inputs = [op.Own(Tensor.FromData(op.Gpu, xs, xd)), op.Own(Tensor.FromData(op.Gpu, ws, wd)),
+            op.Own(Tensor.FromData(op.Gpu, bs, bd))];
         var y = op.Own(Tensor.Create(op.Gpu, outShape));
         op.Forward(node, shapes, constants, inputs, [y]);
         op.Record(node.Name);

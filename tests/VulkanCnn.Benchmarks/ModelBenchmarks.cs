@@ -47,7 +47,8 @@ public class ModelBenchmarks : IDisposable
         _output = new float[_session.OutputShape.ElementCount];
         _session.Run(_input, _output);
         var m = _session.Memory;
-        Console.WriteLine($"// {Case.Model} batch {Case.Batch}: peak intermediate {m.PeakIntermediateBytes / 1048576.0:0.0} MiB vs naive {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB, weights {m.WeightBytes / 1048576.0:0.0} MiB");
+        Console.WriteLine($"// {Case.Model} batch {Case.Batch}: peak intermediate {m.PeakIntermediateBytes / 1048576.0:0.0} MiB vs " +
+            $"naive {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB, weights {m.WeightBytes / 1048576.0:0.0} MiB");
     }
 
     [Benchmark(Description = "network 224x224")]

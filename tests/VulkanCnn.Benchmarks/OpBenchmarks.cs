@@ -25,7 +25,9 @@ public class MemoryBoundBenchmarks : IDisposable
 
     public static IEnumerable<MemoryBoundLayer> Cases() =>
     [
-        new("maxpool 3x3/2 64@112", N("MaxPool", ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 })), [1, 64, 112, 112], [1, 64, 56, 56]),
+        new("maxpool 3x3/2 64@112",
+            N("MaxPool", ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 })), [1, 64, 112, 112],
+                [1, 64, 56, 56]),
         new("global avgpool 512@7", N("GlobalAveragePool"), [1, 512, 7, 7], [1, 512, 1, 1]),
         new("relu 64@112", N("Relu"), [1, 64, 112, 112], [1, 64, 112, 112]),
         new("add 64@56", N("Add"), [1, 64, 56, 56], [1, 64, 56, 56]),

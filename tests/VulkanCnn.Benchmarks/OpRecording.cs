@@ -27,7 +27,8 @@ public sealed class OpRecording(GpuDevice gpu) : IDisposable
     /// <summary>Builds the node's forward kernels through the runtime's one road (<see cref="NodeKernels"/>).</summary>
     internal BuiltNode Forward(Node node, TensorShape?[] shapes, HostTensor?[] constants, Tensor?[] inputs, Tensor?[] outputs,
         bool training = false) =>
-        NodeKernels.BuildForward(Gpu, node, shapes, constants, inputs, outputs, _owned, _kernels, training ? KernelMode.TrainingForward : KernelMode.Inference);
+        NodeKernels.BuildForward(Gpu, node, shapes, constants, inputs, outputs, _owned, _kernels, training ? KernelMode.TrainingForward
+            : KernelMode.Inference);
 
     /// <summary>Appends the backward kernels of a node built by <see cref="Forward"/>.</summary>
     internal void Backward(BuiltNode forward, Tensor?[] outputGradients, Tensor?[] inputGradients) =>

@@ -47,5 +47,10 @@ public static class BenchmarkDevice
     public static DeviceInfo Info => Lazy.Value;
 
     public static GpuDevice Create(bool forceStaging = false, bool disableCache = false, string? cacheDirectory = null) =>
-        GpuDevice.Create(new GpuDeviceOptions { ForceStaging = forceStaging, DisablePipelineCache = disableCache, PipelineCacheDirectory = cacheDirectory });
+        GpuDevice.Create(new GpuDeviceOptions
+        {
+            ForceStaging = forceStaging,
+            DisablePipelineCache = disableCache,
+            PipelineCacheDirectory = cacheDirectory
+        });
 }

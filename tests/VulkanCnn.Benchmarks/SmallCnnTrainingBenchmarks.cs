@@ -28,13 +28,15 @@ public class SmallCnnTrainingBenchmarks : IDisposable
     {
         _gpu = BenchmarkDevice.Create();
         Init.ManualSeed(0);
-        _trainer = new Trainer(_gpu, SmallModels.SmallCnn(), [Batch, 1, 28, 28], p => new Sgd(_gpu, p, 0.05, momentum: 0.9, weightDecay: 5e-4));
+        _trainer = new Trainer(_gpu, SmallModels.SmallCnn(), [Batch, 1, 28, 28], p =>
+            new Sgd(_gpu, p, 0.05, momentum: 0.9, weightDecay: 5e-4));
         var rng = new Random(1);
         _images = Enumerable.Range(0, Batch * 784).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
         _labels = Enumerable.Range(0, Batch).Select(_ => (float)rng.Next(10)).ToArray();
         _trainer.Step(_images, _labels, 0.05);
         if (TorchPeer() is { } torch)
-            Console.WriteLine($"// PyTorch {torch.Version} CPU ({torch.Threads} threads): {torch.ImagesPerSecond:0} images/s training the same small CNN at batch {Batch}");
+            Console.WriteLine($"// PyTorch {torch.Version} CPU ({torch.Threads} threads): {torch.ImagesPerSecond:0} images/s training " +
+                $"the same small CNN at batch {Batch}");
     }
 
     [Benchmark(Description = "small-cnn train step, batch 64")]
@@ -55,7 +57,8 @@ public class SmallCnnTrainingBenchmarks : IDisposable
             p.WaitForExit();
             if (p.ExitCode != 0) { Console.WriteLine("// PyTorch peer skipped: " + error.Trim().Split('\n')[^1]); return null; }
             var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
-            return (json.GetProperty("images_per_second").GetDouble(), json.GetProperty("threads").GetInt32(), json.GetProperty("torch").GetString()!);
+            return (json.GetProperty("images_per_second").GetDouble(), json.GetProperty("threads").GetInt32(),
+                json.GetProperty("torch").GetString()!);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException)
         {

@@ -32,7 +32,8 @@ public class TuningBenchmarks : IDisposable
         TensorShape shape = [1, 3, 224, 224];
         Module model = Model == "MobileNetV2" ? new MobileNetV2() : ResNet.ResNet18();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        _session = _gpu.Compile(model, shape, new SessionOptions { Tuning = Tuning == TuningMode.Measure ? Ops.Tuning.Measure : Ops.Tuning.Heuristic });
+        _session = _gpu.Compile(model, shape,
+            new SessionOptions { Tuning = Tuning == TuningMode.Measure ? Ops.Tuning.Measure : Ops.Tuning.Heuristic });
         Console.WriteLine($"// {Model} {Tuning}: compiled in {clock.Elapsed.TotalSeconds:0.0} s");
         _input = new float[shape.ElementCount];
         var rng = new Random(1);
@@ -41,7 +42,8 @@ public class TuningBenchmarks : IDisposable
         _session.Run(_input, _output);
         if (_session.TuningReport is { } report)
             foreach (var d in report.Decisions)
-                Console.WriteLine($"// {d.Node}: {string.Join(" ", d.Trials.Select(t => $"{t.Variant}={t.Milliseconds:0.000}"))} -> {d.Winner}");
+                Console.WriteLine($"// {d.Node}: {string.Join(" ", d.Trials.Select(t => $"{t.Variant}={t.Milliseconds:0.000}"))} -> " +
+                    $"{d.Winner}");
     }
 
     [Benchmark(Description = "network 224x224 b1")]

@@ -32,7 +32,8 @@ public class ViewerBenchmarks : IDisposable
         _composer = new FrameComposer(_gpu, _pixels, 640, 480, PixelOrder.Bgra);
         OverlayLayout.Build(_overlay, 640, 480, new OverlayLayout.Info("Teach by showing: ResNet18 features + linear head", "llvmpipe",
             21.3, 1.2, 750, 1234, new Prediction([new("cat", 0.9f), new("dog", 0.07f), new("car", 0.03f)], 1200, 750),
-            ["samples 1:5  2:4", "head v3 trained in 420 ms"], ["1-9: capture the frame as class k", "S: save head  L: load head  Esc: quit"], null));
+            ["samples 1:5  2:4", "head v3 trained in 420 ms"],
+                ["1-9: capture the frame as class k", "S: save head  L: load head  Esc: quit"], null));
         _compose = new CommandRecording(_gpu, "compose");
         _compose.Dispatch(_composer.Kernel);
         _compose.Finish();

@@ -24,18 +24,26 @@ internal static class BenchCommand
         var batch = new Option<int?>("--batch") { Description = "Batch size (default: the model's)." };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 3 };
         var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 20 };
-        var compare = new Option<bool>("--compare-ort") { Description = "Also run ONNX Runtime (CPU) on the same input and report the ratio." };
+        var compare = new Option<bool>("--compare-ort")
+        {
+            Description = "Also run ONNX Runtime (CPU) on the same input and report the " +
+            "ratio."
+        };
         var inputs = new ModelInputs();
-        var command = new Command("bench", "Measure a model's latency on the GPU (and against ONNX Runtime).") { model, batch, warmup, iterations, compare };
+        var command = new Command("bench", "Measure a model's latency on the GPU (and against ONNX Runtime).") { model, batch, warmup,
+            iterations, compare };
         inputs.AddTo(command);
-        command.SetAction(result => Run(result, result.GetValue(model)!, result.GetValue(batch), result.GetValue(warmup), result.GetValue(iterations),
+        command.SetAction(result =>
+            Run(result, result.GetValue(model)!, result.GetValue(batch), result.GetValue(warmup), result.GetValue(iterations),
             result.GetValue(compare), inputs));
         return command;
     }
 
-    private static int Run(ParseResult result, FileInfo file, int? batch, int warmup, int iterations, bool compareOrt, ModelInputs inputSpec)
+    private static int Run(ParseResult result, FileInfo file, int? batch, int warmup, int iterations, bool compareOrt,
+        ModelInputs inputSpec)
     {
-        if (iterations < 1 || warmup < 0) throw new ArgumentOutOfRangeException("--iterations", "--iterations must be ≥ 1 and --warmup ≥ 0.");
+        if (iterations < 1 || warmup < 0) throw new ArgumentOutOfRangeException("--iterations",
+            "--iterations must be ≥ 1 and --warmup ≥ 0.");
         var info = OnnxImporter.Inspect(file.FullName);
         var given = inputSpec.Read(result, info.Inputs.Count > 0 ? info.Inputs[0].Name : "input");
         var graph = OnnxImporter.Load(file.FullName, new OnnxImportOptions
@@ -47,7 +55,8 @@ internal static class BenchCommand
         var rng = new Random(1);
         foreach (var input in graph.Inputs)
             if (!given.ContainsKey(input.Name))
-                given[input.Name] = HostTensor.FromFloats(input.Shape, Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
+                given[input.Name] = HostTensor.FromFloats(input.Shape,
+                    Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
 
         using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
         using var session = gpu.Compile(graph, given[graph.Inputs[0].Name].Shape);
@@ -55,11 +64,16 @@ internal static class BenchCommand
         int n = given[graph.Inputs[0].Name].Shape[0];
         var table = new Table().Border(TableBorder.Rounded).Title($"{Markup.Escape(file.Name)}, batch {n}")
             .AddColumn("runner").AddColumn("device").AddColumn("p50 ms").AddColumn("p90 ms").AddColumn("p99 ms").AddColumn("images/s");
-        table.AddRow("VulkanCnn", Markup.Escape(gpu.Info.Name), $"{ours.P50:0.00}", $"{ours.P90:0.00}", $"{ours.P99:0.00}", $"{n * 1000 / ours.P50:0.0}");
+        table.AddRow("VulkanCnn", Markup.Escape(gpu.Info.Name), $"{ours.P50:0.00}", $"{ours.P90:0.00}", $"{ours.P99:0.00}",
+            $"{n * 1000 / ours.P50:0.0}");
 
         if (compareOrt)
         {
-            using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
+            {
+                IntraOpNumThreads = Environment.ProcessorCount,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL
+            };
             using var ort = new InferenceSession(file.FullName, options);
             var feeds = ort.InputMetadata.Keys.Select(name => NamedOnnxValue.CreateFromTensor(name,
                 new DenseTensor<float>(given[name].Floats!, given[name].Shape.Dimensions.ToArray()))).ToList();
@@ -67,9 +81,11 @@ internal static class BenchCommand
             var theirs = Measure(() =>
             {
                 using var r = ort.Run(feeds);
-                return r.ToDictionary(v => v.Name, v => HostTensor.FromFloats(new TensorShape(v.AsTensor<float>().Dimensions.ToArray()), v.AsTensor<float>().ToArray()));
+                return r.ToDictionary(v => v.Name, v =>
+                    HostTensor.FromFloats(new TensorShape(v.AsTensor<float>().Dimensions.ToArray()), v.AsTensor<float>().ToArray()));
             }, warmup, iterations, out var ortResult);
-            table.AddRow("ONNX Runtime 1.31.1", $"CPU, {Environment.ProcessorCount} threads", $"{theirs.P50:0.00}", $"{theirs.P90:0.00}", $"{theirs.P99:0.00}", $"{n * 1000 / theirs.P50:0.0}");
+            table.AddRow("ONNX Runtime 1.31.1", $"CPU, {Environment.ProcessorCount} threads", $"{theirs.P50:0.00}", $"{theirs.P90:0.00}",
+                $"{theirs.P99:0.00}", $"{n * 1000 / theirs.P50:0.0}");
             AnsiConsole.Write(table);
             double worst = 0, scale = 1;
             foreach (var (name, value) in ortResult)
@@ -79,20 +95,23 @@ internal static class BenchCommand
                         worst = Math.Max(worst, Math.Abs(value.Floats[i] - mine.Floats![i]));
                         scale = Math.Max(scale, Math.Abs(value.Floats[i]));
                     }
-            AnsiConsole.MarkupLine($"VulkanCnn / ONNX Runtime latency (p50): [bold]{ours.P50 / theirs.P50:0.00}x[/]; max |ours - ORT| = {worst:E2} ({worst / scale:E2} of max|ORT|)");
+            AnsiConsole.MarkupLine($"VulkanCnn / ONNX Runtime latency (p50): [bold]{ours.P50 / theirs.P50:0.00}x[/]; max |ours - ORT| = " +
+                $"{worst:E2} ({worst / scale:E2} of max|ORT|)");
         }
         else AnsiConsole.Write(table);
 
         var profile = session.Profile(runs: Math.Max(1, Math.Min(iterations, 5)));
         ProfileTable.Write(profile, "top layers by GPU time", 10);
         var m = session.Memory;
-        AnsiConsole.MarkupLine($"intermediate memory {m.PeakIntermediateBytes / 1048576.0:0.0} MiB (one buffer per value: {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB), weights {m.WeightBytes / 1048576.0:0.0} MiB");
+        AnsiConsole.MarkupLine($"intermediate memory {m.PeakIntermediateBytes / 1048576.0:0.0} MiB (one buffer per value: " +
+            $"{m.NaiveIntermediateBytes / 1048576.0:0.0} MiB), weights {m.WeightBytes / 1048576.0:0.0} MiB");
         return 0;
     }
 
     private readonly record struct Latency(double P50, double P90, double P99);
 
-    private static Latency Measure(Func<IReadOnlyDictionary<string, HostTensor>> run, int warmup, int iterations, out IReadOnlyDictionary<string, HostTensor> last)
+    private static Latency Measure(Func<IReadOnlyDictionary<string, HostTensor>> run, int warmup, int iterations,
+        out IReadOnlyDictionary<string, HostTensor> last)
     {
         last = new Dictionary<string, HostTensor>();
         for (int i = 0; i < warmup; i++) last = run();

@@ -17,7 +17,8 @@ internal static class CamerasCommand
             {
                 AnsiConsole.MarkupLine(OperatingSystem.IsLinux()
                     ? "No camera found (no /dev/video* device). Use --source testsrc, an image, a folder or a video file."
-                    : "Camera listing uses ffmpeg on this system: `ffmpeg -list_devices true -f dshow -i dummy` (Windows) or `ffmpeg -f avfoundation -list_devices true -i \"\"` (macOS).");
+                    : "Camera listing uses ffmpeg on this system: `ffmpeg -list_devices true -f dshow -i dummy` (Windows) or `ffmpeg -f " +
+                        "avfoundation -list_devices true -i \"\"` (macOS).");
                 return 0;
             }
             foreach (var c in cameras) AnsiConsole.MarkupLine(Markup.Escape(c));

@@ -14,7 +14,12 @@ internal static class DemoCommand
     {
         var frames = new Option<long?>("--frames") { Description = "Stop after N frames (default: until Esc; 60 headless)." };
         var headless = new Option<bool>("--headless") { Description = "Do not open a window." };
-        var output = new Option<string>("--out") { Description = "Folder for headless frames.", DefaultValueFactory = _ => Path.Combine("artifacts", "demo") };
+        var output = new Option<string>("--out")
+        {
+            Description = "Folder for headless frames.",
+            DefaultValueFactory = _ =>
+            Path.Combine("artifacts", "demo")
+        };
         var command = new Command("demo", "The live camera / Fashion-MNIST viewer on embedded defaults.") { frames, headless, output };
         command.SetAction(result =>
         {

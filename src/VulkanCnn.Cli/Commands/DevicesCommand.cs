@@ -51,7 +51,9 @@ internal static class DevicesCommand
         Row("Max allocation", Bytes(l.MaxMemoryAllocationSize));
         Row("Push constants", $"{l.MaxPushConstantsBytes} bytes");
         Row("Timestamps", $"period {l.TimestampPeriodNs} ns, compute {(l.TimestampComputeAndGraphics ? "yes" : "per queue")}");
-        Row("Subgroup", $"size {d.Subgroup.Size}{(d.Subgroup.SupportedInCompute ? "" : " (not in compute)")}: {string.Join(", ", d.Subgroup.Operations)}");
+        Row("Subgroup",
+            $"size {d.Subgroup.Size}{(d.Subgroup.SupportedInCompute ? "" : " (not in compute)")}: " +
+                $"{string.Join(", ", d.Subgroup.Operations)}");
         var f = d.Features;
         Row("Numeric features", string.Join(", ", new[]
         {
@@ -61,7 +63,8 @@ internal static class DevicesCommand
         }.Where(s => s is not null)));
         foreach (var h in d.MemoryHeaps) Row($"Memory heap {h.Index}", $"{Bytes(h.SizeBytes)}{(h.DeviceLocal ? " device-local" : "")}");
         foreach (var t in d.MemoryTypes) Row($"Memory type {t.Index}", $"heap {t.HeapIndex}: {string.Join(" | ", t.Flags)}");
-        foreach (var q in d.QueueFamilies) Row($"Queue family {q.Index}", $"{q.QueueCount} x {string.Join(" | ", q.Flags)}, timestamp bits {q.TimestampValidBits}");
+        foreach (var q in d.QueueFamilies) Row($"Queue family {q.Index}",
+            $"{q.QueueCount} x {string.Join(" | ", q.Flags)}, timestamp bits {q.TimestampValidBits}");
         return table;
     }
 

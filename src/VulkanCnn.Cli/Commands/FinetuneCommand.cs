@@ -14,7 +14,11 @@ namespace VulkanCnn.Cli.Commands;
 /// </summary>
 internal static class FinetuneCommand
 {
-    private static readonly Option<string?> BackboneOption = new("--backbone") { Description = "ResNet18.onnx (default: VKCNN_RESNET18 or the NuGet cache)." };
+    private static readonly Option<string?> BackboneOption = new("--backbone")
+    {
+        Description = "ResNet18.onnx (default: VKCNN_RESNET18 " +
+        "or the NuGet cache)."
+    };
 
     public static Command Create()
     {
@@ -36,7 +40,8 @@ internal static class FinetuneCommand
             var features = new List<float[]>();
             var labels = new List<int>();
             for (int c = 0; c < classes.Count; c++)
-                foreach (var file in classes[c].EnumerateFiles().Where(f => f.Extension.ToLowerInvariant() is ".jpg" or ".jpeg" or ".png" or ".bmp").OrderBy(f => f.Name, StringComparer.Ordinal))
+                foreach (var file in classes[c].EnumerateFiles().Where(f =>
+                    f.Extension.ToLowerInvariant() is ".jpg" or ".jpeg" or ".png" or ".bmp").OrderBy(f => f.Name, StringComparer.Ordinal))
                 {
                     features.Add(backbone.Extract(file.FullName));
                     labels.Add(c);
@@ -47,7 +52,8 @@ internal static class FinetuneCommand
             var head = LinearHead.Create(classes.Count);
             double accuracy = LinearHead.Train(gpu, head, features.ToArray(), labels.ToArray(), result.GetValue(steps));
             LinearHead.Save(head, result.GetValue(output)!.FullName, classes.Select(c => c.Name).ToList());
-            AnsiConsole.MarkupLine($"Trained a head for {classes.Count} classes on {features.Count} images (training accuracy {accuracy:P0}): {Markup.Escape(result.GetValue(output)!.FullName)}");
+            AnsiConsole.MarkupLine($"Trained a head for {classes.Count} classes on {features.Count} images (training accuracy " +
+                $"{accuracy:P0}): {Markup.Escape(result.GetValue(output)!.FullName)}");
             return 0;
         });
         return command;
@@ -57,7 +63,8 @@ internal static class FinetuneCommand
     {
         var headPath = new Option<FileInfo>("--head") { Description = "A head written by vkcnn finetune.", Required = true };
         var images = new Argument<FileInfo[]>("images") { Description = "Images to classify.", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("classify", "Classify images with a finetuned head on ResNet18 features.") { headPath, images, BackboneOption };
+        var command = new Command("classify", "Classify images with a finetuned head on ResNet18 features.") { headPath, images,
+            BackboneOption };
         command.SetAction(result =>
         {
             var (head, labels) = LinearHead.Load(result.GetValue(headPath)!.FullName);

@@ -23,7 +23,8 @@ internal static class InfoCommand
         var head = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("");
         head.AddRow("model", Markup.Escape(info.Path));
         head.AddRow("producer", Markup.Escape($"{(info.Producer.Length > 0 ? info.Producer : "(none)")}, IR version {info.IrVersion}"));
-        head.AddRow("opsets", Markup.Escape(string.Join(", ", info.OpsetImports.Select(p => $"{(p.Key.Length > 0 ? p.Key : "ai.onnx")} {p.Value}"))));
+        head.AddRow("opsets",
+            Markup.Escape(string.Join(", ", info.OpsetImports.Select(p => $"{(p.Key.Length > 0 ? p.Key : "ai.onnx")} {p.Value}"))));
         head.AddRow("parameters", $"{info.ParameterCount:N0} in {info.InitializerCount} initializers");
         foreach (var i in info.Inputs) head.AddRow("input", Markup.Escape(i.ToString()));
         foreach (var o in info.Outputs) head.AddRow("output", Markup.Escape(o.ToString()));
@@ -40,7 +41,8 @@ internal static class InfoCommand
         AnsiConsole.Write(head);
         var ops = new Table().Border(TableBorder.Rounded).AddColumn("operator").AddColumn(new TableColumn("nodes").RightAligned());
         foreach (var (op, count) in info.OpHistogram.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
-            ops.AddRow(info.UnsupportedOps.Contains(op) ? $"[red]{Markup.Escape(op)} (not supported)[/]" : Markup.Escape(op), count.ToString());
+            ops.AddRow(info.UnsupportedOps.Contains(op) ? $"[red]{Markup.Escape(op)} (not supported)[/]" : Markup.Escape(op),
+                count.ToString());
         AnsiConsole.Write(ops);
         return info.UnsupportedOps.Count == 0 ? 0 : 2;
     }

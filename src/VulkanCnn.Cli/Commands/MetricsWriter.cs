@@ -11,7 +11,8 @@ internal sealed class MetricsWriter
 
     public MetricsWriter(string checkpointPath)
     {
-        string stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!, Path.GetFileNameWithoutExtension(checkpointPath));
+        string stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointPath))!,
+            Path.GetFileNameWithoutExtension(checkpointPath));
         CsvPath = stem + ".metrics.csv";
         PngPath = stem + ".curve.png";
         ConfusionPath = stem + ".confusion.csv";
@@ -20,8 +21,10 @@ internal sealed class MetricsWriter
             {
                 var f = line.Split(',');
                 if (f.Length >= 6)
-                    _epochs.Add(new EpochResult(int.Parse(f[0], CultureInfo.InvariantCulture), double.Parse(f[1], CultureInfo.InvariantCulture),
-                        double.Parse(f[2], CultureInfo.InvariantCulture), f[3].Length > 0 ? double.Parse(f[3], CultureInfo.InvariantCulture) : null,
+                    _epochs.Add(new EpochResult(int.Parse(f[0], CultureInfo.InvariantCulture),
+                        double.Parse(f[1], CultureInfo.InvariantCulture),
+                        double.Parse(f[2], CultureInfo.InvariantCulture), f[3].Length > 0 ? double.Parse(f[3], CultureInfo.InvariantCulture)
+                            : null,
                         double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture)));
             }
     }
@@ -36,7 +39,11 @@ internal sealed class MetricsWriter
         _epochs.Add(e);
         var sb = new StringBuilder("epoch,train_loss,train_accuracy,test_accuracy,seconds,images_per_second\n");
         foreach (var x in _epochs)
-            sb.Append(CultureInfo.InvariantCulture, $"{x.Epoch},{x.TrainLoss:R},{x.TrainAccuracy:R},{(x.TestAccuracy is { } t ? t.ToString("R", CultureInfo.InvariantCulture) : "")},{x.Seconds:R},{x.ImagesPerSecond:R}\n");
+        {
+            string test = x.TestAccuracy is { } t ? t.ToString("R", CultureInfo.InvariantCulture) : "";
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{x.Epoch},{x.TrainLoss:R},{x.TrainAccuracy:R},{test},{x.Seconds:R},{x.ImagesPerSecond:R}\n");
+        }
         File.WriteAllText(CsvPath, sb.ToString());
     }
 
@@ -64,7 +71,8 @@ internal sealed class MetricsWriter
     {
         var sb = new StringBuilder("true\\predicted," + string.Join(",", classes.Select(c => c.Replace(',', ' '))) + "\n");
         for (int t = 0; t < classes.Count; t++)
-            sb.Append(classes[t].Replace(',', ' ')).Append(',').AppendJoin(",", Enumerable.Range(0, classes.Count).Select(p => evaluation.Confusion[t, p])).Append('\n');
+            sb.Append(classes[t].Replace(',', ' ')).Append(',').AppendJoin(",",
+                Enumerable.Range(0, classes.Count).Select(p => evaluation.Confusion[t, p])).Append('\n');
         File.WriteAllText(ConfusionPath, sb.ToString());
     }
 }

@@ -20,7 +20,10 @@ internal sealed class ModelInputs
     public readonly Option<string?> Mean = new("--mean") { Description = "Per-channel mean, e.g. 0.485,0.456,0.406 (default: ImageNet)." };
     public readonly Option<string?> Std = new("--std") { Description = "Per-channel std, e.g. 0.229,0.224,0.225 (default: ImageNet)." };
     public readonly Option<bool> Bgr = new("--bgr") { Description = "Feed channels in BGR order." };
-    public readonly Option<bool> Scale255 = new("--scale255") { Description = "Keep pixels in 0..255 (mean/std then apply to that range)." };
+    public readonly Option<bool> Scale255 = new("--scale255")
+    {
+        Description = "Keep pixels in 0..255 (mean/std then apply to that range).",
+    };
 
     public void AddTo(Command command)
     {

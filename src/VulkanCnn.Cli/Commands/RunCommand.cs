@@ -15,7 +15,10 @@ internal static class RunCommand
     {
         var model = new Argument<FileInfo>("model") { Description = "An .onnx file." };
         var inputs = new ModelInputs();
-        var output = new Option<FileInfo?>("--output") { Description = "Write the first output as .npy (other outputs get a _NAME suffix)." };
+        var output = new Option<FileInfo?>("--output")
+        {
+            Description = "Write the first output as .npy (other outputs get a _NAME suffix).",
+        };
         var top = new Option<int>("--top") { Description = "Print the top-k classes of the first output.", DefaultValueFactory = _ => 0 };
         var labels = new Option<FileInfo?>("--labels") { Description = "One class name per line, for --top." };
         var command = new Command("run", "Run an ONNX model on .npy inputs or an image.") { model, output, top, labels };
@@ -34,7 +37,8 @@ internal static class RunCommand
             using var session = gpu.Compile(graph, given[graph.Inputs[0].Name].Shape);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var outputs = session.Run(given);
-            AnsiConsole.MarkupLine($"Ran [bold]{Markup.Escape(path.Name)}[/] on {Markup.Escape(gpu.Info.Name)} in {clock.Elapsed.TotalMilliseconds:0.0} ms (first run, includes warm-up)");
+            AnsiConsole.MarkupLine($"Ran [bold]{Markup.Escape(path.Name)}[/] on {Markup.Escape(gpu.Info.Name)} in " +
+                $"{clock.Elapsed.TotalMilliseconds:0.0} ms (first run, includes warm-up)");
             int index = 0;
             foreach (var (name, value) in outputs)
             {
@@ -68,7 +72,8 @@ internal static class RunCommand
             var table = new Table().Border(TableBorder.Rounded).Title(rows > 1 ? $"sample {r}" : "top classes")
                 .AddColumn("class").AddColumn("score").AddColumn("softmax");
             foreach (int c in Enumerable.Range(0, classes).OrderByDescending(c => row[c]).Take(k))
-                table.AddRow(Markup.Escape(labels is not null && c < labels.Length ? $"{c} {labels[c]}" : c.ToString()), $"{row[c]:0.0000}", $"{exp[c] / sum:P2}");
+                table.AddRow(Markup.Escape(labels is not null && c < labels.Length ? $"{c} {labels[c]}" : c.ToString()), $"{row[c]:0.0000}",
+                    $"{exp[c] / sum:P2}");
             AnsiConsole.Write(table);
         }
     }

@@ -27,8 +27,10 @@ internal static class SmokeCommand
         if (n is < 1 or > 2048) throw new ArgumentOutOfRangeException("--size", n, "--size must be between 1 and 2048.");
         var clock = Stopwatch.StartNew();
         using var gpu = GpuDevice.Create(options);
-        AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}, {Markup.Escape(gpu.Info.DriverName)}, Vulkan {gpu.Info.ApiVersion}), created in {clock.Elapsed.TotalMilliseconds:0} ms");
-        AnsiConsole.MarkupLine($"Tensors: {(gpu.TensorsAreHostVisible ? "mapped device-local memory" : "staging transfers")}; workgroup {gpu.DefaultWorkgroupSize}, subgroup {gpu.Info.Subgroup.Size}");
+        AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}, " +
+            $"{Markup.Escape(gpu.Info.DriverName)}, Vulkan {gpu.Info.ApiVersion}), created in {clock.Elapsed.TotalMilliseconds:0} ms");
+        AnsiConsole.MarkupLine($"Tensors: {(gpu.TensorsAreHostVisible ? "mapped device-local memory" : "staging transfers")}; workgroup " +
+            $"{gpu.DefaultWorkgroupSize}, subgroup {gpu.Info.Subgroup.Size}");
 
         var rng = new Random(42);
         float[] a = Enumerable.Range(0, n * n).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
@@ -53,9 +55,11 @@ internal static class SmokeCommand
         float[] expected = Reference(a, b, n);
         double maxError = output.Zip(expected, (g, c) => Math.Abs(g - c)).Max();
         var profile = session.Profile(runs: 3);
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("Layer").AddColumn("Kernels").AddColumn("GPU time (ms)").AddColumn("GFLOP/s");
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("Layer").AddColumn("Kernels").AddColumn("GPU time (ms)").AddColumn("GFLOP/s");
         foreach (var l in profile.Layers)
-            table.AddRow(Markup.Escape(l.Name), Markup.Escape(l.Kernels), $"{l.Milliseconds:0.000}", l.GflopPerSecond is { } g ? $"{g:0.00}" : "-");
+            table.AddRow(Markup.Escape(l.Name), Markup.Escape(l.Kernels), $"{l.Milliseconds:0.000}", l.GflopPerSecond is { } g ? $"{g:0.00}"
+                : "-");
         table.AddRow("[bold]run (wall, incl. host copies)[/]", "", $"{wall.TotalMilliseconds:0.000}", "");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"compiled in {compiled.TotalMilliseconds:0} ms ({session.Passes.ActivationsFused} activation fused); " +

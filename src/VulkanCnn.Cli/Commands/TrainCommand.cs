@@ -18,31 +18,68 @@ internal static class TrainCommand
     {
         var dataset = new Option<string>("--dataset")
         {
-            Description = "fashion-mnist, a folder holding its IDX files, or an image folder (DIR/<class>/*.jpg, or DIR/train and DIR/test).",
+            Description = "fashion-mnist, a folder holding its IDX files, or an image folder (DIR/<class>/*.jpg, or DIR/train and " +
+                "DIR/test).",
             DefaultValueFactory = _ => "fashion-mnist",
         };
-        var imageSize = new Option<int>("--image-size") { Description = "Image folders: side of the square the images are resized and cropped to.", DefaultValueFactory = _ => 28 };
+        var imageSize = new Option<int>("--image-size")
+        {
+            Description = "Image folders: side of the square the images are resized and " +
+            "cropped to.",
+            DefaultValueFactory = _ => 28
+        };
         var grayscale = new Option<bool>("--grayscale") { Description = "Image folders: train on one grey channel instead of RGB." };
-        var augmentPad = new Option<int>("--augment-pad") { Description = "GPU augmentation: random crop with N pixels of padding.", DefaultValueFactory = _ => 0 };
+        var augmentPad = new Option<int>("--augment-pad")
+        {
+            Description = "GPU augmentation: random crop with N pixels of padding.",
+            DefaultValueFactory = _ => 0
+        };
         var flip = new Option<bool>("--flip") { Description = "GPU augmentation: random horizontal flips." };
-        var model = new Option<string>("--model") { Description = $"Built-in model: {string.Join(", ", SmallModels.Names)}.", DefaultValueFactory = _ => "small-cnn" };
+        var model = new Option<string>("--model")
+        {
+            Description = $"Built-in model: {string.Join(", ", SmallModels.Names)}.",
+            DefaultValueFactory = _ => "small-cnn"
+        };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Base learning rate.", DefaultValueFactory = _ => 0.05 };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam or adamw.", DefaultValueFactory = _ => "sgd" };
-        var schedule = new Option<string>("--schedule") { Description = "constant, step, cosine or onecycle.", DefaultValueFactory = _ => "cosine" };
+        var schedule = new Option<string>("--schedule")
+        {
+            Description = "constant, step, cosine or onecycle.",
+            DefaultValueFactory = _ =>
+            "cosine"
+        };
         var smoothing = new Option<float>("--label-smoothing") { DefaultValueFactory = _ => 0f };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N images (quick trials)." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on the first N test images." };
-        var output = new Option<string>("--out") { Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix go next to it.", Required = true };
+        var output = new Option<string>("--out")
+        {
+            Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix " +
+            "go next to it.",
+            Required = true
+        };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint." };
-        var init = new Option<string?>("--init") { Description = "Start from this checkpoint's weights with a fresh optimizer and schedule (fine-tuning, warm restart)." };
-        var profile = new Option<bool>("--profile") { Description = "After training, print the GPU time of every layer's forward and backward kernels in the last step." };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N batches (0: epochs only).", DefaultValueFactory = _ => 100 };
+        var init = new Option<string?>("--init")
+        {
+            Description = "Start from this checkpoint's weights with a fresh optimizer and " +
+            "schedule (fine-tuning, warm restart)."
+        };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "After training, print the GPU time of every layer's forward and " +
+            "backward kernels in the last step."
+        };
+        var checkpointEvery = new Option<int>("--checkpoint-every")
+        {
+            Description = "Also checkpoint every N batches (0: epochs only).",
+            DefaultValueFactory = _ => 100
+        };
         var command = new Command("train", "Train a built-in CNN on the GPU.")
         {
-            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init, checkpointEvery, imageSize, grayscale, augmentPad, flip, profile,
+            dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init,
+                checkpointEvery, imageSize, grayscale, augmentPad, flip, profile,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -62,24 +99,30 @@ internal static class TrainCommand
                 InitFrom = result.GetValue(init),
             };
             if (options.InitFrom is not null && result.GetValue(resume) is not null)
-                throw new ArgumentException("Use --init to start a new run from a checkpoint's weights, or --resume to continue one; not both.", "--init");
+                throw new ArgumentException("Use --init to start a new run from a checkpoint's weights, or --resume to continue one; " +
+                    "not both.", "--init");
             if (result.GetValue(resume) is { } resumePath)
             {
                 // A resume continues the same run: its settings come from the checkpoint, not from defaults.
                 options = TrainingRunOptions.FromCheckpoint(Checkpoint.ReadInfo(resumePath));
-                AnsiConsole.MarkupLine($"Resuming with the checkpoint's settings: {Markup.Escape(options.Model)}, {options.Optimizer} lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}");
+                AnsiConsole.MarkupLine($"Resuming with the checkpoint's settings: {Markup.Escape(options.Model)}, {options.Optimizer} " +
+                    $"lr {options.LearningRate}, batch {options.BatchSize}, {options.Epochs} epochs, seed {options.Seed}");
             }
             else
             {
                 options = options with { Limit = result.GetValue(limit) };
                 if (File.Exists(result.GetValue(output)))
-                    throw new ArgumentException($"{result.GetValue(output)} exists; continue it with --resume {result.GetValue(output)}, or choose another --out.");
+                    throw new ArgumentException($"{result.GetValue(output)} exists; continue it with --resume " +
+                        $"{result.GetValue(output)}, or choose another --out.");
             }
             options = options with { Profile = result.GetValue(profile) };
             if (Path.GetExtension(result.GetValue(output)) != ".safetensors")
-                throw new ArgumentException($"--out must name a .safetensors checkpoint (the ONNX export goes beside it), got {result.GetValue(output)}.");
-            var (train, test) = LoadData(result.GetValue(dataset)!, options.Limit, result.GetValue(testLimit), result.GetValue(imageSize), result.GetValue(grayscale));
-            return await Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!, result.GetValue(resume), ct);
+                throw new ArgumentException($"--out must name a .safetensors checkpoint (the ONNX export goes beside it), got " +
+                    $"{result.GetValue(output)}.");
+            var (train, test) = LoadData(result.GetValue(dataset)!, options.Limit, result.GetValue(testLimit), result.GetValue(imageSize),
+                result.GetValue(grayscale));
+            return await Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!, result.GetValue(resume),
+                ct);
         });
         return command;
     }
@@ -110,7 +153,8 @@ internal static class TrainCommand
         string output, string? resume, CancellationToken ct)
     {
         using var gpu = GpuDevice.Create(deviceOptions);
-        AnsiConsole.MarkupLine($"Training [bold]{options.Model}[/] on {train.Count} images ({test?.Count ?? 0} test) on [bold]{Markup.Escape(gpu.Info.Name)}[/]");
+        AnsiConsole.MarkupLine($"Training [bold]{options.Model}[/] on {train.Count} images ({test?.Count ?? 0} test) on " +
+            $"[bold]{Markup.Escape(gpu.Info.Name)}[/]");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -124,20 +168,23 @@ internal static class TrainCommand
             using var run = new TrainingRun(gpu, train, test, options, output, resume);
             run.EpochCompleted += metrics.Add;
             await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+                    new SpinnerColumn())
                 .StartAsync(async ctx =>
                 {
                     var task = ctx.AddTask("starting", maxValue: options.Epochs);
                     run.BatchCompleted += p =>
                     {
                         task.Value = p.Epoch + (double)(p.Batch + 1) / p.BatchesPerEpoch;
-                        task.Description = $"epoch {p.Epoch + 1}/{options.Epochs} batch {p.Batch + 1}/{p.BatchesPerEpoch} loss {p.Loss:0.000} acc {p.Accuracy:P1} {p.ImagesPerSecond:0} img/s";
+                        task.Description = $"epoch {p.Epoch + 1}/{options.Epochs} batch {p.Batch + 1}/{p.BatchesPerEpoch} loss " +
+                            $"{p.Loss:0.000} acc {p.Accuracy:P1} {p.ImagesPerSecond:0} img/s";
                     };
                     await run.RunAsync(stop.Token);
                 });
             if (run.StoppedEarly)
             {
-                AnsiConsole.MarkupLine($"[yellow]Stopped; checkpoint saved to {Markup.Escape(output)}. Continue with --resume {Markup.Escape(output)}.[/]");
+                AnsiConsole.MarkupLine($"[yellow]Stopped; checkpoint saved to {Markup.Escape(output)}. Continue with --resume " +
+                    $"{Markup.Escape(output)}.[/]");
                 return 130;
             }
             metrics.WriteCurve();
@@ -148,7 +195,8 @@ internal static class TrainCommand
             }
             run.Trainer.CopyParametersToModule();
             string onnx = Path.ChangeExtension(output, ".onnx");
-            VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(run.Model, new TensorShape([1, .. train.SampleShape.Dimensions.ToArray()]), options.Model), onnx);
+            VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(run.Model,
+                new TensorShape([1, .. train.SampleShape.Dimensions.ToArray()]), options.Model), onnx);
             AnsiConsole.MarkupLine($"ONNX export: {Markup.Escape(onnx)}");
             if (test is not null)
             {
@@ -156,7 +204,8 @@ internal static class TrainCommand
                 metrics.WriteConfusion(evaluation, test.ClassNames);
                 AnsiConsole.MarkupLine($"Test accuracy: [bold]{evaluation.Accuracy:P2}[/] on {evaluation.Count} images.");
             }
-            AnsiConsole.MarkupLine($"Checkpoint: {Markup.Escape(output)}; metrics: {Markup.Escape(metrics.CsvPath)}, {Markup.Escape(metrics.PngPath)}");
+            AnsiConsole.MarkupLine($"Checkpoint: {Markup.Escape(output)}; metrics: {Markup.Escape(metrics.CsvPath)}, " +
+                $"{Markup.Escape(metrics.PngPath)}");
             return 0;
         }
         catch (TrainingDivergedException e)

@@ -19,7 +19,8 @@ internal static class TuneCommand
     {
         var model = new Argument<FileInfo>("model") { Description = "An .onnx file." };
         var batch = new Option<int?>("--batch") { Description = "Batch size (default: the model's)." };
-        var command = new Command("tune", "Measure the kernel variants of a model's layers on this device and remember the fastest.") { model, batch };
+        var command = new Command("tune",
+            "Measure the kernel variants of a model's layers on this device and remember the fastest.") { model, batch };
         command.SetAction(result =>
         {
             var file = result.GetValue(model)!;
@@ -32,7 +33,9 @@ internal static class TuneCommand
                 .AddColumn("layer").AddColumn("op").AddColumn("variants (GPU ms)").AddColumn("winner").AddColumn("source");
             foreach (var d in report.Decisions)
                 table.AddRow(Markup.Escape(d.Node), Markup.Escape(d.OpType),
-                    Markup.Escape(string.Join("  ", d.Trials.Select(t => t.Milliseconds is { } ms ? $"{t.Variant} {ms:0.000}" : $"{t.Variant} excluded: {t.Excluded}"))),
+                    Markup.Escape(string.Join("  ",
+                        d.Trials.Select(t => t.Milliseconds is { } ms ? $"{t.Variant} {ms:0.000}"
+                            : $"{t.Variant} excluded: {t.Excluded}"))),
                     $"[bold]{Markup.Escape(d.Winner)}[/]", d.FromStore ? "remembered" : "measured");
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"{report.Decisions.Count} layers with variants, {report.Measured} measured now, " +

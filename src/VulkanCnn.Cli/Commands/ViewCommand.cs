@@ -23,23 +23,58 @@ internal static class ViewCommand
     {
         var model = new Option<FileInfo?>("--model") { Description = "ONNX image classifier ([1,3,H,W] → class scores)." };
         var labels = new Option<FileInfo?>("--labels") { Description = "Class names, one per line (with --model)." };
-        var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Fashion-MNIST checkpoint from vkcnn train (default: the bundled small CNN)." };
-        var teach = new Option<bool>("--teach") { Description = "Teach by showing: keys 1-9 capture samples, a head trains on ResNet18 features." };
-        var head = new Option<string>("--head") { Description = "Head file for S (save) and L (load) in --teach mode.", DefaultValueFactory = _ => "head.safetensors" };
+        var checkpoint = new Option<FileInfo?>("--checkpoint")
+        {
+            Description = "Fashion-MNIST checkpoint from vkcnn train (default: the " +
+            "bundled small CNN)."
+        };
+        var teach = new Option<bool>("--teach")
+        {
+            Description = "Teach by showing: keys 1-9 capture samples, a head trains on ResNet18 " +
+            "features."
+        };
+        var head = new Option<string>("--head")
+        {
+            Description = "Head file for S (save) and L (load) in --teach mode.",
+            DefaultValueFactory = _ => "head.safetensors"
+        };
         var classes = new Option<string?>("--classes") { Description = "Names of the classes of keys 1..9, comma-separated (--teach)." };
-        var backbone = new Option<string?>("--backbone") { Description = "ResNet18.onnx for --teach (default: VKCNN_RESNET18 or the NuGet cache)." };
-        var source = new Option<string?>("--source") { Description = "camera, camera:N, testsrc, FILE, DIR or fashion-mnist (default: fashion-mnist for the Fashion-MNIST model, else camera)." };
+        var backbone = new Option<string?>("--backbone")
+        {
+            Description = "ResNet18.onnx for --teach (default: VKCNN_RESNET18 or the " +
+            "NuGet cache)."
+        };
+        var source = new Option<string?>("--source")
+        {
+            Description = "camera, camera:N, testsrc, FILE, DIR or fashion-mnist (default: " +
+            "fashion-mnist for the Fashion-MNIST model, else camera)."
+        };
         var headless = new Option<bool>("--headless") { Description = "No window: render off screen and write PNG frames (--out)." };
-        var frames = new Option<long?>("--frames") { Description = "Stop after N displayed frames (default: until Esc; 60 when headless)." };
+        var frames = new Option<long?>("--frames")
+        {
+            Description = "Stop after N displayed frames (default: until Esc; 60 when headless).",
+        };
         var output = new Option<string?>("--out") { Description = "Folder for the headless PNG frames (default: vkcnn-view)." };
         var width = new Option<int>("--width") { DefaultValueFactory = _ => 640, Description = "Window width." };
         var height = new Option<int>("--height") { DefaultValueFactory = _ => 480, Description = "Window height." };
         var noOverlay = new Option<bool>("--no-overlay") { Description = "Show the frame only (O toggles it live)." };
         var vsync = new Option<bool>("--vsync") { Description = "Present with FIFO (vsync) instead of mailbox/immediate." };
-        var maxFps = new Option<double>("--max-fps") { DefaultValueFactory = _ => 30, Description = "Display rate cap; the rest of each frame goes to the network." };
-        var budget = new Option<double>("--budget-ms") { DefaultValueFactory = _ => 12, Description = "GPU time per network slice (one slice per displayed frame)." };
+        var maxFps = new Option<double>("--max-fps")
+        {
+            DefaultValueFactory = _ => 30,
+            Description = "Display rate cap; the rest of each frame goes to the network."
+        };
+        var budget = new Option<double>("--budget-ms")
+        {
+            DefaultValueFactory = _ => 12,
+            Description = "GPU time per network slice (one slice per displayed frame)."
+        };
         var slide = new Option<int?>("--slide-ms") { Description = "Time per Fashion-MNIST slide (default 800 ms; 150 ms headless)." };
-        var letterbox = new Option<bool>("--letterbox") { Description = "--model: fit the whole frame with grey bars instead of a center crop." };
+        var letterbox = new Option<bool>("--letterbox")
+        {
+            Description = "--model: fit the whole frame with grey bars instead of a " +
+            "center crop."
+        };
         var bgr = new Option<bool>("--bgr") { Description = "--model takes BGR input." };
         var range255 = new Option<bool>("--range-255") { Description = "--model takes pixels in 0..255 (default 0..1)." };
         var mean = new Option<string?>("--mean") { Description = "Per-channel mean R,G,B (default: ImageNet's, in the input's range)." };
@@ -101,7 +136,8 @@ internal static class ViewCommand
         using var gpu = window ?? GpuDevice.Create(deviceOptions);
         bool fashion = s.Model is null && !s.Teach;
         string sourceSpec = s.Source ?? (fashion ? "fashion-mnist" : "camera");
-        AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}), ready in {clock.Elapsed.TotalSeconds:0.0} s");
+        AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(gpu.Info.Name)}[/] ({gpu.Info.Type}), ready in " +
+            $"{clock.Elapsed.TotalSeconds:0.0} s");
         FashionMnist? test = fashion || sourceSpec == "fashion-mnist" ? FashionMnist.Load(train: false) : null;
         string? note = null;
         using IFrameSource frameSource = sourceSpec == "fashion-mnist"
@@ -109,12 +145,14 @@ internal static class ViewCommand
             : FrameSources.Open(sourceSpec, 640, 480, out note);
         if (note is not null) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
         if (fashion && frameSource is not FashionMnistSlideshow)
-            throw new ArgumentException("The Fashion-MNIST model classifies the test-set slideshow: use --source fashion-mnist, or --model/--teach for other sources.", "--source");
+            throw new ArgumentException("The Fashion-MNIST model classifies the test-set slideshow: use --source fashion-mnist, or " +
+                "--model/--teach for other sources.", "--source");
 
         Func<FramePixels, ILiveClassifier> factory = s.Model is { } m
             ? pixels => new OnnxClassifier(gpu, m, OnnxClassifier.ReadLabels(s.Labels!), pixels, Preprocess(s), s.BudgetMs)
             : s.Teach ? pixels => new TeachByShowingClassifier(gpu, pixels, s.BudgetMs, s.Classes, s.Head, s.Backbone)
-            : _ => new FashionMnistClassifier(gpu, s.Checkpoint ?? ViewSettings.BundledCheckpoint, test!, ((FashionMnistSlideshow)frameSource).SampleOf);
+            : _ => new FashionMnistClassifier(gpu, s.Checkpoint ?? ViewSettings.BundledCheckpoint, test!,
+                ((FashionMnistSlideshow)frameSource).SampleOf);
         double beforeViewer = clock.Elapsed.TotalSeconds;
         ViewerOptions Options(bool offscreen) => new()
         {
@@ -149,11 +187,14 @@ internal static class ViewCommand
 
     private static void Validate(ViewSettings s)
     {
-        if (s.Model is not null && s.Labels is null) throw new ArgumentException("--model needs --labels (one class name per line).", "--labels");
+        if (s.Model is not null && s.Labels is null) throw new ArgumentException("--model needs --labels (one class name per line).",
+            "--labels");
         if (s.Model is not null && s.Teach) throw new ArgumentException("Use either --model or --teach.", "--teach");
         if (s.Model is not null && !File.Exists(s.Model)) throw new FileNotFoundException($"Model '{s.Model}' was not found.", s.Model);
         string checkpoint = s.Checkpoint ?? ViewSettings.BundledCheckpoint;
-        if (s.Model is null && !s.Teach && !File.Exists(checkpoint)) throw new FileNotFoundException($"Checkpoint '{checkpoint}' was not found (train one with `vkcnn train`).", checkpoint);
+        if (s.Model is null && !s.Teach
+            && !File.Exists(checkpoint)) throw new FileNotFoundException($"Checkpoint '{checkpoint}' was not found (train one with " +
+                $"`vkcnn train`).", checkpoint);
         if (s.Width < 64 || s.Height < 64) throw new ArgumentOutOfRangeException("--width", "The window is at least 64x64.");
         if (s.BudgetMs <= 0) throw new ArgumentOutOfRangeException("--budget-ms", s.BudgetMs, "--budget-ms must be positive.");
         if (s.Frames is < 1) throw new ArgumentOutOfRangeException("--frames", s.Frames, "--frames must be at least 1.");

@@ -54,7 +54,8 @@ internal sealed record ViewSettings
         spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item =>
         {
             var parts = item.Split(':', 'x');
-            if (parts.Length != 3 || !long.TryParse(parts[0], out long frame) || !int.TryParse(parts[1], out int w) || !int.TryParse(parts[2], out int h) || w < 1 || h < 1)
+            if (parts.Length != 3 || !long.TryParse(parts[0], out long frame) || !int.TryParse(parts[1], out int w)
+                || !int.TryParse(parts[2], out int h) || w < 1 || h < 1)
                 throw new ArgumentException($"--resize-at item '{item}' is not FRAME:WIDTHxHEIGHT (e.g. 40:800x600).", "--resize-at");
             return (frame, w, h);
         }).ToList();
@@ -62,8 +63,12 @@ internal sealed record ViewSettings
     public static float[]? ParseTriple(string? spec, string option)
     {
         if (string.IsNullOrWhiteSpace(spec)) return null;
-        var values = spec.Split(',').Select(v => float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) ? f : float.NaN).ToArray();
-        if (values.Length != 3 || values.Any(float.IsNaN)) throw new ArgumentException($"{option} takes three comma-separated numbers (R,G,B), got '{spec}'.", option);
+        var values = spec.Split(',').Select(v =>
+            float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) ? f
+                : float.NaN).ToArray();
+        if (values.Length != 3
+            || values.Any(float.IsNaN)) throw new ArgumentException($"{option} takes three comma-separated numbers (R,G,B), got '{spec}'.",
+                option);
         return values;
     }
 }

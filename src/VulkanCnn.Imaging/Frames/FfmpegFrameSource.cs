@@ -20,14 +20,20 @@ public sealed class FfmpegFrameSource : IFrameSource
         Description = description;
         Width = width;
         Height = height;
-        var info = new ProcessStartInfo(ffmpeg) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var info = new ProcessStartInfo(ffmpeg)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true
+        };
         foreach (var a in new[] { "-hide_banner", "-loglevel", "error" }.Concat(inputArgs)
                      .Concat(["-vf", $"scale={width}:{height}", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]))
             info.ArgumentList.Add(a);
         try { _process = Process.Start(info) ?? throw new FrameSourceException($"{ffmpeg} did not start."); }
         catch (Win32Exception e)
         {
-            throw new FrameSourceException($"ffmpeg was not found ({ffmpeg}): install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`; ./build.sh does).", e);
+            throw new FrameSourceException($"ffmpeg was not found ({ffmpeg}): install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`; " +
+                $"./build.sh does).", e);
         }
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
         _process.BeginErrorReadLine();
@@ -47,7 +53,8 @@ public sealed class FfmpegFrameSource : IFrameSource
 
     /// <summary>The lavfi SMPTE colour bars test pattern, paced like a camera at <paramref name="fps"/>.</summary>
     public static FfmpegFrameSource TestPattern(int width = 640, int height = 480, int fps = 30, string ffmpeg = DefaultExecutable) =>
-        new($"test pattern (SMPTE bars) {width}x{height}@{fps}", width, height, ["-re", "-f", "lavfi", "-i", $"smptebars=size={width}x{height}:rate={fps}"], ffmpeg);
+        new($"test pattern (SMPTE bars) {width}x{height}@{fps}", width, height,
+            ["-re", "-f", "lavfi", "-i", $"smptebars=size={width}x{height}:rate={fps}"], ffmpeg);
 
     public static FfmpegFrameSource VideoFile(string path, int width, int height, string ffmpeg = DefaultExecutable) =>
         File.Exists(path) ? new($"video {Path.GetFileName(path)}", width, height, ["-re", "-i", path], ffmpeg)
@@ -73,7 +80,8 @@ public sealed class FfmpegFrameSource : IFrameSource
 
     /// <summary>Camera devices this machine exposes (Linux: /dev/video*; elsewhere ffmpeg lists them itself).</summary>
     public static IReadOnlyList<string> ListCameras() =>
-        OperatingSystem.IsLinux() && Directory.Exists("/dev") ? Directory.GetFiles("/dev", "video*").Order(StringComparer.Ordinal).ToList() : [];
+        OperatingSystem.IsLinux() && Directory.Exists("/dev") ? Directory.GetFiles("/dev", "video*").Order(StringComparer.Ordinal).ToList()
+            : [];
 
     public Frame? Next(TimeSpan timeout) => _frames.TakeNewest(timeout);
     public bool IsFinished => _frames.IsDrained;

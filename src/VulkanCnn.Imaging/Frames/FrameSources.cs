@@ -5,8 +5,10 @@ public static class FrameSources
 {
     private static readonly string[] VideoExtensions = [".mp4", ".mkv", ".avi", ".mov", ".webm"];
 
-    /// <summary>Opens <paramref name="spec"/>; a camera that cannot start falls back to the test pattern, with the reason in <paramref name="note"/>.</summary>
-    public static IFrameSource Open(string spec, int width, int height, out string? note, string ffmpeg = FfmpegFrameSource.DefaultExecutable)
+    /// <summary>Opens <paramref name="spec"/>; a camera that cannot start falls back to the test pattern, with the reason in <paramref
+    /// name="note"/>.</summary>
+    public static IFrameSource Open(string spec, int width, int height, out string? note,
+        string ffmpeg = FfmpegFrameSource.DefaultExecutable)
     {
         note = null;
         if (spec == "testsrc") return FfmpegFrameSource.TestPattern(width, height, ffmpeg: ffmpeg);

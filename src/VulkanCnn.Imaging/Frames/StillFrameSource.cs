@@ -16,9 +16,12 @@ public sealed class StillFrameSource : IFrameSource
     public StillFrameSource(string fileOrFolder, int width, int height, TimeSpan? interval = null, bool loop = true)
     {
         _paths = Directory.Exists(fileOrFolder)
-            ? Directory.EnumerateFiles(fileOrFolder).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
-                || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".bmp", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList()
-            : File.Exists(fileOrFolder) ? [fileOrFolder] : throw new FrameSourceException($"'{fileOrFolder}' is neither an image file nor a folder.");
+            ? Directory.EnumerateFiles(fileOrFolder).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)
+                || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
+                || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase)
+                    || f.EndsWith(".bmp", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList()
+            : File.Exists(fileOrFolder) ? [fileOrFolder]
+                : throw new FrameSourceException($"'{fileOrFolder}' is neither an image file nor a folder.");
         if (_paths.Count == 0) throw new FrameSourceException($"Folder '{fileOrFolder}' holds no .png/.jpg/.bmp images.");
         Width = width;
         Height = height;

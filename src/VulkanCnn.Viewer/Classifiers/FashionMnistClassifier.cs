@@ -35,7 +35,8 @@ public sealed class FashionMnistClassifier : ILiveClassifier
     public string Title { get; }
     public IReadOnlyList<string> Hints { get; } = ["Esc: quit"];
     public IReadOnlyList<string> Status => Completed == 0 ? [] :
-        [$"truth: {FashionMnist.Labels[TruthOfLatest]}  {(LatestCorrect ? "correct" : "WRONG")}", $"running accuracy {Accuracy:P1} ({_correct}/{Completed})"];
+        [$"truth: {FashionMnist.Labels[TruthOfLatest]}  {(LatestCorrect ? "correct" : "WRONG")}",
+            $"running accuracy {Accuracy:P1} ({_correct}/{Completed})"];
     public Prediction? Latest { get; private set; }
     public int Completed { get; private set; }
     public double Accuracy => Completed == 0 ? 0 : (double)_correct / Completed;

@@ -20,7 +20,8 @@ public sealed class OnnxClassifier : ILiveClassifier
         if (labels.Count != _network.OutputLength)
         {
             _network.Dispose();
-            throw new ArgumentException($"The labels file has {labels.Count} labels; model '{modelPath}' outputs {_network.OutputLength} scores.", nameof(labels));
+            throw new ArgumentException($"The labels file has {labels.Count} labels; model '{modelPath}' outputs " +
+                $"{_network.OutputLength} scores.", nameof(labels));
         }
         Title = $"{Path.GetFileName(modelPath)} ({_network.SliceCount} slices, ~{_network.EstimatedMilliseconds:0} ms GPU)";
     }

@@ -27,10 +27,12 @@ public sealed class SlicedNetwork : IDisposable
     public SlicedNetwork(GpuDevice gpu, IrGraph graph, FramePixels frame, ImagePreprocessOptions preprocess, double budgetMilliseconds)
     {
         if (graph.Inputs.Count != 1 || graph.Outputs.Count != 1)
-            throw new ArgumentException($"Model '{graph.Name}' has {graph.Inputs.Count} inputs and {graph.Outputs.Count} outputs; a live classifier takes one image in and one score vector out.", nameof(graph));
+            throw new ArgumentException($"Model '{graph.Name}' has {graph.Inputs.Count} inputs and {graph.Outputs.Count} outputs; a " +
+                $"live classifier takes one image in and one score vector out.", nameof(graph));
         var declared = graph.Inputs[0].Shape;
         if (declared.Rank != 4 || (declared[1] != 3 && declared[1] > 0))
-            throw new ArgumentException($"Model '{graph.Name}' input '{graph.Inputs[0].Name}' is {declared}; a live classifier needs [N, 3, H, W] (RGB or BGR images).", nameof(graph));
+            throw new ArgumentException($"Model '{graph.Name}' input '{graph.Inputs[0].Name}' is {declared}; a live classifier needs " +
+                $"[N, 3, H, W] (RGB or BGR images).", nameof(graph));
         int h = declared[2] > 0 ? declared[2] : preprocess.CropHeight, w = declared[3] > 0 ? declared[3] : preprocess.CropWidth;
         InputShape = new TensorShape(1, 3, h, w);
         _input = Tensor.Create(gpu, InputShape, graph.Inputs[0].Name);
@@ -40,7 +42,13 @@ public sealed class SlicedNetwork : IDisposable
             {
                 ExternalBuffers = new Dictionary<string, GpuBuffer> { [graph.Inputs[0].Name] = _input.Buffer },
             });
-            var options = preprocess with { CropWidth = w, CropHeight = h, ResizeShorterSide = preprocess.ResizeShorterSide > 0 ? preprocess.ResizeShorterSide : Math.Min(w, h) };
+            var options = preprocess with
+            {
+                CropWidth = w,
+                CropHeight = h,
+                ResizeShorterSide = preprocess.ResizeShorterSide > 0
+                ? preprocess.ResizeShorterSide : Math.Min(w, h)
+            };
             _preprocessor = new GpuImagePreprocessor(gpu, frame, options, _input);
             _preprocess = new CommandRecording(gpu, $"{graph.Name} preprocess");
             _preprocess.Dispatch(_preprocessor.Kernel);

@@ -37,10 +37,13 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         string headPath = "head.safetensors", string? backbonePath = null)
     {
         _gpu = gpu;
-        _classNames = Enumerable.Range(1, 9).Select(k => classNames is not null && k <= classNames.Count ? classNames[k - 1] : $"class {k}").ToArray();
+        _classNames = Enumerable.Range(1, 9).Select(k => classNames is not null && k <= classNames.Count ? classNames[k - 1]
+            : $"class {k}").ToArray();
         _headPath = headPath;
-        _backbone = new SlicedNetwork(gpu, OnnxImporter.Load(backbonePath ?? Backbone.Locate()), frame, Backbone.InputOptions, budgetMilliseconds);
-        Title = $"Teach by showing: ResNet18 features ({_backbone.SliceCount} slices, ~{_backbone.EstimatedMilliseconds:0} ms GPU) + linear head";
+        _backbone = new SlicedNetwork(gpu, OnnxImporter.Load(backbonePath ?? Backbone.Locate()), frame, Backbone.InputOptions,
+            budgetMilliseconds);
+        Title = $"Teach by showing: ResNet18 features ({_backbone.SliceCount} slices, ~{_backbone.EstimatedMilliseconds:0} ms GPU) + " +
+            $"linear head";
     }
 
     public string Title { get; }
@@ -48,7 +51,9 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
     public Prediction? Latest { get; private set; }
     public int Completed { get; private set; }
     /// <summary>Captured samples per class key (1-based).</summary>
-    public IReadOnlyDictionary<int, int> SampleCounts { get { lock (_gate) return _samples.GroupBy(s => s.Class).ToDictionary(g => g.Key + 1, g => g.Count()); } }
+    public IReadOnlyDictionary<int,
+        int> SampleCounts
+    { get { lock (_gate) return _samples.GroupBy(s => s.Class).ToDictionary(g => g.Key + 1, g => g.Count()); } }
     public TimeSpan LastTrainingTime { get; private set; }
     /// <summary>Where the current head came from (trained from which samples, in how long; or loaded from which file).</summary>
     public string HeadOrigin { get; private set; } = "no head";
@@ -63,7 +68,8 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
             var counts = SampleCounts;
             var lines = new List<string>
             {
-                counts.Count == 0 ? "no samples yet" : "samples " + string.Join("  ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key}:{c.Value}")),
+                counts.Count == 0 ? "no samples yet"
+                    : "samples " + string.Join("  ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key}:{c.Value}")),
             };
             if (_training is { IsCompleted: false }) lines.Add("training head on the GPU...");
             else if (HeadVersion > 0) lines.Add($"head v{HeadVersion} trained in {LastTrainingTime.TotalMilliseconds:0} ms");
@@ -116,7 +122,8 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
     /// <summary>Adds a sample directly (offline use and tests) and schedules training.</summary>
     public void AddSample(float[] features, int classIndex)
     {
-        if (features.Length != Backbone.Features) throw new ArgumentException($"Features have {Backbone.Features} values, got {features.Length}.", nameof(features));
+        if (features.Length != Backbone.Features) throw new ArgumentException($"Features have {Backbone.Features} values, got " +
+            $"{features.Length}.", nameof(features));
         lock (_gate) _samples.Add((features.ToArray(), classIndex));
         StartTraining();
     }
@@ -193,10 +200,12 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         {
             var clock = Stopwatch.StartNew();
             var head = LinearHead.Create(classes.Length);
-            LinearHead.Train(_gpu, head, samples.Select(s => s.Features).ToArray(), samples.Select(s => Array.IndexOf(classes, s.Class)).ToArray());
+            LinearHead.Train(_gpu, head, samples.Select(s => s.Features).ToArray(),
+                samples.Select(s => Array.IndexOf(classes, s.Class)).ToArray());
             var elapsed = clock.Elapsed;
             string counts = string.Join(", ", classes.Select(c => $"{samples.Count(s => s.Class == c)} x {_classNames[c]}"));
-            if (SwapHead(head, classes.Select(c => _classNames[c]).ToArray(), generation, $"trained on the GPU in {elapsed.TotalMilliseconds:0} ms from {counts}"))
+            if (SwapHead(head, classes.Select(c => _classNames[c]).ToArray(), generation,
+                $"trained on the GPU in {elapsed.TotalMilliseconds:0} ms from {counts}"))
                 LastTrainingTime = elapsed;
         });
     }

@@ -23,12 +23,14 @@ internal static unsafe partial class GlfwNative
     {
         if (name != Library) return IntPtr.Zero;
         string[] candidates = OperatingSystem.IsWindows() ? ["glfw3.dll", "glfw.dll"]
-            : OperatingSystem.IsMacOS() ? ["libglfw.3.dylib", "libglfw.dylib", "/opt/homebrew/lib/libglfw.3.dylib", "/usr/local/lib/libglfw.3.dylib"]
+            : OperatingSystem.IsMacOS()
+                ? ["libglfw.3.dylib", "libglfw.dylib", "/opt/homebrew/lib/libglfw.3.dylib", "/usr/local/lib/libglfw.3.dylib"]
             : ["libglfw.so.3", "libglfw.so"];
         foreach (var candidate in candidates)
             if (NativeLibrary.TryLoad(candidate, assembly, path, out var handle)) return handle;
         throw new DllNotFoundException($"GLFW 3 was not found (tried {string.Join(", ", candidates)}). " +
-            "Install it: Debian/Ubuntu `sudo apt-get install libglfw3` (./build.sh does), macOS `brew install glfw`, Windows: put glfw3.dll next to vkcnn.");
+            "Install it: Debian/Ubuntu `sudo apt-get install libglfw3` (./build.sh does), macOS `brew install glfw`, Windows: put " +
+                "glfw3.dll next to vkcnn.");
     }
 
     [LibraryImport(Library, EntryPoint = "glfwInit")] public static partial int Init();
@@ -39,18 +41,24 @@ internal static unsafe partial class GlfwNative
     public static partial nint CreateWindow(int width, int height, string title, nint monitor, nint share);
     [LibraryImport(Library, EntryPoint = "glfwDestroyWindow")] public static partial void DestroyWindow(nint window);
     [LibraryImport(Library, EntryPoint = "glfwWindowShouldClose")] public static partial int WindowShouldClose(nint window);
-    [LibraryImport(Library, EntryPoint = "glfwSetWindowShouldClose")] public static partial void SetWindowShouldClose(nint window, int value);
+    [LibraryImport(Library, EntryPoint = "glfwSetWindowShouldClose")]
+    public static partial void SetWindowShouldClose(nint window,
+        int value);
     [LibraryImport(Library, EntryPoint = "glfwSetWindowTitle", StringMarshalling = StringMarshalling.Utf8)]
     public static partial void SetWindowTitle(nint window, string title);
     [LibraryImport(Library, EntryPoint = "glfwPollEvents")] public static partial void PollEvents();
     [LibraryImport(Library, EntryPoint = "glfwWaitEventsTimeout")] public static partial void WaitEventsTimeout(double seconds);
-    [LibraryImport(Library, EntryPoint = "glfwGetFramebufferSize")] public static partial void GetFramebufferSize(nint window, int* width, int* height);
+    [LibraryImport(Library, EntryPoint = "glfwGetFramebufferSize")]
+    public static partial void GetFramebufferSize(nint window, int* width,
+        int* height);
     [LibraryImport(Library, EntryPoint = "glfwSetWindowSize")] public static partial void SetWindowSize(nint window, int width, int height);
     [LibraryImport(Library, EntryPoint = "glfwGetWindowAttrib")] public static partial int GetWindowAttrib(nint window, int attribute);
     [LibraryImport(Library, EntryPoint = "glfwSetKeyCallback")]
     public static partial nint SetKeyCallback(nint window, delegate* unmanaged[Cdecl]<nint, int, int, int, int, void> callback);
     [LibraryImport(Library, EntryPoint = "glfwVulkanSupported")] public static partial int VulkanSupported();
-    [LibraryImport(Library, EntryPoint = "glfwGetRequiredInstanceExtensions")] public static partial byte** GetRequiredInstanceExtensions(uint* count);
+    [LibraryImport(Library,
+        EntryPoint = "glfwGetRequiredInstanceExtensions")]
+    public static partial byte** GetRequiredInstanceExtensions(uint* count);
     [LibraryImport(Library, EntryPoint = "glfwCreateWindowSurface")]
     public static partial int CreateWindowSurface(nint instance, nint window, nint allocator, ulong* surface);
 

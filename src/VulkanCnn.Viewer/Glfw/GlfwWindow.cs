@@ -31,7 +31,8 @@ public sealed unsafe class GlfwWindow : IDisposable
         uint count = 0;
         byte** names = GlfwNative.GetRequiredInstanceExtensions(&count);
         if (names is null || count == 0)
-            throw new DisplayUnavailableException($"GLFW found no Vulkan surface support on this display ({GlfwNative.LastError() ?? "no error reported"}).");
+            throw new DisplayUnavailableException($"GLFW found no Vulkan surface support on this display " +
+                $"({GlfwNative.LastError() ?? "no error reported"}).");
         var result = new List<string>((int)count);
         for (int i = 0; i < count; i++) result.Add(Marshal.PtrToStringUTF8((nint)names[i])!);
         return result;
@@ -46,7 +47,8 @@ public sealed unsafe class GlfwWindow : IDisposable
         GlfwNative.WindowHint(GlfwNative.ClientApi, GlfwNative.NoApi);
         GlfwNative.WindowHint(GlfwNative.Resizable, GlfwNative.True);
         nint handle = GlfwNative.CreateWindow(width, height, title, 0, 0);
-        if (handle == 0) throw new DisplayUnavailableException($"GLFW could not open a window: {GlfwNative.LastError() ?? "no reason given"}.");
+        if (handle == 0) throw new DisplayUnavailableException($"GLFW could not open a window: " +
+            $"{GlfwNative.LastError() ?? "no reason given"}.");
         var window = new GlfwWindow(handle);
         Windows[handle] = window;
         GlfwNative.SetKeyCallback(handle, &OnKey);
@@ -90,7 +92,8 @@ public sealed unsafe class GlfwWindow : IDisposable
     {
         ulong surface;
         int result = GlfwNative.CreateWindowSurface(instance, Handle, 0, &surface);
-        if (result != 0) throw new DisplayUnavailableException($"glfwCreateWindowSurface failed (VkResult {result}): {GlfwNative.LastError() ?? "no reason given"}.");
+        if (result != 0) throw new DisplayUnavailableException($"glfwCreateWindowSurface failed (VkResult {result}): " +
+            $"{GlfwNative.LastError() ?? "no reason given"}.");
         return surface;
     }
 
@@ -109,7 +112,8 @@ public sealed unsafe class GlfwWindow : IDisposable
             try { ok = GlfwNative.Init(); }
             catch (DllNotFoundException e) { throw new DisplayUnavailableException(e.Message, e); }
             if (ok != GlfwNative.True)
-                throw new DisplayUnavailableException($"No display: GLFW could not start ({GlfwNative.LastError() ?? "no reason given"}). " +
+                throw new DisplayUnavailableException(
+                    $"No display: GLFW could not start ({GlfwNative.LastError() ?? "no reason given"}). " +
                     "Set DISPLAY (or run under `xvfb-run -a`), or use --headless to write PNG frames instead.");
             _initialised = 1;
         }

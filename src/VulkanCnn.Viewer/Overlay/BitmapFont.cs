@@ -170,7 +170,8 @@ public static class BitmapFont
                         case '.': break;
                         default:
                             throw new InvalidOperationException(
-                                $"BitmapFont glyph for '{ch}' (code {(int)ch}) row {r} has '{row[x]}' at column {x}; only '#' and '.' are allowed.");
+                                $"BitmapFont glyph for '{ch}' (code {(int)ch}) row {r} has '{row[x]}' at column {x}; only '#' and '.' " +
+                                    $"are allowed.");
                     }
                 }
                 packed[g * RowsPerGlyph + r] = bits;

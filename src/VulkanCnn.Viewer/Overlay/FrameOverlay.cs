@@ -23,7 +23,8 @@ public sealed class FrameOverlay
 
     public void Clear() => Array.Clear(_words);
 
-    /// <summary>A rectangle [x0, x1) × [y0, y1), blended over what is below with the colour's alpha. Extra ones beyond 32 are dropped.</summary>
+    /// <summary>A rectangle [x0, x1) × [y0, y1), blended over what is below with the colour's alpha. Extra ones beyond 32 are
+    /// dropped.</summary>
     public void Rect(int x0, int y0, int x1, int y1, uint color)
     {
         int n = RectCount;

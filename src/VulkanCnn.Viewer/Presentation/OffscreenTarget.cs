@@ -52,7 +52,8 @@ public sealed class OffscreenTarget : IDisposable
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
         Composer.Output.Download(_pixels);
-        using var image = Image.LoadPixelData(System.Runtime.InteropServices.MemoryMarshal.Cast<float, Rgba32>(_pixels.AsSpan()), Width, Height);
+        using var image = Image.LoadPixelData(System.Runtime.InteropServices.MemoryMarshal.Cast<float, Rgba32>(_pixels.AsSpan()), Width,
+            Height);
         image.SaveAsPng(path);
     }
 

@@ -25,15 +25,21 @@ internal sealed unsafe class SurfaceApi
     public SurfaceApi(GpuDevice gpu)
     {
         Native = gpu.Native;
-        GetSurfaceSupport = (delegate* unmanaged[Cdecl]<nint, uint, ulong, uint*, Result>)Instance(gpu, "vkGetPhysicalDeviceSurfaceSupportKHR");
-        GetSurfaceCapabilities = (delegate* unmanaged[Cdecl]<nint, ulong, SurfaceCapabilitiesKHR*, Result>)Instance(gpu, "vkGetPhysicalDeviceSurfaceCapabilitiesKHR");
-        GetSurfaceFormats = (delegate* unmanaged[Cdecl]<nint, ulong, uint*, SurfaceFormatKHR*, Result>)Instance(gpu, "vkGetPhysicalDeviceSurfaceFormatsKHR");
-        GetPresentModes = (delegate* unmanaged[Cdecl]<nint, ulong, uint*, PresentModeKHR*, Result>)Instance(gpu, "vkGetPhysicalDeviceSurfacePresentModesKHR");
+        GetSurfaceSupport = (delegate* unmanaged[Cdecl]<nint, uint, ulong, uint*, Result>)Instance(gpu,
+            "vkGetPhysicalDeviceSurfaceSupportKHR");
+        GetSurfaceCapabilities = (delegate* unmanaged[Cdecl]<nint, ulong, SurfaceCapabilitiesKHR*, Result>)Instance(gpu,
+            "vkGetPhysicalDeviceSurfaceCapabilitiesKHR");
+        GetSurfaceFormats = (delegate* unmanaged[Cdecl]<nint, ulong, uint*, SurfaceFormatKHR*, Result>)Instance(gpu,
+            "vkGetPhysicalDeviceSurfaceFormatsKHR");
+        GetPresentModes = (delegate* unmanaged[Cdecl]<nint, ulong, uint*, PresentModeKHR*, Result>)Instance(gpu,
+            "vkGetPhysicalDeviceSurfacePresentModesKHR");
         DestroySurface = (delegate* unmanaged[Cdecl]<nint, ulong, void*, void>)Instance(gpu, "vkDestroySurfaceKHR");
-        CreateSwapchain = (delegate* unmanaged[Cdecl]<nint, SwapchainCreateInfoKHR*, void*, ulong*, Result>)Device(gpu, "vkCreateSwapchainKHR");
+        CreateSwapchain = (delegate* unmanaged[Cdecl]<nint, SwapchainCreateInfoKHR*, void*, ulong*, Result>)Device(gpu,
+            "vkCreateSwapchainKHR");
         DestroySwapchain = (delegate* unmanaged[Cdecl]<nint, ulong, void*, void>)Device(gpu, "vkDestroySwapchainKHR");
         GetSwapchainImages = (delegate* unmanaged[Cdecl]<nint, ulong, uint*, ulong*, Result>)Device(gpu, "vkGetSwapchainImagesKHR");
-        AcquireNextImage = (delegate* unmanaged[Cdecl]<nint, ulong, ulong, ulong, ulong, uint*, Result>)Device(gpu, "vkAcquireNextImageKHR");
+        AcquireNextImage = (delegate* unmanaged[Cdecl]<nint, ulong, ulong, ulong, ulong, uint*, Result>)Device(gpu,
+            "vkAcquireNextImageKHR");
         QueuePresent = (delegate* unmanaged[Cdecl]<nint, PresentInfoKHR*, Result>)Device(gpu, "vkQueuePresentKHR");
         CreateSemaphore = (delegate* unmanaged[Cdecl]<nint, SemaphoreCreateInfo*, void*, ulong*, Result>)Device(gpu, "vkCreateSemaphore");
         DestroySemaphore = (delegate* unmanaged[Cdecl]<nint, ulong, void*, void>)Device(gpu, "vkDestroySemaphore");
@@ -54,9 +60,11 @@ internal sealed unsafe class SurfaceApi
         if (result != Result.Success) throw new VulkanException(call, result);
     }
 
-    private static nint Instance(GpuDevice gpu, string name) => gpu.GetInstanceProcAddress(name) is var p and not 0 ? p : throw Missing(name, "instance");
+    private static nint Instance(GpuDevice gpu, string name) => gpu.GetInstanceProcAddress(name) is var p and not 0 ? p
+        : throw Missing(name, "instance");
 
-    private static nint Device(GpuDevice gpu, string name) => gpu.GetDeviceProcAddress(name) is var p and not 0 ? p : throw Missing(name, "device");
+    private static nint Device(GpuDevice gpu, string name) => gpu.GetDeviceProcAddress(name) is var p and not 0 ? p
+        : throw Missing(name, "device");
 
     private static VulkanException Missing(string name, string level) =>
         new($"{name} is missing: the GpuDevice was created without the {level} extensions a window needs " +

@@ -19,7 +19,8 @@ internal sealed unsafe class Swapchain : IDisposable
         SurfaceCapabilitiesKHR caps;
         SurfaceApi.Check(api.GetSurfaceCapabilities(native.PhysicalDevice, surface, &caps), "vkGetPhysicalDeviceSurfaceCapabilitiesKHR");
         if ((caps.SupportedUsageFlags & ImageUsageFlags.TransferDstBit) == 0)
-            throw new Glfw.DisplayUnavailableException("The window's swapchain images cannot be written by transfer (no TRANSFER_DST usage).");
+            throw new Glfw.DisplayUnavailableException("The window's swapchain images cannot be written by transfer (no TRANSFER_DST " +
+                "usage).");
         var format = ChooseFormat(api, native.PhysicalDevice, surface);
         var mode = ChooseMode(api, native.PhysicalDevice, surface, vsync);
         Extent = caps.CurrentExtent.Width != uint.MaxValue ? caps.CurrentExtent
@@ -28,7 +29,8 @@ internal sealed unsafe class Swapchain : IDisposable
         uint count = Math.Max(caps.MinImageCount + 1, 3);
         if (caps.MaxImageCount != 0) count = Math.Min(count, caps.MaxImageCount);
         var alpha = (caps.SupportedCompositeAlpha & CompositeAlphaFlagsKHR.OpaqueBitKhr) != 0 ? CompositeAlphaFlagsKHR.OpaqueBitKhr
-            : (CompositeAlphaFlagsKHR)((uint)caps.SupportedCompositeAlpha & (uint)-(int)caps.SupportedCompositeAlpha); // lowest supported bit
+            // lowest supported bit
+            : (CompositeAlphaFlagsKHR)((uint)caps.SupportedCompositeAlpha & (uint)-(int)caps.SupportedCompositeAlpha);
         var info = new SwapchainCreateInfoKHR
         {
             SType = StructureType.SwapchainCreateInfoKhr,
@@ -92,13 +94,15 @@ internal sealed unsafe class Swapchain : IDisposable
         uint n = 0;
         SurfaceApi.Check(api.GetSurfaceFormats(physical, surface, &n, null), "vkGetPhysicalDeviceSurfaceFormatsKHR");
         var formats = new SurfaceFormatKHR[n];
-        fixed (SurfaceFormatKHR* p = formats) SurfaceApi.Check(api.GetSurfaceFormats(physical, surface, &n, p), "vkGetPhysicalDeviceSurfaceFormatsKHR");
+        fixed (SurfaceFormatKHR* p = formats) SurfaceApi.Check(api.GetSurfaceFormats(physical, surface, &n, p),
+            "vkGetPhysicalDeviceSurfaceFormatsKHR");
         // Camera pixels are already sRGB-encoded bytes; a UNORM image shows them unchanged.
         Format[] preferred = [Format.B8G8R8A8Unorm, Format.R8G8B8A8Unorm, Format.B8G8R8A8Srgb, Format.R8G8B8A8Srgb];
         foreach (var want in preferred)
             foreach (var f in formats)
                 if (f.Format == want) return f;
-        throw new Glfw.DisplayUnavailableException($"The window offers no 8-bit RGBA/BGRA format (offered: {string.Join(", ", formats.Select(f => f.Format))}).");
+        throw new Glfw.DisplayUnavailableException($"The window offers no 8-bit RGBA/BGRA format (offered: " +
+            $"{string.Join(", ", formats.Select(f => f.Format))}).");
     }
 
     private static PresentModeKHR ChooseMode(SurfaceApi api, nint physical, ulong surface, bool vsync)
@@ -106,7 +110,8 @@ internal sealed unsafe class Swapchain : IDisposable
         uint n = 0;
         SurfaceApi.Check(api.GetPresentModes(physical, surface, &n, null), "vkGetPhysicalDeviceSurfacePresentModesKHR");
         var modes = new PresentModeKHR[n];
-        fixed (PresentModeKHR* p = modes) SurfaceApi.Check(api.GetPresentModes(physical, surface, &n, p), "vkGetPhysicalDeviceSurfacePresentModesKHR");
+        fixed (PresentModeKHR* p = modes) SurfaceApi.Check(api.GetPresentModes(physical, surface, &n, p),
+            "vkGetPhysicalDeviceSurfacePresentModesKHR");
         if (vsync) return PresentModeKHR.FifoKhr; // always supported
         foreach (var want in new[] { PresentModeKHR.MailboxKhr, PresentModeKHR.ImmediateKhr })
             if (modes.Contains(want)) return want;

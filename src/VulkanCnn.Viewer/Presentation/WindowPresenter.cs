@@ -52,9 +52,11 @@ public sealed unsafe class WindowPresenter : IDisposable
         try
         {
             uint supported;
-            SurfaceApi.Check(_api.GetSurfaceSupport(native.PhysicalDevice, native.QueueFamilyIndex, _surface, &supported), "vkGetPhysicalDeviceSurfaceSupportKHR");
+            SurfaceApi.Check(_api.GetSurfaceSupport(native.PhysicalDevice, native.QueueFamilyIndex, _surface, &supported),
+                "vkGetPhysicalDeviceSurfaceSupportKHR");
             if (supported == 0)
-                throw new DisplayUnavailableException($"'{gpu.Info.Name}' cannot present to this window from its compute queue family {native.QueueFamilyIndex}.");
+                throw new DisplayUnavailableException($"'{gpu.Info.Name}' cannot present to this window from its compute queue family " +
+                    $"{native.QueueFamilyIndex}.");
             _acquired = _api.NewSemaphore();
             var (w, h) = window.FramebufferSize;
             Build((uint)Math.Max(w, 1), (uint)Math.Max(h, 1));
@@ -71,7 +73,9 @@ public sealed unsafe class WindowPresenter : IDisposable
     public FrameComposer Composer => _composer ?? throw new ObjectDisposedException(nameof(WindowPresenter));
     public int Width => (int)_swapchain!.Extent.Width;
     public int Height => (int)_swapchain!.Extent.Height;
-    public string PresentMode => _swapchain!.PresentMode.ToString().Replace("PresentMode", "", StringComparison.Ordinal).Replace("Khr", "", StringComparison.Ordinal);
+    public string PresentMode =>
+        _swapchain!.PresentMode.ToString().Replace("PresentMode", "", StringComparison.Ordinal).Replace("Khr", "",
+            StringComparison.Ordinal);
     /// <summary>The display recordings, one per swapchain image (for inspection: they hold no device-to-host copy).</summary>
     public IReadOnlyList<CommandRecording> DisplayRecordings => _recordings;
     /// <summary>How many times the swapchain was rebuilt (window resized).</summary>
@@ -138,7 +142,8 @@ public sealed unsafe class WindowPresenter : IDisposable
         _swapchain = new Swapchain(_api, _surface, width, height, _vsync, oldSwapchain);
         _requested = ((int)width, (int)height);
         var extent = _swapchain.Extent;
-        _composer = new FrameComposer(_gpu, _frame, (int)extent.Width, (int)extent.Height, _swapchain.IsBgra ? PixelOrder.Bgra : PixelOrder.Rgba);
+        _composer = new FrameComposer(_gpu, _frame, (int)extent.Width, (int)extent.Height, _swapchain.IsBgra ? PixelOrder.Bgra
+            : PixelOrder.Rgba);
         _rendered = new ulong[_swapchain.Images.Count];
         _recordings = new CommandRecording[_swapchain.Images.Count];
         for (int i = 0; i < _recordings.Length; i++)

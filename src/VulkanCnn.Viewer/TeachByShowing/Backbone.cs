@@ -37,7 +37,8 @@ public sealed class Backbone : IDisposable
         if (Environment.GetEnvironmentVariable("VKCNN_RESNET18") is { Length: > 0 } env) return env;
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        string path = System.IO.Path.Combine(packages, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+        string path = System.IO.Path.Combine(packages, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels",
+            "ResNet18Onnx", "ResNet18.onnx");
         return File.Exists(path) ? path : throw new FileNotFoundException(
             $"The pretrained ResNet18 was not found at {path}. Restore the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 " +
             "(`./build.sh build` does, through the test project) or point VKCNN_RESNET18 / --backbone at ResNet18.onnx.", path);

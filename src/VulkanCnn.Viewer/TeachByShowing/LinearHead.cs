@@ -16,7 +16,8 @@ public static class LinearHead
         int n = features.Length;
         var x = features.SelectMany(f => f).ToArray();
         var y = labels.Select(l => (float)l).ToArray();
-        using var trainer = new Trainer(gpu, head, [n, Backbone.Features], p => new Adam(gpu, p, lr, weightDecay: 1e-4, decoupledWeightDecay: true));
+        using var trainer = new Trainer(gpu, head, [n, Backbone.Features], p =>
+            new Adam(gpu, p, lr, weightDecay: 1e-4, decoupledWeightDecay: true));
         StepResult last = default;
         for (int s = 0; s < steps; s++) last = trainer.Step(x, y, lr);
         trainer.CopyParametersToModule();

@@ -28,12 +28,14 @@ public sealed class BoundNode : IDisposable
         IReadOnlyList<HostTensor?>? constants = null)
     {
         constants ??= [];
-        var shapes = node.Inputs.Select((_, i) => i < inputs.Count && inputs[i] is { } t ? t.Shape : i < constants.Count ? constants[i]?.Shape : null).ToList();
+        var shapes = node.Inputs.Select((_, i) => i < inputs.Count && inputs[i] is { } t ? t.Shape : i < constants.Count
+            ? constants[i]?.Shape : null).ToList();
         var constantList = node.Inputs.Select((_, i) => i < constants.Count ? constants[i] : null).ToList();
         var inferred = NodeKernels.InferShapes(node, shapes, constantList);
         for (int i = 0; i < outputs.Count && i < inferred.Count; i++)
             if (outputs[i] is { } given && given.Shape != inferred[i])
-                throw new GraphException(node, $"output {i} tensor '{given.Name}' has shape {given.Shape}; the node produces {inferred[i]}");
+                throw new GraphException(node,
+                    $"output {i} tensor '{given.Name}' has shape {given.Shape}; the node produces {inferred[i]}");
         var kernels = new List<BoundKernel>();
         var owned = new List<IDisposable>();
         try
@@ -50,7 +52,8 @@ public sealed class BoundNode : IDisposable
     }
 
     /// <summary>The node's output shapes for the given input shapes and constants, without binding anything.</summary>
-    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants) =>
+    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes,
+        IReadOnlyList<HostTensor?> constants) =>
         NodeKernels.InferShapes(node, inputShapes, constants);
 
     public void Record(CommandRecording recording)

@@ -6,7 +6,8 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Compiler;
 
 /// <summary>What the optimisation passes did, for reports and tests.</summary>
-public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int ActivationsFused, int ConstantsFolded, int DeadNodesRemoved)
+public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int ActivationsFused, int ConstantsFolded,
+    int DeadNodesRemoved)
 {
     /// <summary>Nodes whose outputs all hold zero elements, replaced by empty constants (done with or without optimisation).</summary>
     public int EmptyNodesRemoved { get; init; }
@@ -36,7 +37,8 @@ internal sealed class CompiledGraph
             if (inputShapes.TryGetValue(graph.Inputs[i].Name, out var shape)) graph.Inputs[i] = graph.Inputs[i] with { Shape = shape };
         foreach (var name in inputShapes.Keys)
             if (graph.Inputs.All(i => i.Name != name))
-                throw new ArgumentException($"Graph '{graph.Name}' has no input named '{name}'. Inputs: {string.Join(", ", graph.Inputs.Select(i => i.Name))}.");
+                throw new ArgumentException($"Graph '{graph.Name}' has no input named '{name}'. Inputs: " +
+                    $"{string.Join(", ", graph.Inputs.Select(i => i.Name))}.");
         // Inputs that also appear as initializers are inputs (ONNX allows overriding defaults).
         foreach (var input in graph.Inputs) graph.Initializers.Remove(input.Name);
 
@@ -82,7 +84,8 @@ internal sealed class CompiledGraph
         return removed;
     }
 
-    /// <summary>The compile-time value of <paramref name="name"/>: an initializer, or an empty value (known without running anything).</summary>
+    /// <summary>The compile-time value of <paramref name="name"/>: an initializer, or an empty value (known without running
+    /// anything).</summary>
     internal HostTensor? ConstantOf(string name) =>
         name.Length == 0 ? null
         : Graph.Initializers.TryGetValue(name, out var c) ? c
@@ -120,5 +123,6 @@ internal sealed class CompiledGraph
         : $"{n.OpType} (node '{n.Name}') is not implemented";
 
     public static IOperator Operator(Node node) =>
-        OperatorRegistry.TryGet(node.OpType, out var op) ? op : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
+        OperatorRegistry.TryGet(node.OpType, out var op) ? op
+            : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
 }

@@ -36,13 +36,16 @@ internal sealed class ExecutionPlan : IDisposable
             foreach (var (name, buffer) in external)
             {
                 if (!graph.Inputs.Any(i => i.Name == name) && !graph.Outputs.Contains(name))
-                    throw new ArgumentException($"External buffer '{name}' is not a graph input or output of '{graph.Name}'.", nameof(external));
+                    throw new ArgumentException($"External buffer '{name}' is not a graph input or output of '{graph.Name}'.",
+                        nameof(external));
                 if (compiled.Shapes[name].IsEmpty) continue; // an empty value reads and writes nothing
                 string root = Memory.RootOf[name];
                 if (externalRoots.TryGetValue(root, out var other) && other != buffer)
-                    throw new ArgumentException($"'{name}' shares its memory with another external value; give both the same buffer.", nameof(external));
+                    throw new ArgumentException($"'{name}' shares its memory with another external value; give both the same buffer.",
+                        nameof(external));
                 if (buffer.Size < Memory.RootBytes[root] && buffer.Size < (ulong)compiled.Shapes[root].ElementCount * 4)
-                    throw new ArgumentException($"External buffer for '{name}' holds {buffer.Size} bytes; {compiled.Shapes[root]} needs {compiled.Shapes[root].ElementCount * 4}.", nameof(external));
+                    throw new ArgumentException($"External buffer for '{name}' holds {buffer.Size} bytes; {compiled.Shapes[root]} needs " +
+                        $"{compiled.Shapes[root].ElementCount * 4}.", nameof(external));
                 externalRoots[root] = buffer;
             }
             var rootBuffers = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
@@ -83,19 +86,25 @@ internal sealed class ExecutionPlan : IDisposable
                 try
                 {
                     string? measured = tuner?.Choose(node, inputShapes, constants);
-                    built = NodeKernels.BuildForward(device, node, inputShapes, constants, inputs, outputs, _owned, kernels, KernelMode.Inference, tuning, measured);
+                    built = NodeKernels.BuildForward(device, node, inputShapes, constants, inputs, outputs, _owned, kernels,
+                        KernelMode.Inference, tuning, measured);
                 }
-                catch (Exception e) when (e is not GraphException && node.Inputs.FirstOrDefault(i => i.Length > 0 && compiled.Shapes[i].IsEmpty) is { } empty)
+                catch (Exception e) when (e is not GraphException
+                    && node.Inputs.FirstOrDefault(i => i.Length > 0 && compiled.Shapes[i].IsEmpty) is { } empty)
                 {
-                    throw new GraphException(node, $"input '{empty}' is empty ({compiled.Shapes[empty]}); {node.OpType} cannot compute a non-empty output from it ({e.Message})");
+                    throw new GraphException(node,
+                        $"input '{empty}' is empty ({compiled.Shapes[empty]}); {node.OpType} cannot compute a non-empty output from it " +
+                            $"({e.Message})");
                 }
                 _owned.AddRange(kernels);
                 steps.Add(new PlanStep(node, kernels, built.Variant));
             }
             Steps = steps;
 
-            _inputStaging = Inputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
-            _outputStaging = Outputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _inputStaging = Inputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null
+                : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
+            _outputStaging = Outputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null
+                : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
             Recording = Own(new CommandRecording(device, graph.Name, barriers: barriers));
             Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
             Recording.Finish();
@@ -146,10 +155,12 @@ internal sealed class ExecutionPlan : IDisposable
     {
         var shape = InputShapes[index];
         if (data.Length != shape.ElementCount)
-            throw new ArgumentException($"Input '{Compiled.Graph.Inputs[index].Name}' of shape {shape} takes {shape.ElementCount} values, got {data.Length}.", "input");
+            throw new ArgumentException($"Input '{Compiled.Graph.Inputs[index].Name}' of shape {shape} takes {shape.ElementCount} " +
+                $"values, got {data.Length}.", "input");
         if (Inputs[index] is not { } t) return; // empty: nothing to write
         if (_inputStaging[index] is { } staging) MemoryMarshal.AsBytes(data).CopyTo(staging.MappedBytes);
-        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Input '{t.Name}' lives in an external buffer; the host writes it, not Run().");
+        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Input '{t.Name}' lives in an external buffer; the host " +
+            $"writes it, not Run().");
         else MemoryMarshal.AsBytes(data).CopyTo(t.Buffer.MappedBytes.Slice((int)t.ByteOffset));
     }
 
@@ -158,10 +169,12 @@ internal sealed class ExecutionPlan : IDisposable
     {
         var shape = OutputShapes[index];
         if (destination.Length != shape.ElementCount)
-            throw new ArgumentException($"Output '{Compiled.Graph.Outputs[index]}' of shape {shape} has {shape.ElementCount} values; the destination holds {destination.Length}.", "output");
+            throw new ArgumentException($"Output '{Compiled.Graph.Outputs[index]}' of shape {shape} has {shape.ElementCount} values; " +
+                $"the destination holds {destination.Length}.", "output");
         if (Outputs[index] is not { } t) return; // empty: nothing to read
         if (_outputStaging[index] is { } staging) staging.MappedBytes[..(int)t.SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination));
-        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Output '{t.Name}' lives in an external buffer; the host reads it, not Run().");
+        else if (t.Buffer.IsExternal) throw new InvalidOperationException($"Output '{t.Name}' lives in an external buffer; the host " +
+            $"reads it, not Run().");
         else t.Buffer.MappedBytes.Slice((int)t.ByteOffset, (int)t.SizeInBytes).CopyTo(MemoryMarshal.AsBytes(destination));
     }
 

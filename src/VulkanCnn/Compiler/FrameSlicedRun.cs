@@ -30,14 +30,16 @@ public sealed class FrameSlicedRun : IDisposable
         {
             for (int i = 0; i < ranges.Count; i++)
             {
-                var rec = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice {i + 1}/{ranges.Count}", barriers: _plan.Barriers);
+                var rec = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice {i + 1}/{ranges.Count}",
+                    barriers: _plan.Barriers);
                 _slices[i] = rec;
                 _plan.Record(rec, ranges[i].From, ranges[i].To, copyInputs: i == 0, copyOutputs: i == ranges.Count - 1);
                 rec.Finish();
             }
             if (Enumerable.Range(0, _plan.Inputs.Length).Any(_plan.InputUsesStaging))
             {
-                _firstWithoutUpload = new CommandRecording(session.Device, $"{_plan.Compiled.Graph.Name} slice 1/{ranges.Count} (device input)", barriers: _plan.Barriers);
+                _firstWithoutUpload = new CommandRecording(session.Device,
+                    $"{_plan.Compiled.Graph.Name} slice 1/{ranges.Count} (device input)", barriers: _plan.Barriers);
                 _plan.Record(_firstWithoutUpload, ranges[0].From, ranges[0].To, copyInputs: false, copyOutputs: ranges.Count == 1);
                 _firstWithoutUpload.Finish();
             }
@@ -58,7 +60,8 @@ public sealed class FrameSlicedRun : IDisposable
     public int CurrentSlice => _next;
     public bool IsComplete => _next == _slices.Length - 1 && Current.IsComplete;
 
-    private CommandRecording Current => _next == 0 && _deviceInput && _firstWithoutUpload is not null ? _firstWithoutUpload : _slices[_next];
+    private CommandRecording Current => _next == 0 && _deviceInput && _firstWithoutUpload is not null ? _firstWithoutUpload
+        : _slices[_next];
 
     /// <summary>Uploads the input and submits the first slice. The previous run must be complete.</summary>
     public void Begin(ReadOnlySpan<float> input)
@@ -82,7 +85,8 @@ public sealed class FrameSlicedRun : IDisposable
         Current.Submit();
     }
 
-    /// <summary>Submits the next slice if the previous one has finished. Never blocks. Returns true once the last slice has finished.</summary>
+    /// <summary>Submits the next slice if the previous one has finished. Never blocks. Returns true once the last slice has
+    /// finished.</summary>
     public bool Step()
     {
         if (_next < 0) throw new InvalidOperationException("Call Begin(input) first.");

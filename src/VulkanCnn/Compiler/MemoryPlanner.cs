@@ -8,8 +8,10 @@ namespace VulkanCnn.Compiler;
 /// </summary>
 internal sealed class MemoryPlan
 {
-    internal MemoryPlan(IReadOnlyDictionary<string, string> rootOf, IReadOnlyDictionary<string, ulong> offsetOf, IReadOnlySet<string> dedicated,
-        IReadOnlyDictionary<string, ulong> rootBytes, ulong arenaBytes, ulong naiveBytes, IReadOnlyDictionary<string, (int First, int Last)> lifetimes)
+    internal MemoryPlan(IReadOnlyDictionary<string, string> rootOf, IReadOnlyDictionary<string, ulong> offsetOf,
+        IReadOnlySet<string> dedicated,
+        IReadOnlyDictionary<string, ulong> rootBytes, ulong arenaBytes, ulong naiveBytes, IReadOnlyDictionary<string,
+            (int First, int Last)> lifetimes)
     {
         RootOf = rootOf; OffsetOf = offsetOf; DedicatedRoots = dedicated; RootBytes = rootBytes;
         ArenaBytes = arenaBytes; NaiveIntermediateBytes = naiveBytes; Lifetimes = lifetimes;
@@ -41,7 +43,8 @@ internal static class MemoryPlanner
     /// <param name="pinned">Values that need a dedicated buffer (graph inputs and outputs).</param>
     /// <param name="alignment">Offset alignment (minStorageBufferOffsetAlignment, at least 16).</param>
     public static MemoryPlan Plan(IReadOnlyList<(IReadOnlyList<string> Reads, IReadOnlyList<string> Writes)> steps,
-        IReadOnlyDictionary<string, string> viewOf, IReadOnlyDictionary<string, ulong> bytes, IReadOnlySet<string> pinned, ulong alignment = 16)
+        IReadOnlyDictionary<string, string> viewOf, IReadOnlyDictionary<string, ulong> bytes, IReadOnlySet<string> pinned,
+            ulong alignment = 16)
     {
         string Root(string v) { while (viewOf.TryGetValue(v, out var s)) v = s; return v; }
         alignment = Math.Max(16, alignment);
@@ -51,7 +54,11 @@ internal static class MemoryPlanner
         var last = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int s = 0; s < steps.Count; s++)
         {
-            foreach (var w in steps[s].Writes) { string r = Root(w); first.TryAdd(r, s); last[r] = Math.Max(last.GetValueOrDefault(r, s), s); }
+            foreach (var w in steps[s].Writes)
+            {
+                string r = Root(w); first.TryAdd(r, s); last[r] = Math.Max(last.GetValueOrDefault(r, s),
+                s);
+            }
             foreach (var rd in steps[s].Reads) { string r = Root(rd); if (first.ContainsKey(r)) last[r] = Math.Max(last[r], s); }
         }
         var dedicated = pinned.Select(Root).Where(first.ContainsKey).ToHashSet(StringComparer.Ordinal);

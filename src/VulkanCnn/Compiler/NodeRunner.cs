@@ -4,7 +4,8 @@ using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Compiler;
 
-/// <summary>An input of <see cref="NodeRunner.Run"/>: its value, and whether the operator may treat it as a compile-time constant.</summary>
+/// <summary>An input of <see cref="NodeRunner.Run"/>: its value, and whether the operator may treat it as a compile-time
+/// constant.</summary>
 internal sealed record NodeInput(HostTensor Value, bool IsConstant = false);
 
 /// <summary>

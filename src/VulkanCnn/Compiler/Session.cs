@@ -24,7 +24,8 @@ public sealed record SessionOptions
     public Tuning Tuning { get; init; } = Tuning.Heuristic;
 }
 
-/// <summary>What <see cref="TuningMode.Measure"/> did for a plan: the tuning file's state and one decision per node with variants.</summary>
+/// <summary>What <see cref="TuningMode.Measure"/> did for a plan: the tuning file's state and one decision per node with
+/// variants.</summary>
 public sealed record TuningReport(TuningFileStatus File, string? FilePath, IReadOnlyList<TuningDecision> Decisions)
 {
     /// <summary>Decisions that timed the variants now (not read from the file).</summary>
@@ -57,7 +58,8 @@ public sealed class Session : IDisposable
         TuningReport = _tuning.Values.FirstOrDefault();
     }
 
-    /// <summary>With <see cref="TuningMode.Measure"/>: how the default plan's variants were chosen (measured or remembered); else null.</summary>
+    /// <summary>With <see cref="TuningMode.Measure"/>: how the default plan's variants were chosen (measured or remembered); else
+    /// null.</summary>
     public TuningReport? TuningReport { get; }
 
     /// <summary>Each node of the default plan with the kernel variant it runs (null: an operator with one way only).</summary>
@@ -70,8 +72,10 @@ public sealed class Session : IDisposable
     /// input graph as compiled (with input shapes applied and empty values resolved).</summary>
     public Graph Graph => _default.Compiled.Graph;
     public PassReport Passes => _default.Compiled.Passes;
-    public IReadOnlyList<ValueInfo> Inputs => _default.InputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, s)).ToList();
-    public IReadOnlyList<ValueInfo> Outputs => _default.OutputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], s)).ToList();
+    public IReadOnlyList<ValueInfo> Inputs =>
+        _default.InputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, s)).ToList();
+    public IReadOnlyList<ValueInfo> Outputs =>
+        _default.OutputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], s)).ToList();
     public TensorShape InputShape => _default.InputShapes[0];
     public TensorShape OutputShape => _default.OutputShapes[0];
 
@@ -130,7 +134,8 @@ public sealed class Session : IDisposable
         ThrowIfDisposed();
         foreach (var input in _graph.Inputs)
             if (!inputs.ContainsKey(input.Name))
-                throw new ArgumentException($"Input '{input.Name}' was not given. Inputs: {string.Join(", ", _graph.Inputs.Select(n => n.Name))}.", nameof(inputs));
+                throw new ArgumentException($"Input '{input.Name}' was not given. Inputs: " +
+                    $"{string.Join(", ", _graph.Inputs.Select(n => n.Name))}.", nameof(inputs));
         var plan = Plan(inputs.ToDictionary(p => p.Key, p => p.Value.Shape));
         var result = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         Enter();
@@ -219,7 +224,8 @@ public sealed class Session : IDisposable
     private void RequireSingle()
     {
         if (_default.Inputs.Length != 1 || _default.Outputs.Length != 1)
-            throw new InvalidOperationException($"Graph '{_graph.Name}' has {_default.Inputs.Length} inputs and {_default.Outputs.Length} outputs; use Run(IReadOnlyDictionary<string, HostTensor>).");
+            throw new InvalidOperationException($"Graph '{_graph.Name}' has {_default.Inputs.Length} inputs and " +
+                $"{_default.Outputs.Length} outputs; use Run(IReadOnlyDictionary<string, HostTensor>).");
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
@@ -268,7 +274,8 @@ public sealed record SessionMemory(ulong PeakIntermediateBytes, ulong NaiveInter
 /// <summary><c>device.Compile(graph, inputShape)</c>.</summary>
 public static class GraphCompilation
 {
-    /// <summary>Compiles a graph; <paramref name="inputShape"/> overrides the first input's declared shape (e.g. another batch size).</summary>
+    /// <summary>Compiles a graph; <paramref name="inputShape"/> overrides the first input's declared shape (e.g. another batch
+    /// size).</summary>
     public static Session Compile(this GpuDevice device, Graph graph, TensorShape? inputShape = null, SessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(graph);

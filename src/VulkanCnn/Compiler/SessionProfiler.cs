@@ -14,7 +14,8 @@ public sealed record LayerTiming(string Name, string OpType, string Kernels, dou
 public sealed record ProfileReport(IReadOnlyList<LayerTiming> Layers, double TotalMilliseconds, int Runs)
 {
     public override string ToString() => string.Join(Environment.NewLine, Layers.Select(l =>
-        $"{l.Name,-40} {l.OpType + (l.Variant is { } v ? $" ({v})" : ""),-20} {l.Milliseconds,9:0.000} ms {l.Share,6:P1} {(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : "")}"));
+        $"{l.Name,-40} {l.OpType + (l.Variant is { } v ? $" ({v})" : ""),-20} {l.Milliseconds,9:0.000} ms {l.Share,6:P1} " +
+            $"{(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : "")}"));
 }
 
 /// <summary>Profiling and frame-budget slicing of a session.</summary>
@@ -31,7 +32,8 @@ public static class SessionProfiling
         {
             using var rec = new CommandRecording(session.Device, plan.Compiled.Graph.Name + " (profile)", plan.Steps.Count + 1);
             rec.Timestamp("start");
-            plan.Record(rec, 0, plan.Steps.Count, copyInputs: false, copyOutputs: false, afterStep: k => rec.Timestamp(plan.Steps[k].Node.Name));
+            plan.Record(rec, 0, plan.Steps.Count, copyInputs: false, copyOutputs: false, afterStep: k =>
+                rec.Timestamp(plan.Steps[k].Node.Name));
             rec.Finish();
             rec.Run();
             for (int r = 0; r < runs; r++)
@@ -49,11 +51,14 @@ public static class SessionProfiling
     }
 
     /// <summary>Shares of the total and GFLOP/s (where the FLOPs are known) for measured layers.</summary>
-    internal static ProfileReport Report(IReadOnlyList<(string Name, string OpType, IEnumerable<BoundKernel> Kernels, double Milliseconds, double? Flops)> layers, int runs)
+    internal static ProfileReport Report(IReadOnlyList<(string Name, string OpType, IEnumerable<BoundKernel> Kernels, double Milliseconds,
+        double? Flops)> layers, int runs)
     {
         double total = layers.Sum(l => l.Milliseconds);
-        return new ProfileReport(layers.Select(l => new LayerTiming(l.Name, l.OpType, string.Join(",", l.Kernels.Select(x => x.Pipeline.Description.Shader).Distinct()),
-            l.Milliseconds, total > 0 ? l.Milliseconds / total : 0, l.Flops is { } f && l.Milliseconds > 0 ? f / (l.Milliseconds * 1e6) : null)).ToList(), total, runs);
+        return new ProfileReport(layers.Select(l =>
+            new LayerTiming(l.Name, l.OpType, string.Join(",", l.Kernels.Select(x => x.Pipeline.Description.Shader).Distinct()),
+            l.Milliseconds, total > 0 ? l.Milliseconds / total : 0, l.Flops is { } f && l.Milliseconds > 0 ? f / (l.Milliseconds * 1e6)
+                : null)).ToList(), total, runs);
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ public static class ShapeInference
     /// <summary>One node's output shapes from its input shapes (null: omitted) and constant inputs: <see cref="GraphException"/>
     /// naming the node on a mismatch, <see cref="Ops.UnsupportedAttributeException"/> for what the runtime does not implement,
     /// <see cref="UnsupportedOperatorException"/> for an op type it does not know.</summary>
-    public static IReadOnlyList<TensorShape> InferNode(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants) =>
+    public static IReadOnlyList<TensorShape> InferNode(Node node, IReadOnlyList<TensorShape?> inputShapes,
+        IReadOnlyList<HostTensor?> constants) =>
         Ops.NodeKernels.InferShapes(node, inputShapes, constants);
 }

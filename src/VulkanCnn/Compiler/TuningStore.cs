@@ -5,7 +5,8 @@ namespace VulkanCnn.Compiler;
 
 /// <summary>One remembered choice: the winning variant of a node configuration, the times it was chosen by, and the
 /// SHA-256 of every shader the measured variants ran (a changed shader means measuring again).</summary>
-internal sealed record TunedChoice(string Key, string Variant, IReadOnlyDictionary<string, double> Milliseconds, IReadOnlyDictionary<string, string> Shaders);
+internal sealed record TunedChoice(string Key, string Variant, IReadOnlyDictionary<string, double> Milliseconds, IReadOnlyDictionary<string,
+    string> Shaders);
 
 /// <summary>What the store did with its file when it was opened.</summary>
 public enum TuningFileStatus
@@ -50,7 +51,8 @@ internal sealed class TuningStore
     {
         var info = device.Info;
         string? dir = device.PipelineCache.Directory;
-        string? path = dir is null ? null : System.IO.Path.Combine(dir, $"tuning-{info.DeviceUuid.ToLowerInvariant()}-{info.DriverVersion:x8}.json");
+        string? path = dir is null ? null
+            : System.IO.Path.Combine(dir, $"tuning-{info.DeviceUuid.ToLowerInvariant()}-{info.DriverVersion:x8}.json");
         var store = new TuningStore(path, info.DeviceUuid, info.DriverVersion);
         store.Status = store.Read();
         return store;
@@ -75,7 +77,8 @@ internal sealed class TuningStore
         {
             _choices[choice.Key] = choice;
             if (Path is null) return;
-            var file = new TuningFile(FormatVersion, _deviceUuid, _driverVersion, _choices.Values.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
+            var file = new TuningFile(FormatVersion, _deviceUuid, _driverVersion,
+                _choices.Values.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             string temp = Path + ".tmp";
             File.WriteAllText(temp, JsonSerializer.Serialize(file, JsonOptions));
@@ -90,11 +93,13 @@ internal sealed class TuningStore
         try
         {
             var file = JsonSerializer.Deserialize<TuningFile>(File.ReadAllText(Path), JsonOptions);
-            if (file is null || file.Format != FormatVersion || file.DeviceUuid != _deviceUuid || file.DriverVersion != _driverVersion || file.Choices is null)
+            if (file is null || file.Format != FormatVersion || file.DeviceUuid != _deviceUuid || file.DriverVersion != _driverVersion
+                || file.Choices is null)
                 throw new InvalidDataException("written for another device, driver or format");
             foreach (var c in file.Choices)
             {
-                if (c?.Key is null || c.Variant is null || c.Shaders is null || c.Milliseconds is null) throw new InvalidDataException("an entry is incomplete");
+                if (c?.Key is null || c.Variant is null || c.Shaders is null
+                    || c.Milliseconds is null) throw new InvalidDataException("an entry is incomplete");
                 _choices[c.Key] = c;
             }
             return TuningFileStatus.Loaded;

@@ -10,7 +10,8 @@ namespace VulkanCnn.Compiler;
 public sealed record VariantTrial(string Variant, double? Milliseconds, string? Excluded = null);
 
 /// <summary>How one node's variant was chosen under <see cref="TuningMode.Measure"/>.</summary>
-public sealed record TuningDecision(string Node, string OpType, string Key, string Winner, IReadOnlyList<VariantTrial> Trials, bool FromStore);
+public sealed record TuningDecision(string Node, string OpType, string Key, string Winner, IReadOnlyList<VariantTrial> Trials,
+    bool FromStore);
 
 /// <summary>
 /// <see cref="TuningMode.Measure"/>: times every variant that can compute a node configuration on the device, on the
@@ -49,7 +50,8 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
             runs.Add((variant, ms, output));
         }
         var (winner, trials) = Decide(runs);
-        store.Add(new TunedChoice(key, winner, trials.Where(t => t.Milliseconds is not null).ToDictionary(t => t.Variant, t => t.Milliseconds!.Value), shaders));
+        store.Add(new TunedChoice(key, winner,
+            trials.Where(t => t.Milliseconds is not null).ToDictionary(t => t.Variant, t => t.Milliseconds!.Value), shaders));
         Decisions.Add(new TuningDecision(node.Name, node.OpType, key, winner, trials, FromStore: false));
         return winner;
     }
@@ -60,11 +62,13 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
     {
         var reference = runs[0].Output;
         var trials = runs.Select((r, i) => i == 0 ? new VariantTrial(r.Variant, r.Ms)
-            : Disagreement(reference, r.Output) is { } why ? new VariantTrial(r.Variant, null, why) : new VariantTrial(r.Variant, r.Ms)).ToList();
+            : Disagreement(reference, r.Output) is { } why ? new VariantTrial(r.Variant, null, why)
+                : new VariantTrial(r.Variant, r.Ms)).ToList();
         return (trials.Where(t => t.Milliseconds is not null).MinBy(t => t.Milliseconds)!.Variant, trials);
     }
 
-    /// <summary>The node configuration a choice is valid for: op type, every attribute, input shapes and which inputs are constant.</summary>
+    /// <summary>The node configuration a choice is valid for: op type, every attribute, input shapes and which inputs are
+    /// constant.</summary>
     public static string Key(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<HostTensor?> constants)
     {
         var b = new StringBuilder(node.OpType);
@@ -118,7 +122,8 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
             }).ToList();
             var outShapes = NodeKernels.InferShapes(node, shapes, constants);
             var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputs, owned, emptyIsNull: true);
-            NodeKernels.BuildForward(device, node, shapes, constants, inputs, outputs, owned, kernels, KernelMode.Inference, variant: variant);
+            NodeKernels.BuildForward(device, node, shapes, constants, inputs, outputs, owned, kernels, KernelMode.Inference,
+                variant: variant);
             bool timestamps = device.HasComputeTimestamps;
             using var rec = new CommandRecording(device, $"tune {node.Name} {variant}", 2);
             if (timestamps) rec.Timestamp("start");

@@ -40,7 +40,8 @@ public sealed class Graph
         {
             if (state.TryGetValue(n, out int s))
             {
-                if (s == 1) throw new GraphException(n, "the graph has a cycle through " + string.Join(" -> ", path.Reverse().Select(p => p.Name)));
+                if (s == 1) throw new GraphException(n,
+                    "the graph has a cycle through " + string.Join(" -> ", path.Reverse().Select(p => p.Name)));
                 return;
             }
             state[n] = 1;
@@ -48,7 +49,8 @@ public sealed class Graph
             foreach (var input in n.Inputs)
             {
                 if (input.Length == 0 || known.Contains(input)) continue;
-                if (!producer.TryGetValue(input, out var p)) throw new GraphException(n, $"input '{input}' is not produced by any node, input or initializer");
+                if (!producer.TryGetValue(input, out var p)) throw new GraphException(n,
+                    $"input '{input}' is not produced by any node, input or initializer");
                 Visit(p, path);
             }
             path.Pop();
@@ -57,7 +59,8 @@ public sealed class Graph
         }
         foreach (var n in Nodes) Visit(n, new Stack<Node>());
         foreach (var o in Outputs)
-            if (!known.Contains(o) && !producer.ContainsKey(o)) throw new GraphException($"Graph output '{o}' is not produced by any node.");
+            if (!known.Contains(o)
+                && !producer.ContainsKey(o)) throw new GraphException($"Graph output '{o}' is not produced by any node.");
         return order;
     }
 }

@@ -33,7 +33,8 @@ public sealed class MobileNetV2 : Module
     public MobileNetV2(int numClasses = 1000, int inChannels = 3)
     {
         // (expansion t, output channels c, repeats n, first stride s), as in the paper's table 2.
-        (int T, int C, int N, int S)[] settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
+        (int T, int C, int N, int S)[] settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+            (6, 160, 3, 2), (6, 320, 1, 1)];
         var features = new List<Module> { new Sequential(nn.Conv2d(inChannels, 32, 3, 2, 1, bias: false), nn.BatchNorm2d(32), nn.ReLU6()) };
         int channels = 32;
         foreach (var (t, c, n, s) in settings)

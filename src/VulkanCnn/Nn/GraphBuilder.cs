@@ -46,7 +46,8 @@ public sealed class GraphBuilder
     /// <summary>Adds a parameter (named by its module path) as an initializer.</summary>
     public Value Parameter(Parameter p)
     {
-        if (p.Name.Length == 0) throw new InvalidOperationException("Parameter has no name: build through Nn.Modules.ToGraph or call StateDict() on the root module first.");
+        if (p.Name.Length == 0) throw new InvalidOperationException("Parameter has no name: build through Nn.Modules.ToGraph or call " +
+            "StateDict() on the root module first.");
         _graph.Initializers[p.Name] = HostTensor.FromFloats(p.Shape, p.Data);
         _shapes[p.Name] = p.Shape;
         return new Value(p.Name, p.Shape);
@@ -86,7 +87,8 @@ public sealed class GraphBuilder
     public Value Add(Value a, Value b) => Node("Add", [a, b]);
     public Value Mul(Value a, Value b) => Node("Mul", [a, b]);
     public Value Relu(Value x) => Node("Relu", [x]);
-    public Value Concat(int axis, params Value[] values) => Node("Concat", values.Select(v => (Value?)v).ToList(), new Attributes().Set("axis", axis));
+    public Value Concat(int axis, params Value[] values) =>
+        Node("Concat", values.Select(v => (Value?)v).ToList(), new Attributes().Set("axis", axis));
     public Value Flatten(Value x, int axis = 1) => Node("Flatten", [x], new Attributes().Set("axis", axis));
     public Value Reshape(Value x, params long[] shape) => Node("Reshape", [x, Ints(shape)]);
 

@@ -10,8 +10,10 @@ public sealed class Conv2d : Module
         (int H, int W) dilation, int groups, bool bias)
     {
         if (inChannels % groups != 0 || outChannels % groups != 0)
-            throw new ArgumentException($"Conv2d({inChannels}, {outChannels}): both channel counts must divide by groups={groups}.", nameof(groups));
-        InChannels = inChannels; OutChannels = outChannels; Kernel = kernel; Stride = stride; Padding = padding; Dilation = dilation; Groups = groups;
+            throw new ArgumentException($"Conv2d({inChannels}, {outChannels}): both channel counts must divide by groups={groups}.",
+                nameof(groups));
+        InChannels = inChannels; OutChannels = outChannels; Kernel = kernel;
+        Stride = stride; Padding = padding; Dilation = dilation; Groups = groups;
         int fanIn = inChannels / groups * kernel.H * kernel.W;
         float bound = 1 / MathF.Sqrt(fanIn);
         Weight = RegisterParameter("weight", new Parameter(new TensorShape(outChannels, inChannels / groups, kernel.H, kernel.W),
@@ -49,8 +51,10 @@ public sealed class BatchNorm2d : Module
         Channels = channels; Eps = eps; Momentum = momentum;
         Weight = RegisterParameter("weight", new Parameter(new TensorShape(channels), Init.Fill(channels, 1)));
         Bias = RegisterParameter("bias", new Parameter(new TensorShape(channels), Init.Fill(channels, 0)));
-        RunningMean = RegisterParameter("running_mean", new Parameter(new TensorShape(channels), Init.Fill(channels, 0)) { RequiresGrad = false });
-        RunningVar = RegisterParameter("running_var", new Parameter(new TensorShape(channels), Init.Fill(channels, 1)) { RequiresGrad = false });
+        RunningMean = RegisterParameter("running_mean",
+            new Parameter(new TensorShape(channels), Init.Fill(channels, 0)) { RequiresGrad = false });
+        RunningVar = RegisterParameter("running_var",
+            new Parameter(new TensorShape(channels), Init.Fill(channels, 1)) { RequiresGrad = false });
     }
 
     public int Channels { get; }
@@ -73,7 +77,8 @@ public sealed class Linear : Module
     {
         InFeatures = inFeatures; OutFeatures = outFeatures;
         float bound = 1 / MathF.Sqrt(inFeatures);
-        Weight = RegisterParameter("weight", new Parameter(new TensorShape(outFeatures, inFeatures), Init.Uniform((long)outFeatures * inFeatures, bound)));
+        Weight = RegisterParameter("weight",
+            new Parameter(new TensorShape(outFeatures, inFeatures), Init.Uniform((long)outFeatures * inFeatures, bound)));
         Bias = bias ? RegisterParameter("bias", new Parameter(new TensorShape(outFeatures), Init.Uniform(outFeatures, bound))) : null;
     }
 

@@ -62,7 +62,8 @@ public sealed class Sequential : Module
 
     public Sequential(params Module[] modules)
     {
-        for (int i = 0; i < modules.Length; i++) _modules.Add(RegisterModule(i.ToString(System.Globalization.CultureInfo.InvariantCulture), modules[i]));
+        for (int i = 0; i < modules.Length; i++) _modules.Add(RegisterModule(i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            modules[i]));
     }
 
     public IReadOnlyList<Module> Modules => _modules;

@@ -23,7 +23,8 @@ public static class Safetensors
     /// <summary>Headers larger than this are refused (the format's reference limit is 100 MB).</summary>
     public const long MaxHeaderBytes = 100L << 20;
 
-    public static void Save(string path, IReadOnlyDictionary<string, (TensorShape Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(string path, IReadOnlyDictionary<string, (TensorShape Shape, float[] Data)> tensors, IReadOnlyDictionary<string,
+        string>? metadata = null)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
@@ -36,7 +37,8 @@ public static class Safetensors
         var ordered = tensors.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         foreach (var (name, (shape, data)) in ordered)
         {
-            if (data.Length != shape.ElementCount) throw new ArgumentException($"Tensor '{name}' has {data.Length} values for shape {shape}.");
+            if (data.Length != shape.ElementCount) throw new ArgumentException($"Tensor '{name}' has {data.Length} values for shape " +
+                $"{shape}.");
             long bytes = data.LongLength * 4;
             header[name] = new JsonObject
             {
@@ -81,7 +83,8 @@ public static class Safetensors
     {
         using var f = new FileStream(path, FileMode.Open, FileAccess.Read);
         long fileLength = f.Length;
-        if (fileLength < 8) throw new SafetensorsException(path, $"file is {fileLength} bytes; a safetensors file starts with an 8-byte header length");
+        if (fileLength < 8) throw new SafetensorsException(path,
+            $"file is {fileLength} bytes; a safetensors file starts with an 8-byte header length");
         Span<byte> len = stackalloc byte[8];
         f.ReadExactly(len);
         long headerBytes = BinaryPrimitives.ReadInt64LittleEndian(len);
@@ -91,7 +94,11 @@ public static class Safetensors
         f.ReadExactly(headerBuffer);
         JsonObject header;
         try { header = JsonNode.Parse(headerBuffer)?.AsObject() ?? throw new JsonException("empty header"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new SafetensorsException(path, "header is not a JSON object: " + e.Message); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new SafetensorsException(path,
+            "header is not a JSON object: " + e.Message);
+        }
 
         long dataStart = 8 + headerBytes, dataLength = fileLength - dataStart;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -101,7 +108,8 @@ public static class Safetensors
             if (name == "__metadata__")
             {
                 if (node is not JsonObject meta) throw new SafetensorsException(path, "__metadata__ is not an object");
-                foreach (var (k, v) in meta) metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : throw new SafetensorsException(path, $"metadata '{k}' is not a string");
+                foreach (var (k, v) in meta) metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s
+                    : throw new SafetensorsException(path, $"metadata '{k}' is not a string");
                 continue;
             }
             tensors[name] = ReadTensor(path, f, name, node, dataStart, dataLength);
@@ -109,7 +117,8 @@ public static class Safetensors
         return (tensors, metadata);
     }
 
-    private static (TensorShape, float[]) ReadTensor(string path, FileStream f, string name, JsonNode? node, long dataStart, long dataLength)
+    private static (TensorShape, float[]) ReadTensor(string path, FileStream f, string name, JsonNode? node, long dataStart,
+        long dataLength)
     {
         try
         {
@@ -119,7 +128,8 @@ public static class Safetensors
             var dims = entry["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
             var offsets = entry["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
             if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
-                throw new SafetensorsException(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength}-byte data section");
+                throw new SafetensorsException(path,
+                    $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength}-byte data section");
             long count = 1;
             foreach (long d in dims)
             {
@@ -127,13 +137,16 @@ public static class Safetensors
                 count = checked(count * d);
             }
             if (count * 4 != offsets[1] - offsets[0])
-                throw new SafetensorsException(path, $"tensor '{name}' of shape [{string.Join(", ", dims)}] needs {count * 4} bytes but its offsets span {offsets[1] - offsets[0]}");
+                throw new SafetensorsException(path,
+                    $"tensor '{name}' of shape [{string.Join(", ", dims)}] needs {count * 4} bytes but its offsets span " +
+                        $"{offsets[1] - offsets[0]}");
             var data = new float[count];
             f.Position = dataStart + offsets[0];
             f.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
             return (new TensorShape(dims.Select(d => (int)d).ToArray()), data);
         }
-        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or OverflowException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or OverflowException
+            or ArgumentException)
         {
             throw new SafetensorsException(path, $"tensor '{name}' has a malformed entry: {e.Message}");
         }
@@ -146,7 +159,8 @@ public static class ModuleWeights
     public static void SaveSafetensors(this Module module, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
         Safetensors.Save(path, module.StateDict().ToDictionary(p => p.Key, p => (p.Value.Shape, p.Value.Data)), metadata);
 
-    /// <summary>Loads every parameter; a missing, unexpected or mis-shaped tensor is an error naming it, and nothing is changed then.</summary>
+    /// <summary>Loads every parameter; a missing, unexpected or mis-shaped tensor is an error naming it, and nothing is changed
+    /// then.</summary>
     public static IReadOnlyDictionary<string, string> LoadSafetensors(this Module module, string path)
     {
         var (tensors, metadata) = Safetensors.Load(path);
@@ -154,7 +168,8 @@ public static class ModuleWeights
         var missing = state.Keys.Where(k => !tensors.ContainsKey(k)).ToList();
         var unexpected = tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)
-            throw new SafetensorsException(path, $"does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]");
+            throw new SafetensorsException(path,
+                $"does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]");
         foreach (var (name, p) in state)
             if (tensors[name].Shape != p.Shape)
                 throw new SafetensorsException(path, $"tensor '{name}' has shape {tensors[name].Shape}; the model expects {p.Shape}");

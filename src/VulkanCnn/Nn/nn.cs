@@ -11,10 +11,12 @@ namespace VulkanCnn.Nn;
 public static class nn
 #pragma warning restore CS8981
 {
-    public static Conv2d Conv2d(int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true) =>
+    public static Conv2d Conv2d(int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1,
+        int groups = 1, bool bias = true) =>
         new(inChannels, outChannels, (kernel, kernel), (stride, stride), (padding, padding), (dilation, dilation), groups, bias);
 
-    public static Conv2d Conv2d(int inChannels, int outChannels, (int H, int W) kernel, (int H, int W)? stride = null, (int H, int W)? padding = null,
+    public static Conv2d Conv2d(int inChannels, int outChannels, (int H, int W) kernel, (int H, int W)? stride = null,
+        (int H, int W)? padding = null,
         (int H, int W)? dilation = null, int groups = 1, bool bias = true) =>
         new(inChannels, outChannels, kernel, stride ?? (1, 1), padding ?? (0, 0), dilation ?? (1, 1), groups, bias);
 
@@ -43,8 +45,10 @@ public static class nn
             ("pads", new[] { padding, padding, padding, padding }), ("ceil_mode", ceilMode ? 1 : 0));
 
     public static OpModule AvgPool2d(int kernel, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
-        Op("AvgPool2d", "AveragePool", ("kernel_shape", new[] { kernel, kernel }), ("strides", new[] { stride ?? kernel, stride ?? kernel }),
-            ("pads", new[] { padding, padding, padding, padding }), ("ceil_mode", ceilMode ? 1 : 0), ("count_include_pad", countIncludePad ? 1 : 0));
+        Op("AvgPool2d", "AveragePool", ("kernel_shape", new[] { kernel, kernel }),
+            ("strides", new[] { stride ?? kernel, stride ?? kernel }),
+            ("pads", new[] { padding, padding, padding, padding }), ("ceil_mode", ceilMode ? 1 : 0),
+                ("count_include_pad", countIncludePad ? 1 : 0));
 
     /// <summary>AdaptiveAvgPool2d(1) (global average pooling; other output sizes are not supported).</summary>
     public static OpModule AdaptiveAvgPool2d(int outputSize = 1) => outputSize == 1

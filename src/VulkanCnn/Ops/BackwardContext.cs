@@ -37,13 +37,16 @@ internal sealed class BackwardContext : OpContext
     public Tensor? InputGradient(int index) => index < _inputGradients.Count ? _inputGradients[index] : null;
 
     public Tensor Scratch(string key, TensorShape shape) => _build.Scratch("backward." + key, shape);
-    /// <summary>A scratch tensor the forward pass made under <paramref name="key"/> (unchanged until the backward reads it), if any.</summary>
+    /// <summary>A scratch tensor the forward pass made under <paramref name="key"/> (unchanged until the backward reads it), if
+    /// any.</summary>
     public Tensor? ForwardScratch(string key) => _build.ScratchOf(key);
     public Tensor Weight(string key, TensorShape shape, ReadOnlySpan<float> data) => _build.Weight("backward." + key, shape, data);
     public ComputePipeline Pipeline(PipelineKey description) => _build.Pipeline(description);
-    public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push) =>
+    public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups,
+        ReadOnlySpan<byte> push) =>
         _build.Dispatch(pipeline, tensors, groups, push);
-    public BoundKernel Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T : unmanaged =>
+    public BoundKernel Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups,
+        in T push) where T : unmanaged =>
         _build.Dispatch(pipeline, tensors, groups, push);
     public (uint X, uint Y, uint Z) Grid1D(long count, uint localSize) => _build.Grid1D(count, localSize);
 }

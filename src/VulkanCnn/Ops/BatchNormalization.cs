@@ -92,7 +92,8 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
         Apply(c, FoldOnGpu(c, variance), c.Input(2), center: mean);
     }
 
-    /// <summary>Batch mean and biased variance into <paramref name="mean"/> / <paramref name="variance"/>, and the running update.</summary>
+    /// <summary>Batch mean and biased variance into <paramref name="mean"/> / <paramref name="variance"/>, and the running
+    /// update.</summary>
     private static void Statistics(OpBuildContext c, Tensor mean, Tensor variance, bool inPlace, bool outputs)
     {
         var x = c.InputShape(0);
@@ -115,7 +116,8 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
         uint local = c.Device.DefaultWorkgroupSize;
         var scale = c.Scratch("scale", [channels]);
         var pipeline = c.Pipeline(new PipelineKey("batch_norm_fold", 3, 8, local));
-        c.Dispatch(pipeline, [c.Input(1), variance, scale], c.Grid1D(channels, local), new FoldPush((uint)channels, c.Float("epsilon", 1e-5f)));
+        c.Dispatch(pipeline, [c.Input(1), variance, scale], c.Grid1D(channels, local),
+            new FoldPush((uint)channels, c.Float("epsilon", 1e-5f)));
         return scale;
     }
 
@@ -225,14 +227,16 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
     {
         int n = scale.Length;
         if (bias.Length != n || mean.Length != n || variance.Length != n)
-            throw new ArgumentException($"BatchNormalization parameters differ in length: scale {n}, B {bias.Length}, mean {mean.Length}, var {variance.Length}.");
+            throw new ArgumentException($"BatchNormalization parameters differ in length: scale {n}, B {bias.Length}, mean " +
+                $"{mean.Length}, var {variance.Length}.");
         var s = new float[n];
         var t = new float[n];
         for (int i = 0; i < n; i++)
         {
             double denominator = (double)variance[i] + epsilon;
             if (!(denominator > 0))
-                throw new ArgumentException($"BatchNormalization channel {i}: var + epsilon = {denominator} is not positive.", nameof(variance));
+                throw new ArgumentException($"BatchNormalization channel {i}: var + epsilon = {denominator} is not positive.",
+                    nameof(variance));
             double k = scale[i] / Math.Sqrt(denominator);
             s[i] = (float)k;
             t[i] = (float)(bias[i] - mean[i] * k);

@@ -122,7 +122,8 @@ internal sealed class Binary : IOperator, IDifferentiable
                 Constants = [(uint)kind, (uint)side, (uint)plan.Kept.Count, (uint)plan.Reduced.Count, partial ? 1u : 0u],
             });
             var push = plan.Push(x.ElementCount, Bits(activation.Alpha), Bits(activation.Beta), Bits(scale));
-            c.Dispatch(pipeline, [dy, x, other ?? dy, output, target], c.Grid1D(x.ElementCount * plan.Chunks, local), MemoryMarshal.AsBytes(push.AsSpan()));
+            c.Dispatch(pipeline, [dy, x, other ?? dy, output, target], c.Grid1D(x.ElementCount * plan.Chunks, local),
+                MemoryMarshal.AsBytes(push.AsSpan()));
             if (!partial) continue;
             var reduce = c.Pipeline(new PipelineKey("binary_backward_reduce", 2, 8, local));
             ReadOnlySpan<uint> words = [checked((uint)x.ElementCount), plan.Chunks];
@@ -138,9 +139,12 @@ internal sealed class Binary : IOperator, IDifferentiable
         for (int k = 0; k < inputs.Count; k++)
         {
             var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(inputs[k])], allowVec4: false);
-            var pipeline = c.Pipeline(new PipelineKey("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12, local) { Constants = [(uint)layout.Rank] });
+            var pipeline = c.Pipeline(new PipelineKey("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12,
+                local)
+            { Constants = [(uint)layout.Rank] });
             var push = layout.Push(k == 0 ? 1u : 0u);
-            c.Dispatch(pipeline, [operand(inputs[k]), output, ties], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
+            c.Dispatch(pipeline, [operand(inputs[k]), output, ties], c.Grid1D(layout.Invocations, local),
+                MemoryMarshal.AsBytes(push.AsSpan()));
         }
         return ties;
     }
@@ -150,7 +154,9 @@ internal sealed class Binary : IOperator, IDifferentiable
         var present = Enumerable.Range(0, c.InputCount).Where(c.Node.HasInput).ToList();
         if (Variadic.Contains(c.Node.OpType))
         {
-            if (present.Count == 0 || present.Count != c.InputCount) throw c.Error($"needs 1 or more inputs, none omitted; got {c.InputCount} ({present.Count} present)");
+            if (present.Count == 0
+                || present.Count != c.InputCount) throw c.Error($"needs 1 or more inputs, none omitted; got {c.InputCount} " +
+                    $"({present.Count} present)");
         }
         else if (present.Count != 2 || c.InputCount != 2)
             throw c.Error($"needs exactly 2 inputs, got {c.InputCount} ({present.Count} present)");

@@ -75,7 +75,8 @@ internal sealed class Concat : IOperator, IDifferentiable
         int unit = vec4 ? 4 : 1;
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new PipelineKey(shader, 2, 16, local) { Constants = [vec4 ? 1u : 0u] });
-        ReadOnlySpan<uint> push = [checked((uint)(count / unit)), checked((uint)(row / unit)), checked((uint)(otherRow / unit)), checked((uint)(offset / unit))];
+        ReadOnlySpan<uint> push = [checked((uint)(count / unit)), checked((uint)(row / unit)), checked((uint)(otherRow / unit)),
+            checked((uint)(offset / unit))];
         c.Dispatch(pipeline, [from, to], c.Grid1D(count / unit, local), MemoryMarshal.AsBytes(push));
     }
 }

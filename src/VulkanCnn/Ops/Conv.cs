@@ -46,17 +46,20 @@ internal static class ConvStrategySelector
     /// <summary>Why <paramref name="s"/> cannot compute <paramref name="g"/>, or null when it can.</summary>
     public static string? Refusal(ConvStrategy s, ConvGeometry g) => s switch
     {
-        ConvStrategy.Pointwise when g.KH != 1 || g.KW != 1 || g.SH != 1 || g.SW != 1 || g.PadTop != 0 || g.PadLeft != 0 || g.PadBottom != 0 || g.PadRight != 0 =>
+        ConvStrategy.Pointwise when g.KH != 1 || g.KW != 1 || g.SH != 1 || g.SW != 1 || g.PadTop != 0 || g.PadLeft != 0 || g.PadBottom != 0
+            || g.PadRight != 0 =>
             "needs a 1x1 kernel with stride 1 and no padding",
         ConvStrategy.Depthwise when g.CG != 1 || g.Group != g.C => "needs group == input channels (one input channel per group)",
         ConvStrategy.Depthwise when g.KW > 7 || g.SW > 2 || g.DW > 2 => "supports kernel width <= 7 and stride, dilation <= 2 along x",
         _ => null,
     };
 
-    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> and the device's limits: conv_depthwise puts (image, channel) on the z grid axis.</summary>
+    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> and the device's limits: conv_depthwise puts (image, channel) on the z
+    /// grid axis.</summary>
     public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo device) => Refusal(s, g) ??
         (s == ConvStrategy.Depthwise && (long)g.N * g.M > device.Limits.MaxWorkGroupCount[2]
-            ? $"puts images x channels ({(long)g.N * g.M}) on the z grid axis, beyond the device's {device.Limits.MaxWorkGroupCount[2]}" : null);
+            ? $"puts images x channels ({(long)g.N * g.M}) on the z grid axis, beyond the device's {device.Limits.MaxWorkGroupCount[2]}"
+                : null);
 
     /// <summary>The strategy named by the node's <c>vkcnn.strategy</c> attribute (validated against the geometry), or null.</summary>
     public static ConvStrategy? Override(OpContext c, ConvGeometry g)
@@ -89,7 +92,8 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
     public string? Refusal(string variant, OpContext node, GpuDevice device) =>
         ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device.Info);
 
-    public string Heuristic(OpContext node, GpuDevice device) => ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info));
+    public string Heuristic(OpContext node, GpuDevice device) =>
+        ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info));
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
 
@@ -110,16 +114,19 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
         switch (ConvStrategySelector.Parse(c.Variant ?? throw c.Error("was built without a variant")))
         {
             case ConvStrategy.Gemm:
-                ConvKernels.Gemm(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "gemm_weights"), bias, c.Output(0), act, false, "packed_input");
+                ConvKernels.Gemm(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "gemm_weights"), bias,
+                    c.Output(0), act, false, "packed_input");
                 break;
             case ConvStrategy.Pointwise:
-                ConvKernels.Pointwise(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "1x1_weights"), bias, c.Output(0), act);
+                ConvKernels.Pointwise(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "1x1_weights"), bias,
+                    c.Output(0), act);
                 break;
             case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias); break;
             default:
                 uint local = c.Device.DefaultWorkgroupSize;
                 var direct = c.Pipeline(new PipelineKey("conv_direct", 4, ConvParams.Size, local) { Activation = (uint)act.Kind });
-                c.Dispatch(direct, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local), g.Params(act));
+                c.Dispatch(direct, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local),
+                    g.Params(act));
                 break;
         }
     }

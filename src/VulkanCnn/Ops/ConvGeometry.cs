@@ -51,7 +51,8 @@ internal sealed record ConvGeometry(
     };
 
     public override string ToString() =>
-        $"N{N} C{C} {H}x{W} -> M{M} {OH}x{OW}, kernel {KH}x{KW}, stride {SH}x{SW}, dilation {DH}x{DW}, pads [{PadTop}, {PadLeft}, {PadBottom}, {PadRight}], group {Group}";
+        $"N{N} C{C} {H}x{W} -> M{M} {OH}x{OW}, kernel {KH}x{KW}, stride {SH}x{SW}, dilation {DH}x{DW}, pads [{PadTop}, {PadLeft}, " +
+            $"{PadBottom}, {PadRight}], group {Group}";
 
     /// <summary>Geometry of a Conv node: X [N, C, H, W], W [M, C/group, kH, kW], optional B [M].</summary>
     public static ConvGeometry ForConv(OpContext c)
@@ -128,7 +129,8 @@ internal sealed record ConvGeometry(
         }
         int outH = fullH - pt - pb, outW = fullW - pl - pr;
         if (outH < 1 || outW < 1)
-            throw c.Error($"pads [{pt}, {pl}, {pb}, {pr}] leave no output for input X {x} with the {kh}x{kw} kernel and stride [{sh}, {sw}]");
+            throw c.Error(
+                $"pads [{pt}, {pl}, {pb}, {pr}] leave no output for input X {x} with the {kh}x{kw} kernel and stride [{sh}, {sw}]");
         return new ConvGeometry(n, ch, h, wd, m, outH, outW, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group);
     }
 

@@ -23,7 +23,8 @@ internal static class ConvKernels
         return local;
     }
 
-    private static ComputePipeline Pipeline(KernelSink s, string shader, int buffers, uint local, ActivationKind act = ActivationKind.None, params uint[] constants) =>
+    private static ComputePipeline Pipeline(KernelSink s, string shader, int buffers, uint local, ActivationKind act = ActivationKind.None,
+        params uint[] constants) =>
         s.Pipeline(new PipelineKey(shader, buffers, ConvParams.Size, local) { Activation = (uint)act, Constants = constants });
 
     /// <summary>ONNX [M, CG, KH, KW] → [group][M block of CO][CG/4 · KH · KW][4 channels][CO], zero-filled tails
@@ -57,7 +58,8 @@ internal static class ConvKernels
         return PackWeights(s, g, weights, key, 0, 4, g.Group * mBlocks * blocks * g.KH * g.KW * 4 * GemmChannels, blocks, mBlocks);
     }
 
-    private static Tensor PackWeights(KernelSink s, ConvGeometry g, Tensor weights, string key, uint layout, uint co4, long count, int a, int b)
+    private static Tensor PackWeights(KernelSink s, ConvGeometry g, Tensor weights, string key, uint layout, uint co4, long count, int a,
+        int b)
     {
         var packed = s.Scratch(key, [checked((int)count)]);
         uint local = s.Device.DefaultWorkgroupSize;
@@ -96,12 +98,15 @@ internal static class ConvKernels
             SH = (uint)g.SH,
             SW = (uint)g.SW,
         };
-        s.Dispatch(pipeline, [x, packed], s.Groups((wp + PackTile - 1) / PackTile, (hp + PackTile - 1) / PackTile, (long)g.N * g.Group * blocks, $"conv_pack of {g}"), push);
+        s.Dispatch(pipeline, [x, packed],
+            s.Groups((wp + PackTile - 1) / PackTile, (hp + PackTile - 1) / PackTile, (long)g.N * g.Group * blocks, $"conv_pack of {g}"),
+                push);
         return (packed, hp, wp, sy, sx);
     }
 
     /// <summary>conv_pack + conv_gemm: y = act(conv(x) + bias), or y += conv(x) when <paramref name="accumulate"/>.</summary>
-    public static void Gemm(KernelSink s, ConvGeometry g, Tensor x, Tensor packedWeights, Tensor bias, Tensor y, FusedActivation act, bool accumulate, string key)
+    public static void Gemm(KernelSink s, ConvGeometry g, Tensor x, Tensor packedWeights, Tensor bias, Tensor y, FusedActivation act,
+        bool accumulate, string key)
     {
         int blocks = (g.CG + 3) / 4;
         var (packed, hp, wp, sy, sx) = PackInput(s, g, x, key);
@@ -136,14 +141,17 @@ internal static class ConvKernels
         var dz = s.Scratch(key, [checked((int)(transposed ? count * 4 : count))]);
         int hw = g.OH * g.OW;
         uint local = transposed ? LocalSize(s, hw) : s.Device.DefaultWorkgroupSize;
-        var groups = transposed ? s.Groups((hw + local - 1) / local, g.N, g.Group * mg4, $"the output gradient of {g}") : s.Grid1D(count, local);
-        s.Dispatch(Pipeline(s, "conv_backward_dy", 3, local, act.Kind, transposed ? 1u : 0u), [dy, y, dz], groups, g.Params(act, (uint)mg4, e: (uint)count));
+        var groups = transposed ? s.Groups((hw + local - 1) / local, g.N, g.Group * mg4, $"the output gradient of {g}")
+            : s.Grid1D(count, local);
+        s.Dispatch(Pipeline(s, "conv_backward_dy", 3, local, act.Kind, transposed ? 1u : 0u), [dy, y, dz], groups,
+            g.Params(act, (uint)mg4, e: (uint)count));
         return dz;
     }
 
     /// <summary>The start of a Conv-family backward: the fused activation checked, the gradients asked for
     /// (dX, dW, dB; null where not) and dz from <see cref="Dz"/>. Null when there is nothing to compute.</summary>
-    public static (KernelSink Sink, Tensor Dz, Tensor? Dx, Tensor? Dw, Tensor? Db)? BeginBackward(BackwardContext c, ConvGeometry g, bool transposedDz)
+    public static (KernelSink Sink, Tensor Dz, Tensor? Dx, Tensor? Dw, Tensor? Db)? BeginBackward(BackwardContext c, ConvGeometry g,
+        bool transposedDz)
     {
         var act = c.Activation;
         BackwardActivation.Check(c, act);
@@ -160,7 +168,8 @@ internal static class ConvKernels
         uint co4 = g.CG > 4 ? 4u : 1u;
         int co = 4 * (int)co4, cBlocks = (g.CG + co - 1) / co, mg4 = (g.MG + 3) / 4;
         var packed = PackWeights(s, g, w, "input_grad_weights", 1, co4, (long)g.Group * cBlocks * g.KH * g.KW * mg4 * 4 * co, cBlocks, mg4);
-        int perResidue = (g.W + g.SW - 1) / g.SW, columnBlocks = (perResidue + BackwardPixels - 1) / BackwardPixels, rows = (g.H + g.SH - 1) / g.SH;
+        int perResidue = (g.W + g.SW - 1) / g.SW, columnBlocks = (perResidue + BackwardPixels - 1) / BackwardPixels,
+            rows = (g.H + g.SH - 1) / g.SH;
         long lanes = (long)g.N * rows * columnBlocks;
         uint local = LocalSize(s, lanes);
         var groups = s.Groups((lanes + local - 1) / local, cBlocks, (long)g.Group * g.SH * g.SW, $"the input gradient of {g}");

@@ -28,8 +28,11 @@ internal sealed class ConvTranspose : IOperator, IDifferentiable
         var activation = c.Activation;
         var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new Vulkan.PipelineKey("conv_transpose", 4, ConvParams.Size, local) { Activation = (uint)activation.Kind });
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local), g.Params(activation));
+        var pipeline = c.Pipeline(new Vulkan.PipelineKey("conv_transpose", 4, ConvParams.Size,
+            local)
+        { Activation = (uint)activation.Kind });
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local),
+            g.Params(activation));
     }
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= 2;

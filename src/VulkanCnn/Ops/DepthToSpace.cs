@@ -35,7 +35,8 @@ internal sealed class DepthToSpace : IOperator
         var y = c.OutputShape(0);
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new PipelineKey("depth_to_space", 2, 32, local) { Constants = [(uint)Mode(c)] });
-        ReadOnlySpan<uint> push = [checked((uint)y.ElementCount), (uint)y[1], (uint)y[2], (uint)y[3], (uint)x[1], (uint)x[2], (uint)x[3], (uint)BlockSize(c)];
+        ReadOnlySpan<uint> push = [checked((uint)y.ElementCount), (uint)y[1], (uint)y[2], (uint)y[3], (uint)x[1], (uint)x[2], (uint)x[3],
+            (uint)BlockSize(c)];
         c.Dispatch(pipeline, [c.Input(0), c.Output(0)], c.Grid1D(y.ElementCount, local), MemoryMarshal.AsBytes(push));
     }
 

@@ -34,7 +34,8 @@ internal sealed class Dropout : IOperator, IDifferentiable
     {
         var x = c.InputShape(0);
         if (c.Int("training_mode", 0) != 0)
-            throw c.Unsupported("training_mode is an input of Dropout (opset 12+), not an attribute; the runtime's training flag selects training");
+            throw c.Unsupported("training_mode is an input of Dropout (opset 12+), not an attribute; the runtime's training flag " +
+                "selects training");
         Ratio(c);
         TrainingMode(c);
         bool mask = c.Node.Outputs.Count > 1 && c.Node.Outputs[1].Length > 0;
@@ -54,7 +55,8 @@ internal sealed class Dropout : IOperator, IDifferentiable
         if (!c.HasInput(StepInput))
         {
             if (active && c.Training)
-                throw c.Unsupported($"Dropout in training needs the step input (input {StepInput}, a 1-element int32 tensor the trainer increments each step)");
+                throw c.Unsupported($"Dropout in training needs the step input (input {StepInput}, a 1-element int32 tensor the trainer " +
+                    $"increments each step)");
             if (!c.HasInput(2)) return;   // a view of the input
         }
         bool mask = c.OutputCount > 1;
@@ -83,7 +85,8 @@ internal sealed class Dropout : IOperator, IDifferentiable
         c.Dispatch(pipeline, [dy, active ? c.Input(StepInput) : dy, dx], c.Grid1D(count, local), MakePush(c, count));
     }
 
-    /// <summary>Drops anything: ratio &gt; 0, and a constant true training_mode, or a training build where it is not a constant false.</summary>
+    /// <summary>Drops anything: ratio &gt; 0, and a constant true training_mode, or a training build where it is not a constant
+    /// false.</summary>
     private static bool Active(OpContext c, bool training) => Ratio(c) > 0 && (TrainingMode(c) ?? training);
 
     private static float Ratio(OpContext c)

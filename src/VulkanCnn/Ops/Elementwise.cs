@@ -37,7 +37,8 @@ internal static class Elementwise
             var next = c.InputShape(inputs[k]);
             shape = Broadcast(shape, next.Dimensions) ?? throw c.Error(k == 1
                 ? $"input {inputs[0]} {c.InputShape(inputs[0])} and input {inputs[1]} {next} cannot be broadcast together"
-                : $"input {inputs[k]} {next} cannot be broadcast with {Format(shape)} (inputs {string.Join(", ", inputs.Take(k))} broadcast)");
+                : $"input {inputs[k]} {next} cannot be broadcast with {Format(shape)} (inputs {string.Join(", ", inputs.Take(k))} " +
+                    $"broadcast)");
         }
         return new TensorShape(shape);
     }
@@ -166,7 +167,8 @@ internal static class Elementwise
             }
             if (kept.Count == 0) kept.Add((1, 0, 0));
             if (kept.Count > MaxAxes || reduced.Count > MaxAxes)
-                throw c.Unsupported($"the gradient of {input} broadcast to {output} needs {kept.Count} kept and {reduced.Count} reduced axes after merging; at most {MaxAxes} of each are supported");
+                throw c.Unsupported($"the gradient of {input} broadcast to {output} needs {kept.Count} kept and {reduced.Count} reduced " +
+                    $"axes after merging; at most {MaxAxes} of each are supported");
             long count = reduced.Aggregate(1L, (a, r) => a * r.Dim);
             long chunks = 1;
             if (count > SplitAbove)
@@ -186,9 +188,11 @@ internal static class Elementwise
             words[3] = checked((uint)Count);
             (words[4], words[5], words[6]) = (alpha, beta, scale);
             for (int a = 0; a < Kept.Count; a++)
-                (words[7 + a], words[11 + a], words[15 + a]) = (checked((uint)Kept[a].Dim), checked((uint)Kept[a].Out), checked((uint)Kept[a].Other));
+                (words[7 + a], words[11 + a], words[15 + a]) = (checked((uint)Kept[a].Dim), checked((uint)Kept[a].Out),
+                    checked((uint)Kept[a].Other));
             for (int a = 0; a < Reduced.Count; a++)
-                (words[19 + a], words[23 + a], words[27 + a]) = (checked((uint)Reduced[a].Dim), checked((uint)Reduced[a].Out), checked((uint)Reduced[a].Other));
+                (words[19 + a], words[23 + a], words[27 + a]) = (checked((uint)Reduced[a].Dim), checked((uint)Reduced[a].Out),
+                    checked((uint)Reduced[a].Other));
             return words;
         }
     }

@@ -35,8 +35,11 @@ internal sealed class Expand : IOperator
         var output = c.Output(0);
         var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(0)], allowVec4: true);
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new PipelineKey("expand", 2, PushBytes, local) { Constants = [(uint)layout.Rank, layout.Vec4 ? 1u : 0u] });
+        var pipeline = c.Pipeline(new PipelineKey("expand", 2, PushBytes,
+            local)
+        { Constants = [(uint)layout.Rank, layout.Vec4 ? 1u : 0u] });
         var push = layout.Push();
-        c.Dispatch(pipeline, [Elementwise.FloatInput(c, 0), output], c.Grid1D(layout.Invocations, local), MemoryMarshal.AsBytes(push.AsSpan()));
+        c.Dispatch(pipeline, [Elementwise.FloatInput(c, 0), output], c.Grid1D(layout.Invocations, local),
+            MemoryMarshal.AsBytes(push.AsSpan()));
     }
 }

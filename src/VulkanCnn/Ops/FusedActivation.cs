@@ -2,7 +2,8 @@ using VulkanCnn.Ir;
 
 namespace VulkanCnn.Ops;
 
-/// <summary>Pointwise activations, numbered as the ACT_ constants of shaders/common/activation_kinds.glsl (spec constant 3; ShaderContractTests checks it).</summary>
+/// <summary>Pointwise activations, numbered as the ACT_ constants of shaders/common/activation_kinds.glsl (spec constant 3;
+/// ShaderContractTests checks it).</summary>
 public enum ActivationKind
 {
     None = 0, Relu = 1, LeakyRelu = 2, Clip = 3, Sigmoid = 4, Tanh = 5, HardSigmoid = 6, HardSwish = 7,

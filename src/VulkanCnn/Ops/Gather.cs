@@ -51,7 +51,8 @@ internal sealed class Gather : IOperator
         {
             long v = raw[i];
             if (v < -dim || v >= dim)
-                throw c.Error($"index {v} (position {i} of indices {indices.Shape}) is out of range [{-dim}, {dim - 1}] for axis {axis} of data {data}");
+                throw c.Error($"index {v} (position {i} of indices {indices.Shape}) is out of range [{-dim}, {dim - 1}] for axis {axis} " +
+                    $"of data {data}");
             wrapped[i] = (int)(v < 0 ? v + dim : v);
         }
         return wrapped;

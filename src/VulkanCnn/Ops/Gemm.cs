@@ -55,7 +55,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
             for (int t = 0; t < matrices; t++)
                 for (int kk = 0; kk < k; kk++)
                     for (int j = 0; j < n; j++)
-                        packed[((long)t * k + kk) * padded + j] = weights[(long)t * k * n + (plan.TransB ? (long)j * k + kk : (long)kk * n + j)];
+                        packed[((long)t * k + kk) * padded + j] = weights[(long)t * k * n + (plan.TransB ? (long)j * k + kk
+                            : (long)kk * n + j)];
             b = new Operand(c.Weight("packed_b", [packed.Length], packed), (uint)padded, 1u, Padded: true);
             bMatrix = (long)k * padded;
         }
@@ -74,7 +75,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
             var (rows, cols) = CView(c, c.InputShape(2), m, n);
             bias = new Operand(c.Input(2), rows == 1 ? 0u : (uint)cols, cols == 1 ? 0u : 1u);
         }
-        Product(s, "batch_offsets", m, n, k, a, b, BatchOffsets(plan, batch, (long)plan.M * k, bMatrix), c.Output(0), plan.Alpha, c.Activation, false, bias, plan.Beta);
+        Product(s, "batch_offsets", m, n, k, a, b, BatchOffsets(plan, batch, (long)plan.M * k, bMatrix), c.Output(0), plan.Alpha,
+            c.Activation, false, bias, plan.Beta);
     }
 
     /// <summary>Records gemm_blocked: Y[t] = act(alpha · A[t]·B[t] + beta · C), or Y[t] += alpha · A[t]·B[t] when
@@ -97,7 +99,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
         var pipeline = s.Pipeline(new PipelineKey("gemm_blocked", 5, 52, localX, localY)
         {
             Activation = (uint)act.Kind,
-            Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u : 0u, colBlocks],
+            Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u
+                : 0u, colBlocks],
         });
         uint[] push =
         [
@@ -106,7 +109,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
         ];
         long groupsX = (nBlocks + localX - 1) / localX, groupsY = (mBlocks + localY - 1) / localY;
         if (groupsX > 65535 || groupsY > 65535)
-            throw s.Context.Unsupported($"a {m}x{n} product needs {groupsX}x{groupsY} workgroups, over the dispatch limit of 65535 per axis");
+            throw s.Context.Unsupported(
+                $"a {m}x{n} product needs {groupsX}x{groupsY} workgroups, over the dispatch limit of 65535 per axis");
         s.Dispatch(pipeline, [a.T, b.T, c?.T ?? a.T, s.WeightInt32(key, offsets), y], ((uint)groupsX, (uint)groupsY, (uint)batch), push);
     }
 
@@ -147,7 +151,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
             dz = c.Scratch("dz", dy.Shape);
             uint local = c.Device.DefaultWorkgroupSize;
             var pipeline = c.Pipeline(new PipelineKey("gemm_backward_dy", 3, 12, local) { Activation = (uint)act.Kind });
-            s.Dispatch(pipeline, [dy, c.Output(0), dz], s.Grid1D(dy.Shape.ElementCount, local), [(uint)dy.Shape.ElementCount, Bits(act.Alpha), Bits(act.Beta)]);
+            s.Dispatch(pipeline, [dy, c.Output(0), dz], s.Grid1D(dy.Shape.ElementCount, local),
+                [(uint)dy.Shape.ElementCount, Bits(act.Alpha), Bits(act.Beta)]);
         }
         int m = plan.M, n = plan.N, k = plan.K, batch = BatchCount(plan);
         int countA = plan.BatchA.Aggregate(1, (x, y) => x * y), countB = plan.BatchB.Aggregate(1, (x, y) => x * y);
@@ -165,11 +170,13 @@ internal sealed class Gemm : IOperator, IDifferentiable
             var (first, second) = plan.TransA
                 ? (new Operand(b, br, bc), new Operand(dz, 1u, (uint)n))
                 : (new Operand(dz, (uint)n, 1u), new Operand(b, bc, br));
-            var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransA ? new[] { offsets[2 * t + 1], Dz(t) } : [Dz(t), offsets[2 * t + 1]]).ToArray();
+            var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransA ? new[] { offsets[2 * t + 1], Dz(t) }
+                : [Dz(t), offsets[2 * t + 1]]).ToArray();
             if (countB == 1 && countA == batch)
                 Product(s, "da_offsets", rows * batch, cols, n, first, second, [0, 0], da, plan.Alpha, FusedActivation.None, true);
             else
-                Gradient(s, "da", pairs, rows, cols, n, first, second, plan.Alpha, countA == batch, da, [.. plan.BatchOut, rows, cols], [.. plan.BatchA, rows, cols]);
+                Gradient(s, "da", pairs, rows, cols, n, first, second, plan.Alpha, countA == batch, da, [.. plan.BatchOut, rows, cols],
+                    [.. plan.BatchA, rows, cols]);
         }
         if (c.InputGradient(1) is { } dbGrad)
         {
@@ -183,12 +190,14 @@ internal sealed class Gemm : IOperator, IDifferentiable
                 // transpose it once into rows gemm_blocked loads as vec4s.
                 first = PackOnGpu(s, "dz_transposed", dz, 1, n, m, transposed: true);
             }
-            var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransB ? new[] { Dz(t), offsets[2 * t] } : [offsets[2 * t], Dz(t)]).ToArray();
+            var pairs = Enumerable.Range(0, batch).SelectMany(t => plan.TransB ? new[] { Dz(t), offsets[2 * t] }
+                : [offsets[2 * t], Dz(t)]).ToArray();
             if (countB == 1 && countA == batch && !plan.TransB)
                 // B shared by all batches: one product over the batches stacked along K (A and dz rows are contiguous).
                 Product(s, "db_offsets", rows, cols, m * batch, first, second, [0, 0], dbGrad, plan.Alpha, FusedActivation.None, true);
             else
-                Gradient(s, "db", pairs, rows, cols, m, first, second, plan.Alpha, countB == batch, dbGrad, [.. plan.BatchOut, rows, cols], [.. plan.BatchB, rows, cols]);
+                Gradient(s, "db", pairs, rows, cols, m, first, second, plan.Alpha, countB == batch, dbGrad, [.. plan.BatchOut, rows, cols],
+                    [.. plan.BatchB, rows, cols]);
         }
         if (c.Node.OpType == "Gemm" && c.HasInput(2) && c.InputGradient(2) is { } dc && plan.Beta != 0)
         {
@@ -199,7 +208,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
 
     /// <summary>A batched gradient product: straight into <paramref name="grad"/> when the operand has every batch,
     /// else into a scratch [batches, rows, cols] summed over the broadcast batch axes.</summary>
-    private static void Gradient(KernelSink s, string key, int[] pairs, int rows, int cols, int inner, Operand first, Operand second, float alpha,
+    private static void Gradient(KernelSink s, string key, int[] pairs, int rows, int cols, int inner, Operand first, Operand second,
+        float alpha,
         bool full, Tensor grad, int[] fullDims, int[] gradDims)
     {
         if (full)
@@ -225,7 +235,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
             if (axes.Count > 0 && axes[^1].Summed == summed) axes[^1] = (axes[^1].Dim * sourceDims[d], summed);
             else axes.Add((sourceDims[d], summed));
         }
-        if (axes.Count > 6) throw s.Context.Unsupported($"reducing [{string.Join(", ", sourceDims)}] to [{string.Join(", ", targetDims)}] needs more than 6 axes");
+        if (axes.Count > 6) throw s.Context.Unsupported($"reducing [{string.Join(", ", sourceDims)}] to " +
+            $"[{string.Join(", ", targetDims)}] needs more than 6 axes");
         long count = target.Shape.ElementCount;
         var push = new uint[11];
         push[0] = (uint)count;
@@ -286,7 +297,8 @@ internal sealed class Gemm : IOperator, IDifferentiable
             int m = transA ? a[1] : a[0], ka = transA ? a[0] : a[1];
             int kb = transB ? b[1] : b[0], n = transB ? b[0] : b[1];
             if (ka != kb)
-                throw c.Error($"inner dimensions differ: A {a}{(transA ? " (transposed)" : "")} has K={ka}, B {b}{(transB ? " (transposed)" : "")} has K={kb}");
+                throw c.Error($"inner dimensions differ: A {a}{(transA ? " (transposed)" : "")} has K={ka}, B " +
+                    $"{b}{(transB ? " (transposed)" : "")} has K={kb}");
             float beta = c.Float("beta", 1);
             // Opset < 7's broadcast attribute: 0 wants C at the full [M, N]; absent (opset 7+) it broadcasts.
             long broadcast = c.Int("broadcast", 1);

@@ -15,7 +15,8 @@ internal sealed class KernelSink
     private readonly Func<PipelineKey, ComputePipeline> _pipeline;
     private readonly Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> _dispatch;
 
-    private KernelSink(OpContext context, GpuDevice device, Func<string, TensorShape, Tensor> scratch, Func<string, TensorShape, float[], Tensor> weight,
+    private KernelSink(OpContext context, GpuDevice device, Func<string, TensorShape, Tensor> scratch, Func<string, TensorShape, float[],
+        Tensor> weight,
         Func<PipelineKey, ComputePipeline> pipeline, Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> dispatch)
     {
         Context = context;
@@ -43,10 +44,12 @@ internal sealed class KernelSink
     public Tensor WeightInt32(string key, int[] data) => _weight(key, [data.Length], MemoryMarshal.Cast<int, float>(data).ToArray());
     public ComputePipeline Pipeline(PipelineKey description) => _pipeline(description);
 
-    public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T : unmanaged =>
+    public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T
+        : unmanaged =>
         _dispatch(pipeline, tensors, groups, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in push)).ToArray());
 
-    public void Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push) =>
+    public void Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups,
+        ReadOnlySpan<byte> push) =>
         _dispatch(pipeline, tensors, groups, push.ToArray());
 
     public void Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, uint[] push) =>

@@ -52,7 +52,8 @@ public sealed record Tuning
     /// <summary>Use these variants: <c>Tuning.Fixed(new() { ["Conv"] = "direct", ["layer3.0.conv1"] = "gemm" })</c>. A named variant
     /// that cannot compute its node is an error naming the node, not a silent fallback.</summary>
     public static Tuning Fixed(IReadOnlyDictionary<string, string> variants) =>
-        new(TuningMode.Fixed, new Dictionary<string, string>(variants ?? throw new ArgumentNullException(nameof(variants)), StringComparer.Ordinal));
+        new(TuningMode.Fixed, new Dictionary<string,
+            string>(variants ?? throw new ArgumentNullException(nameof(variants)), StringComparer.Ordinal));
 }
 
 /// <summary>
@@ -67,7 +68,8 @@ public static class VariantSelector
     /// <summary>The variants of the node's operator that can compute it on <paramref name="device"/>,
     /// reference first; empty for an operator with one way only.</summary>
     internal static IReadOnlyList<string> Applicable(OpContext context, GpuDevice device) =>
-        NodeKernels.Operator(context.Node) is IKernelVariants v ? v.Variants.Where(name => v.Refusal(name, context, device) is null).ToList() : [];
+        NodeKernels.Operator(context.Node) is IKernelVariants v
+            ? v.Variants.Where(name => v.Refusal(name, context, device) is null).ToList() : [];
 
     /// <summary>The variant to build <paramref name="context"/>'s node with, or null for an operator without variants.</summary>
     internal static string? Choose(OpContext context, GpuDevice device, Tuning? tuning, string? chosen = null)
@@ -76,7 +78,8 @@ public static class VariantSelector
         var node = context.Node;
         if (context.String(Attribute) is { } named) return Validate(op, context, device, named, $"{Attribute} '{named}'");
         if (chosen is not null) return Validate(op, context, device, chosen, $"variant '{chosen}'");
-        if (tuning is { Mode: TuningMode.Fixed } && (tuning.Variants.GetValueOrDefault(node.Name) ?? tuning.Variants.GetValueOrDefault(node.OpType)) is { } fixedName)
+        if (tuning is { Mode: TuningMode.Fixed }
+            && (tuning.Variants.GetValueOrDefault(node.Name) ?? tuning.Variants.GetValueOrDefault(node.OpType)) is { } fixedName)
             return Validate(op, context, device, fixedName, $"Tuning.Fixed variant '{fixedName}'");
         return op.Heuristic(context, device);
     }

@@ -16,7 +16,8 @@ internal sealed class LayerNormalization : IOperator
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var x = c.InputShape(0);
-        if (c.Int("stash_type", 1) != 1) throw c.Unsupported($"stash_type {c.Int("stash_type", 1)} is not supported (statistics are float32)");
+        if (c.Int("stash_type",
+            1) != 1) throw c.Unsupported($"stash_type {c.Int("stash_type", 1)} is not supported (statistics are float32)");
         int axis = c.Axis(c.Int("axis", -1), x.Rank);
         var normalized = x.Dimensions[axis..].ToArray();
         CheckParameter(c, 1, "Scale", x, normalized, axis);
@@ -43,7 +44,8 @@ internal sealed class LayerNormalization : IOperator
         // statistics Y stands in for Mean and InvStdDev (never written: STATS is false), and an
         // omitted one of the two gets a scratch row.
         Tensor Stat(int k, string key) => !stats ? c.Output(0) : c.HasOutput(k) ? c.Output(k) : c.Scratch(key, new TensorShape((int)rows));
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Input(hasBias ? 2 : 1), c.Output(0), Stat(1, "mean"), Stat(2, "inv_std_dev")], c.Grid1D(rows, 1),
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Input(hasBias ? 2 : 1), c.Output(0), Stat(1, "mean"), Stat(2, "inv_std_dev")],
+            c.Grid1D(rows, 1),
             new Push(rows, checked((uint)size), c.Float("epsilon", 1e-5f)));
     }
 
@@ -54,7 +56,8 @@ internal sealed class LayerNormalization : IOperator
         var trimmed = p.Dimensions.ToArray().SkipWhile(d => d == 1).ToArray();
         var expected = normalized.SkipWhile(d => d == 1).ToArray();
         if (!trimmed.SequenceEqual(expected))
-            throw c.Error($"{name} (input {index}) has shape {p}; normalising input {x} over axes [{axis}, {x.Rank}) needs [{string.Join(", ", normalized)}]");
+            throw c.Error($"{name} (input {index}) has shape {p}; normalising input {x} over axes [{axis}, {x.Rank}) needs " +
+                $"[{string.Join(", ", normalized)}]");
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -13,7 +13,8 @@ internal static class MatMulNaive
     public static BoundKernel Bind(Tensor a, Tensor b, Tensor output)
     {
         if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || output.Shape.Rank != 2)
-            throw new ArgumentException($"MatMul takes 2-D tensors; got '{a.Name}' {a.Shape}, '{b.Name}' {b.Shape}, output '{output.Name}' {output.Shape}.");
+            throw new ArgumentException($"MatMul takes 2-D tensors; got '{a.Name}' {a.Shape}, '{b.Name}' {b.Shape}, output " +
+                $"'{output.Name}' {output.Shape}.");
         int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
         if (b.Shape[0] != k)
             throw new ArgumentException($"MatMul inner dimensions differ: '{a.Name}' {a.Shape} · '{b.Name}' {b.Shape}.", nameof(b));

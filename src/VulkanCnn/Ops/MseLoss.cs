@@ -29,7 +29,8 @@ internal sealed class MseLoss : IOperator, IDifferentiable
         long count = c.InputShape(0).ElementCount;
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new PipelineKey("mse_loss", 3, 4, local) { Constants = [reduction] });
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Output(0)], reduction == 0 ? c.Grid1D(count, local) : (1u, 1u, 1u), checked((uint)count));
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Output(0)], reduction == 0 ? c.Grid1D(count, local) : (1u, 1u, 1u),
+            checked((uint)count));
     }
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex is 0 or 1;

@@ -53,7 +53,8 @@ internal static class NodeKernels
         : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
 
     /// <summary>Output shapes for the given input shapes and constants (null: an omitted input).</summary>
-    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants) =>
+    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes,
+        IReadOnlyList<HostTensor?> constants) =>
         Operator(node).InferShapes(new OpContext(node, inputShapes, constants));
 
     /// <summary>Output tensors for a node outside a planned arena: a view of input 0 for a View operator, otherwise
@@ -67,7 +68,8 @@ internal static class NodeKernels
         {
             if (emptyIsNull && shapes[k].IsEmpty) { outputs.Add(null); continue; }
             string name = node.Outputs.Count > k && node.Outputs[k].Length > 0 ? node.Outputs[k] : $"{node.Name}.y{k}";
-            var t = view && k == 0 && inputs.Count > 0 && inputs[0] is { } source ? Tensor.View(source, shapes[k], name) : Tensor.Create(device, shapes[k], name);
+            var t = view && k == 0 && inputs.Count > 0 && inputs[0] is { } source ? Tensor.View(source, shapes[k], name)
+                : Tensor.Create(device, shapes[k], name);
             owned.Add(t);
             outputs.Add(t);
         }
@@ -76,8 +78,10 @@ internal static class NodeKernels
 
     /// <summary>Builds the forward kernels of <paramref name="node"/> over the given tensors (a null input: omitted, empty or
     /// an int64 constant read through <paramref name="constants"/>; a null output: omitted or empty). The kernel variant comes
-    /// from <see cref="VariantSelector.Choose"/>: <paramref name="variant"/> when given (the tuner's), else <paramref name="tuning"/>.</summary>
-    public static BuiltNode BuildForward(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes, IReadOnlyList<HostTensor?> constants,
+    /// from <see cref="VariantSelector.Choose"/>: <paramref name="variant"/> when given (the tuner's), else <paramref
+    /// name="tuning"/>.</summary>
+    public static BuiltNode BuildForward(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes,
+        IReadOnlyList<HostTensor?> constants,
         IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels, KernelMode mode,
         Tuning? tuning = null, string? variant = null)
     {
@@ -98,14 +102,17 @@ internal static class NodeKernels
     public static void BuildBackward(BuiltNode forward, IReadOnlyList<Tensor?> outputGradients, IReadOnlyList<Tensor?> inputGradients)
     {
         if (forward.Operator is not IDifferentiable d)
-            throw new NotSupportedException($"{forward.Node.OpType} (node '{forward.Node.Name}') has no backward pass; it cannot be trained through yet.");
+            throw new NotSupportedException($"{forward.Node.OpType} (node '{forward.Node.Name}') has no backward pass; it cannot be " +
+                $"trained through yet.");
         d.BuildBackward(new BackwardContext(forward.Context, outputGradients, inputGradients));
     }
 
-    /// <summary>Whether the backward of <paramref name="node"/> can differentiate through <paramref name="activation"/> fused into it.</summary>
+    /// <summary>Whether the backward of <paramref name="node"/> can differentiate through <paramref name="activation"/> fused into
+    /// it.</summary>
     public static bool DifferentiatesFused(Node node, FusedActivation activation) =>
         Operator(node) is IDifferentiable d && d.DifferentiatesFused(node, activation);
 
-    /// <summary>Whether input <paramref name="index"/> of <paramref name="node"/> can receive a gradient (false without a backward).</summary>
+    /// <summary>Whether input <paramref name="index"/> of <paramref name="node"/> can receive a gradient (false without a
+    /// backward).</summary>
     public static bool HasGradient(Node node, int index) => Operator(node) is IDifferentiable d && d.HasGradient(node, index);
 }

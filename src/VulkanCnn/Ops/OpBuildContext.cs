@@ -40,7 +40,8 @@ internal sealed class OpBuildContext : OpContext
     /// <summary>The GPU tensor of a float input (activations and float constants alike).</summary>
     public Tensor Input(int index) => index < _inputs.Count && _inputs[index] is { } t ? t
         : HasInput(index) && InputShape(index).IsEmpty
-        ? throw Error($"input {index} ('{Node.Inputs[index]}') is empty ({InputShape(index)}); {Node.OpType} cannot compute a non-empty output from an empty tensor")
+        ? throw Error($"input {index} ('{Node.Inputs[index]}') is empty ({InputShape(index)}); {Node.OpType} cannot compute a non-empty " +
+            $"output from an empty tensor")
         : throw Error($"input {index} has no GPU tensor (missing, or an int64 constant that must be read with Constant())");
 
     public Tensor Output(int index) => index < _outputs.Count && _outputs[index] is { } t ? t
@@ -76,9 +77,11 @@ internal sealed class OpBuildContext : OpContext
     public ComputePipeline Pipeline(PipelineKey description) => Device.GetPipeline(description);
 
     /// <summary>Binds and appends one dispatch; dispatches run in the order they are added.</summary>
-    public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> push)
+    public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups,
+        ReadOnlySpan<byte> push)
     {
-        var k = new BoundKernel(pipeline, tensors.Select(t => t.Range).ToList(), groups, push, $"{Node.Name}:{pipeline.Description.Shader}");
+        var k = new BoundKernel(pipeline, tensors.Select(t => t.Range).ToList(), groups, push,
+            $"{Node.Name}:{pipeline.Description.Shader}");
         _kernels.Add(k);
         return k;
     }

@@ -25,7 +25,8 @@ public static class OperatorRegistry
             var op = (IOperator)Activator.CreateInstance(type)!;
             foreach (var opType in op.OpTypes)
                 if (!map.TryAdd(opType, op))
-                    throw new InvalidOperationException($"Op type {opType} is implemented by both {map[opType].GetType().Name} and {type.Name}.");
+                    throw new InvalidOperationException($"Op type {opType} is implemented by both {map[opType].GetType().Name} and " +
+                        $"{type.Name}.");
         }
         return map;
     }

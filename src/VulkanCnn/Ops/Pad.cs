@@ -27,7 +27,8 @@ internal sealed class Pad : IOperator, IDifferentiable
         {
             long size = input[d] + begin[d] + end[d];
             if (size == 0)
-                throw c.Unsupported($"pads [{string.Join(", ", begin.Concat(end))}] make axis {d} of input {input} empty; empty tensors are not supported");
+                throw c.Unsupported($"pads [{string.Join(", ", begin.Concat(end))}] make axis {d} of input {input} empty; empty tensors " +
+                    $"are not supported");
             if (input[d] + Math.Min(0, begin[d]) + Math.Min(0, end[d]) <= 0 || size < 0)
                 throw c.Error($"pads [{string.Join(", ", begin.Concat(end))}] crop away all of axis {d} of input {input}");
             dims[d] = checked((int)size);
@@ -49,9 +50,11 @@ internal sealed class Pad : IOperator, IDifferentiable
         {
             long crop = Math.Max(0, -begin[d]);
             baseOffset += crop * inStrides[d];
-            var axis = (Out: (long)output[d], Before: Math.Max(0, begin[d]), Len: input[d] - crop - Math.Max(0, -end[d]), Stride: inStrides[d]);
+            var axis = (Out: (long)output[d], Before: Math.Max(0, begin[d]), Len: input[d] - crop - Math.Max(0, -end[d]),
+                Stride: inStrides[d]);
             // An untouched axis whose inner neighbour is untouched too merges into it.
-            if (axes.Count > 0 && axes[^1] is var prev && prev.Out == prev.Len && prev.Before == 0 && axis.Out == axis.Len && axis.Before == 0
+            if (axes.Count > 0 && axes[^1] is var prev && prev.Out == prev.Len && prev.Before == 0 && axis.Out == axis.Len
+                && axis.Before == 0
                 && prev.Stride == axis.Stride * axis.Len)
                 axes[^1] = (prev.Out * axis.Out, 0, prev.Len * axis.Len, axis.Stride);
             else
@@ -108,7 +111,8 @@ internal sealed class Pad : IOperator, IDifferentiable
                 if (SourceOf(mode, o - before, len) is { } s) readers[crop + s].Add(o);
             axes.Add((input[d], outStrides[d], readers));
         }
-        if (axes.Count > 6) throw c.Unsupported($"the gradient of padding {axes.Count} separate axes of input {input}; at most 6 are supported");
+        if (axes.Count > 6) throw c.Unsupported($"the gradient of padding {axes.Count} separate axes of input {input}; at most 6 are " +
+            $"supported");
 
         // CSR table per padded axis: InDim + 1 absolute offsets, then the reader lists.
         var table = new List<int>();
@@ -186,7 +190,8 @@ internal sealed class Pad : IOperator, IDifferentiable
             if (axes.Distinct().Count() != axes.Length) throw c.Error($"axes [{string.Join(", ", raw)}] repeat an axis");
         }
         if (pads.Length != 2 * axes.Length)
-            throw c.Error($"pads [{string.Join(", ", pads)}] must hold {2 * axes.Length} values (begin and end for {axes.Length} axes) for input {input}");
+            throw c.Error($"pads [{string.Join(", ", pads)}] must hold {2 * axes.Length} values (begin and end for {axes.Length} axes) " +
+                $"for input {input}");
         var begin = new long[rank];
         var end = new long[rank];
         for (int i = 0; i < axes.Length; i++)

@@ -10,7 +10,8 @@ namespace VulkanCnn.Ops;
 /// NCHW float32. MaxPool's optional Indices output holds flat NCHW indices (storage_order 0:
 /// row-major, 1: column-major within each plane) stored as float values, exact up to 2^24.
 /// Backward: <c>pool_backward_window</c> gathers each input gradient from the windows that hold
-/// it, or, where windows cannot overlap, <c>pool_backward_disjoint</c> scatters each window's; global pools spread (average) or route through <c>pool_backward_argmax</c> (max).
+/// it, or, where windows cannot overlap, <c>pool_backward_disjoint</c> scatters each window's; global pools spread (average) or route
+/// through <c>pool_backward_argmax</c> (max).
 /// </summary>
 internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 {
@@ -91,9 +92,11 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         uint indices = max && c.HasOutput(1) ? (c.Int("storage_order", 0) == 0 ? 1u : 2u) : 0u;
         var pipeline = c.Pipeline(new PipelineKey("pool_window", 3, Marshal.SizeOf<WindowPush>(), localX, localY)
         {
-            Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation, indices],
+            Constants = [mode, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation,
+                (uint)w.Dilation, indices],
         });
-        var groups = (((uint)w.Out + localX - 1) / localX, ((uint)h.Out + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
+        var groups = (((uint)w.Out + localX - 1) / localX, ((uint)h.Out + localY - 1) / localY,
+            Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
             throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
         // Without Indices, Y stands in for the buffer (never written: INDICES is 0).
@@ -137,9 +140,11 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         // The forward's 2-D workgroup layout, over the columns and rows of the output (scatter) or input (gather).
         uint localX = Math.Min(local, NextPowerOfTwo(columns));
         uint localY = Math.Min(local / localX, limits.MaxWorkGroupSize[1]);
-        var pipeline = c.Pipeline(new PipelineKey(disjoint ? "pool_backward_disjoint" : "pool_backward_window", 4, Marshal.SizeOf<WindowPush>(), localX, localY)
+        var pipeline = c.Pipeline(new PipelineKey(disjoint ? "pool_backward_disjoint" : "pool_backward_window", 4,
+            Marshal.SizeOf<WindowPush>(), localX, localY)
         {
-            Constants = [max ? 0u : 1u, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride, (uint)h.Dilation, (uint)w.Dilation],
+            Constants = [max ? 0u : 1u, includePad ? 1u : 0u, (uint)h.Kernel, (uint)w.Kernel, (uint)h.Stride, (uint)w.Stride,
+                (uint)h.Dilation, (uint)w.Dilation],
         });
         var groups = ((columns + localX - 1) / localX, (rows + localY - 1) / localY, Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
@@ -171,7 +176,8 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         if (kernel.Any(k => k < 1) || strides.Any(s => s < 1) || dilations.Any(d => d < 1))
             throw c.Error($"kernel_shape {Fmt(kernel)}, strides {Fmt(strides)} and dilations {Fmt(dilations)} must be positive");
         if (pads.Any(p => p < 0)) throw c.Error($"pads {Fmt(pads)} must not be negative");
-        if (max && c.Int("storage_order", 0) is not (0 or 1)) throw c.Error($"storage_order must be 0 (row-major) or 1 (column-major); got {c.Int("storage_order", 0)}");
+        if (max && c.Int("storage_order",
+            0) is not (0 or 1)) throw c.Error($"storage_order must be 0 (row-major) or 1 (column-major); got {c.Int("storage_order", 0)}");
         if (autoPad != "NOTSET" && pads.Any(p => p != 0))
             throw c.Error($"pads {Fmt(pads)} cannot be combined with auto_pad={autoPad}");
 
@@ -186,7 +192,8 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
                 case "VALID":
                     long span = size + begin + end;
                     if (span < extent)
-                        throw c.Error($"kernel extent {extent} along {name} (kernel_shape {Fmt(kernel)}, dilations {Fmt(dilations)}) is larger than the padded input ({span}) of input {x} with pads {Fmt(pads)}");
+                        throw c.Error($"kernel extent {extent} along {name} (kernel_shape {Fmt(kernel)}, dilations {Fmt(dilations)}) is " +
+                            $"larger than the padded input ({span}) of input {x} with pads {Fmt(pads)}");
                     outSize = ceil ? (span - extent + s - 1) / s + 1 : (span - extent) / s + 1;
                     // The last window must start inside the input or the left padding (ONNX/PyTorch ceil_mode rule).
                     if (ceil && (outSize - 1) * s >= size + begin) outSize--;
@@ -203,7 +210,8 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             }
             // Keeps every window overlapping the input (no empty max/average).
             if (begin >= extent || end >= extent)
-                throw c.Unsupported($"pads {Fmt(pads)} along {name} reach the kernel extent {extent}: windows that lie entirely in padding are not supported");
+                throw c.Unsupported($"pads {Fmt(pads)} along {name} reach the kernel extent {extent}: windows that lie entirely in " +
+                    $"padding are not supported");
             return new WindowAxis(k, s, d, (int)begin, (int)end, checked((int)outSize));
         }
 
@@ -216,5 +224,6 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
     private readonly record struct GlobalPush(uint Planes, uint Size);
 
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct WindowPush(uint Planes, int H, int W, uint OH, uint OW, int PadTop, int PadLeft, int PadBottom, int PadRight);
+    private readonly record struct WindowPush(uint Planes, int H, int W, uint OH, uint OW, int PadTop, int PadLeft, int PadBottom,
+        int PadRight);
 }

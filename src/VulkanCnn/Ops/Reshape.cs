@@ -59,7 +59,8 @@ internal sealed class Reshape : IOperator, IDifferentiable
             long d = target[i];
             if (d == 0 && !allowZero)
             {
-                if (i >= input.Length) throw c.Error($"shape [{string.Join(", ", target)}] copies dimension {i}, but the input {Fmt(input)} has rank {input.Length}");
+                if (i >= input.Length) throw c.Error($"shape [{string.Join(", ", target)}] copies dimension {i}, but the input " +
+                    $"{Fmt(input)} has rank {input.Length}");
                 d = input[i];
             }
             if (d == -1)
@@ -75,7 +76,8 @@ internal sealed class Reshape : IOperator, IDifferentiable
         long total = input.Aggregate(1L, (a, b) => a * b);
         if (inferred >= 0)
         {
-            if (known == 0 || total % known != 0) throw c.Error($"cannot infer -1 in shape [{string.Join(", ", target)}] for input {Fmt(input)}");
+            if (known == 0
+                || total % known != 0) throw c.Error($"cannot infer -1 in shape [{string.Join(", ", target)}] for input {Fmt(input)}");
             dims[inferred] = total / known;
         }
         return new TensorShape(dims.Select(d => checked((int)d)).ToArray());

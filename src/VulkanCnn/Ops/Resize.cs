@@ -26,7 +26,11 @@ internal sealed class Resize : IOperator
 
     public const string ScaledAlignCornersAttribute = RuntimeAttributes.ResizeScaledAlignCorners;
 
-    private enum Coordinates { HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric, TfHalfPixelForNn, HalfPixelSymmetric, TfCropAndResize }
+    private enum Coordinates
+    {
+        HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric, TfHalfPixelForNn, HalfPixelSymmetric,
+        TfCropAndResize
+    }
 
     private enum Mode { Nearest, Linear, Cubic }
 
@@ -60,7 +64,8 @@ internal sealed class Resize : IOperator
             TabulateTaps(plan, rank - 1, inW, outW, scaleW, taps, taps2.AsSpan(outH * stride));
             var tapTable = c.Weight("taps", [taps2.Length], taps2);
             var tapPipeline = c.Pipeline(new PipelineKey("resize_taps", 3, 24, local) { Constants = [(uint)taps] });
-            ReadOnlySpan<uint> tapPush = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW, BitConverter.SingleToUInt32Bits(plan.Extrapolation)];
+            ReadOnlySpan<uint> tapPush = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW,
+                BitConverter.SingleToUInt32Bits(plan.Extrapolation)];
             c.Dispatch(tapPipeline, [c.Input(0), tapTable, c.Output(0)], c.Grid1D(count, local), MemoryMarshal.AsBytes(tapPush));
             return;
         }
@@ -94,21 +99,24 @@ internal sealed class Resize : IOperator
         }
     }
 
-    /// <summary>The source coordinate of output index <paramref name="o"/> (<paramref name="roi"/>: the crop, for tf_crop_and_resize).</summary>
-    private static double Source(Plan plan, (double Start, double End) roi, int o, int length, int outLength, double scale) => plan.Coordinates switch
-    {
-        Coordinates.HalfPixel => (o + 0.5) / scale - 0.5,
-        Coordinates.PytorchHalfPixel => outLength > 1 ? (o + 0.5) / scale - 0.5 : 0,
-        // As ONNX Runtime and PyTorch: divided by the output length − 1. The ONNX reference uses length_resized =
-        // length·scale (onnx/onnx#2462); it differs only for scales whose length·scale is not whole (ScaledAlignCorners).
-        Coordinates.AlignCorners => outLength == 1 ? 0 : o * (length - 1) / ((plan.ScaledAlignCorners ? length * scale : outLength) - 1),
-        Coordinates.Asymmetric => o / scale,
-        Coordinates.TfHalfPixelForNn => (o + 0.5) / scale,
-        Coordinates.TfCropAndResize => (outLength == 1
-            ? (roi.End - roi.Start) * (length - 1) / 2.0
-            : o * (roi.End - roi.Start) * (length - 1) / (outLength - 1)) + roi.Start * (length - 1),
-        _ => length / 2.0 * (1 - outLength / (scale * length)) + (o + 0.5) / scale - 0.5,
-    };
+    /// <summary>The source coordinate of output index <paramref name="o"/> (<paramref name="roi"/>: the crop, for
+    /// tf_crop_and_resize).</summary>
+    private static double Source(Plan plan, (double Start, double End) roi, int o, int length, int outLength, double scale) =>
+        plan.Coordinates switch
+        {
+            Coordinates.HalfPixel => (o + 0.5) / scale - 0.5,
+            Coordinates.PytorchHalfPixel => outLength > 1 ? (o + 0.5) / scale - 0.5 : 0,
+            // As ONNX Runtime and PyTorch: divided by the output length − 1. The ONNX reference uses length_resized =
+            // length·scale (onnx/onnx#2462); it differs only for scales whose length·scale is not whole (ScaledAlignCorners).
+            Coordinates.AlignCorners => outLength == 1 ? 0
+                : o * (length - 1) / ((plan.ScaledAlignCorners ? length * scale : outLength) - 1),
+            Coordinates.Asymmetric => o / scale,
+            Coordinates.TfHalfPixelForNn => (o + 0.5) / scale,
+            Coordinates.TfCropAndResize => (outLength == 1
+                ? (roi.End - roi.Start) * (length - 1) / 2.0
+                : o * (roi.End - roi.Start) * (length - 1) / (outLength - 1)) + roi.Start * (length - 1),
+            _ => length / 2.0 * (1 - outLength / (scale * length)) + (o + 0.5) / scale - 0.5,
+        };
 
     private static double Round(Plan plan, double src, double scale) => plan.Rounding switch
     {
@@ -134,7 +142,8 @@ internal sealed class Resize : IOperator
         for (int o = 0; o < outLength; o++)
         {
             // Roi pairs per axis; an axis in front of a rank-1 input is a length-1 identity.
-            double src = Source(plan, plan.Roi is { } r && axis >= 0 ? (r[2 * axis], r[2 * axis + 1]) : (0, 1), o, length, outLength, scale);
+            double src = Source(plan, plan.Roi is { } r && axis >= 0 ? (r[2 * axis], r[2 * axis + 1]) : (0, 1), o, length, outLength,
+                scale);
             bool inside = plan.Coordinates != Coordinates.TfCropAndResize || (src >= 0 && src <= length - 1);
             if (plan.Mode == Mode.Nearest) { index[0] = (long)Round(plan, src, scale); w[0] = 1; }
             else
@@ -229,13 +238,22 @@ internal sealed class Resize : IOperator
         double[]? roi = coordinates == Coordinates.TfCropAndResize ? Roi(c, x) : null;
         for (int d = 0; roi is not null && d < rank - 2; d++)
             if (roi[2 * d] != 0 || roi[2 * d + 1] != 1)
-                throw c.Unsupported($"roi [{roi[2 * d]}, {roi[2 * d + 1]}] crops axis {d} of input {x}; only the last two axes (H, W) can be cropped");
-        bool exclude = c.Int("exclude_outside", 0) switch { 0 => false, 1 => true, var v => throw c.Error($"exclude_outside must be 0 or 1; got {v}") };
-        return new Plan(outDims, scales, kind, coordinates, rounding, c.Float("cubic_coeff_a", -0.75f), exclude, roi, c.Float("extrapolation_value", 0),
+                throw c.Unsupported($"roi [{roi[2 * d]}, {roi[2 * d + 1]}] crops axis {d} of input {x}; only the last two axes (H, W) " +
+                    $"can be cropped");
+        bool exclude = c.Int("exclude_outside", 0) switch
+        {
+            0 => false,
+            1 => true,
+            var v =>
+            throw c.Error($"exclude_outside must be 0 or 1; got {v}")
+        };
+        return new Plan(outDims, scales, kind, coordinates, rounding, c.Float("cubic_coeff_a", -0.75f), exclude, roi,
+            c.Float("extrapolation_value", 0),
             c.Int(ScaledAlignCornersAttribute, 0) != 0);
     }
 
-    /// <summary>tf_crop_and_resize's roi (input 1: starts, then ends, per axis or per entry of axes) as (start, end) pairs per axis.</summary>
+    /// <summary>tf_crop_and_resize's roi (input 1: starts, then ends, per axis or per entry of axes) as (start, end) pairs per
+    /// axis.</summary>
     private static double[] Roi(OpContext c, TensorShape x)
     {
         if (!c.HasInput(1)) throw c.Error("coordinate_transformation_mode 'tf_crop_and_resize' needs the roi input");

@@ -35,7 +35,8 @@ internal sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
         var expected = new TensorShape([scores[0], .. Enumerable.Range(2, scores.Rank - 2).Select(d => scores[d])]);
         if (!labels.Equals(expected)) throw c.Error($"labels have shape {labels}; scores {scores} need labels {expected}");
         if (c.HasInput(2) && (c.InputShape(2).Rank != 1 || c.InputShape(2)[0] != scores[1]))
-            throw c.Error($"weights (input 2) have shape {c.InputShape(2)}; scores {scores} have {scores[1]} classes, so they must be [{scores[1]}]");
+            throw c.Error($"weights (input 2) have shape {c.InputShape(2)}; scores {scores} have {scores[1]} classes, so they must be " +
+                $"[{scores[1]}]");
         if (c.HasInput(2) && c.Constant(2) is { IsInteger: true }) throw c.Error("weights (input 2) must be float");
         var reduction = Reduction(c);
         float smoothing = c.Float(LabelSmoothingAttribute, 0);
@@ -90,12 +91,14 @@ internal sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
     private sealed record Recorder(GpuDevice Device, Func<PipelineKey, ComputePipeline> Pipeline,
         Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> DispatchBytes)
     {
-        public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint, uint, uint) groups, T push) where T : unmanaged =>
+        public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint, uint, uint) groups, T push) where T
+            : unmanaged =>
             DispatchBytes(pipeline, tensors, groups, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in push)).ToArray());
     }
 
     /// <summary>Per-row losses (or the none output), [weight, bad flag] per row, optional log_prob.</summary>
-    private static void Rows(Recorder rec, OpContext c, Tensor labels, Tensor scores, Tensor? weights, Tensor loss, Tensor aux, Tensor? logProb)
+    private static void Rows(Recorder rec, OpContext c, Tensor labels, Tensor scores, Tensor? weights, Tensor loss, Tensor aux,
+        Tensor? logProb)
     {
         uint rows = checked((uint)(c.InputShape(0).ElementCount / c.InputShape(0)[1]));
         uint local = rec.Device.DefaultWorkgroupSize;
@@ -137,7 +140,8 @@ internal sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
     {
         long ignore = c.Int("ignore_index", 0);
         if (ignore is < int.MinValue or > int.MaxValue) throw c.Unsupported($"ignore_index {ignore} does not fit in 32 bits");
-        return new RowPush(rows, (uint)c.InputShape(0)[1], checked((uint)(c.InputShape(0).ElementCount / c.InputShape(0)[0] / c.InputShape(0)[1])),
+        return new RowPush(rows, (uint)c.InputShape(0)[1],
+            checked((uint)(c.InputShape(0).ElementCount / c.InputShape(0)[0] / c.InputShape(0)[1])),
             (int)ignore, c.Float(LabelSmoothingAttribute, 0));
     }
 

@@ -16,7 +16,9 @@ internal sealed class Unary : IOperator, IDifferentiable
         ["Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Silu", "Elu", "Gelu"];
 
     /// <summary>unary.comp's OP constant (spec id 4); 0 runs the ACTIVATION constant instead.</summary>
-    private enum MathOp : uint { Activation = 0, Sqrt = 1, Exp = 2, Erf = 3, Neg = 4, Abs = 5, CastToInteger = 6, CastToBool = 7, Copy = 8, CastToHalf = 9 }
+    private enum MathOp
+        : uint
+    { Activation = 0, Sqrt = 1, Exp = 2, Erf = 3, Neg = 4, Abs = 5, CastToInteger = 6, CastToBool = 7, Copy = 8, CastToHalf = 9 }
 
     private readonly record struct Push(uint Count, float Alpha, float Beta);
 
@@ -56,9 +58,14 @@ internal sealed class Unary : IOperator, IDifferentiable
             throw c.Unsupported("Cast to an integer or bool type has no gradient");
         if (c.Constant(0) is { IsInteger: true }) throw c.Unsupported("input 0 is an int64 constant and has no gradient");
         uint local = c.Device.DefaultWorkgroupSize;
-        var pipeline = c.Pipeline(new PipelineKey("unary_backward", 4, 12, local) { Activation = (uint)activation.Kind, Constants = [(uint)op] });
+        var pipeline = c.Pipeline(new PipelineKey("unary_backward", 4, 12, local)
+        {
+            Activation = (uint)activation.Kind,
+            Constants = [(uint)op]
+        });
         uint count = checked((uint)dx.ElementCount);
-        c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], c.Grid1D((count + 3) / 4, local), new Push(count, activation.Alpha, activation.Beta));
+        c.Dispatch(pipeline, [c.Input(0), c.Output(0), dy, dx], c.Grid1D((count + 3) / 4, local),
+            new Push(count, activation.Alpha, activation.Beta));
     }
 
     /// <summary>
@@ -125,7 +132,8 @@ internal sealed class Unary : IOperator, IDifferentiable
                 if (!strict) return null;
                 throw new UnsupportedAttributeException(node, $"input {i} ({what}) must be a constant (initializer) for this runtime");
             }
-            if (bound.Shape.ElementCount != 1) throw new GraphException(node, $"input {i} ({what}) must be a scalar, got shape {bound.Shape}");
+            if (bound.Shape.ElementCount != 1) throw new GraphException(node,
+                $"input {i} ({what}) must be a scalar, got shape {bound.Shape}");
             if (i == 1) min = bound.AsFloats()[0];
             else max = bound.AsFloats()[0];
         }

@@ -13,7 +13,8 @@ public sealed record Augmentation(int Padding = 0, bool HorizontalFlip = false, 
 {
     public bool IsIdentity => Padding == 0 && !HorizontalFlip;
 
-    /// <summary>Binds the kernel: NCHW <paramref name="source"/> → <paramref name="destination"/>, step read from <paramref name="step"/> (int32).</summary>
+    /// <summary>Binds the kernel: NCHW <paramref name="source"/> → <paramref name="destination"/>, step read from <paramref name="step"/>
+    /// (int32).</summary>
     public BoundKernel Bind(Tensor source, Tensor destination, Tensor step)
     {
         if (source.Shape != destination.Shape || source.Shape.Rank != 4)

@@ -15,7 +15,8 @@ internal sealed record BackwardResult(IReadOnlyList<HostTensor> Outputs, IReadOn
 /// </summary>
 internal static class BackwardRunner
 {
-    public static BackwardResult Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs, IReadOnlyList<HostTensor?> outputGradients,
+    public static BackwardResult Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs,
+        IReadOnlyList<HostTensor?> outputGradients,
         IReadOnlyList<bool> wantGradient, bool training = true, IReadOnlyList<HostTensor?>? initialGradients = null)
     {
         if (!NodeKernels.IsDifferentiable(node))
@@ -27,18 +28,24 @@ internal static class BackwardRunner
         var kernels = new List<BoundKernel>();
         try
         {
-            Tensor Upload(HostTensor c, string name) { var t = Tensor.FromData(device, c.Shape, c.AsFloats(), name); owned.Add(t); return t; }
-            var inputTensors = inputs.Select((i, k) => i is { Value.Floats: not null } ? Upload(i.Value, $"{node.Name}.x{k}") : null).ToList();
+            Tensor Upload(HostTensor c,
+                string name)
+            { var t = Tensor.FromData(device, c.Shape, c.AsFloats(), name); owned.Add(t); return t; }
+            var inputTensors = inputs.Select((i, k) => i is { Value.Floats: not null } ? Upload(i.Value, $"{node.Name}.x{k}")
+                : null).ToList();
             var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputTensors, owned);
             var forward = NodeKernels.BuildForward(device, node, shapes, constants, inputTensors, outputs, owned, kernels,
                 training ? KernelMode.TrainingForward : KernelMode.Inference);
 
-            var outGrads = outShapes.Select((s, k) => k < outputGradients.Count && outputGradients[k] is { } g ? Upload(g, $"{node.Name}.dy{k}") : null).ToList();
+            var outGrads = outShapes.Select((s, k) => k < outputGradients.Count && outputGradients[k] is { } g
+                ? Upload(g, $"{node.Name}.dy{k}") : null).ToList();
             var inGrads = inputs.Select((input, k) =>
             {
                 if (input is null || k >= wantGradient.Count || !wantGradient[k]) return null;
-                if (!NodeKernels.HasGradient(node, k)) throw new ArgumentException($"{node.OpType} input {k} has no gradient.", nameof(wantGradient));
-                var init = initialGradients is not null && k < initialGradients.Count && initialGradients[k] is { } g0 ? g0 : HostTensor.FromFloats(input.Value.Shape, new float[input.Value.Shape.ElementCount]);
+                if (!NodeKernels.HasGradient(node, k)) throw new ArgumentException($"{node.OpType} input {k} has no gradient.",
+                    nameof(wantGradient));
+                var init = initialGradients is not null && k < initialGradients.Count && initialGradients[k] is { } g0 ? g0
+                    : HostTensor.FromFloats(input.Value.Shape, new float[input.Value.Shape.ElementCount]);
                 return Upload(init, $"{node.Name}.dx{k}");
             }).ToList();
             NodeKernels.BuildBackward(forward, outGrads, inGrads);

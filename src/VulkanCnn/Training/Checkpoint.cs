@@ -44,10 +44,12 @@ public sealed record CheckpointInfo
 
     internal static CheckpointInfo FromMetadata(string path, IReadOnlyDictionary<string, string> m)
     {
-        string Get(string key) => m.TryGetValue(key, out var v) ? v : throw new SafetensorsException(path, $"checkpoint metadata has no '{key}'");
+        string Get(string key) => m.TryGetValue(key, out var v) ? v
+            : throw new SafetensorsException(path, $"checkpoint metadata has no '{key}'");
         if (Get("format") != Format) throw new SafetensorsException(path, $"is not a {Format} file (format '{m["format"]}')");
         int version = int.Parse(Get("version"), CultureInfo.InvariantCulture);
-        if (version > CurrentVersion) throw new SafetensorsException(path, $"checkpoint version {version} is newer than this build reads ({CurrentVersion})");
+        if (version > CurrentVersion) throw new SafetensorsException(path,
+            $"checkpoint version {version} is newer than this build reads ({CurrentVersion})");
         try
         {
             return new CheckpointInfo
@@ -100,8 +102,10 @@ public static class Checkpoint
             .Concat(trainer.Optimizer.State.Select(s => (Name: OptimizerPrefix + s.Key, Tensor: s.Value))).ToList();
         foreach (var (name, t) in targets)
         {
-            if (!tensors.TryGetValue(name, out var v)) throw new SafetensorsException(path, $"has no tensor '{name}' for this model/optimizer");
-            if (v.Shape != t.Shape) throw new SafetensorsException(path, $"tensor '{name}' has shape {v.Shape}; the model expects {t.Shape}");
+            if (!tensors.TryGetValue(name, out var v)) throw new SafetensorsException(path,
+                $"has no tensor '{name}' for this model/optimizer");
+            if (v.Shape != t.Shape) throw new SafetensorsException(path,
+                $"tensor '{name}' has shape {v.Shape}; the model expects {t.Shape}");
         }
         foreach (var (name, t) in targets) t.Upload(tensors[name].Data);
         trainer.Optimizer.Step = info.Step;
@@ -132,7 +136,8 @@ public static class Checkpoint
         foreach (var (name, p) in state)
         {
             if (!tensors.TryGetValue(name, out var v)) throw new SafetensorsException(path, $"has no tensor '{name}'");
-            if (v.Shape != p.Shape) throw new SafetensorsException(path, $"tensor '{name}' has shape {v.Shape}; the model expects {p.Shape}");
+            if (v.Shape != p.Shape) throw new SafetensorsException(path,
+                $"tensor '{name}' has shape {v.Shape}; the model expects {p.Shape}");
         }
         foreach (var (name, p) in state) tensors[name].Data.CopyTo(p.Data, 0);
     }

@@ -39,7 +39,8 @@ public sealed record WarmupSchedule(long WarmupSteps, LearningRateSchedule After
 
 /// <summary>One-cycle (torch OneCycleLR, cosine): rise from 1/DivFactor to 1 over <paramref name="PctStart"/> of the
 /// steps, then fall to 1/(DivFactor·FinalDivFactor).</summary>
-public sealed record OneCycleSchedule(long TotalSteps, double PctStart = 0.3, double DivFactor = 25, double FinalDivFactor = 1e4) : LearningRateSchedule
+public sealed record OneCycleSchedule(long TotalSteps, double PctStart = 0.3, double DivFactor = 25, double FinalDivFactor = 1e4)
+    : LearningRateSchedule
 {
     public override double Factor(long step)
     {

@@ -39,7 +39,8 @@ public abstract class Optimizer : IDisposable
     public double MaxGradNorm { get; }
     /// <summary>Steps prepared so far (restored from a checkpoint on resume).</summary>
     public long Step { get; set; }
-    /// <summary>Optimizer state tensors by PyTorch-like name (<c>param.momentum_buffer</c>, <c>param.exp_avg</c> …) for checkpoints.</summary>
+    /// <summary>Optimizer state tensors by PyTorch-like name (<c>param.momentum_buffer</c>, <c>param.exp_avg</c> …) for
+    /// checkpoints.</summary>
     public IReadOnlyDictionary<string, Tensor> State => _state;
     /// <summary>Global gradient norm of the last completed step (when clipping is on), read from the GPU.</summary>
     public float LastGradientNorm => MemoryMarshal.Cast<byte, float>(Hyper.MappedBytes)[4];
@@ -92,14 +93,16 @@ public abstract class Optimizer : IDisposable
         {
             var g = Parameters[i].Gradient;
             ReadOnlySpan<uint> push = [(uint)g.ElementCount, slot, 0, 0];
-            _kernels.Add(Own(new BoundKernel(sums, [g.Range, partial.Range, HyperRange], ((slots[i] + local - 1) / local, 1, 1), MemoryMarshal.AsBytes(push), "grad_norm.partial")));
+            _kernels.Add(Own(new BoundKernel(sums, [g.Range, partial.Range, HyperRange], ((slots[i] + local - 1) / local, 1, 1),
+                MemoryMarshal.AsBytes(push), "grad_norm.partial")));
             slot += slots[i];
         }
         var finish = Device.GetPipeline(new PipelineKey("grad_norm", 3, 16, 1) { Constants = [1] });
         var args = new byte[16];
         MemoryMarshal.Write(args.AsSpan(8), total);
         MemoryMarshal.Write(args.AsSpan(12), (float)MaxGradNorm);
-        _kernels.Add(Own(new BoundKernel(finish, [Parameters[0].Gradient.Range, partial.Range, HyperRange], (1, 1, 1), args, "grad_norm.total")));
+        _kernels.Add(Own(new BoundKernel(finish, [Parameters[0].Gradient.Range, partial.Range, HyperRange], (1, 1, 1), args,
+            "grad_norm.total")));
     }
 
     private void WriteHyper(double lr, double clip, double bc1, double bc2)
@@ -139,14 +142,17 @@ public sealed class Sgd : Optimizer
     protected override void BuildUpdate(TrainableParameter p, List<BoundKernel> kernels)
     {
         uint local = Device.DefaultWorkgroupSize;
-        var pipeline = Device.GetPipeline(new PipelineKey("sgd_step", 4, 12, local) { Constants = [Nesterov ? 1u : 0u, Momentum > 0 ? 1u : 0u] });
+        var pipeline = Device.GetPipeline(new PipelineKey("sgd_step", 4, 12,
+            local)
+        { Constants = [Nesterov ? 1u : 0u, Momentum > 0 ? 1u : 0u] });
         var momentum = Momentum > 0 ? CreateState(p, "momentum_buffer") : p.Gradient; // unused binding without momentum
         var (x, y) = Device.Grid1D(p.Value.ElementCount, local);
         var push = new byte[12];
         MemoryMarshal.Write(push, (uint)p.Value.ElementCount);
         MemoryMarshal.Write(push.AsSpan(4), (float)Momentum);
         MemoryMarshal.Write(push.AsSpan(8), (float)WeightDecay);
-        kernels.Add(Own(new BoundKernel(pipeline, [p.Value.Range, p.Gradient.Range, momentum.Range, HyperRange], (x, y, 1), push, "sgd." + p.Name)));
+        kernels.Add(Own(new BoundKernel(pipeline, [p.Value.Range, p.Gradient.Range, momentum.Range, HyperRange], (x, y, 1), push,
+            "sgd." + p.Name)));
     }
 }
 
@@ -181,6 +187,7 @@ public sealed class Adam : Optimizer
         MemoryMarshal.Write(push.AsSpan(8), (float)Beta2);
         MemoryMarshal.Write(push.AsSpan(12), (float)Epsilon);
         MemoryMarshal.Write(push.AsSpan(16), (float)WeightDecay);
-        kernels.Add(Own(new BoundKernel(pipeline, [p.Value.Range, p.Gradient.Range, m.Range, v.Range, HyperRange], (x, y, 1), push, "adam." + p.Name)));
+        kernels.Add(Own(new BoundKernel(pipeline, [p.Value.Range, p.Gradient.Range, m.Range, v.Range, HyperRange], (x, y, 1), push,
+            "adam." + p.Name)));
     }
 }

@@ -10,7 +10,8 @@ namespace VulkanCnn.Training;
 /// <summary>How a <see cref="Trainer"/> turns a model into a training step.</summary>
 public sealed record TrainerOptions
 {
-    /// <summary>Loss IR op applied to the model output and the labels: SoftmaxCrossEntropyLoss (labels = class indices) or MseLoss (targets).</summary>
+    /// <summary>Loss IR op applied to the model output and the labels: SoftmaxCrossEntropyLoss (labels = class indices) or MseLoss
+    /// (targets).</summary>
     public string Loss { get; init; } = "SoftmaxCrossEntropyLoss";
     public float LabelSmoothing { get; init; }
     /// <summary>Shape of one sample's target for MseLoss (default: the model output's per-sample shape).</summary>
@@ -44,7 +45,8 @@ public sealed class Trainer : IDisposable
     private readonly List<TrainingProfile.Segment> _segments = new();
     private readonly TrainingProfile? _profile;
 
-    public Trainer(GpuDevice device, Module model, TensorShape inputShape, Func<IReadOnlyList<TrainableParameter>, Optimizer> optimizer, TrainerOptions? options = null)
+    public Trainer(GpuDevice device, Module model, TensorShape inputShape, Func<IReadOnlyList<TrainableParameter>, Optimizer> optimizer,
+        TrainerOptions? options = null)
     {
         Device = device;
         options ??= new TrainerOptions();
@@ -53,7 +55,8 @@ public sealed class Trainer : IDisposable
         string logits = graph.Outputs[0];
         int batch = inputShape[0];
         var logitShape = ShapeInference.Infer(graph)[logits];
-        TensorShape labelShape = options.Loss == "MseLoss" ? (options.TargetShape is { } t ? new TensorShape([batch, .. t]) : logitShape) : new TensorShape(batch);
+        TensorShape labelShape = options.Loss == "MseLoss" ? (options.TargetShape is { } t ? new TensorShape([batch, .. t]) : logitShape)
+            : new TensorShape(batch);
         graph.Inputs.Add(new ValueInfo("labels", labelShape));
         var lossAttributes = new Attributes().Set("reduction", "mean");
         if (options.LabelSmoothing > 0) lossAttributes.Set("vkcnn.label_smoothing", options.LabelSmoothing);
@@ -79,14 +82,16 @@ public sealed class Trainer : IDisposable
             var order = graph.TopologicalOrder();
             var shapes = ShapeInference.Infer(graph);
             // Parameters and buffers are runtime tensors (they change every step); only int64 constants stay constant.
-            HostTensor? ConstantOf(string name) => name.Length > 0 && !_state.ContainsKey(name) && graph.Initializers.TryGetValue(name, out var c) ? c : null;
+            HostTensor? ConstantOf(string name) => name.Length > 0 && !_state.ContainsKey(name)
+                && graph.Initializers.TryGetValue(name, out var c) ? c : null;
             foreach (var (name, c) in graph.Initializers)
                 if (_state.TryGetValue(name, out var p)) _values[name] = Own(Tensor.FromData(device, p.Shape, p.Data, name));
             _stepBuffer = Own(GpuBuffer.Create(device, 16, MemoryUsage.Staging, "dropout.step"));
             _values[DropoutStep] = Own(Tensor.View(_stepBuffer, [1], DropoutStep));
             // The host writes the raw batch into _input; with augmentation the model reads an augmented copy.
             _input = Own(Tensor.Create(device, inputShape, "input"));
-            _values[graph.Inputs[0].Name] = options.Augmentation.IsIdentity ? _input : Own(Tensor.Create(device, inputShape, "input.augmented"));
+            _values[graph.Inputs[0].Name] = options.Augmentation.IsIdentity ? _input
+                : Own(Tensor.Create(device, inputShape, "input.augmented"));
             BoundKernel? augment = options.Augmentation.IsIdentity ? null
                 : Own(options.Augmentation.Bind(_input, _values[graph.Inputs[0].Name], _values[DropoutStep]));
             _labels = _values["labels"] = Own(Tensor.Create(device, labelShape, "labels"));
@@ -114,7 +119,8 @@ public sealed class Trainer : IDisposable
                 var node = built.Node;
                 if (!node.Inputs.Any(needsGrad.Contains)) continue;
                 var outGrads = node.Outputs.Select(o => o == "loss" ? seed : _grads.GetValueOrDefault(o)).ToList();
-                var inGrads = node.Inputs.Select((i, idx) => needsGrad.Contains(i) && NodeKernels.HasGradient(node, idx) ? _grads[i] : null).ToList();
+                var inGrads = node.Inputs.Select((i, idx) => needsGrad.Contains(i) && NodeKernels.HasGradient(node, idx) ? _grads[i]
+                    : null).ToList();
                 NodeKernels.BuildBackward(built, outGrads, inGrads);
                 _segments.Add(new TrainingProfile.Segment(node, true, kernels.Count));
             }
@@ -184,14 +190,19 @@ public sealed class Trainer : IDisposable
     /// <summary>One training step on a full batch: forward, loss, backward, optimizer update, in one submission.</summary>
     public StepResult Step(ReadOnlySpan<float> images, ReadOnlySpan<float> labels, double learningRate)
     {
-        if (images.Length != _input.ElementCount) throw new ArgumentException($"The batch holds {images.Length} values; input {_input.Shape} needs {_input.ElementCount}.", nameof(images));
-        if (labels.Length != _labels.ElementCount) throw new ArgumentException($"{labels.Length} labels given; {_labels.ElementCount} expected.", nameof(labels));
+        if (images.Length != _input.ElementCount) throw new ArgumentException($"The batch holds {images.Length} values; input " +
+            $"{_input.Shape} needs {_input.ElementCount}.", nameof(images));
+        if (labels.Length != _labels.ElementCount) throw new ArgumentException($"{labels.Length} labels given; {_labels.ElementCount} " +
+            $"expected.", nameof(labels));
         if (_classes > 0)
             for (int i = 0; i < labels.Length; i++)
                 if (!(labels[i] >= 0 && labels[i] < _classes && labels[i] == MathF.Floor(labels[i])))
-                    throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {labels[i]} of sample {i} is not a class index in 0..{_classes - 1}.");
-        MemoryMarshal.AsBytes(images).CopyTo(_inputStaging is { } si ? si.MappedBytes : _input.Buffer.MappedBytes.Slice((int)_input.ByteOffset));
-        MemoryMarshal.AsBytes(labels).CopyTo(_labelStaging is { } sl ? sl.MappedBytes : _labels.Buffer.MappedBytes.Slice((int)_labels.ByteOffset));
+                    throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
+                        $"Label {labels[i]} of sample {i} is not a class index in 0..{_classes - 1}.");
+        MemoryMarshal.AsBytes(images).CopyTo(_inputStaging is { } si ? si.MappedBytes
+            : _input.Buffer.MappedBytes.Slice((int)_input.ByteOffset));
+        MemoryMarshal.AsBytes(labels).CopyTo(_labelStaging is { } sl ? sl.MappedBytes
+            : _labels.Buffer.MappedBytes.Slice((int)_labels.ByteOffset));
         Optimizer.PrepareStep(learningRate);
         MemoryMarshal.Write(_stepBuffer.MappedBytes, (int)Optimizer.Step);
         Recording.Run();

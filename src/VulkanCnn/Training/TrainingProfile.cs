@@ -12,7 +12,8 @@ namespace VulkanCnn.Training;
 internal sealed class TrainingProfile(IReadOnlyList<TrainingProfile.Segment> segments, IReadOnlyList<BoundKernel> kernels,
     IReadOnlyDictionary<string, TensorShape> shapes)
 {
-    /// <summary>A node's forward or backward kernels: those before <paramref name="KernelEnd"/> and after the previous segment's end.</summary>
+    /// <summary>A node's forward or backward kernels: those before <paramref name="KernelEnd"/> and after the previous segment's
+    /// end.</summary>
     public readonly record struct Segment(Node Node, bool Backward, int KernelEnd);
 
     private int _marked;
@@ -30,7 +31,8 @@ internal sealed class TrainingProfile(IReadOnlyList<TrainingProfile.Segment> seg
     /// <summary>After <paramref name="dispatched"/> of the step's kernels: a timestamp for every segment they complete.</summary>
     public void Mark(CommandRecording recording, int dispatched)
     {
-        for (; _marked < segments.Count && segments[_marked].KernelEnd <= dispatched; _marked++) recording.Timestamp(segments[_marked].Node.Name);
+        for (; _marked < segments.Count
+            && segments[_marked].KernelEnd <= dispatched; _marked++) recording.Timestamp(segments[_marked].Node.Name);
     }
 
     /// <summary>After the optimizer.</summary>

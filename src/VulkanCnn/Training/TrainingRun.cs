@@ -37,7 +37,8 @@ public sealed record TrainingRunOptions
     /// <summary>Start from this checkpoint's parameters and BatchNorm statistics (same model) with a fresh optimizer and
     /// schedule: fine-tuning, or a warm restart of the learning-rate schedule. Recorded in the checkpoint's settings.</summary>
     public string? InitFrom { get; init; }
-    /// <summary>Time every layer's forward and backward kernels (<see cref="Trainer.LastStepProfile"/>); not a setting of the run.</summary>
+    /// <summary>Time every layer's forward and backward kernels (<see cref="Trainer.LastStepProfile"/>); not a setting of the
+    /// run.</summary>
     public bool Profile { get; init; }
 
     internal Dictionary<string, string> ToSettings() => new()
@@ -92,10 +93,12 @@ public sealed record TrainingRunOptions
 }
 
 /// <summary>Progress after one batch.</summary>
-public readonly record struct BatchProgress(int Epoch, int Batch, int BatchesPerEpoch, long Step, float Loss, double Accuracy, double ImagesPerSecond, double LearningRate);
+public readonly record struct BatchProgress(int Epoch, int Batch, int BatchesPerEpoch, long Step, float Loss, double Accuracy,
+    double ImagesPerSecond, double LearningRate);
 
 /// <summary>Metrics after one epoch (test metrics when a test set was given).</summary>
-public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double? TestAccuracy, double Seconds, double ImagesPerSecond);
+public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double? TestAccuracy, double Seconds,
+    double ImagesPerSecond);
 
 /// <summary>Accuracy and confusion matrix (rows: true class, columns: predicted).</summary>
 public sealed record Evaluation(double Accuracy, int[,] Confusion, int Count);
@@ -114,7 +117,8 @@ public sealed class TrainingRun : IDisposable
     private readonly BatchLoader _loader;
     private int _startEpoch, _startBatch;
 
-    public TrainingRun(GpuDevice device, IDataset train, IDataset? test, TrainingRunOptions options, string checkpointPath, string? resumeFrom = null)
+    public TrainingRun(GpuDevice device, IDataset train, IDataset? test, TrainingRunOptions options, string checkpointPath,
+        string? resumeFrom = null)
     {
         _device = device;
         _train = train;
@@ -126,7 +130,8 @@ public sealed class TrainingRun : IDisposable
         if (options.InitFrom is { } init && resumeFrom is null)
         {
             var initInfo = Checkpoint.LoadInto(init, Model);
-            if (initInfo.Model != options.Model) throw new ArgumentException($"Checkpoint {init} holds a '{initInfo.Model}' model, not '{options.Model}'.", nameof(options));
+            if (initInfo.Model != options.Model) throw new ArgumentException($"Checkpoint {init} holds a '{initInfo.Model}' model, not " +
+                $"'{options.Model}'.", nameof(options));
         }
         _loader = new BatchLoader(train, options.BatchSize, options.Seed);
         long totalSteps = (long)_loader.BatchesPerEpoch * options.Epochs;
@@ -143,11 +148,15 @@ public sealed class TrainingRun : IDisposable
         if (resumeFrom is not null)
         {
             resumeInfo = Checkpoint.ReadInfo(resumeFrom);
-            if (resumeInfo.Model != options.Model) throw new ArgumentException($"Checkpoint {resumeFrom} holds a '{resumeInfo.Model}' model, not '{options.Model}'.");
+            if (resumeInfo.Model != options.Model) throw new ArgumentException($"Checkpoint {resumeFrom} holds a '{resumeInfo.Model}' " +
+                $"model, not '{options.Model}'.");
             if (resumeInfo.Batch >= _loader.BatchesPerEpoch)
-                throw new ArgumentException($"Checkpoint {resumeFrom} stopped at batch {resumeInfo.Batch} of epoch {resumeInfo.Epoch + 1}, but an epoch has {_loader.BatchesPerEpoch} batches with these settings; resume with the settings it was trained with.");
+                throw new ArgumentException($"Checkpoint {resumeFrom} stopped at batch {resumeInfo.Batch} of epoch " +
+                    $"{resumeInfo.Epoch + 1}, but an epoch has {_loader.BatchesPerEpoch} batches with these settings; resume with the " +
+                        $"settings it was trained with.");
         }
-        Trainer = new Trainer(device, Model, new TensorShape([options.BatchSize, .. train.SampleShape.Dimensions.ToArray()]), CreateOptimizer,
+        Trainer = new Trainer(device, Model, new TensorShape([options.BatchSize, .. train.SampleShape.Dimensions.ToArray()]),
+            CreateOptimizer,
             new TrainerOptions
             {
                 LabelSmoothing = options.LabelSmoothing,
@@ -180,9 +189,12 @@ public sealed class TrainingRun : IDisposable
 
     private Optimizer CreateOptimizer(IReadOnlyList<TrainableParameter> parameters) => Options.Optimizer switch
     {
-        "sgd" => new Sgd(_device, parameters, Options.LearningRate, Options.Momentum, nesterov: false, Options.WeightDecay, Options.MaxGradNorm),
+        "sgd" => new Sgd(_device, parameters, Options.LearningRate, Options.Momentum, nesterov: false, Options.WeightDecay,
+            Options.MaxGradNorm),
         "adam" => new Adam(_device, parameters, Options.LearningRate, weightDecay: Options.WeightDecay, maxGradNorm: Options.MaxGradNorm),
-        "adamw" => new Adam(_device, parameters, Options.LearningRate, weightDecay: Options.WeightDecay, decoupledWeightDecay: true, maxGradNorm: Options.MaxGradNorm),
+        "adamw" =>
+            new Adam(_device, parameters, Options.LearningRate, weightDecay: Options.WeightDecay, decoupledWeightDecay: true,
+                maxGradNorm: Options.MaxGradNorm),
         _ => throw new ArgumentException($"Unknown optimizer '{Options.Optimizer}' (sgd, adam, adamw)."),
     };
 
@@ -209,19 +221,22 @@ public sealed class TrainingRun : IDisposable
                 double lr = _schedule.LearningRate(Options.LearningRate, Trainer.Optimizer.Step);
                 var r = Trainer.Step(batch.Images, batch.Labels, lr);
                 if (!float.IsFinite(r.Loss))
-                    throw new TrainingDivergedException($"The loss became {r.Loss} at epoch {epoch + 1}, batch {batch.Index + 1}; the last good checkpoint {CheckpointPath} was kept. Lower the learning rate.");
+                    throw new TrainingDivergedException($"The loss became {r.Loss} at epoch {epoch + 1}, batch {batch.Index + 1}; the " +
+                        $"last good checkpoint {CheckpointPath} was kept. Lower the learning rate.");
                 lossSum += r.Loss * batch.Size;
                 correct += r.Correct;
                 seen += batch.Size;
                 BatchCompleted?.Invoke(new BatchProgress(epoch, batch.Index, _loader.BatchesPerEpoch, Trainer.Optimizer.Step, r.Loss,
                     (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr));
-                if (Options.CheckpointEveryBatches > 0 && (batch.Index + 1) % Options.CheckpointEveryBatches == 0 && batch.Index + 1 < _loader.BatchesPerEpoch)
+                if (Options.CheckpointEveryBatches > 0 && (batch.Index + 1) % Options.CheckpointEveryBatches == 0
+                    && batch.Index + 1 < _loader.BatchesPerEpoch)
                     Save(epoch, batch.Index + 1);
             }
             double seconds = clock.Elapsed.TotalSeconds;
             Save(epoch + 1, 0);
             double? testAccuracy = _test is null ? null : Evaluate(_test).Accuracy;
-            var result = new EpochResult(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? (double)correct / seen : 0, testAccuracy, seconds, seen / seconds);
+            var result = new EpochResult(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? (double)correct / seen : 0,
+                testAccuracy, seconds, seen / seconds);
             results.Add(result);
             EpochCompleted?.Invoke(result);
         }
@@ -241,7 +256,8 @@ public sealed class TrainingRun : IDisposable
         // A finite loss can still come with an update that overflowed: never write such weights over a good checkpoint.
         foreach (var (name, p) in Model.StateDict())
             if (p.Data.Any(v => !float.IsFinite(v)))
-                throw new TrainingDivergedException($"Parameter '{name}' became non-finite at epoch {epoch + 1}; the last good checkpoint {CheckpointPath} was kept. Lower the learning rate.");
+                throw new TrainingDivergedException($"Parameter '{name}' became non-finite at epoch {epoch + 1}; the last good " +
+                    $"checkpoint {CheckpointPath} was kept. Lower the learning rate.");
         Checkpoint.Save(CheckpointPath, Trainer, new CheckpointInfo
         {
             Model = Options.Model,
@@ -273,7 +289,8 @@ public static class Evaluator
         int correct = 0;
         using var session = device.Compile(model, new TensorShape([Math.Min(batchSize, count), .. data.SampleShape.Dimensions.ToArray()]));
         if (session.OutputShape.Rank != 2 || session.OutputShape[1] != classes)
-            throw new ArgumentException($"The model outputs {session.OutputShape} for {data.SampleShape} samples; the dataset has {classes} classes.", nameof(model));
+            throw new ArgumentException($"The model outputs {session.OutputShape} for {data.SampleShape} samples; the dataset has " +
+                $"{classes} classes.", nameof(model));
         for (int start = 0; start < count; start += batchSize)
         {
             int n = Math.Min(batchSize, count - start);

@@ -20,7 +20,8 @@ public sealed unsafe class BoundKernel : GpuResource
     /// <summary>Binds ranges of buffers (tensors packed into one arena).</summary>
     public BoundKernel(ComputePipeline pipeline, IReadOnlyList<BufferRange> ranges, (uint X, uint Y, uint Z) groups,
         ReadOnlySpan<byte> pushConstants, string? name = null)
-        : base(ranges.Count > 0 ? ranges[0].Buffer.Device : throw new ArgumentException("A kernel needs at least one buffer.", nameof(ranges)),
+        : base(ranges.Count > 0 ? ranges[0].Buffer.Device
+            : throw new ArgumentException("A kernel needs at least one buffer.", nameof(ranges)),
                name ?? pipeline.Description.Shader)
     {
         try { Initialize(pipeline, ranges, groups, pushConstants); }
@@ -31,17 +32,20 @@ public sealed unsafe class BoundKernel : GpuResource
         }
     }
 
-    private void Initialize(ComputePipeline pipeline, IReadOnlyList<BufferRange> ranges, (uint X, uint Y, uint Z) groups, ReadOnlySpan<byte> pushConstants)
+    private void Initialize(ComputePipeline pipeline, IReadOnlyList<BufferRange> ranges, (uint X, uint Y, uint Z) groups,
+        ReadOnlySpan<byte> pushConstants)
     {
         var buffers = ranges.Select(r => r.Buffer).ToList();
         var d = pipeline.Description;
         if (buffers.Count != d.BufferCount)
             throw new ArgumentException($"Kernel '{d.Shader}' takes {d.BufferCount} buffers, got {buffers.Count}.", nameof(ranges));
         if (pushConstants.Length != d.PushConstantBytes)
-            throw new ArgumentException($"Kernel '{d.Shader}' takes {d.PushConstantBytes} push-constant bytes, got {pushConstants.Length}.", nameof(pushConstants));
+            throw new ArgumentException($"Kernel '{d.Shader}' takes {d.PushConstantBytes} push-constant bytes, got {pushConstants.Length}.",
+                nameof(pushConstants));
         var limits = Device.Info.Limits.MaxWorkGroupCount;
         if (groups.X == 0 || groups.Y == 0 || groups.Z == 0 || groups.X > limits[0] || groups.Y > limits[1] || groups.Z > limits[2])
-            throw new ArgumentOutOfRangeException(nameof(groups), $"Kernel '{d.Shader}' dispatch {groups} is outside the device's limits [{string.Join(", ", limits)}].");
+            throw new ArgumentOutOfRangeException(nameof(groups),
+                $"Kernel '{d.Shader}' dispatch {groups} is outside the device's limits [{string.Join(", ", limits)}].");
 
         Pipeline = pipeline;
         Groups = groups;
@@ -57,11 +61,15 @@ public sealed unsafe class BoundKernel : GpuResource
         {
             var r = ranges[i];
             if (r.Offset % alignment != 0)
-                throw new ArgumentException($"Kernel '{d.Shader}' binding {i} starts at byte {r.Offset} of '{r.Buffer.Name}', not a multiple of minStorageBufferOffsetAlignment ({alignment}).", nameof(ranges));
+                throw new ArgumentException($"Kernel '{d.Shader}' binding {i} starts at byte {r.Offset} of '{r.Buffer.Name}', not a " +
+                    $"multiple of minStorageBufferOffsetAlignment ({alignment}).", nameof(ranges));
             if (r.Size > Device.Info.Limits.MaxStorageBufferRange)
-                throw new TensorTooLargeException($"{d.Shader} binding {i}", r.Size, Device.Info.Limits.MaxStorageBufferRange, Device.Info.Name);
+                throw new TensorTooLargeException($"{d.Shader} binding {i}", r.Size, Device.Info.Limits.MaxStorageBufferRange,
+                    Device.Info.Name);
             if (r.Offset + r.Size > r.Buffer.Size)
-                throw new ArgumentOutOfRangeException(nameof(ranges), $"Kernel '{d.Shader}' binding {i} [{r.Offset}, {r.Offset + r.Size}) is outside '{r.Buffer.Name}' ({r.Buffer.Size} bytes).");
+                throw new ArgumentOutOfRangeException(nameof(ranges),
+                    $"Kernel '{d.Shader}' binding {i} [{r.Offset}, {r.Offset + r.Size}) is outside '{r.Buffer.Name}' ({r.Buffer.Size} " +
+                        $"bytes).");
             // Round the range up to 16 bytes (within the buffer) so vec4 views of a ragged tensor stay in range.
             ulong size = Math.Min((r.Size + 15) / 16 * 16, r.Buffer.Size - r.Offset);
             infos[i] = new DescriptorBufferInfo(r.Buffer.CheckedHandle(), r.Offset, size);
@@ -94,7 +102,8 @@ public sealed unsafe class BoundKernel : GpuResource
     {
         ThrowIfDisposed();
         foreach (var b in _buffers)
-            if (b.IsDisposed) throw new ObjectDisposedException(nameof(GpuBuffer), $"Kernel '{Name}' uses buffer '{b.Name}', which has been disposed.");
+            if (b.IsDisposed) throw new ObjectDisposedException(nameof(GpuBuffer),
+                $"Kernel '{Name}' uses buffer '{b.Name}', which has been disposed.");
     }
 
     protected override void Release()

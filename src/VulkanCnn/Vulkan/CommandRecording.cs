@@ -8,7 +8,8 @@ namespace VulkanCnn.Vulkan;
 /// One command buffer, recorded once and submitted many times, with its own fence. Barriers are
 /// inserted automatically before a command that reads or writes what an earlier one wrote, or writes
 /// what an earlier one read (byte ranges of buffers, from each kernel's SPIR-V binding access), so a
-/// recording is correct by construction and independent commands may overlap; each submission starts with a barrier against earlier submissions and ends
+/// recording is correct by construction and independent commands may overlap; each submission starts with a barrier against earlier
+/// submissions and ends
 /// with one that makes results visible to the host. Not thread-safe: one thread records and
 /// submits a given recording; different recordings may be used from different threads.
 /// </summary>
@@ -26,14 +27,20 @@ public sealed unsafe class CommandRecording : GpuResource
     private readonly HazardTracker _hazards;
     private bool _finished, _submitted;
 
-    /// <summary>A new recording; <paramref name="maxTimestamps"/> sizes the timestamp query pool (created on the first <see cref="Timestamp"/>).</summary>
-    public CommandRecording(GpuDevice device, string name, int maxTimestamps = 256, BarrierPolicy barriers = BarrierPolicy.Hazards) : base(device, name)
+    /// <summary>A new recording; <paramref name="maxTimestamps"/> sizes the timestamp query pool (created on the first <see
+    /// cref="Timestamp"/>).</summary>
+    public CommandRecording(GpuDevice device, string name, int maxTimestamps = 256, BarrierPolicy barriers = BarrierPolicy.Hazards)
+        : base(device, name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTimestamps, 1);
         _hazards = new HazardTracker(barriers);
         _maxTimestamps = (uint)maxTimestamps;
         var vk = device.Vk;
-        var poolInfo = new CommandPoolCreateInfo { SType = StructureType.CommandPoolCreateInfo, QueueFamilyIndex = device.QueueFamilyIndex };
+        var poolInfo = new CommandPoolCreateInfo
+        {
+            SType = StructureType.CommandPoolCreateInfo,
+            QueueFamilyIndex = device.QueueFamilyIndex
+        };
         CommandPool pool;
         vk.CreateCommandPool(device.Handle, &poolInfo, null, &pool).Check("vkCreateCommandPool");
         _pool = pool;
@@ -84,7 +91,8 @@ public sealed unsafe class CommandRecording : GpuResource
         int n = 0;
         for (int i = 0; i < ranges.Count; i++)
             if (access[i] != BufferAccess.None)
-                list[n++] = new BufferTouch(ranges[i].Buffer, ranges[i].Offset, ranges[i].Offset + ranges[i].Size, access[i].HasFlag(BufferAccess.Write));
+                list[n++] = new BufferTouch(ranges[i].Buffer, ranges[i].Offset, ranges[i].Offset + ranges[i].Size,
+                    access[i].HasFlag(BufferAccess.Write));
         BarrierIfNeeded(list.AsSpan(0, n));
         var vk = Device.Vk;
         var set = kernel.Set;
@@ -100,12 +108,15 @@ public sealed unsafe class CommandRecording : GpuResource
     }
 
     /// <summary>Records a copy of <paramref name="bytes"/> (default: all of the smaller buffer).</summary>
-    public void CopyBuffer(GpuBuffer source, GpuBuffer destination, ulong? bytes = null, ulong sourceOffset = 0, ulong destinationOffset = 0)
+    public void CopyBuffer(GpuBuffer source, GpuBuffer destination, ulong? bytes = null, ulong sourceOffset = 0,
+        ulong destinationOffset = 0)
     {
         EnsureRecording();
         ulong size = bytes ?? Math.Min(source.Size, destination.Size);
         if (sourceOffset + size > source.Size || destinationOffset + size > destination.Size)
-            throw new ArgumentOutOfRangeException(nameof(bytes), $"Copy of {size} bytes from '{source.Name}' ({source.Size}) at {sourceOffset} to '{destination.Name}' ({destination.Size}) at {destinationOffset} is out of range.");
+            throw new ArgumentOutOfRangeException(nameof(bytes),
+                $"Copy of {size} bytes from '{source.Name}' ({source.Size}) at {sourceOffset} to '{destination.Name}' " +
+                    $"({destination.Size}) at {destinationOffset} is out of range.");
         BarrierIfNeeded([new BufferTouch(source, sourceOffset, sourceOffset + size, false),
             new BufferTouch(destination, destinationOffset, destinationOffset + size, true)]);
         var region = new BufferCopy(sourceOffset, destinationOffset, size);
@@ -125,7 +136,8 @@ public sealed unsafe class CommandRecording : GpuResource
         EnsureRecording();
         if (image == 0) throw new ArgumentException("The image handle is null.", nameof(image));
         if ((ulong)width * height * 4 > source.Size)
-            throw new ArgumentOutOfRangeException(nameof(width), $"A {width}x{height} image needs {(ulong)width * height * 4} bytes; '{source.Name}' holds {source.Size}.");
+            throw new ArgumentOutOfRangeException(nameof(width),
+                $"A {width}x{height} image needs {(ulong)width * height * 4} bytes; '{source.Name}' holds {source.Size}.");
         BarrierIfNeeded([new BufferTouch(source, 0, (ulong)width * height * 4, false)]);
         var vk = Device.Vk;
         var target = new Image((ulong)image);
@@ -183,10 +195,16 @@ public sealed unsafe class CommandRecording : GpuResource
         var family = Device.Info.QueueFamilies[(int)Device.QueueFamilyIndex];
         if (family.TimestampValidBits == 0)
             throw new NotSupportedException($"Device '{Device.Info.Name}' has no timestamps on its compute queue.");
-        if (_labels.Count >= _maxTimestamps) throw new InvalidOperationException($"Recording '{Name}' holds at most {_maxTimestamps} timestamps.");
+        if (_labels.Count >= _maxTimestamps) throw new InvalidOperationException($"Recording '{Name}' holds at most {_maxTimestamps} " +
+            $"timestamps.");
         if (_queries.Handle == 0)
         {
-            var info = new QueryPoolCreateInfo { SType = StructureType.QueryPoolCreateInfo, QueryType = QueryType.Timestamp, QueryCount = _maxTimestamps };
+            var info = new QueryPoolCreateInfo
+            {
+                SType = StructureType.QueryPoolCreateInfo,
+                QueryType = QueryType.Timestamp,
+                QueryCount = _maxTimestamps
+            };
             QueryPool pool;
             Device.Vk.CreateQueryPool(Device.Handle, &info, null, &pool).Check("vkCreateQueryPool");
             _queries = pool;
@@ -200,7 +218,8 @@ public sealed unsafe class CommandRecording : GpuResource
     public void Finish()
     {
         EnsureRecording();
-        MemoryBarrier(PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
+        MemoryBarrier(PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit,
+            AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
             PipelineStageFlags.HostBit, AccessFlags.HostReadBit);
         Device.Vk.EndCommandBuffer(_cb).Check("vkEndCommandBuffer");
         _finished = true;
@@ -215,14 +234,17 @@ public sealed unsafe class CommandRecording : GpuResource
     {
         ThrowIfDisposed();
         if (!_finished) throw new InvalidOperationException($"Recording '{Name}' must be finished before it is submitted.");
-        if (_submitted && !IsComplete) throw new InvalidOperationException($"Recording '{Name}' is still executing; wait for it before submitting it again.");
+        if (_submitted
+            && !IsComplete) throw new InvalidOperationException($"Recording '{Name}' is still executing; wait for it before submitting " +
+                $"it again.");
         foreach (var k in _kernels) k.EnsureUsable();
         foreach (var b in _copies) b.CheckedHandle();
         var fence = _fence;
         Device.FenceWaiter.Release(fence);
         Device.Vk.ResetFences(Device.Handle, 1, &fence).Check("vkResetFences");
         _submitted = false;
-        Device.Submit(_cb, _fence, MemoryMarshal.Cast<nint, Semaphore>(waitSemaphores), MemoryMarshal.Cast<nint, Semaphore>(signalSemaphores));
+        Device.Submit(_cb, _fence, MemoryMarshal.Cast<nint, Semaphore>(waitSemaphores), MemoryMarshal.Cast<nint,
+            Semaphore>(signalSemaphores));
         _submitted = true;
     }
 
@@ -239,7 +261,8 @@ public sealed unsafe class CommandRecording : GpuResource
         }
     }
 
-    /// <summary>Blocks until the last submission finishes; throws <see cref="GpuTimeoutException"/> after <paramref name="timeout"/>.</summary>
+    /// <summary>Blocks until the last submission finishes; throws <see cref="GpuTimeoutException"/> after <paramref
+    /// name="timeout"/>.</summary>
     public void Wait(TimeSpan? timeout = null)
     {
         ThrowIfDisposed();
@@ -278,7 +301,8 @@ public sealed unsafe class CommandRecording : GpuResource
     {
         ThrowIfDisposed();
         if (_labels.Count == 0) return [];
-        if (!_submitted || !IsComplete) throw new InvalidOperationException($"Recording '{Name}' has no completed submission to read timestamps from.");
+        if (!_submitted
+            || !IsComplete) throw new InvalidOperationException($"Recording '{Name}' has no completed submission to read timestamps from.");
         var ticks = new ulong[_labels.Count];
         fixed (ulong* p = ticks)
             Device.Vk.GetQueryPoolResults(Device.Handle, _queries, 0, (uint)ticks.Length, (nuint)(ticks.Length * 8), p, 8,
@@ -298,7 +322,8 @@ public sealed unsafe class CommandRecording : GpuResource
         if (_finished) throw new InvalidOperationException($"Recording '{Name}' is finished; record a new one to add commands.");
     }
 
-    /// <summary>Records a barrier when the next command's <paramref name="touches"/> conflict with what is pending, then adds them.</summary>
+    /// <summary>Records a barrier when the next command's <paramref name="touches"/> conflict with what is pending, then adds
+    /// them.</summary>
     private void BarrierIfNeeded(ReadOnlySpan<BufferTouch> touches)
     {
         bool needed = AutomaticBarriers && _hazards.NeedsBarrier(touches);
@@ -313,7 +338,8 @@ public sealed unsafe class CommandRecording : GpuResource
     private void FullBarrier()
     {
         BarrierCount++;
-        MemoryBarrier(PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
+        MemoryBarrier(PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit,
+            AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit,
             PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit,
             AccessFlags.ShaderReadBit | AccessFlags.ShaderWriteBit | AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit);
     }

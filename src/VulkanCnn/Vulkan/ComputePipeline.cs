@@ -17,7 +17,8 @@ public sealed record PipelineKey(string Shader, int BufferCount, int PushConstan
     /// (the operators' <c>ActivationKind</c>; this layer does not know what the codes mean).</summary>
     public uint Activation { get; init; }
 
-    internal string Key => $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{Activation}|{string.Join(",", Constants)}";
+    internal string Key =>
+        $"{Shader}|{BufferCount}|{PushConstantBytes}|{LocalX},{LocalY},{LocalZ}|{Activation}|{string.Join(",", Constants)}";
 
     internal uint[] SpecializationWords() => [LocalX, LocalY, LocalZ, Activation, .. Constants];
 }
@@ -36,10 +37,13 @@ public sealed unsafe class ComputePipeline
         _device = device;
         Description = description;
         if (description.PushConstantBytes > device.Info.Limits.MaxPushConstantsBytes)
-            throw new ArgumentException($"Kernel '{description.Shader}' needs {description.PushConstantBytes} push-constant bytes; the device allows {device.Info.Limits.MaxPushConstantsBytes}.");
+            throw new ArgumentException($"Kernel '{description.Shader}' needs {description.PushConstantBytes} push-constant bytes; the " +
+                $"device allows {device.Info.Limits.MaxPushConstantsBytes}.");
         uint invocations = description.LocalX * description.LocalY * description.LocalZ;
         if (invocations == 0 || invocations > device.Info.Limits.MaxWorkGroupInvocations)
-            throw new ArgumentException($"Kernel '{description.Shader}' workgroup {description.LocalX}x{description.LocalY}x{description.LocalZ} exceeds the device limit of {device.Info.Limits.MaxWorkGroupInvocations} invocations.");
+            throw new ArgumentException($"Kernel '{description.Shader}' workgroup " +
+                $"{description.LocalX}x{description.LocalY}x{description.LocalZ} exceeds the device limit of " +
+                    $"{device.Info.Limits.MaxWorkGroupInvocations} invocations.");
 
         var vk = device.Vk;
         byte[] spirv = ShaderLibrary.GetSpirv(description.Shader);
@@ -49,13 +53,19 @@ public sealed unsafe class ComputePipeline
         // The push-constant layout is a contract between C# and GLSL: a struct that drifted from the shader's block fails here.
         int pushBytes = ShaderInterface.PushConstantBytes(spirv, description.Shader);
         if (pushBytes != description.PushConstantBytes)
-            throw new ArgumentException($"Kernel '{description.Shader}' declares a {pushBytes}-byte push-constant block; the description gives {description.PushConstantBytes} bytes.");
+            throw new ArgumentException($"Kernel '{description.Shader}' declares a {pushBytes}-byte push-constant block; the " +
+                $"description gives {description.PushConstantBytes} bytes.");
         var stopwatch = Stopwatch.StartNew();
 
         ShaderModule module;
         fixed (byte* code = spirv)
         {
-            var info = new ShaderModuleCreateInfo { SType = StructureType.ShaderModuleCreateInfo, CodeSize = (nuint)spirv.Length, PCode = (uint*)code };
+            var info = new ShaderModuleCreateInfo
+            {
+                SType = StructureType.ShaderModuleCreateInfo,
+                CodeSize = (nuint)spirv.Length,
+                PCode = (uint*)code
+            };
             vk.CreateShaderModule(device.Handle, &info, null, &module).Check($"vkCreateShaderModule({description.Shader})");
         }
         Module = module;
@@ -65,7 +75,12 @@ public sealed unsafe class ComputePipeline
             bindings[i] = new DescriptorSetLayoutBinding((uint)i, DescriptorType.StorageBuffer, 1, ShaderStageFlags.ComputeBit);
         fixed (DescriptorSetLayoutBinding* pb = bindings)
         {
-            var info = new DescriptorSetLayoutCreateInfo { SType = StructureType.DescriptorSetLayoutCreateInfo, BindingCount = (uint)bindings.Length, PBindings = pb };
+            var info = new DescriptorSetLayoutCreateInfo
+            {
+                SType = StructureType.DescriptorSetLayoutCreateInfo,
+                BindingCount = (uint)bindings.Length,
+                PBindings = pb
+            };
             DescriptorSetLayout layout;
             vk.CreateDescriptorSetLayout(device.Handle, &info, null, &layout).Check("vkCreateDescriptorSetLayout");
             SetLayout = layout;
@@ -107,9 +122,15 @@ public sealed unsafe class ComputePipeline
                         PName = entry,
                         PSpecializationInfo = &spec,
                     };
-                    var info = new ComputePipelineCreateInfo { SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = pipelineLayout };
+                    var info = new ComputePipelineCreateInfo
+                    {
+                        SType = StructureType.ComputePipelineCreateInfo,
+                        Stage = stage,
+                        Layout = pipelineLayout
+                    };
                     Pipeline pipeline;
-                    vk.CreateComputePipelines(device.Handle, cache, 1, &info, null, &pipeline).Check($"vkCreateComputePipelines({description.Shader})");
+                    vk.CreateComputePipelines(device.Handle, cache, 1, &info, null,
+                        &pipeline).Check($"vkCreateComputePipelines({description.Shader})");
                     Handle = pipeline;
                 }
                 finally { Marshal.FreeHGlobal((IntPtr)entry); }

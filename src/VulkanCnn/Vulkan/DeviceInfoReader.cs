@@ -64,7 +64,8 @@ internal static unsafe class DeviceInfoReader
                 f16.StorageBuffer16BitAccess, v12 && f12.StorageBuffer8BitAccess),
             MemoryHeaps = heaps,
             MemoryTypes = types,
-            QueueFamilies = families.Select((f, i) => new QueueFamilyInfo(i, QueueFlagNames(f.QueueFlags), f.QueueCount, f.TimestampValidBits)).ToList(),
+            QueueFamilies = families.Select((f, i) =>
+                new QueueFamilyInfo(i, QueueFlagNames(f.QueueFlags), f.QueueCount, f.TimestampValidBits)).ToList(),
         };
     }
 

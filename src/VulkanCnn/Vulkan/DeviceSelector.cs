@@ -14,11 +14,13 @@ public static class DeviceSelector
         if (int.TryParse(request, out int index))
         {
             return devices.FirstOrDefault(d => d.Index == index)
-                ?? throw new ArgumentException($"No Vulkan device has index {index} (VKCNN_DEVICE / Device option). Devices: {list}", "Device");
+                ?? throw new ArgumentException($"No Vulkan device has index {index} (VKCNN_DEVICE / Device option). Devices: {list}",
+                    "Device");
         }
         var matches = devices.Where(d => d.Name.Contains(request, StringComparison.OrdinalIgnoreCase)).ToList();
         if (matches.Count == 0)
-            throw new ArgumentException($"No Vulkan device name contains '{request}' (VKCNN_DEVICE / Device option). Devices: {list}", "Device");
+            throw new ArgumentException($"No Vulkan device name contains '{request}' (VKCNN_DEVICE / Device option). Devices: {list}",
+                "Device");
         return matches.OrderByDescending(d => d.PreferenceRank).ThenBy(d => d.Index).First();
     }
 }

@@ -63,7 +63,8 @@ internal sealed unsafe class FenceWaiter : IDisposable
         }
     }
 
-    /// <summary>Drops every entry of a fence that is about to be destroyed (its waits fault); waits until the thread lets go of it.</summary>
+    /// <summary>Drops every entry of a fence that is about to be destroyed (its waits fault); waits until the thread lets go of
+    /// it.</summary>
     public void Forget(Fence fence)
     {
         lock (_gate)
@@ -73,7 +74,8 @@ internal sealed unsafe class FenceWaiter : IDisposable
             for (int i = _pending.Count - 1; i >= 0; i--)
             {
                 if (_pending[i].Fence.Handle != fence.Handle) continue;
-                _pending[i].Completion.TrySetException(new ObjectDisposedException(_pending[i].What, "The recording was disposed while a wait was pending."));
+                _pending[i].Completion.TrySetException(new ObjectDisposedException(_pending[i].What,
+                    "The recording was disposed while a wait was pending."));
                 _pending.RemoveAt(i);
             }
         }
@@ -128,7 +130,8 @@ internal sealed unsafe class FenceWaiter : IDisposable
         lock (_gate)
         {
             _stopping = true;
-            foreach (var e in _pending) e.Completion.TrySetException(new ObjectDisposedException(nameof(GpuDevice), "The device was disposed while a wait was pending."));
+            foreach (var e in _pending) e.Completion.TrySetException(new ObjectDisposedException(nameof(GpuDevice),
+                "The device was disposed while a wait was pending."));
             _pending.Clear();
             Monitor.PulseAll(_gate);
             thread = _thread;

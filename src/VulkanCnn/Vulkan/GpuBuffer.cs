@@ -19,7 +19,8 @@ public sealed unsafe class GpuBuffer : GpuResource
 
     /// <summary>A buffer that holds many tensors at offsets (a session's arena); each binding of it stays within
     /// maxStorageBufferRange, the buffer itself may be larger.</summary>
-    internal static GpuBuffer CreateArena(GpuDevice device, ulong size, string name) => Create(device, size, MemoryUsage.Tensor, name, checkBindingRange: false);
+    internal static GpuBuffer CreateArena(GpuDevice device, ulong size, string name) =>
+        Create(device, size, MemoryUsage.Tensor, name, checkBindingRange: false);
 
     internal static GpuBuffer Create(GpuDevice device, ulong size, MemoryUsage usage, string name, bool checkBindingRange = true)
     {
@@ -68,7 +69,8 @@ public sealed unsafe class GpuBuffer : GpuResource
         device.ThrowIfDisposed();
         if (buffer == 0) throw new ArgumentException("The external buffer handle is null.", nameof(buffer));
         if (size == 0 || size > device.Info.Limits.MaxStorageBufferRange)
-            throw new ArgumentOutOfRangeException(nameof(size), $"External buffer '{name}' size {size} is outside 1..maxStorageBufferRange.");
+            throw new ArgumentOutOfRangeException(nameof(size),
+                $"External buffer '{name}' size {size} is outside 1..maxStorageBufferRange.");
         return new GpuBuffer(device, name, new VkBuffer((ulong)buffer), null, size);
     }
 
@@ -86,7 +88,8 @@ public sealed unsafe class GpuBuffer : GpuResource
         get
         {
             ThrowIfDisposed();
-            if (_allocation is not { } a || a.Mapped == null) throw new InvalidOperationException($"Buffer '{Name}' is not host-visible; use a staging transfer.");
+            if (_allocation is not { } a
+                || a.Mapped == null) throw new InvalidOperationException($"Buffer '{Name}' is not host-visible; use a staging transfer.");
             return new Span<byte>(a.Mapped, checked((int)Size));
         }
     }

@@ -18,7 +18,8 @@ public sealed unsafe partial class GpuDevice : IDisposable
     private readonly HashSet<GpuResource> _live = new();
     private bool _disposed;
 
-    private GpuDevice(VulkanInstance instance, PhysicalDevice physical, DeviceInfo info, GpuDeviceOptions options, ExternalDevice? external = null)
+    private GpuDevice(VulkanInstance instance, PhysicalDevice physical, DeviceInfo info, GpuDeviceOptions options,
+        ExternalDevice? external = null)
     {
         _instance = instance;
         Physical = physical;
@@ -84,8 +85,10 @@ public sealed unsafe partial class GpuDevice : IDisposable
             var physical = new PhysicalDevice(external.PhysicalDevice);
             int index = instance.PhysicalDevices().ToList().FindIndex(p => p.Handle == physical.Handle);
             var info = DeviceInfoReader.Read(instance.Vk, physical, Math.Max(index, 0));
-            if (external.QueueFamilyIndex >= info.QueueFamilies.Count || !info.QueueFamilies[(int)external.QueueFamilyIndex].Flags.Contains("Compute"))
-                throw new ArgumentException($"Queue family {external.QueueFamilyIndex} of '{info.Name}' does not support compute.", nameof(external));
+            if (external.QueueFamilyIndex >= info.QueueFamilies.Count
+                || !info.QueueFamilies[(int)external.QueueFamilyIndex].Flags.Contains("Compute"))
+                throw new ArgumentException($"Queue family {external.QueueFamilyIndex} of '{info.Name}' does not support compute.",
+                    nameof(external));
             return new GpuDevice(instance, physical, info, resolved, external);
         }
         catch
@@ -143,7 +146,8 @@ public sealed unsafe partial class GpuDevice : IDisposable
     internal void Untrack(GpuResource r) { lock (_liveGate) _live.Remove(r); }
 
     /// <summary>Submits one command buffer; the single queue is shared, so submission is serialised.</summary>
-    internal void Submit(CommandBuffer cb, Fence fence, ReadOnlySpan<Silk.NET.Vulkan.Semaphore> wait = default, ReadOnlySpan<Silk.NET.Vulkan.Semaphore> signal = default)
+    internal void Submit(CommandBuffer cb, Fence fence, ReadOnlySpan<Silk.NET.Vulkan.Semaphore> wait = default,
+        ReadOnlySpan<Silk.NET.Vulkan.Semaphore> signal = default)
     {
         var stages = stackalloc PipelineStageFlags[Math.Max(1, wait.Length)];
         for (int i = 0; i < wait.Length; i++) stages[i] = PipelineStageFlags.AllCommandsBit;
@@ -222,7 +226,8 @@ public sealed unsafe partial class GpuDevice : IDisposable
                 throw new VulkanException($"Device extension {ext} is not supported by '{info.Name}'.");
         // MoltenVK and other non-conformant implementations require their portability subset to be enabled.
         const string PortabilitySubset = "VK_KHR_portability_subset";
-        if (available.Contains(PortabilitySubset) && !extensions.Contains(PortabilitySubset)) extensions = [.. extensions, PortabilitySubset];
+        if (available.Contains(PortabilitySubset) && !extensions.Contains(PortabilitySubset)) extensions = [.. extensions,
+            PortabilitySubset];
         var extPtrs = SilkMarshal.StringArrayToPtr(extensions);
         try
         {
@@ -251,7 +256,8 @@ public sealed unsafe partial class GpuDevice : IDisposable
         uint count = 0;
         vk.EnumerateDeviceExtensionProperties(pd, (byte*)null, &count, null).Check("vkEnumerateDeviceExtensionProperties");
         var props = new ExtensionProperties[count];
-        fixed (ExtensionProperties* p = props) vk.EnumerateDeviceExtensionProperties(pd, (byte*)null, &count, p).Check("vkEnumerateDeviceExtensionProperties");
+        fixed (ExtensionProperties* p = props) vk.EnumerateDeviceExtensionProperties(pd, (byte*)null, &count,
+            p).Check("vkEnumerateDeviceExtensionProperties");
         var names = new HashSet<string>();
         foreach (var e in props) names.Add(SilkMarshal.PtrToString((nint)e.ExtensionName)!);
         return names;

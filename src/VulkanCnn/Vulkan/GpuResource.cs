@@ -25,7 +25,8 @@ public abstract class GpuResource : IDisposable
 
     protected void ThrowIfDisposed()
     {
-        if (_disposed) throw new ObjectDisposedException(GetType().Name, $"{GetType().Name} '{Name}' has been disposed and can no longer be used.");
+        if (_disposed) throw new ObjectDisposedException(GetType().Name,
+            $"{GetType().Name} '{Name}' has been disposed and can no longer be used.");
         Device.ThrowIfDisposed();
     }
 

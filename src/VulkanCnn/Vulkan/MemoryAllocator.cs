@@ -40,7 +40,8 @@ internal sealed unsafe class MemoryAllocator : IDisposable
     {
         _vk = vk; _device = device; _props = props; _blockBytes = blockBytes;
         uint? mapped = forceStaging ? null
-            : FindType(uint.MaxValue, MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit);
+            : FindType(uint.MaxValue,
+                MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit);
         TensorsAreHostVisible = mapped is not null;
     }
 
@@ -63,13 +64,15 @@ internal sealed unsafe class MemoryAllocator : IDisposable
             if (req.Size <= _blockBytes / 2)
             {
                 foreach (var block in _blocks)
-                    if (block.TypeIndex == typeIndex && block.IsMapped == map && !block.Dedicated && block.TryAllocate(req.Size, alignment) is { } a)
+                    if (block.TypeIndex == typeIndex && block.IsMapped == map && !block.Dedicated
+                        && block.TryAllocate(req.Size, alignment) is { } a)
                         return a;
             }
             bool dedicated = req.Size > _blockBytes / 2;
             var fresh = MemoryBlock.Create(_vk, _device, typeIndex, dedicated ? req.Size : _blockBytes, dedicated, map);
             _blocks.Add(fresh);
-            return fresh.TryAllocate(req.Size, alignment) ?? throw new InvalidOperationException("A fresh memory block could not hold its first allocation.");
+            return fresh.TryAllocate(req.Size, alignment)
+                ?? throw new InvalidOperationException("A fresh memory block could not hold its first allocation.");
         }
     }
 
@@ -80,7 +83,9 @@ internal sealed unsafe class MemoryAllocator : IDisposable
             var block = allocation.Block;
             block.Release(allocation);
             // Keep one empty shared block per type for reuse; give dedicated and surplus blocks back.
-            if (block.LiveCount == 0 && (block.Dedicated || _blocks.Count(b => b.TypeIndex == block.TypeIndex && b.IsMapped == block.IsMapped && b.LiveCount == 0) > 1))
+            if (block.LiveCount == 0
+                && (block.Dedicated
+                    || _blocks.Count(b => b.TypeIndex == block.TypeIndex && b.IsMapped == block.IsMapped && b.LiveCount == 0) > 1))
             {
                 _blocks.Remove(block);
                 block.Destroy(_vk, _device);
@@ -149,7 +154,8 @@ internal sealed unsafe class MemoryBlock
         DeviceMemory memory;
         var r = vk.AllocateMemory(device, &info, null, &memory);
         if (r is Result.ErrorOutOfDeviceMemory or Result.ErrorOutOfHostMemory)
-            throw new OutOfDeviceMemoryException("vkAllocateMemory", r, $"could not allocate {size / (1024.0 * 1024.0):0.0} MiB of device memory");
+            throw new OutOfDeviceMemoryException("vkAllocateMemory", r,
+                $"could not allocate {size / (1024.0 * 1024.0):0.0} MiB of device memory");
         r.Check("vkAllocateMemory");
         void* mapped = null;
         if (map) vk.MapMemory(device, memory, 0, Vk.WholeSize, 0, &mapped).Check("vkMapMemory");

@@ -147,7 +147,8 @@ internal sealed unsafe class PipelineDiskCache : IDisposable
         if (!s.Slice(40, 16).SequenceEqual(_cacheUuid)) return "pipeline-cache UUID differs";
         if (!s.Slice(56, 32).SequenceEqual(spirvHash)) return "SPIR-V hash differs";
         ulong length = BitConverter.ToUInt64(file, 88);
-        if (length != (ulong)(file.Length - HeaderBytes)) return $"payload length {length} does not match the file ({file.Length - HeaderBytes} bytes)";
+        if (length != (ulong)(file.Length - HeaderBytes)) return $"payload length {length} does not match the file " +
+            $"({file.Length - HeaderBytes} bytes)";
         var body = s[HeaderBytes..];
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(s.Slice(96, 32))) return "checksum mismatch";
         if (body.Length > 0 && ValidateDriverHeader(body) is { } bad) return bad;
@@ -162,7 +163,8 @@ internal sealed unsafe class PipelineDiskCache : IDisposable
         uint headerSize = BitConverter.ToUInt32(blob[..4]);
         uint version = BitConverter.ToUInt32(blob.Slice(4, 4));
         if (headerSize < 32 || headerSize > blob.Length || version != 1) return "driver blob header is malformed";
-        if (BitConverter.ToUInt32(blob.Slice(8, 4)) != _device.Info.VendorId || BitConverter.ToUInt32(blob.Slice(12, 4)) != _device.Info.DeviceId)
+        if (BitConverter.ToUInt32(blob.Slice(8, 4)) != _device.Info.VendorId
+            || BitConverter.ToUInt32(blob.Slice(12, 4)) != _device.Info.DeviceId)
             return "driver blob is for another device";
         if (!blob.Slice(16, 16).SequenceEqual(_cacheUuid)) return "driver blob UUID differs";
         return null;
@@ -171,7 +173,11 @@ internal sealed unsafe class PipelineDiskCache : IDisposable
     private void TryDelete(string path)
     {
         try { File.Delete(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _device.Log($"[vkcnn] could not delete {path}: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _device.Log($"[vkcnn] could not delete {path}: " +
+            $"{e.Message}");
+        }
     }
 
     public void Dispose() { }

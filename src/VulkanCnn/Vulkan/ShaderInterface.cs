@@ -11,7 +11,8 @@ internal enum BufferAccess
 }
 
 /// <summary>
-/// What a SPIR-V compute module expects of its caller: the push-constant block's size, and what each descriptor binding (set 0) of a SPIR-V compute module may do: a binding whose every
+/// What a SPIR-V compute module expects of its caller: the push-constant block's size, and what each descriptor binding (set 0) of a SPIR-V
+/// compute module may do: a binding whose every
 /// variable is <c>readonly</c> (NonWritable, on the variable or on all members of its block) is only
 /// read, a <c>writeonly</c> one only written, anything else both. Recordings put barriers only between
 /// commands whose accesses conflict (<see cref="CommandRecording"/>), so a binding that is not declared
@@ -46,7 +47,9 @@ internal static class ShaderInterface
                 case OpTypeArray: array[words[at + 1]] = (words[at + 2], words[at + 3]); break;
                 case OpTypeStruct: structs[words[at + 1]] = words[(at + 2)..(at + count)]; break;
                 case OpConstant when count >= 4: constants[words[at + 2]] = words[at + 3]; break;
-                case OpMemberDecorate when count >= 5 && words[at + 3] == Offset: offsets[(words[at + 1], words[at + 2])] = (int)words[at + 4]; break;
+                case OpMemberDecorate when count >= 5
+                    && words[at + 3] == Offset:
+                    offsets[(words[at + 1], words[at + 2])] = (int)words[at + 4]; break;
                 case OpDecorate when count >= 4 && words[at + 2] == ArrayStride: strides[words[at + 1]] = (int)words[at + 3]; break;
                 case OpTypePointer when count >= 4: pointee[words[at + 1]] = (words[at + 2], words[at + 3]); break;
                 case OpVariable when count >= 4 && words[at + 3] == PushConstant: block = pointee[words[at + 1]].Type; break;
@@ -56,8 +59,10 @@ internal static class ShaderInterface
             scalar.TryGetValue(type, out int s) ? s
             : vector.TryGetValue(type, out var v) ? Size(v.Component) * v.Count
             : array.TryGetValue(type, out var a) ? strides.GetValueOrDefault(type, Size(a.Element)) * (int)constants[a.Length]
-            : structs.TryGetValue(type, out var members) ? members.Select((m, i) => offsets.GetValueOrDefault((type, (uint)i)) + Size(m)).DefaultIfEmpty(0).Max()
-            : throw new InvalidDataException($"Shader '{shader}': the push-constant block holds a type this reader does not size (id {type}).");
+            : structs.TryGetValue(type, out var members)
+                ? members.Select((m, i) => offsets.GetValueOrDefault((type, (uint)i)) + Size(m)).DefaultIfEmpty(0).Max()
+            : throw new InvalidDataException($"Shader '{shader}': the push-constant block holds a type this reader does not size (id " +
+                $"{type}).");
         return block == 0 ? 0 : Size(block);
     }
 
@@ -73,13 +78,15 @@ internal static class ShaderInterface
         for (int i = 5; i < words.Length;)
         {
             int count = (int)(words[i] >> 16);
-            if (count == 0 || i + count > words.Length) throw new InvalidDataException($"Shader '{shader}': malformed SPIR-V instruction at word {i}.");
+            if (count == 0 || i + count > words.Length)
+                throw new InvalidDataException($"Shader '{shader}': malformed SPIR-V instruction at word {i}.");
             yield return (words[i] & 0xFFFF, i, count);
             i += count;
         }
     }
 
-    /// <summary>Access per binding 0 … <paramref name="bindings"/> − 1; a binding the module does not use is <see cref="BufferAccess.None"/>.</summary>
+    /// <summary>Access per binding 0 … <paramref name="bindings"/> − 1; a binding the module does not use is <see
+    /// cref="BufferAccess.None"/>.</summary>
     public static BufferAccess[] BindingAccess(byte[] spirv, int bindings, string shader)
     {
         var words = Words(spirv);
@@ -125,7 +132,8 @@ internal static class ShaderInterface
         {
             if (setOf.GetValueOrDefault(variable) != 0 || binding >= bindings) continue;
             var (noWrite, noRead) = varFlags.GetValueOrDefault(variable);
-            if (variableType.TryGetValue(variable, out var ptr) && pointee.TryGetValue(ptr, out var block) && memberCount.TryGetValue(block, out int members))
+            if (variableType.TryGetValue(variable, out var ptr) && pointee.TryGetValue(ptr, out var block)
+                && memberCount.TryGetValue(block, out int members))
             {
                 var decorations = memberFlags.GetValueOrDefault(block) ?? [];
                 noWrite |= members > 0 && Enumerable.Range(0, members).All(m => decorations.Contains(((uint)m, NonWritable)));

@@ -11,7 +11,8 @@ public sealed class Tensor : GpuResource
 {
     private readonly bool _ownsBuffer;
 
-    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer, bool ownsBuffer, ulong byteOffset = 0) : base(device, name)
+    private Tensor(GpuDevice device, TensorShape shape, DataType type, string name, GpuBuffer buffer, bool ownsBuffer, ulong byteOffset = 0)
+        : base(device, name)
     {
         Shape = shape;
         DataType = type;
@@ -27,7 +28,8 @@ public sealed class Tensor : GpuResource
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shape);
         name ??= "tensor" + shape;
-        if (shape.IsEmpty) throw new ArgumentException($"Tensor '{name}' of shape {shape} is empty; an empty tensor has no GPU buffer.", nameof(shape));
+        if (shape.IsEmpty) throw new ArgumentException($"Tensor '{name}' of shape {shape} is empty; an empty tensor has no GPU buffer.",
+            nameof(shape));
         ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
         var buffer = GpuBuffer.Create(device, bytes, MemoryUsage.Tensor, name);
         try { return new Tensor(device, shape, dataType, name, buffer, ownsBuffer: true); }
@@ -38,12 +40,14 @@ public sealed class Tensor : GpuResource
     /// A tensor over the start of someone else's buffer (a memory-planner slot, a zero-copy
     /// Reshape). Disposing the view leaves the buffer alone.
     /// </summary>
-    public static Tensor View(GpuBuffer buffer, TensorShape shape, string? name = null, DataType dataType = DataType.Float32, ulong byteOffset = 0)
+    public static Tensor View(GpuBuffer buffer, TensorShape shape, string? name = null, DataType dataType = DataType.Float32,
+        ulong byteOffset = 0)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ulong bytes = checked((ulong)shape.ElementCount * (ulong)dataType.SizeInBytes());
         if (byteOffset + bytes > buffer.Size)
-            throw new ArgumentException($"A view of shape {shape} at byte {byteOffset} needs {bytes} bytes; buffer '{buffer.Name}' has {buffer.Size}.", nameof(shape));
+            throw new ArgumentException($"A view of shape {shape} at byte {byteOffset} needs {bytes} bytes; buffer '{buffer.Name}' has " +
+                $"{buffer.Size}.", nameof(shape));
         return new Tensor(buffer.Device, shape, dataType, name ?? buffer.Name + shape, buffer, ownsBuffer: false, byteOffset);
     }
 
@@ -83,7 +87,8 @@ public sealed class Tensor : GpuResource
         rec.Run();
     }
 
-    /// <summary>Copies the tensor into <paramref name="destination"/> (exactly <see cref="ElementCount"/> values), waiting for the GPU.</summary>
+    /// <summary>Copies the tensor into <paramref name="destination"/> (exactly <see cref="ElementCount"/> values), waiting for the
+    /// GPU.</summary>
     public void Download(Span<float> destination)
     {
         CheckLength(destination.Length, nameof(destination));
@@ -140,7 +145,8 @@ public sealed class Tensor : GpuResource
     {
         ThrowIfDisposed();
         if (length != ElementCount)
-            throw new ArgumentException($"Tensor '{Name}' of shape {Shape} holds {ElementCount} values but '{parameter}' has {length}.", parameter);
+            throw new ArgumentException($"Tensor '{Name}' of shape {Shape} holds {ElementCount} values but '{parameter}' has {length}.",
+                parameter);
     }
 
     protected override void Release()

@@ -40,7 +40,8 @@ public sealed class TensorUploader : IDisposable
     /// <summary>Makes what was written to <see cref="Bytes"/> the tensor's contents (waits for the copy on the staging path).</summary>
     public void Commit() => _copy?.Run();
 
-    /// <summary>Copies <paramref name="data"/> (at most <see cref="Tensor.SizeInBytes"/> bytes, the rest left as it was) and commits.</summary>
+    /// <summary>Copies <paramref name="data"/> (at most <see cref="Tensor.SizeInBytes"/> bytes, the rest left as it was) and
+    /// commits.</summary>
     public void Upload(ReadOnlySpan<byte> data)
     {
         var bytes = Bytes;

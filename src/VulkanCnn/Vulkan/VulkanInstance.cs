@@ -133,7 +133,8 @@ internal sealed unsafe class VulkanInstance : IDisposable
     private void CreateMessenger(ValidationSink sink)
     {
         _sinkHandle = GCHandle.Alloc(sink);
-        var create = (delegate* unmanaged[Cdecl]<Instance, DebugUtilsMessengerCreateInfoEXT*, AllocationCallbacks*, DebugUtilsMessengerEXT*, Result>)
+        var create = (delegate* unmanaged[Cdecl]<Instance, DebugUtilsMessengerCreateInfoEXT*, AllocationCallbacks*, DebugUtilsMessengerEXT*,
+            Result>)
             GetProcAddress("vkCreateDebugUtilsMessengerEXT");
         if (create == null) throw new VulkanException("vkCreateDebugUtilsMessengerEXT is missing although VK_EXT_debug_utils is enabled.");
         var info = new DebugUtilsMessengerCreateInfoEXT
@@ -143,7 +144,8 @@ internal sealed unsafe class VulkanInstance : IDisposable
             MessageType = DebugUtilsMessageTypeFlagsEXT.GeneralBitExt | DebugUtilsMessageTypeFlagsEXT.ValidationBitExt
                 | DebugUtilsMessageTypeFlagsEXT.PerformanceBitExt,
             PfnUserCallback = new PfnDebugUtilsMessengerCallbackEXT(
-                (delegate* unmanaged[Cdecl]<DebugUtilsMessageSeverityFlagsEXT, DebugUtilsMessageTypeFlagsEXT, DebugUtilsMessengerCallbackDataEXT*, void*, Silk.NET.Core.Bool32>)
+                (delegate* unmanaged[Cdecl]<DebugUtilsMessageSeverityFlagsEXT, DebugUtilsMessageTypeFlagsEXT,
+                    DebugUtilsMessengerCallbackDataEXT*, void*, Silk.NET.Core.Bool32>)
                 &ValidationSink.Callback),
             PUserData = (void*)GCHandle.ToIntPtr(_sinkHandle),
         };
@@ -157,7 +159,8 @@ internal sealed unsafe class VulkanInstance : IDisposable
         uint count = 0;
         vk.EnumerateInstanceExtensionProperties((byte*)null, &count, null).Check("vkEnumerateInstanceExtensionProperties");
         var props = new ExtensionProperties[count];
-        fixed (ExtensionProperties* p = props) vk.EnumerateInstanceExtensionProperties((byte*)null, &count, p).Check("vkEnumerateInstanceExtensionProperties");
+        fixed (ExtensionProperties* p = props) vk.EnumerateInstanceExtensionProperties((byte*)null, &count,
+            p).Check("vkEnumerateInstanceExtensionProperties");
         var names = new HashSet<string>();
         foreach (var e in props) names.Add(SilkMarshal.PtrToString((nint)e.ExtensionName)!);
         return names;

@@ -45,7 +45,8 @@ public class ArchitectureTests
     [Fact]
     public void Every_product_namespace_belongs_to_a_layer()
     {
-        var namespaces = Product.Types.Select(t => t.Namespace.FullName).Where(n => n.StartsWith("VulkanCnn", StringComparison.Ordinal)).Distinct().ToList();
+        var namespaces = Product.Types.Select(t => t.Namespace.FullName).Where(n =>
+            n.StartsWith("VulkanCnn", StringComparison.Ordinal)).Distinct().ToList();
         Assert.Contains("VulkanCnn.Ops", namespaces);
         Assert.Contains("VulkanCnn.Compiler.Passes", namespaces);
         Assert.DoesNotContain(namespaces, n => LayerOf(n) is null);
@@ -68,7 +69,8 @@ public class ArchitectureTests
             }
         }
         Assert.True(edges > 1000, $"only {edges} dependencies between product types were read; the loader saw too little");
-        Assert.True(violations.Count == 0, $"{violations.Count} dependencies go up or sideways:\n" + string.Join("\n", violations.Take(60)));
+        Assert.True(violations.Count == 0,
+            $"{violations.Count} dependencies go up or sideways:\n" + string.Join("\n", violations.Take(60)));
     }
 
     [Fact]

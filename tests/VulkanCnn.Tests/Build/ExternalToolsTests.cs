@@ -25,7 +25,8 @@ public sealed partial class ExternalToolsTests
     };
 
     // A program name as a string literal passed to a process API, or the first word of an MSBuild Exec command.
-    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\(|StartProcess\(|Executable\s*=\s*)"|Exec\s+Command=")([A-Za-z/][\w.+/-]*)""")]
+    [GeneratedRegex("""(?:(?:new\s+ProcessStartInfo\(|FileName\s*=\s*|Process\.Start\(|Repo\.Run\("""
+        + """|StartProcess\(|Executable\s*=\s*)"|Exec\s+Command=")([A-Za-z/][\w.+/-]*)""")]
     private static partial Regex Invocation();
 
     private static IReadOnlyList<string> AptPackages()
@@ -33,7 +34,8 @@ public sealed partial class ExternalToolsTests
         string script = File.ReadAllText(Repo.PathOf("build.sh"));
         var lists = Regex.Matches(script, "(?:APT|BENCH)_PACKAGES=\"([^\"]*)\"");
         Assert.True(lists.Count >= 1, "build.sh must define APT_PACKAGES=\"...\"");
-        return lists.SelectMany(m => m.Groups[1].Value.Split((char[])[' ', '\n', '\t', '\\'], StringSplitOptions.RemoveEmptyEntries)).ToList();
+        return lists.SelectMany(m => m.Groups[1].Value.Split((char[])[' ', '\n', '\t', '\\'], StringSplitOptions.RemoveEmptyEntries))
+            .ToList();
     }
 
     private static IEnumerable<(string File, string Program)> Invocations()
@@ -41,7 +43,8 @@ public sealed partial class ExternalToolsTests
         var roots = new[] { "src", "tests", "examples" }.Select(d => Repo.PathOf(d)).Where(Directory.Exists);
         var files = roots.SelectMany(r => Directory.EnumerateFiles(r, "*", SearchOption.AllDirectories))
             .Where(f => f.EndsWith(".cs") || f.EndsWith(".csproj") || f.EndsWith(".targets") || f.EndsWith(".props"))
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
+                && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
             .Append(Repo.PathOf("build.cake"));
         foreach (var file in files)
             foreach (Match m in Invocation().Matches(File.ReadAllText(file)))
@@ -65,7 +68,8 @@ public sealed partial class ExternalToolsTests
         foreach (var (file, program) in Invocations())
         {
             Assert.True(PackageOf.TryGetValue(program, out var package),
-                $"{file} starts '{program}', which is not in the program→package table of this test; add it and put its package in build.sh.");
+                $"{file} starts '{program}', which is not in the program→package table of this test; " +
+                "add it and put its package in build.sh.");
             Assert.True(packages.Contains(package), $"{file} starts '{program}' but build.sh does not install its package '{package}'.");
         }
     }
@@ -74,8 +78,12 @@ public sealed partial class ExternalToolsTests
     public void Build_sh_installs_every_package_toolchain_md_lists()
     {
         var packages = AptPackages();
-        foreach (var p in new[] { "mesa-vulkan-drivers", "libvulkan1", "glslc", "spirv-tools", "vulkan-validationlayers", "libglfw3", "xvfb",
-                     "xauth", "imagemagick", "xdotool", "ffmpeg", "fonts-dejavu-core", "fontconfig", "dataset-fashion-mnist", "libonnx-testdata" })
+        foreach (var p in new[]
+                 {
+                     "mesa-vulkan-drivers", "libvulkan1", "glslc", "spirv-tools", "vulkan-validationlayers", "libglfw3", "xvfb",
+                     "xauth", "imagemagick", "xdotool", "ffmpeg", "fonts-dejavu-core", "fontconfig", "dataset-fashion-mnist",
+                     "libonnx-testdata",
+                 })
             Assert.Contains(p, packages);
     }
 }

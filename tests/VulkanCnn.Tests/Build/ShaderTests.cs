@@ -8,7 +8,8 @@ public sealed class ShaderTests
     [Fact]
     public void Every_shader_file_is_embedded_and_nothing_else()
     {
-        var files = Directory.GetFiles(Repo.PathOf("shaders"), "*.comp").Select(f => Path.GetFileNameWithoutExtension(f)!).Order(StringComparer.Ordinal).ToList();
+        var files = Directory.GetFiles(Repo.PathOf("shaders"), "*.comp").Select(f =>
+            Path.GetFileNameWithoutExtension(f)!).Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(files);
         Assert.Equal(files, ShaderLibrary.Names);
     }

@@ -20,14 +20,19 @@ internal static class CliInvoker
         var output = new StringWriter();
         var saved = Console.Out;
         var savedAnsi = AnsiConsole.Console;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), ColorSystem = ColorSystemSupport.NoColors });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            ColorSystem = ColorSystemSupport.NoColors
+        });
         if (plainText) console.Profile.Width = 200;
         Console.SetOut(output);
         AnsiConsole.Console = console;
         try
         {
             var result = root.Parse(args);
-            int code = throwExceptions ? result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }) : result.Invoke();
+            int code = throwExceptions ? result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false })
+                : result.Invoke();
             return (code, plainText ? Regex.Replace(output.ToString(), @"\x1b\[[0-9;]*m", "") : output.ToString());
         }
         finally { Console.SetOut(saved); AnsiConsole.Console = savedAnsi; }

@@ -13,7 +13,8 @@ public sealed class CliTests
     private static (int Code, string Output) Invoke(Command command, params string[] args) => CliInvoker.Invoke(command, args);
 
     /// <summary>The device the CLI picks without --device: lavapipe on CI.</summary>
-    private static DeviceInfo DefaultDevice => DeviceSelector.Choose(GpuDevice.EnumerateDevices(), Environment.GetEnvironmentVariable("VKCNN_DEVICE"));
+    private static DeviceInfo DefaultDevice =>
+        DeviceSelector.Choose(GpuDevice.EnumerateDevices(), Environment.GetEnvironmentVariable("VKCNN_DEVICE"));
 
     [Fact]
     public void Devices_json_lists_the_default_device_with_its_capabilities()
@@ -52,12 +53,17 @@ public sealed class CliTests
                     for (int i = 0; i < 8; i++)
                     {
                         using var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(8, 8);
-                        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) { byte v = (byte)(shade + rng.Next(-30, 30)); img[x, y] = new(v, v, v); }
+                        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++)
+                        {
+                            byte v = (byte)(shade + rng.Next(-30, 30)); img[x,
+                            y] = new(v, v, v);
+                        }
                         SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, Path.Combine(root, split, cls, $"{i}.png"));
                     }
                 }
             string output = Path.Combine(root, "model.safetensors");
-            var (code, text) = Invoke(TrainCommand.Create(), "train", "--dataset", root, "--image-size", "8", "--epochs", "2", "--batch", "4",
+            var (code, text) = Invoke(TrainCommand.Create(), "train", "--dataset", root, "--image-size", "8", "--epochs", "2", "--batch",
+                "4",
                 "--lr", "0.05", "--out", output, "--checkpoint-every", "0", "--augment-pad", "1", "--flip", "--profile");
             Assert.True(code == 0, text);
             Assert.Contains("Test accuracy", text);
@@ -83,7 +89,8 @@ public sealed class CliTests
             File.Copy(Path.Combine(images, "rocket.jpg"), Path.Combine(root, "data", "rocket", "rocket.jpg"));
             string head = Path.Combine(root, "head.safetensors");
             Environment.SetEnvironmentVariable("VKCNN_RESNET18", PretrainedModels.ResNet18Onnx);
-            var (code, text) = Invoke(FinetuneCommand.Create(), "finetune", "--data", Path.Combine(root, "data"), "--out", head, "--steps", "60");
+            var (code, text) = Invoke(FinetuneCommand.Create(), "finetune", "--data", Path.Combine(root, "data"), "--out", head, "--steps",
+                "60");
             Assert.True(code == 0, text);
             Assert.Contains("2 classes on 2 images", text);
             var (code2, text2) = Invoke(FinetuneCommand.CreateClassify(), "classify", "--head", head,
@@ -92,7 +99,8 @@ public sealed class CliTests
             text2 = System.Text.RegularExpressions.Regex.Replace(text2, "\u001b\\[[0-9;]*m", ""); // bold markup
             Assert.Contains("chelsea.png: cat", text2);
             Assert.Contains("rocket.jpg: rocket", text2);
-            Assert.NotEqual(0, Invoke(FinetuneCommand.Create(), "finetune", "--data", Path.Combine(root, "none"), "--out", head).Code); // DirectoryNotFoundException
+            // DirectoryNotFoundException
+            Assert.NotEqual(0, Invoke(FinetuneCommand.Create(), "finetune", "--data", Path.Combine(root, "none"), "--out", head).Code);
         }
         finally
         {
@@ -127,14 +135,17 @@ public sealed class CliTests
     [Fact]
     public void View_refuses_bad_arguments_with_messages_naming_them()
     {
-        var labels = Assert.Throws<ArgumentException>(() => ViewCommand.Run(new VulkanCnn.Vulkan.GpuDeviceOptions(), new ViewSettings { Model = "m.onnx", Headless = true }));
+        var labels = Assert.Throws<ArgumentException>(() =>
+            ViewCommand.Run(new VulkanCnn.Vulkan.GpuDeviceOptions(), new ViewSettings { Model = "m.onnx", Headless = true }));
         Assert.Contains("--labels", labels.Message);
         var keys = Assert.Throws<ArgumentException>(() => ViewSettings.ParseKeys("30:1,abc"));
         Assert.Contains("--keys", keys.Message);
         var resize = Assert.Throws<ArgumentException>(() => ViewSettings.ParseResizes("10:800y600"));
         Assert.Contains("FRAME:WIDTHxHEIGHT", resize.Message);
         Assert.Equal([(30L, (int)'1'), (60L, (int)'S'), (90L, 256)], ViewSettings.ParseKeys("30:1, 60:s, 90:Esc"));
-        var missing = Assert.Throws<FileNotFoundException>(() => ViewCommand.Run(new VulkanCnn.Vulkan.GpuDeviceOptions(), new ViewSettings { Checkpoint = "/nonexistent.safetensors", Headless = true }));
+        var missing = Assert.Throws<FileNotFoundException>(() =>
+            ViewCommand.Run(new VulkanCnn.Vulkan.GpuDeviceOptions(),
+                new ViewSettings { Checkpoint = "/nonexistent.safetensors", Headless = true }));
         Assert.Contains("/nonexistent.safetensors", missing.Message);
     }
 

@@ -46,7 +46,8 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
     public void Info_prints_the_interface_op_histogram_parameters_and_flops()
     {
         Init.ManualSeed(4);
-        var model = new Sequential(nn.Conv2d(3, 16, 3, padding: 1), nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 32, 3, stride: 2, padding: 1), nn.ReLU(),
+        var model = new Sequential(nn.Conv2d(3, 16, 3, padding: 1), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride: 2, padding: 1), nn.ReLU(),
             nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(32, 10));
         var graph = model.ToGraph(new TensorShape(1, 3, 100, 100), "info");
         string path = Export(graph);
@@ -111,11 +112,13 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("top classes", printed);
 
         // The same preprocessing as the command (ImageNet mean/std, shorter side 16 * 256 / 224, centre crop 16).
-        var image = ImagePreprocessor.Load(photo, ImagePreprocessOptions.ImageNet with { CropWidth = 16, CropHeight = 16, ResizeShorterSide = 18 });
+        var image = ImagePreprocessor.Load(photo,
+            ImagePreprocessOptions.ImageNet with { CropWidth = 16, CropHeight = 16, ResizeShorterSide = 18 });
         using var session = Device.Compile(graph);
         var scores = session.Run(image.Data);
         var expected = Enumerable.Range(0, scores.Length).OrderByDescending(c => scores[c]).Take(3).Select(c => c.ToString());
-        var rows = printed.Split('\n').Select(l => Regex.Match(l, @"^\s*│\s*(\d+)\s*│")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+        var rows = printed.Split('\n').Select(l => Regex.Match(l, @"^\s*│\s*(\d+)\s*│")).Where(m => m.Success).Select(m =>
+            m.Groups[1].Value).ToList();
         Assert.Equal(expected, rows);
     }
 
@@ -143,7 +146,8 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
         foreach (var column in new[] { "p50 ms", "p90 ms", "p99 ms", "images/s" }) Assert.Contains(column, output);
         Assert.Single(TableRows(output, "VulkanCnn"));
         Assert.Single(TableRows(output, "ONNX Runtime 1.31.1"));
-        var ratio = Regex.Match(output, @"VulkanCnn / ONNX Runtime latency \(p50\): \S+x; max \|ours - ORT\| = \S+ \((\S+) of max\|ORT\|\)");
+        var ratio = Regex.Match(output,
+            @"VulkanCnn / ONNX Runtime latency \(p50\): \S+x; max \|ours - ORT\| = \S+ \((\S+) of max\|ORT\|\)");
         Assert.True(ratio.Success, output);
         Assert.True(double.Parse(ratio.Groups[1].Value) <= Tolerance.Network, output);
         Assert.Contains("top layers by GPU time", output);

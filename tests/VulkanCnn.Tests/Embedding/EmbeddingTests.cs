@@ -29,7 +29,8 @@ public sealed unsafe class EmbeddingTests
             graph.Nodes.Add(new Node("Flatten", "flatten", ["s"], ["y"], new Attributes().Set("axis", 1))); // the output is a view
             graph.Outputs.Add("y");
 
-            using (var gpu = GpuDevice.FromExternal(new ExternalDevice(host.Instance.Handle, host.Physical.Handle, host.Device.Handle, host.Queue.Handle, host.Family),
+            using (var gpu = GpuDevice.FromExternal(new ExternalDevice(host.Instance.Handle, host.Physical.Handle, host.Device.Handle,
+                host.Queue.Handle, host.Family),
                        new GpuDeviceOptions { DisablePipelineCache = true, Log = _ => { } }))
             {
                 using var inWrap = GpuBuffer.WrapExternal(gpu, (nint)inBuffer.Handle, (ulong)n * 4, "host input");

@@ -49,7 +49,8 @@ public sealed unsafe class HostDevice : IDisposable
         SilkMarshal.Free(layer);
         SilkMarshal.Free(ext);
 
-        var create = (delegate* unmanaged[Cdecl]<Instance, DebugUtilsMessengerCreateInfoEXT*, AllocationCallbacks*, DebugUtilsMessengerEXT*, Result>)
+        var create = (delegate* unmanaged[Cdecl]<Instance, DebugUtilsMessengerCreateInfoEXT*, AllocationCallbacks*, DebugUtilsMessengerEXT*,
+            Result>)
             Vk.GetInstanceProcAddr(instance, "vkCreateDebugUtilsMessengerEXT").Handle;
         var m = new DebugUtilsMessengerCreateInfoEXT
         {
@@ -69,8 +70,19 @@ public sealed unsafe class HostDevice : IDisposable
         Physical = pd;
         Family = 0; // lavapipe and most GPUs: family 0 has graphics + compute
         float priority = 1;
-        var queueInfo = new DeviceQueueCreateInfo { SType = StructureType.DeviceQueueCreateInfo, QueueFamilyIndex = Family, QueueCount = 1, PQueuePriorities = &priority };
-        var deviceInfo = new DeviceCreateInfo { SType = StructureType.DeviceCreateInfo, QueueCreateInfoCount = 1, PQueueCreateInfos = &queueInfo };
+        var queueInfo = new DeviceQueueCreateInfo
+        {
+            SType = StructureType.DeviceQueueCreateInfo,
+            QueueFamilyIndex = Family,
+            QueueCount = 1,
+            PQueuePriorities = &priority
+        };
+        var deviceInfo = new DeviceCreateInfo
+        {
+            SType = StructureType.DeviceCreateInfo,
+            QueueCreateInfoCount = 1,
+            PQueueCreateInfos = &queueInfo
+        };
         Device device;
         Check(Vk.CreateDevice(pd, &deviceInfo, null, &device));
         Device = device;
@@ -80,7 +92,8 @@ public sealed unsafe class HostDevice : IDisposable
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static Bool32 OnMessage(DebugUtilsMessageSeverityFlagsEXT severity, DebugUtilsMessageTypeFlagsEXT type, DebugUtilsMessengerCallbackDataEXT* data, void* user)
+    private static Bool32 OnMessage(DebugUtilsMessageSeverityFlagsEXT severity, DebugUtilsMessageTypeFlagsEXT type,
+        DebugUtilsMessengerCallbackDataEXT* data, void* user)
     {
         if (severity.HasFlag(DebugUtilsMessageSeverityFlagsEXT.ErrorBitExt))
         {

@@ -22,7 +22,8 @@ public sealed class MemoryPlannerTests
                 if (!(fa <= lb && fb <= la)) continue;
                 if (plan.DedicatedRoots.Contains(ra) || plan.DedicatedRoots.Contains(rb)) continue; // separate buffers
                 ulong sa = plan.OffsetOf[a], ea = sa + plan.RootBytes[ra], sb = plan.OffsetOf[b], eb = sb + plan.RootBytes[rb];
-                Assert.False(sa < eb && sb < ea, $"'{a}' [{fa}..{la}] @[{sa},{ea}) and '{b}' [{fb}..{lb}] @[{sb},{eb}) overlap while both are live");
+                Assert.False(sa < eb && sb < ea,
+                    $"'{a}' [{fa}..{la}] @[{sa},{ea}) and '{b}' [{fb}..{lb}] @[{sb},{eb}) overlap while both are live");
             }
     }
 
@@ -31,7 +32,8 @@ public sealed class MemoryPlannerTests
     {
         var steps = new[]
         {
-            Step([], ["in"]), Step(["in"], ["a"]), Step(["a"], ["b"]), Step(["b"], ["c"]), Step(["c"], ["d"]), Step(["d"], ["out"]), Step(["out"], []),
+            Step([], ["in"]), Step(["in"], ["a"]), Step(["a"], ["b"]), Step(["b"], ["c"]), Step(["c"], ["d"]), Step(["d"], ["out"]),
+                Step(["out"], []),
         };
         var bytes = new Dictionary<string, ulong> { ["in"] = 100, ["a"] = 400, ["b"] = 400, ["c"] = 400, ["d"] = 400, ["out"] = 40 };
         var plan = MemoryPlanner.Plan(steps, new Dictionary<string, string>(), bytes, new HashSet<string> { "in", "out" });
@@ -48,9 +50,12 @@ public sealed class MemoryPlannerTests
         // big dies at step 2; three small values live together afterwards and fit inside its bytes.
         var steps = new[]
         {
-            Step([], ["in"]), Step(["in"], ["big"]), Step(["big"], ["s1"]), Step(["s1"], ["s2"]), Step(["s1", "s2"], ["s3"]), Step(["s1", "s2", "s3"], ["out"]), Step(["out"], []),
+            Step([], ["in"]), Step(["in"], ["big"]), Step(["big"], ["s1"]), Step(["s1"], ["s2"]), Step(["s1", "s2"], ["s3"]),
+                Step(["s1", "s2", "s3"], ["out"]), Step(["out"], []),
         };
-        var bytes = new Dictionary<string, ulong> { ["in"] = 16, ["big"] = 4800, ["s1"] = 1200, ["s2"] = 1200, ["s3"] = 1200, ["out"] = 16 };
+        var bytes = new Dictionary<string,
+            ulong>
+        { ["in"] = 16, ["big"] = 4800, ["s1"] = 1200, ["s2"] = 1200, ["s3"] = 1200, ["out"] = 16 };
         var plan = MemoryPlanner.Plan(steps, new Dictionary<string, string>(), bytes, new HashSet<string> { "in", "out" });
         Assert.Equal(6000UL, plan.PeakIntermediateBytes); // big + s1 live together at step 2, then s1..s3 reuse big's bytes
         AssertNoLiveAliasing(plan);
@@ -62,7 +67,8 @@ public sealed class MemoryPlannerTests
         // a is viewed as v; v is read at step 4, so a's bytes must not be reused by b or c.
         var steps = new[]
         {
-            Step([], ["in"]), Step(["in"], ["a"]), Step(["a"], ["v"]), Step(["a"], ["b"]), Step(["b", "v"], ["c"]), Step(["c"], ["out"]), Step(["out"], []),
+            Step([], ["in"]), Step(["in"], ["a"]), Step(["a"], ["v"]), Step(["a"], ["b"]), Step(["b", "v"], ["c"]), Step(["c"], ["out"]),
+                Step(["out"], []),
         };
         var viewOf = new Dictionary<string, string> { ["v"] = "a" };
         var bytes = new Dictionary<string, ulong> { ["in"] = 4, ["a"] = 64, ["v"] = 64, ["b"] = 64, ["c"] = 64, ["out"] = 4 };

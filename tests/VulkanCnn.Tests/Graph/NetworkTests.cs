@@ -18,7 +18,8 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
             if (name.EndsWith("running_var")) for (int i = 0; i < p.Data.Length; i++) p.Data[i] = 0.5f + rng.NextSingle();
             else if (name.EndsWith("running_mean") || (name.EndsWith("bias") && p.Shape.Rank == 1 && !name.Contains("head")))
                 for (int i = 0; i < p.Data.Length; i++) p.Data[i] = rng.NextSingle() * 0.2f - 0.1f;
-            else if (name.EndsWith("weight") && p.Shape.Rank == 1) for (int i = 0; i < p.Data.Length; i++) p.Data[i] = 0.8f + rng.NextSingle() * 0.4f;
+            else if (name.EndsWith("weight")
+                && p.Shape.Rank == 1) for (int i = 0; i < p.Data.Length; i++) p.Data[i] = 0.8f + rng.NextSingle() * 0.4f;
         }
     }
 
@@ -38,12 +39,15 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
         var nodes = session.Graph.Nodes;
         Assert.DoesNotContain(nodes, n => n.OpType == "BatchNormalization");
         var producers = nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
-        Assert.DoesNotContain(nodes, n => n.OpType == "Relu" && producers.TryGetValue(n.Inputs[0], out var p) && p.OpType is "Conv" or "Add");
+        Assert.DoesNotContain(nodes, n => n.OpType == "Relu" && producers.TryGetValue(n.Inputs[0], out var p)
+            && p.OpType is "Conv" or "Add");
         Assert.Equal(20, session.Passes.BatchNormsFolded);
         Assert.Equal(17, session.Passes.ActivationsFused);
         var memory = session.Memory;
         double ratio = (double)memory.PeakIntermediateBytes / memory.NaiveIntermediateBytes;
-        Assert.True(ratio <= 0.35, $"peak {memory.PeakIntermediateBytes / 1048576.0:0.0} MiB is {ratio:P0} of the naive {memory.NaiveIntermediateBytes / 1048576.0:0.0} MiB");
+        Assert.True(ratio <= 0.35,
+            $"peak {memory.PeakIntermediateBytes / 1048576.0:0.0} MiB is {ratio:P0} of the naive " +
+                $"{memory.NaiveIntermediateBytes / 1048576.0:0.0} MiB");
     }
 
     [Fact]
@@ -59,7 +63,8 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
         Init.ManualSeed(2);
         var model = new MobileNetV2(numClasses: 1000);
         // torchvision.models.mobilenet_v2(): 3,504,872 parameters; 300.8 M multiply-adds at 224x224.
-        long parameters = model.StateDict().Where(p => !p.Key.EndsWith("running_mean") && !p.Key.EndsWith("running_var")).Sum(p => p.Value.Data.LongLength);
+        long parameters = model.StateDict().Where(p => !p.Key.EndsWith("running_mean") && !p.Key.EndsWith("running_var")).Sum(p =>
+            p.Value.Data.LongLength);
         Assert.Equal(3_504_872, parameters);
         Assert.InRange(OpCost.TotalFlops(model.ToGraph([1, 3, 224, 224])), 0.595e9, 0.607e9);
 
@@ -97,7 +102,8 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     public void Inception_block_with_parallel_branches_matches_the_cpu_reference()
     {
         Init.ManualSeed(7);
-        var model = new Sequential(new InceptionBlock(inChannels: 6, branchChannels: 5, midChannels: 7), nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(20, 3));
+        var model = new Sequential(new InceptionBlock(inChannels: 6, branchChannels: 5, midChannels: 7), nn.AdaptiveAvgPool2d(),
+            nn.Flatten(), nn.Linear(20, 3));
         using var session = CompileMatchingTheCpuReference(model, [2, 6, 9, 11], bnSeed: 3, inputSeed: 8);
         Assert.Contains(session.Graph.Nodes, n => n.OpType == "Concat");
     }
@@ -105,7 +111,8 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Model_building_errors_name_the_layer_and_shapes()
     {
-        var e = Assert.Throws<GraphException>(() => Device.Compile(new Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(10, 2)), [1, 3, 8, 8]));
+        var e = Assert.Throws<GraphException>(() =>
+            Device.Compile(new Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(10, 2)), [1, 3, 8, 8]));
         Assert.Contains("Linear(10, 2)", e.Message);
         Assert.Contains("[1, 144]", e.Message);
         var c = Assert.Throws<GraphException>(() => Device.Compile(new Sequential(nn.Conv2d(4, 4, 3)), [1, 3, 8, 8]));

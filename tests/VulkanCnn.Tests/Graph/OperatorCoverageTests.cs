@@ -29,7 +29,8 @@ public sealed class OperatorCoverageTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Every_registered_operator_file_has_a_test_class_that_names_it()
     {
-        string testSource = string.Concat(Directory.EnumerateFiles(Repo.PathOf("tests", "VulkanCnn.Tests"), "*.cs", SearchOption.AllDirectories)
+        string testSource = string.Concat(Directory.EnumerateFiles(Repo.PathOf("tests", "VulkanCnn.Tests"), "*.cs",
+            SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")).Select(File.ReadAllText));
         var untested = OperatorRegistry.OpTypes.Where(op => !testSource.Contains($"\"{op}\"")).ToList();
         Assert.True(untested.Count == 0, "op types never named in a test: " + string.Join(", ", untested));

@@ -114,7 +114,8 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
     {
         // In a process of its own: the test host itself blocks pool threads, so capping this
         // process's pool at 2 would measure the host, not the session.
-        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release"
+            : "Debug";
         string program = Repo.PathOf("examples", "ConcurrentInference", "bin", config, "net10.0", "ConcurrentInference.dll");
         Assert.True(File.Exists(program), $"{program} is built with the solution");
         var (code, output) = Repo.Run("dotnet", program, "64", "2");

@@ -42,7 +42,8 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Null(heuristic.TuningReport);
 
         string first = convs[0].Node;
-        using var direct = Device.Compile(model, shape, new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "direct", [first] = "gemm" }) });
+        using var direct = Device.Compile(model, shape,
+            new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "direct", [first] = "gemm" }) });
         var fixedConvs = direct.Variants.Where(v => v.OpType == "Conv").ToList();
         Assert.Equal("gemm", fixedConvs[0].Variant);
         Assert.All(fixedConvs.Skip(1), v => Assert.Equal("direct", v.Variant));
@@ -50,11 +51,13 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("(gemm)", heuristic.Profile(runs: 1).ToString());
 
         var refused = Assert.Throws<UnsupportedAttributeException>(() =>
-            Device.Compile(model, shape, new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "1x1" }) }));
+            Device.Compile(model, shape,
+                new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "1x1" }) }));
         Assert.Contains(first, refused.Message);
         Assert.Contains("1x1 kernel", refused.Message);
         var unknown = Assert.Throws<GraphException>(() =>
-            Device.Compile(model, shape, new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "winograd" }) }));
+            Device.Compile(model, shape,
+                new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "winograd" }) }));
         Assert.Contains("direct, gemm, 1x1, depthwise", unknown.Message);
     }
 
@@ -90,7 +93,8 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
                     Assert.Contains(measured.Variants, v => v.Node == d.Node && v.Variant == d.Winner);
                 }
                 // Repeated layers of one configuration measure once.
-                Assert.True(report.Decisions.Select(d => d.Key).Distinct().Count() == report.Measured, "a configuration was measured twice");
+                Assert.True(report.Decisions.Select(d => d.Key).Distinct().Count() == report.Measured,
+                    "a configuration was measured twice");
                 tuned = measured.Run(input);
                 chosen = measured.Variants;
                 Assert.True(File.Exists(report.FilePath));
@@ -145,7 +149,8 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
             using var again = device2.Compile(model, shape, new SessionOptions { Tuning = Tuning.Measure });
             var report = again.TuningReport!;
             Assert.Equal(damage == "changed-shader" ? TuningFileStatus.Loaded : TuningFileStatus.Discarded, report.File);
-            Assert.True(report.Measured > 0 && report.Measured == report.Decisions.Count, $"{report.Measured} of {report.Decisions.Count} measured");
+            Assert.True(report.Measured > 0 && report.Measured == report.Decisions.Count,
+                $"{report.Measured} of {report.Decisions.Count} measured");
             Assert.NotNull(JsonNode.Parse(File.ReadAllText(path))); // rewritten whole
         }
         finally { Directory.Delete(cache, recursive: true); }
@@ -170,7 +175,9 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         float[] close = [1, -2, 300.02f, 4];   // within 1e-4 · max(1, 300) = 0.03
         float[] wrong = [1, -2, 300.05f, 4];   // beyond it
         float[] nan = [1, float.NaN, 300, 4];
-        var (winner, trials) = VariantTuner.Decide([("direct", 9.0, reference), ("fast-but-wrong", 1.0, wrong), ("nan", 0.5, nan), ("gemm", 2.0, close)]);
+        var (winner,
+            trials) = VariantTuner.Decide([("direct", 9.0, reference), ("fast-but-wrong", 1.0, wrong), ("nan", 0.5, nan),
+                ("gemm", 2.0, close)]);
         Assert.Equal("gemm", winner);
         Assert.Equal([9.0, null, null, 2.0], trials.Select(t => t.Milliseconds));
         Assert.Contains("differs from the reference variant by", trials[1].Excluded);

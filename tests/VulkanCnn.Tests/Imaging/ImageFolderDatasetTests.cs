@@ -58,7 +58,8 @@ public sealed class ImageFolderDatasetTests : IDisposable
     [Fact]
     public void Missing_or_degenerate_folders_are_clear_errors()
     {
-        Assert.Contains("does not exist", Assert.Throws<DatasetException>(() => new ImageFolderDataset(_root + "-missing", Grey8, (8, 8))).Message);
+        Assert.Contains("does not exist",
+            Assert.Throws<DatasetException>(() => new ImageFolderDataset(_root + "-missing", Grey8, (8, 8))).Message);
         Write("only", "1.png", 8, 8, 1);
         Assert.Contains("at least 2", Assert.Throws<DatasetException>(() => new ImageFolderDataset(_root, Grey8, (8, 8))).Message);
         Directory.CreateDirectory(Path.Combine(_root, "empty"));

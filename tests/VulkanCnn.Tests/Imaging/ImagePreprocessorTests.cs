@@ -199,7 +199,8 @@ public sealed class ImagePreprocessorTests : IDisposable
     [InlineData(9, 14, 20, 18, 4, 0, 12, 18, ChannelOrder.Bgr)]
     [InlineData(30, 20, 15, 10, 0, 0, 15, 10, ChannelOrder.Rgb)]
     [InlineData(6, 11, 13, 7, 4, 0, 4, 7, ChannelOrder.Grayscale)]
-    public void Letterbox_resizes_the_whole_image_into_normalised_bars(int w, int h, int boxW, int boxH, int x0, int y0, int iw, int ih, ChannelOrder order)
+    public void Letterbox_resizes_the_whole_image_into_normalised_bars(int w, int h, int boxW, int boxH, int x0, int y0, int iw, int ih,
+        ChannelOrder order)
     {
         byte[] rgb = RandomRgb(w, h, w * 7 + h);
         string path = Png(rgb, w, h);
@@ -252,8 +253,10 @@ public sealed class ImagePreprocessorTests : IDisposable
         var letterbox = Raw with { Fit = ImageFit.Letterbox, CropWidth = 4, CropHeight = 4 };
         Assert.Contains("Letterbox needs the output size; CropWidth and CropHeight are 0x4", Assert.Throws<ArgumentException>(() =>
             ImagePreprocessor.Load(path, letterbox with { CropWidth = 0 })).Message);
-        Assert.Contains("PadValue is -1", Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, letterbox with { PadValue = -1 })).Message);
-        Assert.Contains("Fit 7", Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, letterbox with { Fit = (ImageFit)7 })).Message);
+        Assert.Contains("PadValue is -1",
+            Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, letterbox with { PadValue = -1 })).Message);
+        Assert.Contains("Fit 7",
+            Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, letterbox with { Fit = (ImageFit)7 })).Message);
         Assert.Contains("10x10 output", Assert.Throws<ImageLoadException>(() =>
             ImagePreprocessor.Load(path, letterbox with { CropWidth = 10, CropHeight = 10, MaxPixels = 60 })).Message);
         // A letterbox larger than the image is fine (it enlarges), unlike a crop.
@@ -283,7 +286,8 @@ public sealed class ImagePreprocessorTests : IDisposable
                     // Output channel 0 of BGR is blue; Mean is given in output order.
                     expectBgr[(c * h + y) * w + x] = (float)(At(rgb, w, x, y, 2 - c) - (c + 1) * 10);
                 }
-                expectGray[y * w + x] = (float)((0.299 * At(rgb, w, x, y, 0) + 0.587 * At(rgb, w, x, y, 1) + 0.114 * At(rgb, w, x, y, 2)) / 255);
+                expectGray[y * w + x] = (float)((0.299 * At(rgb, w, x, y, 0) + 0.587 * At(rgb, w, x, y, 1) + 0.114 * At(rgb, w, x, y,
+                    2)) / 255);
             }
         Tolerance.AssertClose(expectRgb, rgbNorm.Data, Tolerance.Op, "RGB mean/std");
         Tolerance.AssertClose(expectBgr, bgr255.Data, Tolerance.Op, "BGR 0..255");
@@ -312,7 +316,8 @@ public sealed class ImagePreprocessorTests : IDisposable
     public void A_batch_of_differently_sized_outputs_names_the_odd_image()
     {
         var noCrop = ImagePreprocessOptions.ImageNet with { CropWidth = 0, CropHeight = 0 };
-        var e = Assert.Throws<ImageLoadException>(() => ImagePreprocessor.LoadBatch([Photo("chelsea.png"), Photo("astronaut_256.png")], noCrop));
+        var e = Assert.Throws<ImageLoadException>(() =>
+            ImagePreprocessor.LoadBatch([Photo("chelsea.png"), Photo("astronaut_256.png")], noCrop));
         Assert.Contains("astronaut_256.png", e.Message);
         Assert.Contains("[1, 3, 256, 384]", e.Message);
     }
@@ -333,7 +338,8 @@ public sealed class ImagePreprocessorTests : IDisposable
         var e = Assert.Throws<ImageLoadException>(() => ImagePreprocessor.Load(path, Raw with { CropWidth = 9, CropHeight = 4 }));
         Assert.Contains("8x6", e.Message);
         Assert.Contains("9x4 crop", e.Message);
-        Assert.Contains("Mean has 2", Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, Raw with { Mean = [1, 2] })).Message);
+        Assert.Contains("Mean has 2",
+            Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, Raw with { Mean = [1, 2] })).Message);
         Assert.Contains("Std", Assert.Throws<ArgumentException>(() => ImagePreprocessor.Load(path, Raw with { Std = [1, 0, 1] })).Message);
         Assert.Contains("Mean has 3", Assert.Throws<ArgumentException>(() =>
             ImagePreprocessor.Load(path, Raw with { ChannelOrder = ChannelOrder.Grayscale, Mean = [1, 2, 3] })).Message);

@@ -159,8 +159,10 @@ public sealed class NpyFileTests : IDisposable
         { "header past end", Npy(Good, 24, claimedLength: 60000), "runs past the end" },
         { "v2 header of 4 GB", Npy(Good, 24, major: 2, claimedLength: uint.MaxValue), "exceeds the 65536-byte limit" },
         { "data truncated", Npy(Good, 20), "needs 24 data bytes but only 20" },
-        { "billion elements", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }", 8), "needs 4000000000 data bytes but only 8" },
-        { "too many elements", Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 100000), }", 8), "more elements than an array can hold" },
+        { "billion elements", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }", 8),
+            "needs 4000000000 data bytes but only 8" },
+        { "too many elements", Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 100000), }", 8),
+            "more elements than an array can hold" },
         { "dimension beyond int", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999,), }", 8), "larger than 2147483647" },
         { "negative dimension", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 8), "non-negative integer" },
         { "shape not a tuple", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3), }", 12), "must be a tuple" },
@@ -172,7 +174,9 @@ public sealed class NpyFileTests : IDisposable
         { "missing comma", Npy("{'descr': '<f4' 'fortran_order': False, 'shape': (1,), }", 4), "expected '}'" },
         { "text after dict", Npy(Good + " extra", 24), "after the header dict" },
         { "fortran_order not bool", Npy("{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 3), }", 24), "True or False" },
-        { "too many dimensions", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + string.Concat(Enumerable.Repeat("1, ", 65)) + "), }", 4), "more than 64 dimensions" },
+        { "too many dimensions",
+            Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + string.Concat(Enumerable.Repeat("1, ", 65)) + "), }", 4),
+                "more than 64 dimensions" },
         { "trailing bytes", Npy(Good, 28), "4 unexpected bytes after the array data" },
     };
 

@@ -197,11 +197,16 @@ public sealed class TensorImagesTests
             Assert.Equal(param, e.ParamName);
             Assert.Contains(text, e.Message);
         }
-        Expect<ArgumentException>("data", "[3, 2, 2] tensor has 12", () => TensorImages.FromNchw(new float[11], 3, 2, 2, null, null, PixelRange.ZeroToOne, ChannelOrder.Rgb));
-        Expect<ArgumentException>("channels", "Grayscale images have 1", () => TensorImages.FromNchw(new float[12], 3, 2, 2, null, null, PixelRange.ZeroToOne, ChannelOrder.Grayscale));
-        Expect<ArgumentException>("mean", "mean has 2", () => TensorImages.FromNchw(new float[12], 3, 2, 2, [1, 2], null, PixelRange.ZeroToOne, ChannelOrder.Rgb));
-        Expect<ArgumentException>("std", "std has 1", () => TensorImages.FromNchw(new float[12], 3, 2, 2, null, [1], PixelRange.ZeroToOne, ChannelOrder.Rgb));
-        Expect<ArgumentOutOfRangeException>("height", "positive", () => TensorImages.FromNchw([], 3, 0, 2, null, null, PixelRange.ZeroToOne, ChannelOrder.Rgb));
+        Expect<ArgumentException>("data", "[3, 2, 2] tensor has 12", () =>
+            TensorImages.FromNchw(new float[11], 3, 2, 2, null, null, PixelRange.ZeroToOne, ChannelOrder.Rgb));
+        Expect<ArgumentException>("channels", "Grayscale images have 1", () =>
+            TensorImages.FromNchw(new float[12], 3, 2, 2, null, null, PixelRange.ZeroToOne, ChannelOrder.Grayscale));
+        Expect<ArgumentException>("mean", "mean has 2", () =>
+            TensorImages.FromNchw(new float[12], 3, 2, 2, [1, 2], null, PixelRange.ZeroToOne, ChannelOrder.Rgb));
+        Expect<ArgumentException>("std", "std has 1", () =>
+            TensorImages.FromNchw(new float[12], 3, 2, 2, null, [1], PixelRange.ZeroToOne, ChannelOrder.Rgb));
+        Expect<ArgumentOutOfRangeException>("height", "positive", () =>
+            TensorImages.FromNchw([], 3, 0, 2, null, null, PixelRange.ZeroToOne, ChannelOrder.Rgb));
 
         Expect<ArgumentException>("chw", "[2, 2, 2] tensor has 8", () => TensorImages.FeatureMapGrid(new float[7], 2, 2, 2));
         Expect<ArgumentOutOfRangeException>("channels", "channel", () => TensorImages.FeatureMapGrid([], 0, 2, 2));

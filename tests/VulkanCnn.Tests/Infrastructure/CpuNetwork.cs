@@ -79,7 +79,8 @@ public static class CpuNetwork
                                 {
                                     long ix = ox * s[1] - p[1] + kx * d[1];
                                     if (ix < 0 || ix >= wd) continue;
-                                    sum += x.Data[((b0 * cin + g * cpg + ci) * h + iy) * wd + ix] * w.Data[((co * cpg + ci) * kh + ky) * kw + kx];
+                                    sum += x.Data[((b0 * cin + g * cpg + ci) * h + iy) * wd + ix]
+                                        * w.Data[((co * cpg + ci) * kh + ky) * kw + kx];
                                 }
                             }
                         y[((b0 * cout + co) * oh + oy) * ow + ox] = sum;
@@ -133,7 +134,8 @@ public static class CpuNetwork
     private static T GlobalAverage(T x)
     {
         int plane = x[2] * x[3];
-        return new T([x[0], x[1], 1, 1], Enumerable.Range(0, x[0] * x[1]).Select(i => x.Data.Skip(i * plane).Take(plane).Average()).ToArray());
+        return new T([x[0], x[1], 1, 1],
+            Enumerable.Range(0, x[0] * x[1]).Select(i => x.Data.Skip(i * plane).Take(plane).Average()).ToArray());
     }
 
     private static T Linear(T x, T w, T? b)

@@ -23,13 +23,14 @@ public sealed class GpuFixture : IDisposable
     public GpuDevice Get(TensorPath path) => path == TensorPath.Staging ? Staging : Mapped;
 
     /// <summary>A new device with validation on; the caller disposes it.</summary>
-    public GpuDevice Create(bool forceStaging = false, string? cacheDirectory = null, Action<string>? log = null) => GpuDevice.Create(new GpuDeviceOptions
-    {
-        Validation = true,
-        ForceStaging = forceStaging,
-        PipelineCacheDirectory = cacheDirectory ?? CacheDirectory,
-        Log = log ?? (_ => { }),
-    });
+    public GpuDevice Create(bool forceStaging = false, string? cacheDirectory = null, Action<string>? log = null) =>
+        GpuDevice.Create(new GpuDeviceOptions
+        {
+            Validation = true,
+            ForceStaging = forceStaging,
+            PipelineCacheDirectory = cacheDirectory ?? CacheDirectory,
+            Log = log ?? (_ => { }),
+        });
 
     public void Dispose()
     {

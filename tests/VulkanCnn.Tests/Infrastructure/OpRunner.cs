@@ -33,10 +33,13 @@ public static class OpRunner
     /// <summary>Runs the node once with every kernel variant its operator can use for it on <paramref name="device"/>
     /// (<see cref="VariantSelector.Applicable"/>; one unnamed run for an operator without variants), so a test compares
     /// every variant with its reference, not only the default.</summary>
-    public static IReadOnlyList<(string? Variant, HostTensor Output)> RunEachVariant(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs)
+    public static IReadOnlyList<(string? Variant, HostTensor Output)> RunEachVariant(GpuDevice device, string opType,
+        Attributes? attributes, params In?[] inputs)
     {
-        var node = new Node(opType, opType.ToLowerInvariant() + "0", inputs.Select((x, i) => x is null ? "" : $"in{i}"), ["out0"], attributes);
-        var context = new VulkanCnn.Ops.OpContext(node, inputs.Select(x => x?.Shape).ToList(), inputs.Select(x => x is { Const: true } ? x.ToConstant() : null).ToList());
+        var node = new Node(opType, opType.ToLowerInvariant() + "0", inputs.Select((x, i) => x is null ? "" : $"in{i}"), ["out0"],
+            attributes);
+        var context = new VulkanCnn.Ops.OpContext(node, inputs.Select(x => x?.Shape).ToList(),
+            inputs.Select(x => x is { Const: true } ? x.ToConstant() : null).ToList());
         var variants = VulkanCnn.Ops.VariantSelector.Applicable(context, device);
         if (variants.Count == 0) return [(null, Run1(device, opType, attributes, inputs))];
         return variants.Select(v =>

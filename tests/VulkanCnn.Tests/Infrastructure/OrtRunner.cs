@@ -46,13 +46,15 @@ public sealed class OrtRunner : IDisposable
     {
         foreach (string name in inputs.Keys)
             if (!_session.InputMetadata.ContainsKey(name))
-                throw new ArgumentException($"{Path.GetFileName(ModelPath)} has no input '{name}'; its inputs are {string.Join(", ", _session.InputNames)}.");
+                throw new ArgumentException($"{Path.GetFileName(ModelPath)} has no input '{name}'; its inputs are " +
+                    $"{string.Join(", ", _session.InputNames)}.");
         var values = new List<NamedOnnxValue>();
         foreach (var (name, t) in inputs)
         {
             long count = t.Shape.Aggregate(1L, (a, d) => a * d);
             if (count != t.Data.Length)
-                throw new ArgumentException($"Input '{name}': shape [{string.Join(", ", t.Shape)}] holds {count} values, data has {t.Data.Length}.");
+                throw new ArgumentException($"Input '{name}': shape [{string.Join(", ", t.Shape)}] holds {count} values, data has " +
+                    $"{t.Data.Length}.");
             values.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(t.Data, t.Shape)));
         }
         using var results = _session.Run(values);
@@ -65,7 +67,8 @@ public sealed class OrtRunner : IDisposable
                 Tensor<long> l => new NamedTensor(l.ToArray().Select(v => (float)v).ToArray(), l.Dimensions.ToArray()),
                 Tensor<int> i => new NamedTensor(i.ToArray().Select(v => (float)v).ToArray(), i.Dimensions.ToArray()),
                 Tensor<bool> b => new NamedTensor(b.ToArray().Select(v => v ? 1f : 0f).ToArray(), b.Dimensions.ToArray()),
-                _ => throw new NotSupportedException($"Output '{r.Name}' has type {r.Value?.GetType().Name}; OrtRunner returns float tensors."),
+                _ => throw new NotSupportedException($"Output '{r.Name}' has type {r.Value?.GetType().Name}; OrtRunner returns float " +
+                    $"tensors."),
             };
         }
         return outputs;
@@ -75,7 +78,8 @@ public sealed class OrtRunner : IDisposable
     public NamedTensor RunSingle(NamedTensor input)
     {
         if (_session.InputNames.Count != 1)
-            throw new InvalidOperationException($"{Path.GetFileName(ModelPath)} has {_session.InputNames.Count} inputs; use Run with names.");
+            throw new InvalidOperationException(
+                $"{Path.GetFileName(ModelPath)} has {_session.InputNames.Count} inputs; use Run with names.");
         return Run(new Dictionary<string, NamedTensor> { [_session.InputNames[0]] = input })[_session.OutputNames[0]];
     }
 

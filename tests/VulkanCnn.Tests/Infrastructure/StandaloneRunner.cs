@@ -24,13 +24,15 @@ public static class StandaloneRunner
         using var framework = new XunitTestFramework(diagnostics);
 
         var found = new List<ITestCase>();
-        using (var discovery = new Sink(typeof(IDiscoveryCompleteMessage), m => { if (m is ITestCaseDiscoveryMessage d) found.Add(d.TestCase); }))
+        using (var discovery = new Sink(typeof(IDiscoveryCompleteMessage), m =>
+            { if (m is ITestCaseDiscoveryMessage d) found.Add(d.TestCase); }))
         {
             using var discoverer = framework.GetDiscoverer(Reflector.Wrap(assembly));
             discoverer.Find(includeSourceInformation: false, discovery, new Options());
             discovery.Wait();
         }
-        var selected = found.Where(t => (include.Count == 0 || include.Any(t.DisplayName.Contains)) && !exclude.Any(t.DisplayName.Contains)).ToList();
+        var selected = found.Where(t => (include.Count == 0 || include.Any(t.DisplayName.Contains))
+            && !exclude.Any(t.DisplayName.Contains)).ToList();
         Console.WriteLine($"{selected.Count} of {found.Count} tests selected");
         if (selected.Count == 0)
         {
@@ -48,10 +50,12 @@ public static class StandaloneRunner
                 case ITestSkipped s: Interlocked.Increment(ref skipped); Console.WriteLine($"SKIP {s.Test.DisplayName}: {s.Reason}"); break;
                 case ITestFailed f:
                     Interlocked.Increment(ref failed);
-                    Console.WriteLine($"FAIL {f.Test.DisplayName}\n  {string.Join("\n  ", f.Messages)}\n  {string.Join("\n", f.StackTraces).Split('\n').FirstOrDefault()}");
+                    Console.WriteLine($"FAIL {f.Test.DisplayName}\n  {string.Join("\n  ", f.Messages)}\n  " +
+                        $"{string.Join("\n", f.StackTraces).Split('\n').FirstOrDefault()}");
                     break;
                 // Errors outside a test (a fixture's Dispose, a class or collection cleanup) fail the run as xunit's runners do.
-                case IErrorMessage or ITestAssemblyCleanupFailure or ITestCollectionCleanupFailure or ITestClassCleanupFailure or ITestCaseCleanupFailure or ITestCleanupFailure:
+                case IErrorMessage or ITestAssemblyCleanupFailure or ITestCollectionCleanupFailure or ITestClassCleanupFailure
+                    or ITestCaseCleanupFailure or ITestCleanupFailure:
                     Interlocked.Increment(ref failed);
                     Console.WriteLine($"ERROR {m.GetType().Name}: {string.Join(" ", ((IFailureInformation)m).Messages)}");
                     break;

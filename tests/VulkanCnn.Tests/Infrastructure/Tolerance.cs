@@ -26,6 +26,7 @@ public static class Tolerance
             if (double.IsNaN(d) || d > worst) { worst = double.IsNaN(d) ? double.PositiveInfinity : d; worstAt = i; }
         }
         Assert.True(worst <= tolerance * scale,
-            $"{what}: |gpu − ref| = {worst:E3} at [{worstAt}] (expected {(worstAt >= 0 ? expected[worstAt] : 0)}, got {(worstAt >= 0 ? actual[worstAt] : 0)}) exceeds {tolerance:E0} × {scale:G4}");
+            $"{what}: |gpu − ref| = {worst:E3} at [{worstAt}] (expected {(worstAt >= 0 ? expected[worstAt] : 0)}, got " +
+                $"{(worstAt >= 0 ? actual[worstAt] : 0)}) exceeds {tolerance:E0} × {scale:G4}");
     }
 }

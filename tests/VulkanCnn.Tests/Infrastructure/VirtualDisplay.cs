@@ -21,7 +21,8 @@ public static class VirtualDisplay
     {
         var info = new ProcessStartInfo("Xvfb") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp" }) info.ArgumentList.Add(a);
-        _server = Process.Start(info) ?? throw new InvalidOperationException("Xvfb did not start (Debian: apt-get install xvfb; ./build.sh does).");
+        _server = Process.Start(info)
+            ?? throw new InvalidOperationException("Xvfb did not start (Debian: apt-get install xvfb; ./build.sh does).");
         _server.ErrorDataReceived += (_, _) => { };
         _server.BeginErrorReadLine();
         var line = _server.StandardOutput.ReadLineAsync();
@@ -46,8 +47,11 @@ public static class Vkcnn
     /// In a self-contained publish of the tests (a machine without the SDK) it runs the <c>vkcnn</c> executable beside them.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? display)
     {
-        bool selfContained = File.Exists(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "coreclr.dll" : "libcoreclr.so"));
-        var info = new ProcessStartInfo(selfContained ? Path.Combine(AppContext.BaseDirectory, "vkcnn") : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        bool selfContained = File.Exists(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "coreclr.dll"
+            : "libcoreclr.so"));
+        var info = new ProcessStartInfo(selfContained ? Path.Combine(AppContext.BaseDirectory, "vkcnn")
+            : "dotnet")
+        { RedirectStandardOutput = true, RedirectStandardError = true };
         if (!selfContained) info.ArgumentList.Add(Dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         if (display is null) info.Environment.Remove("DISPLAY");

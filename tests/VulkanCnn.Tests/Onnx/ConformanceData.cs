@@ -11,7 +11,8 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Tests.Onnx;
 
 /// <summary>One directory of the ONNX backend test data: model.onnx and test_data_set_0.</summary>
-public sealed record ConformanceCase(string Id, string Directory, IReadOnlyList<string> OpTypes, IReadOnlyList<string> OutsideOps, long Opset, int NodeCount)
+public sealed record ConformanceCase(string Id, string Directory, IReadOnlyList<string> OpTypes, IReadOnlyList<string> OutsideOps,
+    long Opset, int NodeCount)
 {
     /// <summary>One computing node (Constant nodes aside): compared at operator tolerance.</summary>
     public bool SingleNode => NodeCount == 1;
@@ -42,7 +43,8 @@ public static class ConformanceData
 
     /// <summary>The only reasons a case of an in-scope op may be skipped.</summary>
     public static readonly string[] Categories =
-        ["non-float data", "not 2-D", "op outside the library", "empty tensor", "unsupported attribute", "training mode", "known operator bug"];
+        ["non-float data", "not 2-D", "op outside the library", "empty tensor", "unsupported attribute", "training mode",
+            "known operator bug"];
 
     public static string SkipFile => Repo.PathOf("tests", "VulkanCnn.Tests", "Onnx", "conformance-skips.txt");
 
@@ -74,10 +76,13 @@ public static class ConformanceData
                 string modelPath = Path.Combine(caseDir, "model.onnx");
                 if (!File.Exists(modelPath)) continue;
                 var model = OnnxImporter.ReadModel(File.ReadAllBytes(modelPath), modelPath);
-                var ops = model.Graph.Node.Select(n => n.Domain is "" or "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}").Distinct().Order(StringComparer.Ordinal).ToList();
+                var ops = model.Graph.Node.Select(n => n.Domain is "" or "ai.onnx" ? n.OpType
+                    : $"{n.Domain}.{n.OpType}").Distinct().Order(StringComparer.Ordinal).ToList();
                 var outsideOps = ops.Where(op => !InLibrary(op)).ToList();
-                if (model.Graph.Input.Concat(model.Graph.Output).Any(v => v.Type?.TensorType is null)) outsideOps.Add("(sequence/optional values)");
-                var c = new ConformanceCase(id, caseDir, ops, outsideOps, OnnxImporter.DefaultOpset(model), model.Graph.Node.Count(n => n.OpType != "Constant"));
+                if (model.Graph.Input.Concat(model.Graph.Output).Any(v =>
+                    v.Type?.TensorType is null)) outsideOps.Add("(sequence/optional values)");
+                var c = new ConformanceCase(id, caseDir, ops, outsideOps, OnnxImporter.DefaultOpset(model),
+                    model.Graph.Node.Count(n => n.OpType != "Constant"));
                 (outsideOps.Count == 0 ? inScope : outside).Add(c);
             }
         }
@@ -89,7 +94,8 @@ public static class ConformanceData
     /// <summary>Shape computations the importer folds: in scope with the runtime's operators.</summary>
     private static readonly HashSet<string> ShapeOps = ["Constant", "Shape", "Size", "ConstantOfShape", "Range"];
 
-    /// <summary>The library: the runtime's operators, the shape computations folded at import and the reductions the importer rewrites.</summary>
+    /// <summary>The library: the runtime's operators, the shape computations folded at import and the reductions the importer
+    /// rewrites.</summary>
     public static bool InLibrary(string op) => ShapeOps.Contains(op) || global::VulkanCnn.Ops.OperatorRegistry.TryGet(op, out _)
         || global::VulkanCnn.Onnx.ModelConverter.ReduceNorms.Contains(op);
 
@@ -107,14 +113,16 @@ public static class ConformanceData
             string category = parts[1];
             var entry = new SkipEntry(parts[0], category, parts.Length > 2 ? parts[2] : "");
             if (!entry.HasFixedReason)
-                problems.Add($"conformance-skips.txt:{number}: '{category}' is not one of the fixed reasons: {string.Join(", ", Categories)} (known operator bug: <what>)");
+                problems.Add($"conformance-skips.txt:{number}: '{category}' is not one of the fixed reasons: " +
+                    $"{string.Join(", ", Categories)} (known operator bug: <what>)");
             if (!skips.TryAdd(parts[0], entry))
                 problems.Add($"conformance-skips.txt:{number}: '{parts[0]}' is listed twice");
         }
         return skips;
     }
 
-    /// <summary>Imports and runs one case and records its outcome (a listed case that fails is skipped; one that passes is stale).</summary>
+    /// <summary>Imports and runs one case and records its outcome (a listed case that fails is skipped; one that passes is
+    /// stale).</summary>
     public static CaseOutcome Run(GpuDevice device, ConformanceCase c)
     {
         CaseOutcome outcome;
@@ -125,7 +133,8 @@ public static class ConformanceData
             double worst = Execute(device, c, out double tolerance);
             outcome = worst <= tolerance
                 ? new CaseOutcome(c.Id, CaseOutcome.Passed, worst, Contract ?? $"worst scaled error {worst:E2} (tolerance {tolerance:E0})")
-                : new CaseOutcome(c.Id, CaseOutcome.Failed, worst, $"worst scaled error {worst:E3} exceeds the tolerance {tolerance:E0}: {Worst}");
+                : new CaseOutcome(c.Id, CaseOutcome.Failed, worst,
+                    $"worst scaled error {worst:E3} exceeds the tolerance {tolerance:E0}: {Worst}");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -133,9 +142,17 @@ public static class ConformanceData
         }
         if (Cases.Skips.TryGetValue(c.Id, out var skip))
             outcome = !skip.HasFixedReason
-                ? outcome with { Status = CaseOutcome.Failed, Message = $"skipped for '{skip.Category}', which is not one of the fixed reasons [{outcome.Message}]" }
+                ? outcome with
+                {
+                    Status = CaseOutcome.Failed,
+                    Message = $"skipped for '{skip.Category}', which is not one of the fixed reasons [{outcome.Message}]"
+                }
                 : outcome.Status == CaseOutcome.Passed
-                ? outcome with { Status = CaseOutcome.Failed, Message = $"passes but is listed in conformance-skips.txt ({skip.Category}); remove the entry" }
+                ? outcome with
+                {
+                    Status = CaseOutcome.Failed,
+                    Message = $"passes but is listed in conformance-skips.txt ({skip.Category}); remove the entry"
+                }
                 : outcome with { Status = CaseOutcome.Skipped, Message = $"{skip.Category}: {skip.Detail} [{outcome.Message}]" };
         Outcomes[c.Id] = outcome;
         return outcome;
@@ -184,9 +201,11 @@ public static class ConformanceData
         }
     }
 
-    private static readonly Regex ConstantProblem = new(@"node '(?<node>[^']*)'(?:, opset \d+\))?:? (?:input (?<index>\d+) \([^)]*\) must be a constant|depends on runtime data)");
+    private static readonly Regex ConstantProblem = new(
+        @"node '(?<node>[^']*)'(?:, opset \d+\))?:? (?:input (?<index>\d+) \([^)]*\) must be a constant|depends on runtime data)");
 
-    /// <summary>Graph values the problems say must be constants: the named input of the named node (every input for "depends on runtime data").</summary>
+    /// <summary>Graph values the problems say must be constants: the named input of the named node (every input for "depends on runtime
+    /// data").</summary>
     private static IEnumerable<string> NeedConstant(GraphException e, ModelProto model)
     {
         var problems = e is UnsupportedOperatorException u ? u.Problems : [e.Message];
@@ -205,10 +224,12 @@ public static class ConformanceData
             }
     }
 
-    private static double Compare(GpuDevice device, byte[] model, string directory, string data, Dictionary<string, HostTensor> runtime, Dictionary<string, HostTensor> bound)
+    private static double Compare(GpuDevice device, byte[] model, string directory, string data, Dictionary<string, HostTensor> runtime,
+        Dictionary<string, HostTensor> bound)
     {
         var shapes = runtime.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray());
-        var graph = OnnxImporter.Load(new MemoryStream(model), directory, new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes, AlignCornersLength = AlignCornersLength.ScaledLength });
+        var graph = OnnxImporter.Load(new MemoryStream(model), directory,
+            new OnnxImportOptions { ConstantInputs = bound, InputShapes = shapes, AlignCornersLength = AlignCornersLength.ScaledLength });
         IReadOnlyDictionary<string, HostTensor> results = new Dictionary<string, HostTensor>();
         if (graph.Outputs.Any(o => !graph.Initializers.ContainsKey(o)))
         {
@@ -228,21 +249,28 @@ public static class ConformanceData
             var actual = graph.Initializers.TryGetValue(name, out var constant) ? constant : results[name];
             var actualDims = actual.Shape.Dimensions.ToArray().Select(d => (long)d).ToArray();
             if (!actualDims.SequenceEqual(expected.Dims))
-                throw new InvalidDataException($"output '{name}' has shape [{string.Join(", ", actualDims)}]; expected [{string.Join(", ", expected.Dims)}]");
+                throw new InvalidDataException($"output '{name}' has shape [{string.Join(", ", actualDims)}]; expected " +
+                    $"[{string.Join(", ", expected.Dims)}]");
             outputs.Add(actual);
             if (RandomDropout(graph) is not null) continue;   // checked by its contract below
             double error = ScaledError(expected.AsFloats(), actual.AsFloats(), out int at);
-            if (error > worst) { worst = error; Worst = $"output '{name}'[{at}]: expected {expected.AsFloats()[at]:R}, got {actual.AsFloats()[at]:R}"; }
+            if (error > worst)
+            {
+                worst = error; Worst = $"output '{name}'[{at}]: expected {expected.AsFloats()[at]:R}, got " +
+                $"{actual.AsFloats()[at]:R}";
+            }
         }
         if (RandomDropout(graph) is { } d)
-            Contract = CheckDropoutContract(runtime[d.Node.Inputs[0]].AsFloats(), d.Ratio, outputs[0].AsFloats(), outputs.Count > 1 ? outputs[1].AsFloats() : null);
+            Contract = CheckDropoutContract(runtime[d.Node.Inputs[0]].AsFloats(), d.Ratio, outputs[0].AsFloats(), outputs.Count > 1
+                ? outputs[1].AsFloats() : null);
         return worst;
     }
 
     /// <summary>A lone Dropout with a constant true training_mode and ratio &gt; 0: its expected mask comes from numpy's RNG.</summary>
     private static (Node Node, float Ratio)? RandomDropout(VulkanCnn.Ir.Graph graph)
     {
-        if (graph.Nodes is not [{ OpType: "Dropout" } d] || !d.HasInput(2) || !graph.Initializers.TryGetValue(d.Inputs[2], out var mode) || mode.AsFloats() is not [not 0f])
+        if (graph.Nodes is not [{ OpType: "Dropout" } d] || !d.HasInput(2) || !graph.Initializers.TryGetValue(d.Inputs[2], out var mode)
+            || mode.AsFloats() is not [not 0f])
             return null;
         float ratio = d.HasInput(1) ? graph.Initializers[d.Inputs[1]].AsFloats()[0] : d.Attributes.Float("ratio", 0.5f);
         return ratio > 0 ? (d, ratio) : null;
@@ -260,15 +288,20 @@ public static class ConformanceData
         for (int i = 0; i < x.Length; i++)
         {
             bool zero = y[i] == 0, kept = Math.Abs(y[i] - x[i] * scale) <= Tolerance.Op * Math.Max(1, Math.Abs(x[i] * scale));
-            if (!zero && !kept) throw new InvalidDataException($"dropout contract: y[{i}] = {y[i]:R} is neither 0 nor x / (1 - ratio) = {x[i] * scale:R}");
+            if (!zero
+                && !kept) throw new InvalidDataException($"dropout contract: y[{i}] = {y[i]:R} is neither 0 nor x / (1 - ratio) = " +
+                    $"{x[i] * scale:R}");
             if (mask is not null && (mask[i] is not (0f or 1f) || mask[i] == 1 && !kept || mask[i] == 0 && !zero))
-                throw new InvalidDataException($"dropout contract: mask[{i}] = {mask[i]:R} disagrees with y[{i}] = {y[i]:R} (x = {x[i]:R})");
+                throw new InvalidDataException(
+                    $"dropout contract: mask[{i}] = {mask[i]:R} disagrees with y[{i}] = {y[i]:R} (x = {x[i]:R})");
             if (mask is not null ? mask[i] == 0 : zero && !kept) dropped++;
         }
         double n = x.Length, sigma = Math.Sqrt(n * ratio * (1 - ratio));
         if (Math.Abs(dropped - n * ratio) > 5 * sigma)
-            throw new InvalidDataException($"dropout contract: {dropped} of {x.Length} dropped, outside ratio {ratio} ± 5σ ({n * ratio:F1} ± {5 * sigma:F1})");
-        return $"contract check, not an exact comparison (numpy's random mask): outputs 0 or x/(1-ratio){(mask is null ? "" : ", mask consistent")}, " +
+            throw new InvalidDataException($"dropout contract: {dropped} of {x.Length} dropped, outside ratio {ratio} ± 5σ " +
+                $"({n * ratio:F1} ± {5 * sigma:F1})");
+        return $"contract check, not an exact comparison (numpy's random mask): outputs 0 or " +
+            $"x/(1-ratio){(mask is null ? "" : ", mask consistent")}, " +
             $"{dropped}/{x.Length} dropped (ratio {ratio} ± 5σ = {n * ratio:F1} ± {5 * sigma:F1})";
     }
 

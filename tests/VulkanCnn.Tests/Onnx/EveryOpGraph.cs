@@ -37,12 +37,15 @@ public sealed class EveryOpGraph
         if (output) Graph.Outputs.AddRange(outputs.Where(o => o.Length > 0));
     }
 
-    private void C(string op, string name, string[] inputs, string[] outputs, Attributes? a = null, bool output = true) => Op(true, op, name, inputs, outputs, a, output);
-    private void R(string op, string name, string[] inputs, string[] outputs, Attributes? a = null) => Op(false, op, name, inputs, outputs, a);
+    private void C(string op, string name, string[] inputs, string[] outputs, Attributes? a = null, bool output = true) =>
+        Op(true, op, name, inputs, outputs, a, output);
+    private void R(string op, string name, string[] inputs, string[] outputs, Attributes? a = null) =>
+        Op(false, op, name, inputs, outputs, a);
 
     private string F(string name, int[] shape, float low = -1, float high = 1)
     {
-        Graph.Initializers[name] = HostTensor.FromFloats(shape, Reference.Random((int)new TensorShape(shape).ElementCount, _seed++, low, high));
+        Graph.Initializers[name] = HostTensor.FromFloats(shape,
+            Reference.Random((int)new TensorShape(shape).ElementCount, _seed++, low, high));
         return name;
     }
 
@@ -76,16 +79,20 @@ public sealed class EveryOpGraph
         // Convolutions, pooling, normalisation. x is [2, 3, 4, 6].
         C("Conv", "conv", ["x", F("conv_w", [4, 3, 3, 3]), F("conv_b", [4])], ["conv_y"],
             A(("kernel_shape", new[] { 3, 3 }), ("pads", new[] { 1, 0, 1, 2 }), ("strides", new[] { 1, 2 })));
-        C("ConvTranspose", "convt", ["x", F("convt_w", [3, 2, 3, 3])], ["convt_y"], A(("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 0, 1 })));
+        C("ConvTranspose", "convt", ["x", F("convt_w", [3, 2, 3, 3])], ["convt_y"],
+            A(("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 0, 1 })));
         C("MaxPool", "maxpool", ["x"], ["maxpool_y"], A(("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 })));
-        C("AveragePool", "avgpool", ["x"], ["avgpool_y"], A(("kernel_shape", new[] { 3, 3 }), ("pads", new[] { 1, 1, 1, 1 }), ("count_include_pad", 0)));
+        C("AveragePool", "avgpool", ["x"], ["avgpool_y"],
+            A(("kernel_shape", new[] { 3, 3 }), ("pads", new[] { 1, 1, 1, 1 }), ("count_include_pad", 0)));
         C("GlobalAveragePool", "gap", ["x"], ["gap_y"]);
         C("GlobalMaxPool", "gmp", ["x"], ["gmp_y"]);
         C("LRN", "lrn", ["x"], ["lrn_y"], A(("size", 3), ("alpha", 0.01f), ("beta", 0.6f), ("bias", 1.5f)));
-        C("BatchNormalization", "bn", ["x", F("bn_s", [3]), F("bn_b", [3]), F("bn_m", [3]), F("bn_v", [3], 0.5f, 1.5f)], ["bn_y"], A(("epsilon", 1e-3f)));
+        C("BatchNormalization", "bn", ["x", F("bn_s", [3]), F("bn_b", [3]), F("bn_m", [3]), F("bn_v", [3], 0.5f, 1.5f)], ["bn_y"],
+            A(("epsilon", 1e-3f)));
         C("InstanceNormalization", "inorm", ["x", F("in_s", [3]), F("in_b", [3])], ["inorm_y"], A(("epsilon", 1e-4f)));
         C("LayerNormalization", "lnorm", ["x", F("ln_s", [6]), F("ln_b", [6])], ["lnorm_y"], A(("axis", -1), ("epsilon", 1e-5f)));
-        C("LayerNormalization", "lnorm_stats", ["x", F("ln_stats_s", [4, 6])], ["lnorm_stats_y", "lnorm_stats_mean", "lnorm_stats_inv_std"], A(("axis", 2)));
+        C("LayerNormalization", "lnorm_stats", ["x", F("ln_stats_s", [4, 6])], ["lnorm_stats_y", "lnorm_stats_mean", "lnorm_stats_inv_std"],
+            A(("axis", 2)));
         C("Dropout", "dropout", ["x"], ["dropout_y"]);
         C("Identity", "identity", ["x"], ["identity_y"]);
 
@@ -127,7 +134,8 @@ public sealed class EveryOpGraph
         C("SpaceToDepth", "s2d", ["x"], ["s2d_y"], A(("blocksize", 2)));
         C("Concat", "concat", ["x", "relu_y"], ["concat_y"], A(("axis", 1)));
         C("Split", "split", ["x", I("split_sizes", 1, 2)], ["split_a", "split_b"], A(("axis", 1)));
-        C("Slice", "slice", ["x", I("slice_starts", 0, 1), I("slice_ends", 3, -1), I("slice_axes", 1, 3), I("slice_steps", 2, 2)], ["slice_y"]);
+        C("Slice", "slice", ["x", I("slice_starts", 0, 1), I("slice_ends", 3, -1), I("slice_axes", 1, 3), I("slice_steps", 2, 2)],
+            ["slice_y"]);
         C("Pad", "pad", ["x", I("pad_pads", 0, 1, 0, 2, 0, 0, 1, 1), S("pad_value", 0.5f)], ["pad_y"]);
         C("Pad", "pad_reflect", ["x", I("pad_reflect_pads", 0, 0, 1, 2, 0, 0, 2, 1)], ["pad_reflect_y"], A(("mode", "reflect")));
         C("Transpose", "transpose", ["x"], ["transpose_y"], A(("perm", new[] { 0, 2, 3, 1 })));
@@ -144,11 +152,13 @@ public sealed class EveryOpGraph
             A(("mode", "cubic"), ("cubic_coeff_a", -0.5f), ("exclude_outside", 1)));
         // tf_crop_and_resize crops W past both edges (extrapolated). H stays whole: with an H crop, ONNX Runtime's linear
         // path returned H uncropped (the ONNX reference and its conformance case agree with the runtime; ResizeTests crops H).
-        C("Resize", "resize_crop", ["x", V("resize_crop_roi", 0, 0, 0, -0.3f, 1, 1, 1, 1.4f), "", I("resize_crop_sizes", 2, 3, 5, 7)], ["resize_crop_y"],
+        C("Resize", "resize_crop", ["x", V("resize_crop_roi", 0, 0, 0, -0.3f, 1, 1, 1, 1.4f), "", I("resize_crop_sizes", 2, 3, 5, 7)],
+            ["resize_crop_y"],
             A(("mode", "linear"), ("coordinate_transformation_mode", "tf_crop_and_resize"), ("extrapolation_value", 10f)));
 
         // Matrix products and reductions.
-        C("Gemm", "gemm", ["flatten_y", F("gemm_w", [5, 72]), F("gemm_c", [5])], ["gemm_y"], A(("transB", 1), ("alpha", 0.5f), ("beta", 0.7f)));
+        C("Gemm", "gemm", ["flatten_y", F("gemm_w", [5, 72]), F("gemm_c", [5])], ["gemm_y"],
+            A(("transB", 1), ("alpha", 0.5f), ("beta", 0.7f)));
         C("MatMul", "matmul", ["x", F("matmul_w", [6, 5])], ["matmul_y"]);
         C("ReduceMean", "reducemean", ["x"], ["reducemean_y"], A(("axes", new[] { 2, 3 })));
         C("ReduceSum", "reducesum", ["x", I("reducesum_axes", 1)], ["reducesum_y"], A(("keepdims", 0)));
@@ -173,7 +183,8 @@ public sealed class EveryOpGraph
         R("ReduceSum", "reducesum_attr", ["x"], ["reducesum_attr_y"], A(("axes", new[] { 0, 3 })));
         R("Split", "split_attr", ["x"], ["split_attr_a", "split_attr_b"], A(("axis", -1), ("split", new[] { 4, 2 })));
         R("Pad", "pad_attr", ["x"], ["pad_attr_y"], A(("pads", new[] { 0, 0, 2, 0, 0, 1, 0, 3 }), ("value", -2f)));
-        R("Slice", "slice_attr", ["x"], ["slice_attr_y"], A(("starts", new[] { 1, -4 }), ("ends", new[] { 3, 100 }), ("axes", new[] { 2, 3 })));
+        R("Slice", "slice_attr", ["x"], ["slice_attr_y"],
+            A(("starts", new[] { 1, -4 }), ("ends", new[] { 3, 100 }), ("axes", new[] { 2, 3 })));
         R("TopK", "topk_attr", ["x"], ["topk_attr_values", "topk_attr_indices"], A(("axis", 2), ("k", 2), ("largest", 0)));
         R("Dropout", "dropout_ratio", ["x"], ["dropout_ratio_y"], A(("ratio", 0.3f), ("training_mode", 0)));
         // Opset-18+ forms: lowered to opset 17.
@@ -182,12 +193,15 @@ public sealed class EveryOpGraph
         R("ReduceMin", "reducemin_all", ["x"], ["reducemin_all_y"], A(("noop_with_empty_axes", 0), ("keepdims", 0)));
         R("Split", "split_num", ["x"], ["split_num_a", "split_num_b"], A(("axis", 1), ("num_outputs", 2)));
         R("Pad", "pad_axes", ["x", I("pad_axes_pads", 1, 2, 3, 0), "", I("pad_axes_axes", -1, 1)], ["pad_axes_y"], A(("mode", "edge")));
-        R("Resize", "resize_axes", ["x", "", V("resize_axes_scales", 0.5f, 1.5f)], ["resize_axes_y"], A(("axes", new[] { 3, 2 }), ("antialias", 0), ("mode", "linear")));
+        R("Resize", "resize_axes", ["x", "", V("resize_axes_scales", 0.5f, 1.5f)], ["resize_axes_y"],
+            A(("axes", new[] { 3, 2 }), ("antialias", 0), ("mode", "linear")));
         R("Resize", "resize_policy", ["x", "", "", I("resize_policy_sizes", 6, 12)], ["resize_policy_y"],
             A(("axes", new[] { 2, 3 }), ("keep_aspect_ratio_policy", "not_larger"), ("mode", "linear")));
-        R("Resize", "resize_crop_axes", ["x", V("resize_crop_axes_roi", 0, 0.3f, 1, 0.6f), "", I("resize_crop_axes_sizes", 5, 3)], ["resize_crop_axes_y"],
+        R("Resize", "resize_crop_axes", ["x", V("resize_crop_axes_roi", 0, 0.3f, 1, 0.6f), "", I("resize_crop_axes_sizes", 5, 3)],
+            ["resize_crop_axes_y"],
             A(("axes", new[] { 2, 3 }), ("mode", "cubic"), ("coordinate_transformation_mode", "tf_crop_and_resize")));
-        R("AveragePool", "avgpool_dilations", ["x"], ["avgpool_dilations_y"], A(("kernel_shape", new[] { 2, 3 }), ("dilations", new[] { 1, 1 })));
+        R("AveragePool", "avgpool_dilations", ["x"], ["avgpool_dilations_y"],
+            A(("kernel_shape", new[] { 2, 3 }), ("dilations", new[] { 1, 1 })));
         R("Cast", "cast_saturate", ["x"], ["cast_saturate_y"], A(("to", 1), ("saturate", 1)));
         // Fused activations, as compilation leaves them: they become nodes again.
         var fused = A(("kernel_shape", new[] { 1, 1 }));

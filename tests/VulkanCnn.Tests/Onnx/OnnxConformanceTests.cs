@@ -58,10 +58,13 @@ public sealed class OnnxConformanceTests(GpuFixture gpu, ITestOutputHelper outpu
         foreach (var (op, r) in rows)
             table.AppendLine($"{op,-28} {r[0],7} {r[1],7} {r[2],8} {r[3],8}");
         table.AppendLine($"cases: {passed} passed, {failed} failed, {skipped} skipped; {outside} directories use ops outside the library");
-        table.AppendLine("(a case counts once under each op type it uses; 'outside' counts directories by the unsupported op types they use)");
-        foreach (var group in outcomes.Where(o => o.Status == CaseOutcome.Skipped).GroupBy(o => catalogue.Skips[o.Id].Category.Split(':')[0]).OrderBy(g => g.Key))
+        table.AppendLine("(a case counts once under each op type it uses; 'outside' counts directories by the unsupported op types they " +
+            "use)");
+        foreach (var group in outcomes.Where(o => o.Status == CaseOutcome.Skipped).GroupBy(o =>
+            catalogue.Skips[o.Id].Category.Split(':')[0]).OrderBy(g => g.Key))
             table.AppendLine($"skipped, {group.Key}: {group.Count()}");
-        int contract = outcomes.Count(o => o.Status == CaseOutcome.Passed && o.Message.StartsWith("contract check", StringComparison.Ordinal));
+        int contract = outcomes.Count(o => o.Status == CaseOutcome.Passed
+            && o.Message.StartsWith("contract check", StringComparison.Ordinal));
         if (contract > 0) table.AppendLine($"passed by a contract check, not an exact comparison (random Dropout masks): {contract}");
         foreach (var o in outcomes.Where(o => o.Status == CaseOutcome.Failed))
             table.AppendLine($"FAILED {o.Id}: {o.Message}");
@@ -73,7 +76,9 @@ public sealed class OnnxConformanceTests(GpuFixture gpu, ITestOutputHelper outpu
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, table.ToString());
         Assert.True(passed > 0, "no conformance case ran");
-        Assert.True(failed == 0, $"{failed} conformance case(s) failed:\n" + string.Join("\n", outcomes.Where(o => o.Status == CaseOutcome.Failed).Select(o => $"{o.Id}: {o.Message}")));
+        Assert.True(failed == 0,
+            $"{failed} conformance case(s) failed:\n" + string.Join("\n",
+                outcomes.Where(o => o.Status == CaseOutcome.Failed).Select(o => $"{o.Id}: {o.Message}")));
     }
 }
 

@@ -36,14 +36,16 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
                 nn.Conv2d(8, 8, 1), nn.GELU(), nn.Conv2d(8, 8, 1), nn.GELU(tanhApproximation: true),
                 nn.LeakyReLU(0.1f), nn.Hardsigmoid(), nn.ELU(0.8f), nn.Tanh(),
                 nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(8, 5), nn.Softmax(1)), [2, 3, 9, 7]),
-            "inception" => (new Sequential(nn.Conv2d(4, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), new InceptionBlock(8, 4, 6)), [2, 4, 9, 11]),
+            "inception" =>
+                (new Sequential(nn.Conv2d(4, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), new InceptionBlock(8, 4, 6)), [2, 4, 9, 11]),
             _ => throw new ArgumentException(name),
         };
         RandomizeBatchNorm(made.Item1, name.Length);
         return made;
     }
 
-    /// <summary>Trained-looking statistics: the defaults (mean 0, var 1, weight 1, bias 0) would hide a wrong order of the BN inputs.</summary>
+    /// <summary>Trained-looking statistics: the defaults (mean 0, var 1, weight 1, bias 0) would hide a wrong order of the BN
+    /// inputs.</summary>
     private static void RandomizeBatchNorm(Module model, int seed)
     {
         var state = model.StateDict();
@@ -86,7 +88,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         }
 
         var reimported = OnnxImporter.Load(path);
-        Assert.Equal(graph.Initializers.Keys.Order(StringComparer.Ordinal), reimported.Initializers.Keys.Where(graph.Initializers.ContainsKey).Order(StringComparer.Ordinal));
+        Assert.Equal(graph.Initializers.Keys.Order(StringComparer.Ordinal),
+            reimported.Initializers.Keys.Where(graph.Initializers.ContainsKey).Order(StringComparer.Ordinal));
         using var again = Device.Compile(reimported, shape);
         Tolerance.AssertClose(ours, again.Run(x), Tolerance.Op, name + " reimported");
 
@@ -97,7 +100,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.DoesNotContain(ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph.Node,
             n => n.Attribute.Any(a => a.Name.StartsWith("vkcnn.", StringComparison.Ordinal)));
         using var ortOptimized = new OrtRunner(optimized);
-        Tolerance.AssertClose(ortOptimized.RunSingle(new NamedTensor(x, dims)).Data, ours, Tolerance.Network, name + " optimised vs ONNX Runtime");
+        Tolerance.AssertClose(ortOptimized.RunSingle(new NamedTensor(x, dims)).Data, ours, Tolerance.Network,
+            name + " optimised vs ONNX Runtime");
     }
 
     [Theory]
@@ -124,7 +128,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         using var exported = new OrtRunner(path);
         var shape = original.Inputs[0].Shape.Select(d => d < 0 ? 1 : d).ToArray();
         var x = Reference.Random(shape.Aggregate(1, (a, b) => a * b), 21, 0, 100);
-        Tolerance.AssertClose(original.RunSingle(new NamedTensor(x, shape)).Data, exported.RunSingle(new NamedTensor(x, shape)).Data, Tolerance.Op, "ResNet18");
+        Tolerance.AssertClose(original.RunSingle(new NamedTensor(x, shape)).Data, exported.RunSingle(new NamedTensor(x, shape)).Data,
+            Tolerance.Op, "ResNet18");
     }
 
     [Theory]
@@ -143,11 +148,16 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         g.Nodes.Add(node switch
         {
             "pad_wrap" => new Node("Pad", node, ["x", "pads"], ["y"], new Attributes().Set("mode", "wrap")),
-            "avgpool_dilated" => new Node("AveragePool", node, ["x"], ["y"], new Attributes().Set("kernel_shape", new[] { 2, 2 }).Set("dilations", new[] { 2, 1 })),
-            "resize_symmetric" => new Node("Resize", node, ["x", "", "scales"], ["y"], new Attributes().Set("coordinate_transformation_mode", "half_pixel_symmetric")),
+            "avgpool_dilated" =>
+                new Node("AveragePool", node, ["x"], ["y"],
+                    new Attributes().Set("kernel_shape", new[] { 2, 2 }).Set("dilations", new[] { 2, 1 })),
+            "resize_symmetric" =>
+                new Node("Resize", node, ["x", "", "scales"], ["y"],
+                    new Attributes().Set("coordinate_transformation_mode", "half_pixel_symmetric")),
             "upsample_mixed" => new Node("Upsample", node, ["x"], ["y"], new Attributes().Set("scales", new[] { 1f, 1, 0.5f, 2 })),
             // not_larger: ratio min(9/6, 9/5) = 1.5, so W = round(7.5) = 8 where opset-17 scales floor to 7.
-            _ => new Node("Resize", node, ["x", "", "", "sizes"], ["y"], new Attributes().Set("axes", new[] { 2, 3 }).Set("keep_aspect_ratio_policy", "not_larger")),
+            _ => new Node("Resize", node, ["x", "", "", "sizes"], ["y"],
+                new Attributes().Set("axes", new[] { 2, 3 }).Set("keep_aspect_ratio_policy", "not_larger")),
         });
         g.Outputs.Add("y");
         var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToModel(g));
@@ -160,7 +170,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var (model, dims) = CreateModel("small-cnn");
         var graph = model.ToGraph(new TensorShape(dims), "header");
-        var proto = OnnxExporter.ToModel(graph, new OnnxExportOptions { DocString = "a test", Metadata = new Dictionary<string, string> { ["labels"] = "a,b" } });
+        var proto = OnnxExporter.ToModel(graph,
+            new OnnxExportOptions { DocString = "a test", Metadata = new Dictionary<string, string> { ["labels"] = "a,b" } });
         Assert.Equal(8, proto.IrVersion);
         Assert.Equal(17, Assert.Single(proto.OpsetImport, o => o.Domain == "").Version);
         Assert.Equal("VulkanCnn", proto.ProducerName);
@@ -180,7 +191,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         {
             Assert.Equal(1, t.DataType);
             Assert.Equal(graph.Initializers[t.Name].Shape.Dimensions.ToArray().Select(d => (long)d), t.Dims);
-            Assert.Equal(graph.Initializers[t.Name].Floats!, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray());
+            Assert.Equal(graph.Initializers[t.Name].Floats!, System.Runtime.InteropServices.MemoryMarshal.Cast<byte,
+                float>(t.RawData.Span).ToArray());
         });
         Assert.Equal(graph.Nodes.Select(n => n.OpType), proto.Graph.Node.Select(n => n.OpType));
         Assert.Contains(proto.Graph.ValueInfo, v => v.Name == graph.Nodes[0].Outputs[0]);
@@ -208,14 +220,16 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(graph.Outputs.Order(StringComparer.Ordinal), theirs.Keys.Order(StringComparer.Ordinal));
         foreach (var name in graph.Outputs)
         {
-            Assert.True(ours[name].Shape.Dimensions.SequenceEqual(theirs[name].Shape), $"{name}: ours {ours[name].Shape}, ORT {theirs[name]}");
+            Assert.True(ours[name].Shape.Dimensions.SequenceEqual(theirs[name].Shape),
+                $"{name}: ours {ours[name].Shape}, ORT {theirs[name]}");
             Tolerance.AssertClose(theirs[name].Data, ours[name].Floats!, Tolerance.Op, name);
         }
         var reimported = OnnxImporter.Load(path);
         using (var session = Device.Compile(reimported))
         {
             var again = session.Run(inputs);
-            foreach (var name in graph.Outputs) Tolerance.AssertClose(ours[name].Floats!, again[name].Floats!, Tolerance.Op, name + " reimported");
+            foreach (var name in graph.Outputs) Tolerance.AssertClose(ours[name].Floats!, again[name].Floats!, Tolerance.Op,
+                name + " reimported");
         }
 
         // Structure: canonical (opset-17) nodes come back with the same op, outputs, attributes and inputs.
@@ -234,7 +248,8 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
                 if (graph.Initializers.TryGetValue(a, out var constant))
                 {
                     // Constants may be renamed when their type changes (Where's condition becomes BOOL): compare values.
-                    Assert.True(reimported.Initializers.TryGetValue(b, out var read), $"{name}: input {i} '{b}' is not a constant after import");
+                    Assert.True(reimported.Initializers.TryGetValue(b, out var read),
+                        $"{name}: input {i} '{b}' is not a constant after import");
                     Assert.Equal(constant.Shape, read!.Shape);
                     Assert.Equal(constant.AsFloats(), read.AsFloats());
                 }
@@ -261,9 +276,11 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         });
         Assert.All(nodes.Where(n => n.OpType == "Split"), n => Assert.False(Has(n, "num_outputs") || Has(n, "split"), n.Name));
         Assert.All(nodes.Where(n => n.OpType == "Pad"), n => Assert.False(n.Input.Count > 3 || Has(n, "pads") || Has(n, "value"), n.Name));
-        Assert.All(nodes.Where(n => n.OpType == "Resize"), n => Assert.False(Has(n, "axes") || Has(n, "antialias") || Has(n, "keep_aspect_ratio_policy"), n.Name));
+        Assert.All(nodes.Where(n => n.OpType == "Resize"), n =>
+            Assert.False(Has(n, "axes") || Has(n, "antialias") || Has(n, "keep_aspect_ratio_policy"), n.Name));
         Assert.All(nodes.Where(n => n.OpType == "Slice"), n => Assert.Empty(n.Attribute));
-        Assert.All(nodes.Where(n => n.OpType is "TopK" or "Dropout"), n => Assert.False(Has(n, "k") || Has(n, "ratio") || Has(n, "training_mode"), n.Name));
+        Assert.All(nodes.Where(n => n.OpType is "TopK" or "Dropout"), n =>
+            Assert.False(Has(n, "k") || Has(n, "ratio") || Has(n, "training_mode"), n.Name));
         Assert.DoesNotContain(nodes.Single(n => n.Name == "avgpool_dilations").Attribute, a => a.Name == "dilations");
         Assert.DoesNotContain(nodes.Single(n => n.Name == "cast_saturate").Attribute, a => a.Name == "saturate");
         // Silu → Sigmoid + Mul keeping the node's name on the Mul; the ReduceMax with noop and no axes is an Identity.
@@ -277,13 +294,14 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal("conv_relu6_y", clip.Output[0]);
     }
 
-    private static string Describe(Attributes a) => string.Join("; ", a.Names.Order(StringComparer.Ordinal).Select(k => k + "=" + a[k] switch
-    {
-        long[] v => "[" + string.Join(",", v) + "]",
-        float[] v => "[" + string.Join(",", v.Select(f => f.ToString("R", CultureInfo.InvariantCulture))) + "]",
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
-        var v => Convert.ToString(v, CultureInfo.InvariantCulture),
-    }));
+    private static string Describe(Attributes a) =>
+        string.Join("; ", a.Names.Order(StringComparer.Ordinal).Select(k => k + "=" + a[k] switch
+        {
+            long[] v => "[" + string.Join(",", v) + "]",
+            float[] v => "[" + string.Join(",", v.Select(f => f.ToString("R", CultureInfo.InvariantCulture))) + "]",
+            float f => f.ToString("R", CultureInfo.InvariantCulture),
+            var v => Convert.ToString(v, CultureInfo.InvariantCulture),
+        }));
 
     [Fact]
     public void A_failing_export_leaves_an_existing_file_untouched()

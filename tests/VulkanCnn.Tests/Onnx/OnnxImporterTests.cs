@@ -111,13 +111,18 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal([1L, 2L, 3L, 1L, 2L, 3L, 4L, 5L, 6L, 4L, 5L, 6L], Fold(Node("Tile", ["t", "r"], ["y"]), t, Ints("r", [2], [1, 2])));
         Assert.Equal([5L, 7L, 9L], Fold(Node("ReduceSum", ["t", "ax"], ["y"], Attr("keepdims", 0L)), t, Ints("ax", [1], [0])));
         Assert.Equal([6L, 120L], Fold(Node("ReduceProd", ["t"], ["y"], Attr("axes", 1L), Attr("keepdims", 0L)), t));
-        Assert.Equal([10L, 7L, 4L, 1L], Fold(Node("Range", ["r0", "r1", "r2"], ["y"]), Ints("r0", [], [10]), Ints("r1", [], [0]), Ints("r2", [], [-3])));
-        Assert.Equal([7L, 7L, 7L, 7L, 7L, 7L], Fold(Node("ConstantOfShape", ["t_shape"], ["y"], Attr("value", Ints("", [1], [7]))), Ints("t_shape", [2], [2, 3])));
-        Assert.Equal([1L, 2L, 3L, 1L, 2L, 3L], Fold(Node("Expand", ["row", "to"], ["y"]), Ints("row", [3], [1, 2, 3]), Ints("to", [2], [2, 1])));
-        Assert.Equal([0L, 2L, 0L, 0L, 5L, 0L], Fold(Node("Where", ["m", "t", "z"], ["y"]), t, Ints("m", [3], [0, 1, 0]), Ints("z", [], [0])));
+        Assert.Equal([10L, 7L, 4L, 1L],
+            Fold(Node("Range", ["r0", "r1", "r2"], ["y"]), Ints("r0", [], [10]), Ints("r1", [], [0]), Ints("r2", [], [-3])));
+        Assert.Equal([7L, 7L, 7L, 7L, 7L, 7L],
+            Fold(Node("ConstantOfShape", ["t_shape"], ["y"], Attr("value", Ints("", [1], [7]))), Ints("t_shape", [2], [2, 3])));
+        Assert.Equal([1L, 2L, 3L, 1L, 2L, 3L],
+            Fold(Node("Expand", ["row", "to"], ["y"]), Ints("row", [3], [1, 2, 3]), Ints("to", [2], [2, 1])));
+        Assert.Equal([0L, 2L, 0L, 0L, 5L, 0L],
+            Fold(Node("Where", ["m", "t", "z"], ["y"]), t, Ints("m", [3], [0, 1, 0]), Ints("z", [], [0])));
         Assert.Equal([-1L, 1L, -2L, 2L], Fold(Node("Div", ["p", "q"], ["y"]), Ints("p", [4], [-3, 3, -7, 7]), Ints("q", [], [3])));
         Assert.Equal([1L, 2L, 2L], Fold(Node("Mod", ["p", "q"], ["y"]), Ints("p", [3], [-5, 5, -1]), Ints("q", [], [3])));
-        Assert.Equal([3L, 1L, 4L], Fold(Node("Gather", ["t", "i"], ["y"], Attr("axis", 1L)), Ints("t", [1, 4], [3, 1, 4, 1]), Ints("i", [3], [0, -1, 2])));
+        Assert.Equal([3L, 1L, 4L],
+            Fold(Node("Gather", ["t", "i"], ["y"], Attr("axis", 1L)), Ints("t", [1, 4], [3, 1, 4, 1]), Ints("i", [3], [0, -1, 2])));
         Assert.Equal([1L, 0L, 1L], Fold(Node("Equal", ["p", "q"], ["y"]), Ints("p", [3], [2, 3, 2]), Ints("q", [], [2])));
     }
 
@@ -189,8 +194,16 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal([1, 3, 6, 5], Load(SmallCnn(), new OnnxImportOptions { Log = notes.Add }).Inputs[0].Shape.Dimensions.ToArray());
         Assert.Contains(notes, n => n.Contains("'N'") && n.Contains("set to 1"));
         Assert.Equal(4, Load(SmallCnn(), new OnnxImportOptions { BatchSize = 4 }).Inputs[0].Shape[0]);
-        Assert.Equal(3, Load(SmallCnn(), new OnnxImportOptions { DimParams = new Dictionary<string, int> { ["N"] = 3 } }).Inputs[0].Shape[0]);
-        Assert.Equal([2, 3, 6, 5], Load(SmallCnn(), new OnnxImportOptions { InputShapes = new Dictionary<string, int[]> { ["x"] = [2, 3, 6, 5] } }).Inputs[0].Shape.Dimensions.ToArray());
+        Assert.Equal(3,
+            Load(SmallCnn(), new OnnxImportOptions { DimParams = new Dictionary<string, int> { ["N"] = 3 } }).Inputs[0].Shape[0]);
+        Assert.Equal([2, 3, 6, 5],
+            Load(SmallCnn(),
+                new OnnxImportOptions
+                {
+                    InputShapes = new Dictionary<string,
+                    int[]>
+                    { ["x"] = [2, 3, 6, 5] }
+                }).Inputs[0].Shape.Dimensions.ToArray());
         var e = Assert.Throws<OnnxImportException>(() => Load(SmallCnn(), new OnnxImportOptions { DefaultUnknownDimsToOne = false }));
         Assert.Contains("symbolic dimension 0 (N)", e.Message);
     }
@@ -201,7 +214,8 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         var model = SmallCnn();
         var graph = Load(model, new OnnxImportOptions { BatchSize = 2 });
         var x = Reference.Random(2 * 90, 11);
-        float[] W(string n) => new TensorReader("t", null, new OnnxImportOptions()).Read(model.Graph.Initializer.Single(t => t.Name == n)).Floats!;
+        float[] W(string n) =>
+            new TensorReader("t", null, new OnnxImportOptions()).Read(model.Graph.Initializer.Single(t => t.Name == n)).Floats!;
         float[] w = W("w"), b = W("b"), fc = W("fc"), fb = W("fb");
         var expected = new float[10];
         for (int n = 0; n < 2; n++)
@@ -217,7 +231,8 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
                                 for (int kx = 0; kx < 3; kx++)
                                 {
                                     int iy = yy + ky - 1, ix = xx + kx - 1;
-                                    if (iy >= 0 && iy < 6 && ix >= 0 && ix < 5) s += w[((o * 3 + c) * 3 + ky) * 3 + kx] * x[((n * 3 + c) * 6 + iy) * 5 + ix];
+                                    if (iy >= 0 && iy < 6 && ix >= 0
+                                        && ix < 5) s += w[((o * 3 + c) * 3 + ky) * 3 + kx] * x[((n * 3 + c) * 6 + iy) * 5 + ix];
                                 }
                         f[(o * 6 + yy) * 5 + xx] = Math.Max(0, s);
                     }
@@ -231,7 +246,12 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Initializer_encodings_float16_double_int32_bool_and_typed_fields()
     {
-        var half = new TensorProto { Name = "h", DataType = 10, RawData = ByteString.CopyFrom([.. BitConverter.GetBytes((Half)1.5f), .. BitConverter.GetBytes((Half)(-2f))]) };
+        var half = new TensorProto
+        {
+            Name = "h",
+            DataType = 10,
+            RawData = ByteString.CopyFrom([.. BitConverter.GetBytes((Half)1.5f), .. BitConverter.GetBytes((Half)(-2f))])
+        };
         half.Dims.Add(2);
         var half32 = new TensorProto { Name = "h32", DataType = 10 };
         half32.Dims.Add(1);
@@ -239,7 +259,12 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         var dbl = new TensorProto { Name = "d", DataType = 11 };
         dbl.Dims.Add(2);
         dbl.DoubleData.AddRange([0.5, 1e-3]);
-        var i32 = new TensorProto { Name = "i", DataType = 6, RawData = ByteString.CopyFrom([.. BitConverter.GetBytes(-7), .. BitConverter.GetBytes(9)]) };
+        var i32 = new TensorProto
+        {
+            Name = "i",
+            DataType = 6,
+            RawData = ByteString.CopyFrom([.. BitConverter.GetBytes(-7), .. BitConverter.GetBytes(9)])
+        };
         i32.Dims.Add(2);
         var b = new TensorProto { Name = "b", DataType = 9 };
         b.Dims.Add(3);
@@ -261,7 +286,8 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         string folder = TempFolder();
         var w = new float[] { 1, 2, 3, 4, 5, 6 };
         File.WriteAllBytes(Path.Combine(folder, "weights.bin"), [0, 0, 0, 0, .. w.SelectMany(BitConverter.GetBytes)]);
-        var path = Save(Model(13, Net([Input("x", 2L, 3L)], ["y"], [Node("Add", ["x", "w"], ["y"])], [External("w", [2, 3], "weights.bin", 4, 24)])), folder);
+        var path = Save(Model(13,
+            Net([Input("x", 2L, 3L)], ["y"], [Node("Add", ["x", "w"], ["y"])], [External("w", [2, 3], "weights.bin", 4, 24)])), folder);
         var graph = OnnxImporter.Load(path);
         Assert.Equal(w, graph.Initializers["w"].Floats);
         var x = Reference.Random(6, 2);
@@ -308,16 +334,19 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         var bn = new[] { Floats("s", [2], [1, 2]), Floats("bb", [2], [0, 1]), Floats("m", [2], [0, 0]), Floats("v", [2], [1, 1]) };
         var graph = Load(Model(5, Net([Input("x", 1L, 2L, 2L, 2L)], ["y"],
             [
-                Node("BatchNormalization", ["x", "s", "bb", "m", "v"], ["n", "mean", "var"], Attr("is_test", 1L), Attr("spatial", 1L), Attr("consumed_inputs", 0L, 0L, 0L, 1L, 1L)),
+                Node("BatchNormalization", ["x", "s", "bb", "m", "v"], ["n", "mean", "var"], Attr("is_test", 1L), Attr("spatial", 1L),
+                    Attr("consumed_inputs", 0L, 0L, 0L, 1L, 1L)),
                 Node("Reshape", ["n"], ["r"], Attr("shape", 1L, 8L)),
                 Node("Cast", ["r"], ["y"], Attr("to", "FLOAT")),
             ], bn)));
         Assert.Equal(["n"], graph.Nodes[0].Outputs);
-        Assert.False(graph.Nodes[0].Attributes.Has("is_test") || graph.Nodes[0].Attributes.Has("spatial") || graph.Nodes[0].Attributes.Has("consumed_inputs"));
+        Assert.False(graph.Nodes[0].Attributes.Has("is_test") || graph.Nodes[0].Attributes.Has("spatial")
+            || graph.Nodes[0].Attributes.Has("consumed_inputs"));
         Assert.Equal([1L, 8L], graph.Initializers[graph.Nodes[1].Inputs[1]].Ints!);
         Assert.Equal(1, graph.Nodes[2].Attributes.Int("to", 0));
         var x = Reference.Random(8, 1);
-        Tolerance.AssertClose(x.Select((v, i) => i < 4 ? v / MathF.Sqrt(1 + 1e-5f) : 2 * v / MathF.Sqrt(1 + 1e-5f) + 1).ToArray(), Run(graph, x), Tolerance.Op);
+        Tolerance.AssertClose(x.Select((v, i) => i < 4 ? v / MathF.Sqrt(1 + 1e-5f) : 2 * v / MathF.Sqrt(1 + 1e-5f) + 1).ToArray(),
+            Run(graph, x), Tolerance.Op);
 
         // Opset 6 Gemm: broadcast=1 broadcasts C; the default broadcast=0 wants C at the full [M, N].
         var a = Reference.Random(6, 2);

@@ -9,7 +9,8 @@ using static VulkanCnn.Tests.Onnx.OnnxModels;
 
 namespace VulkanCnn.Tests.Onnx;
 
-/// <summary>Malformed and hostile files end in a typed exception naming the file and the tensor or node; never a crash or a huge allocation.</summary>
+/// <summary>Malformed and hostile files end in a typed exception naming the file and the tensor or node; never a crash or a huge
+/// allocation.</summary>
 public sealed class OnnxMalformedTests(ITestOutputHelper output)
 {
     private static OnnxImportException Fails(ModelProto model) => Fails(Save(model));
@@ -18,7 +19,8 @@ public sealed class OnnxMalformedTests(ITestOutputHelper output)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Load(path));
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, "the importer allocated over 64 MiB before refusing the file");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20,
+            "the importer allocated over 64 MiB before refusing the file");
         Assert.Equal(path, e.File);
         Assert.StartsWith(path + ":", e.Message);
         return e;
@@ -46,7 +48,8 @@ public sealed class OnnxMalformedTests(ITestOutputHelper output)
     [Fact]
     public void Wrong_magic_empty_and_graphless_files()
     {
-        Assert.Contains("not a valid ONNX model", Fails(SaveBytes([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0xFF, 0xFF])).Message);
+        Assert.Contains("not a valid ONNX model",
+            Fails(SaveBytes([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0xFF, 0xFF])).Message);
         Assert.Contains("is empty", Fails(SaveBytes([])).Message);
         Assert.Contains("no graph", Fails(SaveBytes(new ModelProto { ProducerName = "x" }.ToByteArray())).Message);
         Assert.Contains("does not exist", Fails(Path.Combine(TempFolder(), "missing.onnx")).Message);
@@ -62,7 +65,8 @@ public sealed class OnnxMalformedTests(ITestOutputHelper output)
         Assert.Contains("exceed the import limit", e.Message);
         huge.Dims.Clear();
         huge.Dims.AddRange([2, 1L << 40]);
-        Assert.Contains("dimension 1 (1099511627776) is too large", Fails(Model(13, Net([Input("x", 2L)], ["y"], [Node("Add", ["x", "w"], ["y"])], [huge]))).Message);
+        Assert.Contains("dimension 1 (1099511627776) is too large",
+            Fails(Model(13, Net([Input("x", 2L)], ["y"], [Node("Add", ["x", "w"], ["y"])], [huge]))).Message);
 
         var negative = Floats("w", [2], [1, 2]);
         negative.Dims[0] = -2;
@@ -85,17 +89,20 @@ public sealed class OnnxMalformedTests(ITestOutputHelper output)
         Assert.Equal("w", e.Tensor);
         Assert.Contains("raw_data holds 8 bytes", e.Message);
         var typed = Ints("k", [4], [1, 2, 3]);
-        Assert.Contains("holds 3 values", Fails(Model(13, Net([Input("x", 3L)], ["y"], [Node("Reshape", ["x", "k"], ["y"])], [typed]))).Message);
+        Assert.Contains("holds 3 values",
+            Fails(Model(13, Net([Input("x", 3L)], ["y"], [Node("Reshape", ["x", "k"], ["y"])], [typed]))).Message);
     }
 
     [Fact]
     public void Cycles_missing_initializers_and_dangling_values_name_the_node()
     {
-        var cycle = Fails(Model(13, Net([Input("x", 3L)], ["y"], [Node("Add", ["x", "b"], ["a"]), Node("Relu", ["a"], ["b"]), Node("Relu", ["a"], ["y"])])));
+        var cycle = Fails(Model(13,
+            Net([Input("x", 3L)], ["y"], [Node("Add", ["x", "b"], ["a"]), Node("Relu", ["a"], ["b"]), Node("Relu", ["a"], ["y"])])));
         Assert.Contains("cycle", cycle.Message);
         Assert.NotNull(cycle.Node);
 
-        var missing = Fails(Model(13, Net([Input("x", 1L, 3L, 4L, 4L)], ["y"], [Node("Conv", ["x", "w"], ["y"], Attr("kernel_shape", 1L, 1L))])));
+        var missing = Fails(Model(13,
+            Net([Input("x", 1L, 3L, 4L, 4L)], ["y"], [Node("Conv", ["x", "w"], ["y"], Attr("kernel_shape", 1L, 1L))])));
         Assert.Equal("conv_y", missing.Node);
         Assert.Contains("input 'w' is not produced by any node, graph input or initializer", missing.Message);
 
@@ -170,7 +177,8 @@ public sealed class OnnxMalformedTests(ITestOutputHelper output)
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.True(allocated < 256L << 20, $"mutation {i} allocated {allocated >> 20} MiB");
         }
-        output.WriteLine($"{count} mutations: {loaded} loaded, {refused} refused with a typed exception; slowest {worst.TotalMilliseconds:F1} ms");
+        output.WriteLine($"{count} mutations: {loaded} loaded, {refused} refused with a typed exception; slowest " +
+            $"{worst.TotalMilliseconds:F1} ms");
         Assert.Equal(count, loaded + refused);
         Assert.True(refused > 0);
     }

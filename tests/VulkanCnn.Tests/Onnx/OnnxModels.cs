@@ -13,7 +13,8 @@ public static class OnnxModels
         return m;
     }
 
-    public static GraphProto Net(IEnumerable<ValueInfoProto> inputs, IEnumerable<string> outputs, IEnumerable<NodeProto> nodes, IEnumerable<TensorProto>? initializers = null)
+    public static GraphProto Net(IEnumerable<ValueInfoProto> inputs, IEnumerable<string> outputs, IEnumerable<NodeProto> nodes,
+        IEnumerable<TensorProto>? initializers = null)
     {
         var g = new GraphProto { Name = "test" };
         g.Input.AddRange(inputs);
@@ -26,7 +27,8 @@ public static class OnnxModels
     /// <summary>A float input; a dim is a long (value) or a string (dim_param).</summary>
     public static ValueInfoProto Input(string name, params object[] dims) => new() { Name = name, Type = TensorType(1, dims) };
 
-    public static ValueInfoProto Input(string name, int elemType, params object[] dims) => new() { Name = name, Type = TensorType(elemType, dims) };
+    public static ValueInfoProto Input(string name, int elemType, params object[] dims) =>
+        new() { Name = name, Type = TensorType(elemType, dims) };
 
     private static TypeProto TensorType(int elemType, object[]? dims)
     {
@@ -35,14 +37,20 @@ public static class OnnxModels
         {
             t.Shape = new TensorShapeProto();
             foreach (var d in dims)
-                t.Shape.Dim.Add(d is string p ? new TensorShapeProto.Types.Dimension { DimParam = p } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
+                t.Shape.Dim.Add(d is string p ? new TensorShapeProto.Types.Dimension { DimParam = p }
+                    : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
         }
         return new TypeProto { TensorType = t };
     }
 
     public static TensorProto Floats(string name, long[] dims, float[] data)
     {
-        var t = new TensorProto { Name = name, DataType = 1, RawData = ByteString.CopyFrom(data.SelectMany(BitConverter.GetBytes).ToArray()) };
+        var t = new TensorProto
+        {
+            Name = name,
+            DataType = 1,
+            RawData = ByteString.CopyFrom(data.SelectMany(BitConverter.GetBytes).ToArray())
+        };
         t.Dims.AddRange(dims);
         return t;
     }
@@ -64,10 +72,14 @@ public static class OnnxModels
         return n;
     }
 
-    public static AttributeProto Attr(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-    public static AttributeProto Attr(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
-    public static AttributeProto Attr(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
-    public static AttributeProto Attr(string name, TensorProto value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = value };
+    public static AttributeProto Attr(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    public static AttributeProto Attr(string name, float value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+    public static AttributeProto Attr(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+    public static AttributeProto Attr(string name, TensorProto value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = value };
 
     public static AttributeProto Attr(string name, params long[] values)
     {

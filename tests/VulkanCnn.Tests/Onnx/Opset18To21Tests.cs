@@ -17,21 +17,26 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
     private static long IrVersionOf(long opset) => opset switch { <= 18 => 8, <= 20 => 9, _ => 10 };
 
     private static ModelProto Model(long opset, int[] xShape, string[] outputs, NodeProto[] nodes, params TensorProto[] initializers) =>
-        OnnxModels.Model(opset, Net([Input("x", xShape.Select(d => (object)(long)d).ToArray())], outputs, nodes, initializers), IrVersionOf(opset));
+        OnnxModels.Model(opset, Net([Input("x", xShape.Select(d => (object)(long)d).ToArray())], outputs, nodes, initializers),
+            IrVersionOf(opset));
 
-    /// <summary>Every output of the imported model on the GPU equals ONNX Runtime's within Tolerance.Op; returns the imported graph.</summary>
+    /// <summary>Every output of the imported model on the GPU equals ONNX Runtime's within Tolerance.Op; returns the imported
+    /// graph.</summary>
     private VulkanCnn.Ir.Graph Compare(ModelProto model, int[] xShape, int seed = 1)
     {
         string path = Save(model);
         var x = Reference.Random(xShape.Aggregate(1, (a, b) => a * b), seed, -2, 2);
         var graph = OnnxImporter.Load(path);
         IReadOnlyDictionary<string, HostTensor> ours;
-        using (var session = Device.Compile(graph)) ours = session.Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats(xShape, x) });
+        using (var session = Device.Compile(graph)) ours = session.Run(new Dictionary<string,
+            HostTensor>
+        { ["x"] = HostTensor.FromFloats(xShape, x) });
         var theirs = OrtRunner.Run(path, new Dictionary<string, NamedTensor> { ["x"] = new(x, xShape) });
         Assert.Equal(theirs.Keys.Order(StringComparer.Ordinal), ours.Keys.Order(StringComparer.Ordinal));
         foreach (var (name, expected) in theirs)
         {
-            Assert.True(ours[name].Shape.Dimensions.SequenceEqual(expected.Shape), $"{name}: ours {ours[name].Shape}, ONNX Runtime {expected}");
+            Assert.True(ours[name].Shape.Dimensions.SequenceEqual(expected.Shape),
+                $"{name}: ours {ours[name].Shape}, ONNX Runtime {expected}");
             Tolerance.AssertClose(expected.Data, ours[name].Floats!, Tolerance.Op, name);
         }
         return graph;
@@ -126,7 +131,8 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
     public void Opset18_resize_with_keep_aspect_ratio_policy(string policy, long h, long w)
     {
         var model = Model(18, [1, 2, 6, 8], ["y"],
-            [Node("Resize", ["x", "", "", "sizes"], ["y"], Attr("mode", "linear"), Attr("axes", 2L, 3L), Attr("keep_aspect_ratio_policy", policy))],
+            [Node("Resize", ["x", "", "", "sizes"], ["y"], Attr("mode", "linear"), Attr("axes", 2L, 3L),
+                Attr("keep_aspect_ratio_policy", policy))],
             Ints("sizes", [2], [h, w]));
         Compare(model, [1, 2, 6, 8]);
     }
@@ -135,7 +141,8 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
     public void Opset19_resize_half_pixel_symmetric()
     {
         var model = Model(19, [2, 2, 6, 5], ["y"],
-            [Node("Resize", ["x", "", "scales"], ["y"], Attr("mode", "linear"), Attr("coordinate_transformation_mode", "half_pixel_symmetric"))],
+            [Node("Resize", ["x", "", "scales"], ["y"], Attr("mode", "linear"),
+                Attr("coordinate_transformation_mode", "half_pixel_symmetric"))],
             Floats("scales", [4], [1, 1, 0.5f, 1.6f]));
         Compare(model, [2, 2, 6, 5]);
     }
@@ -144,7 +151,8 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
     public void Opset19_average_pool_with_dilations()
     {
         var model = Model(19, [2, 3, 7, 6], ["y"],
-            [Node("AveragePool", ["x"], ["y"], Attr("kernel_shape", 2L, 3L), Attr("dilations", 2L, 1L), Attr("strides", 1L, 2L), Attr("pads", 1L, 0L, 0L, 1L))]);
+            [Node("AveragePool", ["x"], ["y"], Attr("kernel_shape", 2L, 3L), Attr("dilations", 2L, 1L), Attr("strides", 1L, 2L),
+                Attr("pads", 1L, 0L, 0L, 1L))]);
         Compare(model, [2, 3, 7, 6]);
     }
 
@@ -174,7 +182,9 @@ public sealed class Opset18To21Tests(GpuFixture gpu) : GpuTest(gpu)
 
         // ONNX Runtime refuses saturate on casts to other types than float8; the importer ignores it (the spec: "only used for float 8").
         var x = Reference.Random(15, 1, -2, 2);
-        var expected = OrtRunner.Run(Save(Model(opset, [3, 5], ["y", "z"], Nodes(saturate: false))), new Dictionary<string, NamedTensor> { ["x"] = new(x, [3, 5]) });
+        var expected = OrtRunner.Run(Save(Model(opset, [3, 5], ["y", "z"], Nodes(saturate: false))), new Dictionary<string,
+            NamedTensor>
+        { ["x"] = new(x, [3, 5]) });
         using var session = Device.Compile(OnnxImporter.Load(Save(Model(opset, [3, 5], ["y", "z"], Nodes(saturate: true)))));
         var ours = session.Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats([3, 5], x) });
         Tolerance.AssertClose(expected["y"].Data, ours["y"].Floats!, Tolerance.Op, "y");

@@ -18,9 +18,11 @@ public sealed class PretrainedResNet18Tests
     {
         using var resnet = new OrtRunner(PretrainedModels.ResNet18Onnx);
         var input = Assert.Single(resnet.Inputs);
-        Assert.Equal(("Input247", new[] { 1, 3, 224, 224 }, typeof(float)), (input.Name, input.Shape, input.ElementType), new TupleComparer());
+        Assert.Equal(("Input247", new[] { 1, 3, 224, 224 }, typeof(float)), (input.Name, input.Shape, input.ElementType),
+            new TupleComparer());
         var output = Assert.Single(resnet.Outputs);
-        Assert.Equal(("Pooling395_Output_0", new[] { 1, 512, 1, 1 }, typeof(float)), (output.Name, output.Shape, output.ElementType), new TupleComparer());
+        Assert.Equal(("Pooling395_Output_0", new[] { 1, 512, 1, 1 }, typeof(float)), (output.Name, output.Shape, output.ElementType),
+            new TupleComparer());
 
         using var prep = new OrtRunner(PretrainedModels.ResNetPreprocessOnnx);
         Assert.Equal("OriginalInput", Assert.Single(prep.Inputs).Name);
@@ -29,7 +31,8 @@ public sealed class PretrainedResNet18Tests
 
     private sealed class TupleComparer : IEqualityComparer<(string, int[], Type)>
     {
-        public bool Equals((string, int[], Type) a, (string, int[], Type) b) => a.Item1 == b.Item1 && a.Item2.SequenceEqual(b.Item2) && a.Item3 == b.Item3;
+        public bool Equals((string, int[], Type) a, (string, int[], Type) b) => a.Item1 == b.Item1 && a.Item2.SequenceEqual(b.Item2)
+            && a.Item3 == b.Item3;
         public int GetHashCode((string, int[], Type) v) => v.Item1.GetHashCode();
     }
 
@@ -54,7 +57,8 @@ public sealed class PretrainedResNet18Tests
     {
         using var prep = new OrtRunner(PretrainedModels.ResNetPreprocessOnnx);
         using var resnet = new OrtRunner(PretrainedModels.ResNet18Onnx);
-        var features = ImagePreprocessorTests.Photos.ToDictionary(p => p, p => Features(prep, resnet, ImagePreprocessorTests.Photo(p), Rgb255));
+        var features = ImagePreprocessorTests.Photos.ToDictionary(p => p, p =>
+            Features(prep, resnet, ImagePreprocessorTests.Photo(p), Rgb255));
         foreach (var (photo, f) in features)
         {
             // Average-pooled ReLU activations: finite, non-negative, and not dead.
@@ -77,7 +81,12 @@ public sealed class PretrainedResNet18Tests
     public void BGR_mean_subtraction_by_the_preprocessor_matches_the_ML_NET_preprocessing_graph()
     {
         // The mean image's per-channel averages (B, G, R); the image itself varies by a few units per pixel.
-        var bgr = new ImagePreprocessOptions { ChannelOrder = ChannelOrder.Bgr, Range = PixelRange.ZeroTo255, Mean = [103.0626f, 115.9029f, 123.1516f] };
+        var bgr = new ImagePreprocessOptions
+        {
+            ChannelOrder = ChannelOrder.Bgr,
+            Range = PixelRange.ZeroTo255,
+            Mean = [103.0626f, 115.9029f, 123.1516f]
+        };
         using var prep = new OrtRunner(PretrainedModels.ResNetPreprocessOnnx);
         using var resnet = new OrtRunner(PretrainedModels.ResNet18Onnx);
         string photo = ImagePreprocessorTests.Photo("rocket.jpg");

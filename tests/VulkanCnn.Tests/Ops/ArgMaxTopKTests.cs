@@ -44,7 +44,8 @@ public sealed class ArgMaxTopKTests(GpuFixture gpu) : GpuTest(gpu)
     public void Arg_with_ties_matches_reference(string op, int[] shape, int axis, bool keep, bool last)
     {
         var data = Tied(shape.Aggregate(1, (a, b) => a * b), shape.Sum() + axis);
-        var y = Run1(Device, op, Attrs(("axis", axis), ("keepdims", keep ? 1 : 0), ("select_last_index", last ? 1 : 0)), In.Of(shape, data));
+        var y = Run1(Device, op, Attrs(("axis", axis), ("keepdims", keep ? 1 : 0), ("select_last_index", last ? 1 : 0)),
+            In.Of(shape, data));
         int a = axis < 0 ? axis + shape.Length : axis;
         var outShape = shape.ToList();
         if (keep) outShape[a] = 1; else outShape.RemoveAt(a);

@@ -61,7 +61,8 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         var shape = BroadcastReference.Shape(sa, sb);
         Assert.Equal(new TensorShape(shape), y.Shape);
         var f = Ops[op];
-        Tolerance.AssertClose(BroadcastReference.Map(shape, v => f(v[0], v[1]), (sa, a.Data!), (sb, b.Data!)), y.Floats, Tolerance.Op, $"{op} {new TensorShape(sa)} {new TensorShape(sb)}");
+        Tolerance.AssertClose(BroadcastReference.Map(shape, v => f(v[0], v[1]), (sa, a.Data!), (sb, b.Data!)), y.Floats, Tolerance.Op,
+            $"{op} {new TensorShape(sa)} {new TensorShape(sb)}");
     }
 
     [Fact]
@@ -96,7 +97,8 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.True(float.IsNaN(Run1(Device, "Pow", null, In.Of([1], [-2f]), In.Of([1], [0.5f])).Floats![0]));
         // x^3 with x from -3..3 broadcast against a scalar exponent.
         var a = In.Random([3, 5], 9, -3, 3);
-        Tolerance.AssertClose(a.Data!.Select(v => (float)Math.Pow(v, 3)).ToArray(), Run1(Device, "Pow", null, a, In.Weight([], [3f])).Floats, Tolerance.Op);
+        Tolerance.AssertClose(a.Data!.Select(v => (float)Math.Pow(v, 3)).ToArray(),
+            Run1(Device, "Pow", null, a, In.Weight([], [3f])).Floats, Tolerance.Op);
     }
 
     [Fact]
@@ -107,7 +109,8 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         {
             var slope = In.Random(slopeShape, slopeShape.Length + 3, 0, 0.5f);
             var y = Run1(Device, "PRelu", null, x, slope with { Const = true });
-            var expected = BroadcastReference.Map([2, 3, 5, 7], v => v[0] < 0 ? v[0] * v[1] : v[0], ([2, 3, 5, 7], x.Data!), (slopeShape, slope.Data!));
+            var expected = BroadcastReference.Map([2, 3, 5, 7], v => v[0] < 0 ? v[0] * v[1] : v[0], ([2, 3, 5, 7], x.Data!),
+                (slopeShape, slope.Data!));
             Tolerance.AssertClose(expected, y.Floats, Tolerance.Op, $"slope {new TensorShape(slopeShape)}");
         }
         var e = Assert.Throws<GraphException>(() => Run1(Device, "PRelu", null, In.Random([3, 1], 2), In.Random([3, 4], 3)));
@@ -157,14 +160,17 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         var a = In.Random([2, 3, 5, 7], 5, -4, 4);
         var b = In.Random([2, 3, 5, 7], 6, -4, 4);
         var c = In.Random([3, 1, 1], 7, -4, 4);
-        foreach (var (op, f) in new (string, Func<double, double, double>)[] { ("Add", (x, y) => x + y), ("Sub", (x, y) => x - y), ("Mul", (x, y) => x * y) })
+        foreach (var (op, f) in new (string, Func<double, double, double>)[] { ("Add", (x, y) => x + y), ("Sub", (x, y) => x - y),
+            ("Mul", (x, y) => x * y) })
         {
             var attrs = new Attributes();
             new FusedActivation(Enum.Parse<ActivationKind>(kind), alpha, beta).WriteTo(attrs);
             Assert.True(new Binary().Traits(new Node(op, "n", ["a", "b"], ["y"])).HasFlag(OperatorTraits.AcceptsFusedActivation));
-            Tolerance.AssertClose(BroadcastReference.Map([2, 3, 5, 7], v => act(f(v[0], v[1])), ([2, 3, 5, 7], a.Data!), ([2, 3, 5, 7], b.Data!)),
+            Tolerance.AssertClose(BroadcastReference.Map([2, 3, 5, 7], v => act(f(v[0], v[1])), ([2, 3, 5, 7], a.Data!),
+                ([2, 3, 5, 7], b.Data!)),
                 Run1(Device, op, attrs, a, b).Floats, Tolerance.Op, $"{op}+{kind}");
-            Tolerance.AssertClose(BroadcastReference.Map([2, 3, 5, 7], v => act(f(v[0], v[1])), ([2, 3, 5, 7], a.Data!), ([3, 1, 1], c.Data!)),
+            Tolerance.AssertClose(BroadcastReference.Map([2, 3, 5, 7], v => act(f(v[0], v[1])), ([2, 3, 5, 7], a.Data!),
+                ([3, 1, 1], c.Data!)),
                 Run1(Device, op, attrs, a, c).Floats, Tolerance.Op, $"{op}+{kind} per channel");
         }
         Assert.Equal(OperatorTraits.None, new Binary().Traits(new Node("Div", "d", ["a", "b"], ["y"])));
@@ -176,8 +182,10 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         var y = Run1(Device, "Div", null, new In([4], Ints: [7, -7, 9, 1], Const: true), new In([1], Ints: [2], Const: true));
         Assert.Equal([3f, -3f, 4f, 0f], y.Floats!);
         var x = In.Random([2, 3], 3);
-        Tolerance.AssertClose(x.Data!.Select(v => v * 3).ToArray(), Run1(Device, "Mul", null, x, new In([], Ints: [3], Const: true)).Floats, Tolerance.Op);
-        Tolerance.AssertClose(x.Data!.Select(v => v / 2).ToArray(), Run1(Device, "Div", null, x, new In([1], Ints: [2], Const: true)).Floats, Tolerance.Op);
+        Tolerance.AssertClose(x.Data!.Select(v => v * 3).ToArray(), Run1(Device, "Mul", null, x, new In([], Ints: [3], Const: true)).Floats,
+            Tolerance.Op);
+        Tolerance.AssertClose(x.Data!.Select(v => v / 2).ToArray(),
+            Run1(Device, "Div", null, x, new In([1], Ints: [2], Const: true)).Floats, Tolerance.Op);
     }
 
     [Fact]
@@ -193,7 +201,8 @@ public sealed class BinaryTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => Run1(Device, "Mul", null, In.Random([2, 3], 1)));
         Assert.Throws<GraphException>(() => Run1(Device, "Max", null, In.Random([2, 3], 1), null));
         // Alternating broadcast over 7 axes cannot be merged below the kernel's 6.
-        var u = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Add", null, In.Random([2, 1, 2, 1, 2, 1, 2], 1), In.Random([2, 1, 2, 1, 2, 1], 2)));
+        var u = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Add", null, In.Random([2, 1, 2, 1, 2, 1, 2], 1), In.Random([2, 1, 2, 1, 2, 1], 2)));
         Assert.Contains("6 axes", u.Message);
     }
 }

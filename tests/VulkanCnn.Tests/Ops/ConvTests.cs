@@ -37,7 +37,8 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         ["groups3_stride2"] = new(1, 9, 6, 5, 6, 3, 2, Strides: [2, 2], Pads: [1, 0, 1, 1], Group: 3),
         ["depthwise_relu"] = new(1, 5, 7, 6, 5, 3, 3, Pads: [1, 1, 1, 1], Group: 5, Bias: true, Act: "Relu"),
         ["depthwise_multiplier2"] = new(1, 3, 6, 9, 6, 3, 3, Strides: [2, 2], Pads: [1, 1, 0, 0], Group: 3),
-        ["depthwise_5x5_dilation2_batch2"] = new(2, 6, 9, 10, 6, 5, 5, Pads: [4, 4, 4, 4], Dilations: [2, 2], Group: 6, Bias: true, Act: "Clip"),
+        ["depthwise_5x5_dilation2_batch2"] = new(2, 6, 9, 10, 6, 5, 5, Pads: [4, 4, 4, 4], Dilations: [2, 2], Group: 6, Bias: true,
+            Act: "Clip"),
         ["spatial1x1_k1x1_batch2"] = new(2, 5, 1, 1, 7, 1, 1, Bias: true),
         ["spatial1x1_k3x3"] = new(1, 4, 1, 1, 3, 3, 3, Pads: [1, 1, 1, 1], Bias: true, Act: "HardSwish"),
         ["pointwise_unaligned_batch2"] = new(2, 7, 5, 6, 9, 1, 1, Bias: true, Act: "Relu"),
@@ -57,7 +58,8 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
     public static IEnumerable<string> StrategiesFor(ConvCase c)
     {
         var node = new Node("Conv", "c", ["x", "w", "b"], ["y"], Attributes(c));
-        TensorShape?[] shapes = [new TensorShape(c.N, c.C, c.H, c.W), new TensorShape(c.M, c.C / c.Group, c.KH, c.KW), new TensorShape(c.M)];
+        TensorShape?[] shapes = [new TensorShape(c.N, c.C, c.H, c.W), new TensorShape(c.M, c.C / c.Group, c.KH, c.KW),
+            new TensorShape(c.M)];
         var g = ConvGeometry.ForConv(new OpContext(node, shapes, [null, null, null]));
         return ConvStrategySelector.Names.Where(v => ConvStrategySelector.Refusal(ConvStrategySelector.Parse(v), g) is null);
     }
@@ -149,12 +151,14 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[1, 6, 5, 5]", e.Message);
         Assert.Contains("[4, 4, 3, 3]", e.Message);
 
-        e = Assert.Throws<GraphException>(() => Run1(Device, "Conv", null, x, In.Weight([4, 6, 3, 3], new float[216]), In.Weight([3], new float[3])));
+        e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Conv", null, x, In.Weight([4, 6, 3, 3], new float[216]), In.Weight([3], new float[3])));
         Assert.Contains("bias", e.Message);
         Assert.Contains("[3]", e.Message);
 
         // Runtime (non-constant) weights are supported: Training/ConvBackwardTests compares them with constant ones.
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Conv", null, In.Random([1, 6, 5], 2), In.Weight([4, 6, 3], new float[72])));
+        Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Conv", null, In.Random([1, 6, 5], 2), In.Weight([4, 6, 3], new float[72])));
         var u = Assert.Throws<UnsupportedAttributeException>(() =>
             Run1(Device, "Conv", Attrs((ConvStrategySelector.Attribute, "1x1")), x, In.Weight([4, 6, 3, 3], new float[216])));
         Assert.Contains("1x1 kernel", u.Message);
@@ -166,8 +170,11 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         e = Assert.Throws<GraphException>(() =>
             Run1(Device, "Conv", Attrs((ConvStrategySelector.Attribute, "winograd")), x, In.Weight([4, 6, 3, 3], new float[216])));
         Assert.Contains("winograd", e.Message);
-        Assert.Throws<GraphException>(() => Run1(Device, "Conv", Attrs(("kernel_shape", new[] { 3, 2 })), x, In.Weight([4, 6, 3, 3], new float[216])));
-        Assert.Throws<GraphException>(() => Run1(Device, "Conv", Attrs(("auto_pad", "SAME_UPPER"), ("pads", new[] { 1, 1, 1, 1 })), x, In.Weight([4, 6, 3, 3], new float[216])));
+        Assert.Throws<GraphException>(() =>
+            Run1(Device, "Conv", Attrs(("kernel_shape", new[] { 3, 2 })), x, In.Weight([4, 6, 3, 3], new float[216])));
+        Assert.Throws<GraphException>(() =>
+            Run1(Device, "Conv", Attrs(("auto_pad", "SAME_UPPER"), ("pads", new[] { 1, 1, 1, 1 })), x,
+                In.Weight([4, 6, 3, 3], new float[216])));
         e = Assert.Throws<GraphException>(() => Run1(Device, "Conv", null, x, In.Weight([4, 6, 7, 7], new float[1176])));
         Assert.Contains("does not fit", e.Message);
     }

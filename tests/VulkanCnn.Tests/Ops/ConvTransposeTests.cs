@@ -77,18 +77,22 @@ public sealed class ConvTransposeTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("convtranspose0", e.Message);
         Assert.Contains("[1, 4, 3, 3]", e.Message);
         Assert.Contains("[3, 2, 3, 3]", e.Message);
-        e = Assert.Throws<GraphException>(() => Run1(Device, "ConvTranspose", null, x, In.Weight([4, 2, 3, 3], new float[72]), In.Weight([3], new float[3])));
+        e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "ConvTranspose", null, x, In.Weight([4, 2, 3, 3], new float[72]), In.Weight([3], new float[3])));
         Assert.Contains("bias", e.Message);
-        e = Assert.Throws<GraphException>(() => Run1(Device, "ConvTranspose", Attrs(("strides", new[] { 2, 2 }), ("output_padding", new[] { 2, 0 })),
+        e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "ConvTranspose", Attrs(("strides", new[] { 2, 2 }), ("output_padding", new[] { 2, 0 })),
             x, In.Weight([4, 2, 3, 3], new float[72])));
         Assert.Contains("output_padding", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "ConvTranspose", Attrs(("group", 3)), x, In.Weight([4, 2, 3, 3], new float[72])));
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "ConvTranspose", null, In.Random([1, 4, 3], 2), In.Weight([4, 2, 3], new float[24])));
+        Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "ConvTranspose", null, In.Random([1, 4, 3], 2), In.Weight([4, 2, 3], new float[24])));
     }
 
     private static Attributes Attributes(ConvTransposeCase c)
     {
-        var a = Attrs(("strides", new[] { c.SH, c.SW }), ("dilations", new[] { c.DH, c.DW }), ("group", c.Group), ("kernel_shape", new[] { c.KH, c.KW }));
+        var a = Attrs(("strides", new[] { c.SH, c.SW }), ("dilations", new[] { c.DH, c.DW }), ("group", c.Group),
+            ("kernel_shape", new[] { c.KH, c.KW }));
         if (c.OutputPadding is { } op) a.Set("output_padding", op);
         if (c.OutputShape is { } os) a.Set("output_shape", os);
         if (c.AutoPad is { } ap) a.Set("auto_pad", ap);

@@ -80,6 +80,7 @@ public sealed class DepthToSpaceTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[1, 6, 2, 2]", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "SpaceToDepth", Attrs(("blocksize", 2)), In.Random([1, 6, 3, 2], 74)));
         Assert.Throws<GraphException>(() => Run1(Device, "DepthToSpace", null, In.Random([1, 4, 2, 2], 74)));
-        Assert.Throws<GraphException>(() => Run1(Device, "DepthToSpace", Attrs(("blocksize", 2), ("mode", "XYZ")), In.Random([1, 4, 2, 2], 74)));
+        Assert.Throws<GraphException>(() =>
+            Run1(Device, "DepthToSpace", Attrs(("blocksize", 2), ("mode", "XYZ")), In.Random([1, 4, 2, 2], 74)));
     }
 }

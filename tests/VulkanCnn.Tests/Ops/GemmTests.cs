@@ -89,11 +89,13 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var a = Reference.Random(m * k, 105);
         var b = Reference.Random(n * k, 106);
         var c = Reference.Random(m * n, 107);
-        var y = Run1(Gpu.Staging, "Gemm", Attrs(("transB", 1), ("alpha", 1.5f), ("beta", 0.25f)), In.Of([m, k], a), In.Weight([n, k], b), In.Of([m, n], c));
+        var y = Run1(Gpu.Staging, "Gemm", Attrs(("transB", 1), ("alpha", 1.5f), ("beta", 0.25f)), In.Of([m, k], a), In.Weight([n, k], b),
+            In.Of([m, n], c));
         Tolerance.AssertClose(GemmReference(a, b, m, k, n, false, true, 1.5f, 0.25f, (i, j) => c[i * n + j]), y.Floats, Tolerance.Op);
     }
 
-    public static TheoryData<int[]> CShapes => new() { new[] { 11 }, new[] { 1, 11 }, new[] { 6, 1 }, Array.Empty<int>(), new[] { 6, 11 }, new[] { 1, 1 }, new[] { 1 } };
+    public static TheoryData<int[]> CShapes =>
+        new() { new[] { 11 }, new[] { 1, 11 }, new[] { 6, 1 }, Array.Empty<int>(), new[] { 6, 11 }, new[] { 1, 1 }, new[] { 1 } };
 
     [Theory]
     [MemberData(nameof(CShapes))]
@@ -121,7 +123,8 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var b = Reference.Random(n * k, 109);
         var cData = Reference.Random(NdIndex.Count(cDims), 110);
         int rows = cDims.Length == 2 ? cDims[0] : 1, cols = cDims[^1];
-        var y = Run1(Device, "Gemm", Attrs(("broadcast", broadcast), ("transB", 1)), In.Of([m, k], a), In.Weight([n, k], b), In.Of(cDims, cData));
+        var y = Run1(Device, "Gemm", Attrs(("broadcast", broadcast), ("transB", 1)), In.Of([m, k], a), In.Weight([n, k], b),
+            In.Of(cDims, cData));
         var expected = GemmReference(a, b, m, k, n, false, true, 1, 1, (i, j) => cData[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)]);
         Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
     }
@@ -129,11 +132,13 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Legacy_broadcast_zero_wants_the_full_C_and_other_values_are_refused()
     {
-        var e = Assert.Throws<GraphException>(() => Run1(Device, "Gemm", Attrs(("broadcast", 0)), In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([3], 3)));
+        var e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Gemm", Attrs(("broadcast", 0)), In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([3], 3)));
         Assert.Contains("gemm0", e.Message);
         Assert.Contains("[3]", e.Message);
         Assert.Contains("[4, 3]", e.Message);
-        e = Assert.Throws<GraphException>(() => Run1(Device, "Gemm", Attrs(("broadcast", 2)), In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([4, 3], 3)));
+        e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Gemm", Attrs(("broadcast", 2)), In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([4, 3], 3)));
         Assert.Contains("broadcast must be 0 or 1", e.Message);
     }
 
@@ -144,9 +149,11 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var a = Reference.Random(m * k, 97);
         var b = Reference.Random(k * n, 98);
         var expected = GemmReference(a, b, m, k, n, false, false, 2f, 0, null);
-        Tolerance.AssertClose(expected, Run1(Device, "Gemm", Attrs(("alpha", 2f)), In.Of([m, k], a), In.Weight([k, n], b)).Floats, Tolerance.Op);
+        Tolerance.AssertClose(expected, Run1(Device, "Gemm", Attrs(("alpha", 2f)), In.Of([m, k], a), In.Weight([k, n], b)).Floats,
+            Tolerance.Op);
         var c = In.Of([m, n], Enumerable.Repeat(float.NaN, m * n).ToArray());
-        Tolerance.AssertClose(expected, Run1(Device, "Gemm", Attrs(("alpha", 2f), ("beta", 0f)), In.Of([m, k], a), In.Weight([k, n], b), c).Floats, Tolerance.Op);
+        Tolerance.AssertClose(expected,
+            Run1(Device, "Gemm", Attrs(("alpha", 2f), ("beta", 0f)), In.Of([m, k], a), In.Weight([k, n], b), c).Floats, Tolerance.Op);
     }
 
     public static TheoryData<string, float, float> Activations => new()
@@ -175,13 +182,15 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var attrs = Attrs(("transB", 1));
         new FusedActivation(Enum.Parse<ActivationKind>(kind), alpha, beta).WriteTo(attrs);
         var y = Run1(Device, "Gemm", attrs, In.Of([m, k], a), In.Weight([n, k], b), In.Weight([n], bias));
-        Tolerance.AssertClose(GemmReference(a, b, m, k, n, false, true, 1, 1, (_, j) => bias[j], Activation(kind, alpha, beta)), y.Floats, Tolerance.Op);
+        Tolerance.AssertClose(GemmReference(a, b, m, k, n, false, true, 1, 1, (_, j) => bias[j], Activation(kind, alpha, beta)), y.Floats,
+            Tolerance.Op);
 
         var mmAttrs = new Attributes();
         new FusedActivation(Enum.Parse<ActivationKind>(kind), alpha, beta).WriteTo(mmAttrs);
         var b2 = Reference.Random(k * n, 102);
         var mm = Run1(Device, "MatMul", mmAttrs, In.Of([m, k], a), In.Of([k, n], b2));
-        Tolerance.AssertClose(GemmReference(a, b2, m, k, n, false, false, 1, 0, null, Activation(kind, alpha, beta)), mm.Floats, Tolerance.Op);
+        Tolerance.AssertClose(GemmReference(a, b2, m, k, n, false, false, 1, 0, null, Activation(kind, alpha, beta)), mm.Floats,
+            Tolerance.Op);
     }
 
     [Fact]
@@ -230,7 +239,8 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[6, 3]", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "Gemm", Attrs(("transB", 1)), In.Random([4, 5], 1), In.Random([5, 3], 2)));
         Assert.Throws<GraphException>(() => Run1(Device, "Gemm", null, In.Random([2, 4, 5], 1), In.Random([5, 3], 2)));
-        var c = Assert.Throws<GraphException>(() => Run1(Device, "Gemm", null, In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([4, 2], 3)));
+        var c = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Gemm", null, In.Random([4, 5], 1), In.Random([5, 3], 2), In.Random([4, 2], 3)));
         Assert.Contains("[4, 2]", c.Message);
 
         var mm = Assert.Throws<GraphException>(() => Run1(Device, "MatMul", null, In.Random([2, 7, 5], 1), In.Random([6, 3], 2)));

@@ -55,7 +55,8 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         In.Weight([c], Reference.Random(c, seed, 0.5f, 2f)), In.Weight([c], Reference.Random(c, seed + 1)),
         In.Weight([c], Reference.Random(c, seed + 2, -0.5f, 0.5f)), In.Weight([c], Reference.Random(c, seed + 3, 0.1f, 3f)));
 
-    private static float[] BnRef(float[] x, int n, int c, float[] scale, float[] b, float[] mean, float[] var, double eps, Func<double, double> act)
+    private static float[] BnRef(float[] x, int n, int c, float[] scale, float[] b, float[] mean, float[] var, double eps, Func<double,
+        double> act)
     {
         int inner = x.Length / n / c;
         var y = new float[x.Length];
@@ -82,7 +83,11 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         var attrs = Attrs(("epsilon", 1e-3f));
         Func<double, double> act = v => v;
         if (activation == "Relu") { new FusedActivation(ActivationKind.Relu).WriteTo(attrs); act = v => Math.Max(v, 0); }
-        if (activation == "LeakyRelu") { new FusedActivation(ActivationKind.LeakyRelu, 0.1f).WriteTo(attrs); act = v => v >= 0 ? v : 0.1 * v; }
+        if (activation == "LeakyRelu")
+        {
+            new FusedActivation(ActivationKind.LeakyRelu, 0.1f).WriteTo(attrs); act = v => v >= 0 ? v
+            : 0.1 * v;
+        }
         var y = Run1(Device, "BatchNormalization", attrs, x, scale, b, mean, var);
         var expected = BnRef(x.Data!, shape[0], c, scale.Data!, b.Data!, mean.Data!, var.Data!, 1e-3, act);
         Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
@@ -98,7 +103,8 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         var x = In.Random(shape, 5);
         var p = (In.Weight([3], [1f, 2f, 3f]), In.Weight([3], [0f, 0f, 1f]), In.Weight([3], [0f, 0.5f, 0f]), In.Weight([3], [0f, 1f, 4f]));
         var y = Run1(Device, "BatchNormalization", null, x, p.Item1, p.Item2, p.Item3, p.Item4);
-        Tolerance.AssertClose(BnRef(x.Data!, 1, 3, [1f, 2f, 3f], [0f, 0f, 1f], [0f, 0.5f, 0f], [0f, 1f, 4f], 1e-5, v => v), y.Floats, Tolerance.Op);
+        Tolerance.AssertClose(BnRef(x.Data!, 1, 3, [1f, 2f, 3f], [0f, 0f, 1f], [0f, 0.5f, 0f], [0f, 1f, 4f], 1e-5, v => v), y.Floats,
+            Tolerance.Op);
     }
 
     [Fact]
@@ -116,13 +122,15 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var x = In.Random([2, 4, 3, 3], 6);
         var (scale, b, mean, var) = BnParams(4, 50);
-        var e = Assert.Throws<GraphException>(() => Run1(Device, "BatchNormalization", null, x, scale, In.Weight([3], [1f, 2f, 3f]), mean, var));
+        var e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "BatchNormalization", null, x, scale, In.Weight([3], [1f, 2f, 3f]), mean, var));
         Assert.Contains("batchnormalization0", e.Message);
         Assert.Contains("B (input 2)", e.Message);
         Assert.Contains("[3]", e.Message);
         Assert.Contains("[2, 4, 3, 3]", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "BatchNormalization", null, x, scale, b, mean, In.Weight([4], [1f, -2f, 1f, 1f])));
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "BatchNormalization", Attrs(("spatial", 0)), x, scale, b, mean, var));
+        Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "BatchNormalization", Attrs(("spatial", 0)), x, scale, b, mean, var));
     }
 
     private static float[] InstanceNormRef(float[] x, int n, int c, float[] scale, float[] b, double eps)
@@ -160,7 +168,8 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         var x = In.Random([2, 4, 3, 3], 6);
         var e = Assert.Throws<GraphException>(() => Run1(Device, "InstanceNormalization", null, x, In.Random([4], 1), In.Random([5], 2)));
         Assert.Contains("[5]", e.Message);
-        Assert.Throws<GraphException>(() => Run1(Device, "InstanceNormalization", null, In.Random([2, 4], 3), In.Random([4], 1), In.Random([4], 2)));
+        Assert.Throws<GraphException>(() =>
+            Run1(Device, "InstanceNormalization", null, In.Random([2, 4], 3), In.Random([4], 1), In.Random([4], 2)));
     }
 
     private static float[] LayerNormRef(float[] x, int size, float[] scale, float[]? b, double eps)
@@ -205,7 +214,8 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[2, 3, 4]", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "LayerNormalization", Attrs(("axis", 3)), x, In.Random([4], 1)));
         Assert.Throws<GraphException>(() => Run1(Device, "LayerNormalization", null, x, In.Random([4], 1), In.Random([5], 2)));
-        var u = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "LayerNormalization", Attrs(("stash_type", 10)), x, In.Random([4], 1)));
+        var u = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "LayerNormalization", Attrs(("stash_type", 10)), x, In.Random([4], 1)));
         Assert.Contains("stash_type", u.Message);
     }
 

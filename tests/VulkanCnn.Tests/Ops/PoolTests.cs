@@ -37,7 +37,8 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
         return y;
     }
 
-    /// <summary>ONNX output size for explicit pads, with the ceil_mode rule that the last window starts inside the input or left padding.</summary>
+    /// <summary>ONNX output size for explicit pads, with the ceil_mode rule that the last window starts inside the input or left
+    /// padding.</summary>
     internal static int OutSize(int size, int k, int s, int d, int begin, int end, bool ceil)
     {
         int extent = (k - 1) * d + 1;
@@ -91,16 +92,19 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
     {
         // H: (10 - 3) / 2 = 3.5 → 4 or 5 rows; W: (8 - 3) / 2 = 2.5 → 3 or 4 columns.
         var x = In.Random([1, 2, 10, 8], 3);
-        var y = Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("ceil_mode", ceil ? 1 : 0)), x);
+        var y = Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("ceil_mode", ceil ? 1 : 0)),
+            x);
         Assert.Equal(new TensorShape(1, 2, expectedH, expectedW), y.Shape);
-        Tolerance.AssertClose(PoolRef(x.Data!, [1, 2, 10, 8], [3, 3], [2, 2], [1, 1], [0, 0, 0, 0], expectedH, expectedW, true, false), y.Floats, Tolerance.Op);
+        Tolerance.AssertClose(PoolRef(x.Data!, [1, 2, 10, 8], [3, 3], [2, 2], [1, 1], [0, 0, 0, 0], expectedH, expectedW, true, false),
+            y.Floats, Tolerance.Op);
     }
 
     [Fact]
     public void Ceil_mode_never_starts_a_window_in_the_right_padding()
     {
         // 5 + 1 + 1 = 7 padded, k 2, s 2: ceil((7-2)/2)+1 = 4 windows, but the 4th would start at 6 ≥ 5 + 1 → 3.
-        var y = Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 }), ("ceil_mode", 1)),
+        var y = Run1(Device, "MaxPool",
+            Attrs(("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 }), ("ceil_mode", 1)),
             In.Random([1, 1, 5, 5], 4));
         Assert.Equal(new TensorShape(1, 1, 3, 3), y.Shape);
     }
@@ -128,7 +132,8 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
             pads[2 + a] = total - pads[a];
         }
         Assert.Equal(new TensorShape(2, 3, outs[0], outs[1]), y.Shape);
-        Tolerance.AssertClose(PoolRef(x.Data!, shape, k, st, [1, 1], pads, outs[0], outs[1], op == "MaxPool", false), y.Floats, Tolerance.Op);
+        Tolerance.AssertClose(PoolRef(x.Data!, shape, k, st, [1, 1], pads, outs[0], outs[1], op == "MaxPool", false), y.Floats,
+            Tolerance.Op);
     }
 
     [Theory]
@@ -177,17 +182,22 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
     public void Bad_pooling_attributes_are_rejected_clearly()
     {
         var x = In.Random([1, 2, 4, 5], 5);
-        var e = Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 4, 7 }), ("pads", new[] { 0, 1, 0, 0 })), x));
+        var e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 4, 7 }), ("pads", new[] { 0, 1, 0, 0 })), x));
         Assert.Contains("maxpool0", e.Message);
         Assert.Contains("larger than the padded input", e.Message);
         Assert.Contains("[1, 2, 4, 5]", e.Message);
-        Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", null, x));                                              // kernel_shape required
+        // kernel_shape required
+        Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", null, x));
         Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 1, 1 })), x));
         Assert.Throws<GraphException>(() => Run1(Device, "AveragePool", Attrs(("kernel_shape", new[] { 2 })), x));
         Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("auto_pad", "SAME")), x));
-        Assert.Throws<GraphException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("auto_pad", "VALID"), ("pads", new[] { 1, 1, 1, 1 })), x));
-        Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 2, 0, 0, 0 })), x));
-        var e3 = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2, 2 })), In.Random([1, 2, 3, 4, 5], 6)));
+        Assert.Throws<GraphException>(() =>
+            Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("auto_pad", "VALID"), ("pads", new[] { 1, 1, 1, 1 })), x));
+        Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 2, 0, 0, 0 })), x));
+        var e3 = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2, 2 })), In.Random([1, 2, 3, 4, 5], 6)));
         Assert.Contains("2-D", e3.Message);
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "GlobalAveragePool", null, In.Random([1, 2, 3], 7)));
     }
@@ -209,7 +219,8 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
                             int r = i * st[0] - pads[0] + a * d[0], c = j * st[1] - pads[1] + b * d[1];
                             if (r < 0 || r >= h || c < 0 || c >= w) continue;
                             float v = x[(p * h + r) * w + c];
-                            if (best < 0 || v > bestValue) { bestValue = v; best = (long)p * h * w + (columnMajor ? c * h + r : r * w + c); }
+                            if (best < 0
+                                || v > bestValue) { bestValue = v; best = (long)p * h * w + (columnMajor ? c * h + r : r * w + c); }
                         }
                     indices[(p * oh + i) * ow + j] = best;
                 }

@@ -9,7 +9,8 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>ReduceSum, ReduceMean, ReduceMax, ReduceMin over arbitrary axes against a double-precision reference.</summary>
 public sealed class ReduceTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    /// <summary>Reduces <paramref name="x"/> over the axes flagged in <paramref name="reduced"/>; the result is laid out over the kept axes in order.</summary>
+    /// <summary>Reduces <paramref name="x"/> over the axes flagged in <paramref name="reduced"/>; the result is laid out over the kept axes
+    /// in order.</summary>
     private static float[] ReduceRef(string op, float[] x, int[] shape, bool[] reduced)
     {
         int rank = shape.Length;
@@ -103,7 +104,8 @@ public sealed class ReduceTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Max_of_negative_infinities_is_negative_infinity()
     {
-        var y = Run1(Device, "ReduceMax", Attrs(("axes", new[] { 1 })), In.Of([1, 3], [float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity]));
+        var y = Run1(Device, "ReduceMax", Attrs(("axes", new[] { 1 })),
+            In.Of([1, 3], [float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity]));
         Assert.Equal(float.NegativeInfinity, y.Floats![0]);
     }
 

@@ -37,7 +37,8 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>Reference resize of an [N, C, H, W] tensor.</summary>
-    private static float[] Reference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, bool linear, string coordinates, string rounding)
+    private static float[] Reference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, bool linear,
+        string coordinates, string rounding)
     {
         int h = dims[2], w = dims[3];
         float At(int n, int c, int y, int xx) => x[((n * dims[1] + c) * h + Math.Clamp(y, 0, h - 1)) * w + Math.Clamp(xx, 0, w - 1)];
@@ -90,12 +91,14 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
             return (y, (int)Math.Floor(dims[2] * scaleH), (int)Math.Floor(dims[3] * scaleW), scaleH, scaleW);
         }
         var (outH, outW) = resize == "sizes-up" ? (7, 11) : (3, 2);
-        return (Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW)), outH, outW, (double)outH / dims[2], (double)outW / dims[3]);
+        return (Run1(Device, "Resize", attrs, x, null, null, In.Int64(dims[0], dims[1], outH, outW)), outH, outW, (double)outH / dims[2],
+            (double)outW / dims[3]);
     }
 
     /// <summary>The ONNX reference's 1-D interpolation at source coordinate <paramref name="xo"/>: the n nearest
     /// indices of the edge-padded row (ties to the lower), ratio in (0, 1], Keys' cubic coefficients.</summary>
-    private static double Interpolate(Func<int, double> at, int len, double xo, string mode, double a, bool exclude, bool crop, float extrapolation)
+    private static double Interpolate(Func<int, double> at, int len, double xo, string mode, double a, bool exclude, bool crop,
+        float extrapolation)
     {
         if (crop && (xo < 0 || xo > len - 1)) return extrapolation;
         if (mode == "nearest") return at(Math.Clamp(Nearest("round_prefer_floor", xo, 1), 0, len - 1));
@@ -120,16 +123,20 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
 
     /// <summary>Reference resize of [N, C, H, W] through <see cref="Interpolate"/>: along W for each row, then along H.
     /// <paramref name="roi"/>: (startH, startW, endH, endW) for tf_crop_and_resize.</summary>
-    private static float[] TapReference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, string mode, string coordinates,
+    private static float[] TapReference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, string mode,
+        string coordinates,
         double a = -0.75, bool exclude = false, float[]? roi = null, float extrapolation = 0)
     {
         int h = dims[2], w = dims[3];
         double Src(int o, int len, int outLen, double scale, int axis) => roi is null ? Source(coordinates, o, len, outLen, scale)
-            : (outLen == 1 ? (roi[axis + 2] - roi[axis]) * (len - 1) / 2.0 : o * (roi[axis + 2] - roi[axis]) * (len - 1) / (outLen - 1.0)) + roi[axis] * (len - 1);
+            : (outLen == 1 ? (roi[axis + 2] - roi[axis]) * (len - 1) / 2.0
+                : o * (roi[axis + 2] - roi[axis]) * (len - 1) / (outLen - 1.0)) + roi[axis] * (len - 1);
         return NdIndex.Build([dims[0], dims[1], outH, outW], o =>
         {
             int plane = (o[0] * dims[1] + o[1]) * h * w;
-            double Row(int r) => Interpolate(col => x[plane + r * w + col], w, Src(o[3], w, outW, scaleW, 1), mode, a, exclude, roi is not null, extrapolation);
+            double Row(int r) =>
+                Interpolate(col => x[plane + r * w + col], w, Src(o[3], w, outW, scaleW, 1), mode, a, exclude, roi is not null,
+                    extrapolation);
             return (float)Interpolate(Row, h, Src(o[2], h, outH, scaleH, 0), mode, a, exclude, roi is not null, extrapolation);
         });
     }
@@ -152,10 +159,12 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
     {
         int[] dims = resize == "sizes-1x1" ? [1, 3, 1, 1] : [2, 3, 5, 4];
         var x = In.Random(dims, 86);
-        var attrs = Attrs(("mode", "cubic"), ("coordinate_transformation_mode", coordinates), ("cubic_coeff_a", (float)a), ("exclude_outside", exclude ? 1 : 0));
+        var attrs = Attrs(("mode", "cubic"), ("coordinate_transformation_mode", coordinates), ("cubic_coeff_a", (float)a),
+            ("exclude_outside", exclude ? 1 : 0));
         var (y, outH, outW, scaleH, scaleW) = RunResize(dims, attrs, x, resize);
         Assert.Equal(new TensorShape(dims[0], dims[1], outH, outW), y.Shape);
-        Tolerance.AssertClose(TapReference(x.Data!, dims, outH, outW, scaleH, scaleW, "cubic", coordinates, (float)a, exclude), y.Floats, Tolerance.Op);
+        Tolerance.AssertClose(TapReference(x.Data!, dims, outH, outW, scaleH, scaleW, "cubic", coordinates, (float)a, exclude), y.Floats,
+            Tolerance.Op);
     }
 
     [Theory]
@@ -211,9 +220,11 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
         int[] dims = [1, 2, 6, 6];
         var x = In.Random(dims, 82);
         int outSize = (int)Math.Floor(6 * scale);
-        var y = Run1(Device, "Resize", Attrs(("mode", "nearest"), ("coordinate_transformation_mode", coordinates), ("nearest_mode", rounding)),
+        var y = Run1(Device, "Resize",
+            Attrs(("mode", "nearest"), ("coordinate_transformation_mode", coordinates), ("nearest_mode", rounding)),
             x, null, new In([4], [1, 1, (float)scale, (float)scale], Const: true));
-        Tolerance.AssertClose(Reference(x.Data!, dims, outSize, outSize, scale, scale, false, coordinates, rounding), y.Floats, Tolerance.Op);
+        Tolerance.AssertClose(Reference(x.Data!, dims, outSize, outSize, scale, scale, false, coordinates, rounding), y.Floats,
+            Tolerance.Op);
     }
 
     [Theory]
@@ -245,7 +256,8 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(Reference(x.Data!, dims, 6, 9, 1.5, 1.5, true, "half_pixel", ""), y.Floats, Tolerance.Op);
 
         // not_larger: one scale for both axes, the smaller of 8/4 and 9/6.
-        y = Run1(Device, "Resize", Attrs(("axes", new[] { 2, 3 }), ("keep_aspect_ratio_policy", "not_larger")), x, null, null, In.Int64(8, 9));
+        y = Run1(Device, "Resize", Attrs(("axes", new[] { 2, 3 }), ("keep_aspect_ratio_policy", "not_larger")), x, null, null,
+            In.Int64(8, 9));
         Assert.Equal(new TensorShape(1, 3, 6, 9), y.Shape);
         Tolerance.AssertClose(Reference(x.Data!, dims, 6, 9, 1.5, 1.5, false, "half_pixel", "round_prefer_floor"), y.Floats, Tolerance.Op);
     }
@@ -255,22 +267,29 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var x = In.Random([1, 2, 4, 4], 85);
         var scales = new In([4], [1, 1, 2, 2], Const: true);
-        var e = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("mode", "linear"), ("antialias", 1)), x, null, scales));
+        var e = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Resize", Attrs(("mode", "linear"), ("antialias", 1)), x, null, scales));
         Assert.Contains("resize0", e.Message);
-        var cubic10 = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic")), x, scales));   // Resize-10 has no cubic
+        // Resize-10 has no cubic
+        var cubic10 = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic")), x, scales));
         Assert.Contains("'cubic'", cubic10.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "Upsample", Attrs(("mode", "cubic")), x, scales));
-        var noRoi = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, null, scales));
+        var noRoi = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, null, scales));
         Assert.Contains("roi", noRoi.Message);
         var shortRoi = Assert.Throws<GraphException>(() =>
-            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x, new In([4], [0, 0, 1, 1], Const: true), scales));
+            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")), x,
+                new In([4], [0, 0, 1, 1], Const: true), scales));
         Assert.Contains("roi has 4 values", shortRoi.Message);
-        var channelCrop = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")),
+        var channelCrop = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Resize", Attrs(("coordinate_transformation_mode", "tf_crop_and_resize")),
             x, new In([8], [0, 0.5f, 0, 0, 1, 1, 1, 1], Const: true), scales));
         Assert.Contains("axis 1", channelCrop.Message);
-        var exclude = Assert.Throws<GraphException>(() => Run1(Device, "Resize", Attrs(("mode", "cubic"), ("exclude_outside", 2)), x, null, scales));
+        var exclude = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Resize", Attrs(("mode", "cubic"), ("exclude_outside", 2)), x, null, scales));
         Assert.Contains("exclude_outside", exclude.Message);
-        var channels = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Resize", null, x, null, new In([4], [1, 2, 2, 2], Const: true)));
+        var channels = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Resize", null, x, null, new In([4], [1, 2, 2, 2], Const: true)));
         Assert.Contains("[1, 2, 4, 4]", channels.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "Resize", null, x, null, scales, In.Int64(1, 2, 8, 8)));
         Assert.Throws<GraphException>(() => Run1(Device, "Resize", null, x, null, new In([2], [2, 2], Const: true)));

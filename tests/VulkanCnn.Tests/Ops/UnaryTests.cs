@@ -74,15 +74,18 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
         var x = In.Random([2, 3, 5, 7], 11, -3, 3);
         Func<double, double> Clamp(double lo, double hi) => v => Math.Min(Math.Max(v, lo), hi);
         // Opset < 11: attributes.
-        Tolerance.AssertClose(Map(x.Data!, Clamp(-1, 0.5)), Run1(Device, "Clip", Attrs(("min", -1f), ("max", 0.5f)), x).Floats, Tolerance.Op);
+        Tolerance.AssertClose(Map(x.Data!, Clamp(-1, 0.5)), Run1(Device, "Clip", Attrs(("min", -1f), ("max", 0.5f)), x).Floats,
+            Tolerance.Op);
         Tolerance.AssertClose(Map(x.Data!, Clamp(0, 6)), Run1(Device, "Clip", Attrs(("min", 0f), ("max", 6f)), x).Floats, Tolerance.Op);
         // Opset >= 11: constant scalar inputs; '' omits min; a missing max stays +inf.
         var min = In.Weight([], [-0.25f]);
         var max = In.Weight([], [1.5f]);
         Tolerance.AssertClose(Map(x.Data!, Clamp(-0.25, 1.5)), Run1(Device, "Clip", null, x, min, max).Floats, Tolerance.Op);
-        Tolerance.AssertClose(Map(x.Data!, Clamp(double.NegativeInfinity, 1.5)), Run1(Device, "Clip", null, x, null, max).Floats, Tolerance.Op);
+        Tolerance.AssertClose(Map(x.Data!, Clamp(double.NegativeInfinity, 1.5)), Run1(Device, "Clip", null, x, null, max).Floats,
+            Tolerance.Op);
         Tolerance.AssertClose(Map(x.Data!, Clamp(-0.25, double.PositiveInfinity)), Run1(Device, "Clip", null, x, min).Floats, Tolerance.Op);
-        Tolerance.AssertClose(Map(x.Data!, Clamp(-2, 2)), Run1(Device, "Clip", null, x, new In([1], Ints: [-2], Const: true), new In([1], Ints: [2], Const: true)).Floats, Tolerance.Op);
+        Tolerance.AssertClose(Map(x.Data!, Clamp(-2, 2)),
+            Run1(Device, "Clip", null, x, new In([1], Ints: [-2], Const: true), new In([1], Ints: [2], Const: true)).Floats, Tolerance.Op);
         Assert.Equal(x.Data, Run1(Device, "Clip", null, x).Floats);
         // min > max: every value becomes max (ONNX).
         Assert.All(Run1(Device, "Clip", Attrs(("min", 2f), ("max", 1f)), x).Floats!, v => Assert.Equal(1f, v));
@@ -141,7 +144,8 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
         var y = Run1(Device, "Cast", Attrs(("to", 10L)), In.Of([v.Length], v)).Floats!;
 
         for (int i = 0; i < v.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits((float)(Half)v[i]) == BitConverter.SingleToInt32Bits(y[i]) || float.IsNaN(v[i]) && float.IsNaN(y[i]),
+            Assert.True(BitConverter.SingleToInt32Bits((float)(Half)v[i]) == BitConverter.SingleToInt32Bits(y[i]) || float.IsNaN(v[i])
+                && float.IsNaN(y[i]),
                 $"Cast to FLOAT16 of {v[i]:R}: {y[i]:R}, expected {(float)(Half)v[i]:R}");
     }
 
@@ -213,12 +217,14 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
         var e = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Clip", null, x, In.Of([], [0f])));
         Assert.Contains("clip0", e.Message);
         Assert.Contains("min", e.Message);
-        Assert.Contains("max", Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Clip", null, x, null, In.Of([], [1f]))).Message);
+        Assert.Contains("max",
+            Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Clip", null, x, null, In.Of([], [1f]))).Message);
         Assert.Contains("scalar", Assert.Throws<GraphException>(() => Run1(Device, "Clip", null, x, In.Weight([2], [0f, 1f]))).Message);
         Assert.Contains("to=8", Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Cast", Attrs(("to", 8)), x)).Message);
         Assert.Contains("to=99", Assert.Throws<GraphException>(() => Run1(Device, "Cast", Attrs(("to", 99)), x)).Message);
         Assert.Contains("'to'", Assert.Throws<GraphException>(() => Run1(Device, "Cast", null, x)).Message);
-        Assert.Contains("approximate", Assert.Throws<GraphException>(() => Run1(Device, "Gelu", Attrs(("approximate", "fast")), x)).Message);
+        Assert.Contains("approximate",
+            Assert.Throws<GraphException>(() => Run1(Device, "Gelu", Attrs(("approximate", "fast")), x)).Message);
         Assert.Contains("alpha", Assert.Throws<GraphException>(() => Run1(Device, "LeakyRelu", Attrs(("alpha", "big")), x)).Message);
     }
 

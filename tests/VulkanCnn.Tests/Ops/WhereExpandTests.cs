@@ -26,7 +26,8 @@ public sealed class WhereExpandTests(GpuFixture gpu) : GpuTest(gpu)
     public void Where_selects_with_three_way_broadcast(int[] sc, int[] sx, int[] sy)
     {
         // Condition values -1, 0, 1: every nonzero is true.
-        var cond = new In(sc, Reference.Random((int)new TensorShape(sc).ElementCount, sc.Length + 1, -1.5f, 1.5f).Select(v => MathF.Round(v)).ToArray());
+        var cond = new In(sc,
+            Reference.Random((int)new TensorShape(sc).ElementCount, sc.Length + 1, -1.5f, 1.5f).Select(v => MathF.Round(v)).ToArray());
         var x = In.Random(sx, 2);
         var y = In.Random(sy, 3, 5, 6);
         var shape = BroadcastReference.Shape(sc, sx, sy);
@@ -70,7 +71,8 @@ public sealed class WhereExpandTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Bad_where_and_expand_throw_clear_exceptions()
     {
-        var e = Assert.Throws<GraphException>(() => Run1(Device, "Where", null, In.Random([2, 3], 1), In.Random([2, 3], 2), In.Random([4], 3)));
+        var e = Assert.Throws<GraphException>(() =>
+            Run1(Device, "Where", null, In.Random([2, 3], 1), In.Random([2, 3], 2), In.Random([4], 3)));
         Assert.Contains("where0", e.Message);
         Assert.Contains("[4]", e.Message);
         Assert.Contains("[2, 3]", e.Message);
@@ -78,9 +80,11 @@ public sealed class WhereExpandTests(GpuFixture gpu) : GpuTest(gpu)
         e = Assert.Throws<GraphException>(() => Run1(Device, "Expand", null, In.Random([2, 3], 1), In.Int64(4)));
         Assert.Contains("[2, 3]", e.Message);
         Assert.Contains("[4]", e.Message);
-        Assert.Contains("negative", Assert.Throws<GraphException>(() => Run1(Device, "Expand", null, In.Random([3], 1), In.Int64(-1, 3))).Message);
+        Assert.Contains("negative",
+            Assert.Throws<GraphException>(() => Run1(Device, "Expand", null, In.Random([3], 1), In.Int64(-1, 3))).Message);
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Expand", null, In.Random([3], 1), In.Int64(0, 3)));
-        var u = Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Expand", null, In.Random([3], 1), new In([2], Ints: [2, 3])));
+        var u = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run1(Device, "Expand", null, In.Random([3], 1), new In([2], Ints: [2, 3])));
         Assert.Contains("shape", u.Message);
     }
 }

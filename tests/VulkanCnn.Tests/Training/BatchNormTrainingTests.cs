@@ -54,7 +54,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
     /// Backward by the textbook chain rule through x̂, var and mean (training), or through the
     /// fixed affine map (eval). Returns dX, dgamma, dbeta.
     /// </summary>
-    private static (double[] Dx, double[] Dgamma, double[] Dbeta) Backward(double[] x, double[] dy, int n, int c, double[] gamma, double[] beta,
+    private static (double[] Dx, double[] Dgamma, double[] Dbeta) Backward(double[] x, double[] dy, int n, int c, double[] gamma,
+        double[] beta,
         bool relu, bool training, Stats? running = null)
     {
         int inner = x.Length / n / c, m = n * inner;
@@ -66,7 +67,11 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         for (int ch = 0; ch < c; ch++)
         {
             double invstd = 1 / Math.Sqrt(s.Var[ch] + Eps), dvar = 0, dmean = 0, sumDev = 0;
-            IEnumerable<int> Indices() { for (int b = 0; b < n; b++) for (int j = 0; j < inner; j++) yield return (b * c + ch) * inner + j; }
+            IEnumerable<int> Indices()
+            {
+                for (int b = 0; b < n; b++)
+                    for (int j = 0; j < inner; j++) yield return (b * c + ch) * inner + j;
+            }
             double G(int i) => relu && !(y[i] > 0) ? 0 : dy[i];
             foreach (int i in Indices())
             {
@@ -84,7 +89,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         return (dx, dgamma, dbeta);
     }
 
-    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) => FiniteDifference.Gradient(f, x, eps);
+    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) =>
+        FiniteDifference.Gradient(f, x, eps);
 
     private static void AssertNear(double[] numeric, double[] analytic, string what)
     {
@@ -120,7 +126,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
                 Reference.Random(c, seed + 4, 0.5f, 1.5f), Reference.Random(count, seed + 5));
         }
 
-        /// <summary>The five inputs; the four parameters as runtime tensors (they change every step) unless <paramref name="constant"/>.</summary>
+        /// <summary>The five inputs; the four parameters as runtime tensors (they change every step) unless <paramref
+        /// name="constant"/>.</summary>
         public IReadOnlyList<NodeInput?> Inputs(bool constant = false) =>
         [
             new NodeInput(HostTensor.FromFloats(Shape, X)),
@@ -148,15 +155,18 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         var x = D(k.X);
         double[] gamma = D(k.Gamma), beta = D(k.Beta), dy = D(k.Dy);
         var initial = new[] { Reference.Random(k.X.Length, 1, -0.5f, 0.5f), Reference.Random(k.C, 2), Reference.Random(k.C, 3) };
-        var r = BackwardRunner.Run(Device, BnNode(relu, outputs: 3), k.Inputs(), [HostTensor.FromFloats(shape, k.Dy)], [true, true, true, false, false],
+        var r = BackwardRunner.Run(Device, BnNode(relu, outputs: 3), k.Inputs(), [HostTensor.FromFloats(shape, k.Dy)],
+            [true, true, true, false, false],
             training: true, initialGradients: initial.Select((g, i) => HostTensor.FromFloats(i == 0 ? shape : [k.C], g)).ToList());
 
         var stats = BatchStats(x, k.N, k.C);
         Tolerance.AssertClose(F(Normalize(x, k.N, k.C, stats, gamma, beta, relu)), r.Outputs[0].Floats, Tolerance.Op, "Y");
         if (relu) Assert.Contains(0f, r.Outputs[0].Floats!);
         int m = k.X.Length / k.C;
-        Tolerance.AssertClose(F(stats.Mean.Select((v, c) => k.Mean[c] * Momentum + v * (1 - Momentum))), r.Outputs[1].Floats, Tolerance.Op, "running_mean");
-        Tolerance.AssertClose(F(stats.Var.Select((v, c) => k.Var[c] * Momentum + v * m / (m - 1) * (1 - Momentum))), r.Outputs[2].Floats, Tolerance.Op, "running_var");
+        Tolerance.AssertClose(F(stats.Mean.Select((v, c) => k.Mean[c] * Momentum + v * (1 - Momentum))), r.Outputs[1].Floats, Tolerance.Op,
+            "running_mean");
+        Tolerance.AssertClose(F(stats.Var.Select((v, c) => k.Var[c] * Momentum + v * m / (m - 1) * (1 - Momentum))), r.Outputs[2].Floats,
+            Tolerance.Op, "running_var");
 
         var (dx, dgamma, dbeta) = Backward(x, dy, k.N, k.C, gamma, beta, relu, training: true);
         Tolerance.AssertClose(Plus(dx, initial[0]), r.InputGradients[0]!.Floats, Tolerance.Op, "initial + dX");
@@ -201,7 +211,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
     {
         int[] shape = [3, 6, 2, 5];
         var k = Case.Random(shape, 70);
-        using var fwd = new RecordedForward(Device, BnNode(relu: false), k.Inputs().Select(i => (HostTensor?)i!.Value).ToList(), training: true);
+        using var fwd = new RecordedForward(Device, BnNode(relu: false), k.Inputs().Select(i => (HostTensor?)i!.Value).ToList(),
+            training: true);
         var stats = BatchStats(D(k.X), k.N, k.C);
         int m = k.X.Length / k.C;
         double[] mean = D(k.Mean), variance = D(k.Var);
@@ -217,7 +228,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
             Tolerance.AssertClose(F(variance), fwd.Inputs[4]!.ToArray(), Tolerance.Op, $"running var after step {step}");
         }
         // The batch statistics normalise, whatever the running ones hold.
-        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, stats, D(k.Gamma), D(k.Beta), false)), fwd.Outputs[0].ToArray(), Tolerance.Op, "Y");
+        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, stats, D(k.Gamma), D(k.Beta), false)), fwd.Outputs[0].ToArray(), Tolerance.Op,
+            "Y");
     }
 
     [Fact]
@@ -225,7 +237,8 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
     {
         int[] shape = [3, 5, 7, 6];
         var k = Case.Random(shape, 80);
-        BackwardResult Run() => BackwardRunner.Run(Device, BnNode(relu: true), k.Inputs(), [HostTensor.FromFloats(shape, k.Dy)], [true, true, true]);
+        BackwardResult Run() =>
+            BackwardRunner.Run(Device, BnNode(relu: true), k.Inputs(), [HostTensor.FromFloats(shape, k.Dy)], [true, true, true]);
         var (a, b) = (Run(), Run());
         Assert.Equal(a.Outputs[0].Floats, b.Outputs[0].Floats);
         for (int i = 0; i < 3; i++) Assert.Equal(a.InputGradients[i]!.Floats, b.InputGradients[i]!.Floats);
@@ -239,11 +252,15 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         var x = In.Of(shape, k.X);
         In P(float[] v, bool constant) => new([k.C], v, Const: constant);
         // training_mode=1 at inference: batch statistics, running inputs untouched (they may be constants).
-        var y = Run1(Device, "BatchNormalization", Attrs(("epsilon", (float)Eps), ("training_mode", 1)), x, P(k.Gamma, true), P(k.Beta, true), P(k.Mean, true), P(k.Var, true));
-        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, BatchStats(D(k.X), k.N, k.C), D(k.Gamma), D(k.Beta), false)), y.Floats, Tolerance.Op, "training_mode=1");
+        var y = Run1(Device, "BatchNormalization", Attrs(("epsilon", (float)Eps), ("training_mode", 1)), x, P(k.Gamma, true),
+            P(k.Beta, true), P(k.Mean, true), P(k.Var, true));
+        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, BatchStats(D(k.X), k.N, k.C), D(k.Gamma), D(k.Beta), false)), y.Floats,
+            Tolerance.Op, "training_mode=1");
         // Runtime (non-constant) parameters at inference: folded on the GPU.
-        var z = Run1(Device, "BatchNormalization", Attrs(("epsilon", (float)Eps)), x, P(k.Gamma, false), P(k.Beta, false), P(k.Mean, false), P(k.Var, false));
-        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, new Stats(D(k.Mean), D(k.Var)), D(k.Gamma), D(k.Beta), false)), z.Floats, Tolerance.Op, "runtime parameters");
+        var z = Run1(Device, "BatchNormalization", Attrs(("epsilon", (float)Eps)), x, P(k.Gamma, false), P(k.Beta, false), P(k.Mean, false),
+            P(k.Var, false));
+        Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, new Stats(D(k.Mean), D(k.Var)), D(k.Gamma), D(k.Beta), false)), z.Floats,
+            Tolerance.Op, "runtime parameters");
     }
 
     [Theory]
@@ -260,27 +277,34 @@ public sealed class BatchNormTrainingTests(GpuFixture gpu) : GpuTest(gpu)
         var stats = BatchStats(D(k.X), k.N, k.C);
         Tolerance.AssertClose(F(Normalize(D(k.X), k.N, k.C, stats, D(k.Gamma), D(k.Beta), false)), outputs[0].Floats, Tolerance.Op, "Y");
         // ONNX: running = input · momentum + batch · (1 − momentum), the batch variance biased (np.var).
-        Tolerance.AssertClose(F(k.Mean.Select((v, ch) => v * Momentum + stats.Mean[ch] * (1 - Momentum)).ToArray()), outputs[1].Floats, Tolerance.Op, "running_mean");
-        Tolerance.AssertClose(F(k.Var.Select((v, ch) => v * Momentum + stats.Var[ch] * (1 - Momentum)).ToArray()), outputs[2].Floats, Tolerance.Op, "running_var");
+        Tolerance.AssertClose(F(k.Mean.Select((v, ch) => v * Momentum + stats.Mean[ch] * (1 - Momentum)).ToArray()), outputs[1].Floats,
+            Tolerance.Op, "running_mean");
+        Tolerance.AssertClose(F(k.Var.Select((v, ch) => v * Momentum + stats.Var[ch] * (1 - Momentum)).ToArray()), outputs[2].Floats,
+            Tolerance.Op, "running_var");
     }
 
     [Fact]
     public void Unsupported_training_configurations_are_refused_clearly()
     {
         var k = Case.Random([1, 3, 1, 1], 95);
-        var e = Assert.Throws<GraphException>(() => BackwardRunner.Run(Device, BnNode(false), k.Inputs(), [HostTensor.FromFloats([1, 3, 1, 1], k.Dy)], [true]));
+        var e = Assert.Throws<GraphException>(() =>
+            BackwardRunner.Run(Device, BnNode(false), k.Inputs(), [HostTensor.FromFloats([1, 3, 1, 1], k.Dy)], [true]));
         Assert.Contains("bn0", e.Message);
         Assert.Contains("more than one", e.Message);
 
         var k2 = Case.Random([2, 3, 2, 2], 96);
         var leaky = BnNode(false, more: a => new FusedActivation(ActivationKind.LeakyRelu, 0.1f).WriteTo(a));
-        var u = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, leaky, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
+        var u = Assert.Throws<UnsupportedAttributeException>(() =>
+            BackwardRunner.Run(Device, leaky, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
         Assert.Contains("LeakyRelu", u.Message);
 
         var saved = new Node("BatchNormalization", "bn1", ["x", "s", "b", "m", "v"], ["y", "rm", "rv", "saved_mean", "saved_var"]);
-        Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, saved, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
+        Assert.Throws<UnsupportedAttributeException>(() =>
+            BackwardRunner.Run(Device, saved, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true]));
         var evalWithOutputs = BnNode(false, outputs: 3);
-        var g = Assert.Throws<GraphException>(() => BackwardRunner.Run(Device, evalWithOutputs, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true], training: false));
+        var g = Assert.Throws<GraphException>(() =>
+            BackwardRunner.Run(Device, evalWithOutputs, k2.Inputs(), [HostTensor.FromFloats([2, 3, 2, 2], k2.Dy)], [true],
+                training: false));
         Assert.Contains("training mode", g.Message);
 
         Assert.True(OperatorRegistry.TryGet("BatchNormalization", out var op));

@@ -15,7 +15,8 @@ namespace VulkanCnn.Tests.Training;
 public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 {
     /// <summary>f(args) and its partial derivative in argument k, in double.</summary>
-    private sealed record OpDef(Func<double[], double> F, Func<double[], int, double> D, float Low = -1, float High = 1, float LowB = -1, float HighB = 1);
+    private sealed record OpDef(Func<double[], double> F, Func<double[], int, double> D, float Low = -1, float High = 1, float LowB = -1,
+        float HighB = 1);
 
     private static readonly Dictionary<string, OpDef> Ops = new()
     {
@@ -170,7 +171,8 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     {
         var attrs = new Attributes();
         new FusedActivation(ActivationKind.Relu).WriteTo(attrs);
-        var e = Assert.Throws<UnsupportedAttributeException>(() => Run("Div", attrs, [[2], [2]], [[1f, 2f], [1f, 2f]], [1f, 1f], [null, null]));
+        var e = Assert.Throws<UnsupportedAttributeException>(() =>
+            Run("Div", attrs, [[2], [2]], [[1f, 2f], [1f, 2f]], [1f, 1f], [null, null]));
         Assert.Contains("Div", e.Message);
     }
 
@@ -186,11 +188,13 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 
     /// <summary>GPU gradients (from random non-zero initial gradients) against the reference, which is
     /// first checked against finite differences.</summary>
-    private void CheckCase(string op, int[][] shapes, int seed, FusedActivation activation = default, bool awayFromZero = false, bool finiteDifferences = true)
+    private void CheckCase(string op, int[][] shapes, int seed, FusedActivation activation = default, bool awayFromZero = false,
+        bool finiteDifferences = true)
     {
         var def = Ops[op];
         var output = BroadcastShape(shapes);
-        var data = shapes.Select((s, k) => Reference.Random(Count(s), seed + k, k == 1 ? def.LowB : def.Low, k == 1 ? def.HighB : def.High)).ToArray();
+        var data = shapes.Select((s, k) =>
+            Reference.Random(Count(s), seed + k, k == 1 ? def.LowB : def.Low, k == 1 ? def.HighB : def.High)).ToArray();
         if (awayFromZero) foreach (var d in data) for (int i = 0; i < d.Length; i++) if (Math.Abs(d[i]) < 1e-2f) d[i] = 0.1f;
         var dy = Reference.Random(Count(output), seed + 10);
         var initial = shapes.Select((s, k) => Reference.Random(Count(s), seed + 20 + k)).ToArray();
@@ -205,7 +209,8 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         if (activation.Kind != ActivationKind.None) activation.WriteTo(attrs);
         var result = Run(op, attrs, shapes, data, dy, initial);
         for (int k = 0; k < shapes.Length; k++)
-            Tolerance.AssertClose(expected[k].Select((g, i) => (float)(initial[k][i] + g)).ToArray(), result[k], Tolerance.Op, $"{op} d{k}");
+            Tolerance.AssertClose(expected[k].Select((g, i) => (float)(initial[k][i] + g)).ToArray(), result[k], Tolerance.Op,
+                $"{op} d{k}");
     }
 
     private float[][] Run(string op, Attributes? attrs, int[][] shapes, float[][] data, float[] dy, float[]?[] initial)
@@ -213,7 +218,9 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var node = new Node(op, op.ToLowerInvariant() + "0", shapes.Select((_, k) => $"x{k}"), ["y"], attrs);
         var inputs = shapes.Select((s, k) => (NodeInput?)new NodeInput(HostTensor.FromFloats(new TensorShape(s), data[k]))).ToList();
         var r = BackwardRunner.Run(Device, node, inputs, [HostTensor.FromFloats(new TensorShape(BroadcastShape(shapes)), dy)],
-            shapes.Select(_ => true).ToList(), initialGradients: initial.Select((g, k) => g is null ? null : HostTensor.FromFloats(new TensorShape(shapes[k]), g)).ToList());
+            shapes.Select(_ => true).ToList(),
+                initialGradients: initial.Select((g, k) => g is null ? null
+                    : HostTensor.FromFloats(new TensorShape(shapes[k]), g)).ToList());
         return r.InputGradients.Select(g => g!.Floats!).ToArray();
     }
 
@@ -229,7 +236,8 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     };
 
     /// <summary>Per input, dL/dx = sum over the output positions reading x of dY * act'(z) * df/dx_k.</summary>
-    private static double[][] ReferenceBackward(int[] output, int[][] shapes, double[][] x, float[] dy, OpDef def, Func<double, double> actD)
+    private static double[][] ReferenceBackward(int[] output, int[][] shapes, double[][] x, float[] dy, OpDef def, Func<double,
+        double> actD)
     {
         var grads = shapes.Select(s => new double[Count(s)]).ToArray();
         var args = new double[shapes.Length];
@@ -255,7 +263,8 @@ public sealed class BinaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         return loss;
     }
 
-    /// <summary>Flat index in an input of <paramref name="shape"/> read by output element <paramref name="flat"/> (NumPy broadcasting).</summary>
+    /// <summary>Flat index in an input of <paramref name="shape"/> read by output element <paramref name="flat"/> (NumPy
+    /// broadcasting).</summary>
     private static int OffsetOf(int flat, int[] output, int[] shape)
     {
         int offset = 0, stride = 1;

@@ -8,7 +8,8 @@ using static VulkanCnn.Tests.Training.ConvGradReference;
 
 namespace VulkanCnn.Tests.Training;
 
-/// <summary>One Conv training problem: shapes, attributes, bias and a fused activation (alpha/beta: LeakyRelu slope, Clip bounds).</summary>
+/// <summary>One Conv training problem: shapes, attributes, bias and a fused activation (alpha/beta: LeakyRelu slope, Clip
+/// bounds).</summary>
 public sealed record ConvGradCase(int N, int C, int H, int W, int M, int KH, int KW, int[]? S = null, int[]? P = null, int[]? D = null,
     int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0) : IConvGradCase
 {
@@ -40,7 +41,8 @@ public sealed record ConvGradCase(int N, int C, int H, int W, int M, int KH, int
                                     int iy = oy * SH - p[0] + ky * DH, ix = ox * SW - p[1] + kx * DW;
                                     if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
                                     int ch = m / MG * CG + ci;
-                                    visit(((n * C + ch) * H + iy) * W + ix, ((m * CG + ci) * KH + ky) * KW + kx, ((n * M + m) * OH + oy) * OW + ox);
+                                    visit(((n * C + ch) * H + iy) * W + ix, ((m * CG + ci) * KH + ky) * KW + kx,
+                                        ((n * M + m) * OH + oy) * OW + ox);
                                 }
     }
 }
@@ -92,7 +94,8 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     {
         ["k3x3_pads_relu_batch2"] = new(2, 3, 7, 6, 5, 3, 3, P: [1, 1, 1, 1], Act: "Relu"),
         ["k2x3_stride2_one_sided"] = new(1, 5, 8, 7, 6, 2, 3, S: [2, 2], P: [0, 1, 1, 0]),
-        ["stride3_dilation2_clip"] = new(2, 3, 9, 10, 4, 3, 2, S: [3, 3], P: [2, 1, 0, 2], D: [2, 2], Bias: false, Act: "Clip", Alpha: -0.3f, Beta: 0.4f),
+        ["stride3_dilation2_clip"] = new(2, 3, 9, 10, 4, 3, 2, S: [3, 3], P: [2, 1, 0, 2], D: [2, 2], Bias: false, Act: "Clip",
+            Alpha: -0.3f, Beta: 0.4f),
         ["groups2_leaky"] = new(1, 6, 5, 6, 10, 3, 3, P: [1, 0, 1, 1], Group: 2, Act: "LeakyRelu", Alpha: 0.1f),
         ["depthwise_multiplier2_sigmoid"] = new(2, 3, 6, 7, 6, 3, 3, S: [2, 1], P: [1, 1, 1, 1], Group: 3, Act: "Sigmoid"),
         ["depthwise_5x5_dilation2"] = new(1, 5, 9, 8, 5, 5, 5, P: [4, 3, 4, 4], D: [2, 2], Group: 5),
@@ -142,7 +145,8 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         double[][] grads = [dx, dw, db!];
         for (int i = 0; i < 3; i++)
         {
-            Tolerance.AssertClose(F(grads[i].Select((g, k) => g + init[i][k]).ToArray()), r1.InputGradients[i]!.Floats, Tolerance.Op, $"input {i}");
+            Tolerance.AssertClose(F(grads[i].Select((g, k) => g + init[i][k]).ToArray()), r1.InputGradients[i]!.Floats, Tolerance.Op,
+                $"input {i}");
             Assert.Equal(r1.InputGradients[i]!.Floats, r2.InputGradients[i]!.Floats);
         }
     }
@@ -153,7 +157,8 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var c = Cases["groups2_leaky"];
         var (x, w, b, dy) = Data(c, 3);
         var node = Node(c);
-        var r = BackwardRunner.Run(Device, node, Inputs(c, x, w, b, false), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))], [false, true, false]);
+        var r = BackwardRunner.Run(Device, node, Inputs(c, x, w, b, false), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
+            [false, true, false]);
         Assert.Null(r.InputGradients[0]);
         Assert.Null(r.InputGradients[2]);
         Tolerance.AssertClose(F(Backward(c, x, w, b, dy).Dw), r.InputGradients[1]!.Floats, Tolerance.Op, "dW alone");
@@ -196,10 +201,13 @@ public sealed class ConvBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("alpha", e.Message);
     }
 
-    private BackwardResult Run(ConvGradCase c, double[] x, double[] w, double[]? b, double[] dy, bool constantWeights, float[][]? init = null) =>
+    private BackwardResult Run(ConvGradCase c, double[] x, double[] w, double[]? b, double[] dy, bool constantWeights,
+        float[][]? init = null) =>
         BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constantWeights), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
             [true, true, b is not null], training: true,
-            init?.Select((v, i) => i < 2 || b is not null ? HostTensor.FromFloats(i switch { 0 => [c.N, c.C, c.H, c.W], 1 => [c.M, c.CG, c.KH, c.KW], _ => [c.M] }, v) : null).ToList());
+            init?.Select((v, i) => i < 2 || b is not null
+                ? HostTensor.FromFloats(i switch { 0 => [c.N, c.C, c.H, c.W], 1 => [c.M, c.CG, c.KH, c.KW], _ => [c.M] }, v)
+                    : null).ToList());
 
     private static Node Node(ConvGradCase c) => new("Conv", "conv0", c.Bias ? ["x", "w", "b"] : ["x", "w"], ["y"], Attributes(c));
 

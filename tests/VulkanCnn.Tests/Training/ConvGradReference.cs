@@ -65,7 +65,8 @@ internal static class ConvGradReference
         var (x, w, b, dy) = Data(c, seed);
         var (dx, dw, db) = Backward(c, x, w, b, dy);
         double[] theta = [.. x, .. w, .. b ?? []];
-        var numeric = FiniteDifference.Gradient(t => Forward(c, t[..c.XCount], t[c.XCount..(c.XCount + c.WCount)], b is null ? null : t[(c.XCount + c.WCount)..]), theta, dy);
+        var numeric = FiniteDifference.Gradient(t =>
+            Forward(c, t[..c.XCount], t[c.XCount..(c.XCount + c.WCount)], b is null ? null : t[(c.XCount + c.WCount)..]), theta, dy);
         FiniteDifference.AssertClose(numeric, [.. dx, .. dw, .. db ?? []], 1e-6, name);
     }
 }

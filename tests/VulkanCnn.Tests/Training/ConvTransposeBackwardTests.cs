@@ -9,8 +9,10 @@ namespace VulkanCnn.Tests.Training;
 
 /// <summary>One ConvTranspose training problem. <see cref="P"/> are the pads given to the node; with
 /// <see cref="OutputShape"/> the node gets that instead and the pads follow from it (possibly negative).</summary>
-public sealed record ConvTransposeGradCase(int N, int C, int H, int W, int M, int KH, int KW, int[]? S = null, int[]? P = null, int[]? OP = null,
-    int[]? D = null, int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0, int[]? OutputShape = null) : IConvGradCase
+public sealed record ConvTransposeGradCase(int N, int C, int H, int W, int M, int KH, int KW, int[]? S = null, int[]? P = null,
+    int[]? OP = null,
+    int[]? D = null, int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0, int[]? OutputShape = null)
+        : IConvGradCase
 {
     public int SH => S?[0] ?? 1;
     public int SW => S?[1] ?? 1;
@@ -53,7 +55,8 @@ public sealed record ConvTransposeGradCase(int N, int C, int H, int W, int M, in
                                     int oy = iy * SH + ky * DH - p[0], ox = ix * SW + kx * DW - p[1];
                                     if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
                                     int m = ic / CG * MG + j;
-                                    visit(((n * C + ic) * H + iy) * W + ix, ((ic * MG + j) * KH + ky) * KW + kx, ((n * M + m) * OH + oy) * OW + ox);
+                                    visit(((n * C + ic) * H + iy) * W + ix, ((ic * MG + j) * KH + ky) * KW + kx,
+                                        ((n * M + m) * OH + oy) * OW + ox);
                                 }
     }
 }
@@ -66,7 +69,8 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     {
         ["stride2_output_padding"] = new(1, 3, 4, 5, 2, 3, 3, S: [2, 2], P: [1, 1, 1, 1], OP: [1, 1]),
         ["groups2_relu_batch2"] = new(2, 4, 3, 5, 6, 3, 2, S: [2, 3], Group: 2, Act: "Relu"),
-        ["dilation2_one_sided_clip"] = new(1, 3, 5, 4, 4, 3, 3, S: [2, 2], P: [2, 1, 0, 1], D: [2, 2], Bias: false, Act: "Clip", Alpha: -0.2f, Beta: 0.5f),
+        ["dilation2_one_sided_clip"] = new(1, 3, 5, 4, 4, 3, 3, S: [2, 2], P: [2, 1, 0, 1], D: [2, 2], Bias: false, Act: "Clip",
+            Alpha: -0.2f, Beta: 0.5f),
         ["output_shape_larger"] = new(1, 2, 3, 3, 3, 3, 3, S: [2, 2], OutputShape: [8, 9]),
         ["depthwise_leaky_batch2"] = new(2, 4, 5, 3, 4, 3, 3, S: [2, 2], P: [1, 1, 1, 1], Group: 4, Act: "LeakyRelu", Alpha: 0.2f),
         ["channels7_k1x3_tanh"] = new(1, 7, 4, 3, 5, 1, 3, P: [0, 1, 0, 1], Act: "Tanh"),
@@ -89,7 +93,8 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var c = Cases[name];
         var (x, w, b, dy) = Data(c, name.Length);
         var init = new[] { c.XCount, c.WCount, c.M }.Select((n, i) => Reference.Random(n, 50 + i)).ToArray();
-        var r = BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constant: false), [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
+        var r = BackwardRunner.Run(Device, Node(c), Inputs(c, x, w, b, constant: false),
+            [HostTensor.FromFloats([c.N, c.M, c.OH, c.OW], F(dy))],
             [true, true, b is not null], training: true,
             [HostTensor.FromFloats([c.N, c.C, c.H, c.W], init[0]), HostTensor.FromFloats([c.C, c.MG, c.KH, c.KW], init[1]),
              b is null ? null : HostTensor.FromFloats([c.M], init[2])]);
@@ -98,7 +103,8 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         // The gradients started from init: the kernels add to them.
         Tolerance.AssertClose(F(dx.Select((v, i) => v + init[0][i]).ToArray()), r.InputGradients[0]!.Floats, Tolerance.Op, name + " dX");
         Tolerance.AssertClose(F(dw.Select((v, i) => v + init[1][i]).ToArray()), r.InputGradients[1]!.Floats, Tolerance.Op, name + " dW");
-        if (db is not null) Tolerance.AssertClose(F(db.Select((v, i) => v + init[2][i]).ToArray()), r.InputGradients[2]!.Floats, Tolerance.Op, name + " dB");
+        if (db is not null) Tolerance.AssertClose(F(db.Select((v, i) => v + init[2][i]).ToArray()), r.InputGradients[2]!.Floats,
+            Tolerance.Op, name + " dB");
     }
 
     [Theory]
@@ -115,7 +121,8 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(Y(true).Floats, runtime.Floats);
     }
 
-    private static Node Node(ConvTransposeGradCase c) => new("ConvTranspose", "convtranspose0", c.Bias ? ["x", "w", "b"] : ["x", "w"], ["y"], Attributes(c));
+    private static Node Node(ConvTransposeGradCase c) =>
+        new("ConvTranspose", "convtranspose0", c.Bias ? ["x", "w", "b"] : ["x", "w"], ["y"], Attributes(c));
 
     private static List<NodeInput?> Inputs(ConvTransposeGradCase c, double[] x, double[] w, double[]? b, bool constant) =>
     [
@@ -126,7 +133,8 @@ public sealed class ConvTransposeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 
     private static Attributes Attributes(ConvTransposeGradCase c)
     {
-        var a = Attrs(("strides", new[] { c.SH, c.SW }), ("dilations", new[] { c.DH, c.DW }), ("group", c.Group), ("kernel_shape", new[] { c.KH, c.KW }));
+        var a = Attrs(("strides", new[] { c.SH, c.SW }), ("dilations", new[] { c.DH, c.DW }), ("group", c.Group),
+            ("kernel_shape", new[] { c.KH, c.KW }));
         if (c.OP is { } op) a.Set("output_padding", op);
         if (c.OutputShape is { } os) a.Set("output_shape", os);
         else if (c.P is { } pads) a.Set("pads", pads);

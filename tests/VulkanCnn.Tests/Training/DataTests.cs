@@ -14,7 +14,8 @@ public sealed class DataTests
         var x = new float[784];
         Assert.Equal(9, test.Read(0, x)); // the first test image is an ankle boot
         Assert.Equal(2, test.Read(1, x)); // then a pullover
-        Assert.All(x, v => Assert.InRange(v, -FashionMnist.Mean / FashionMnist.Std - 1e-5, (1 - FashionMnist.Mean) / FashionMnist.Std + 1e-5));
+        Assert.All(x, v =>
+            Assert.InRange(v, -FashionMnist.Mean / FashionMnist.Std - 1e-5, (1 - FashionMnist.Mean) / FashionMnist.Std + 1e-5));
         Assert.Equal("Ankle boot", test.ClassNames[9]);
         var train = FashionMnist.Load(train: true, limit: 10);
         Assert.Equal(9, train.Read(0, x));
@@ -32,7 +33,8 @@ public sealed class DataTests
             using (var f = File.Create(Path.Combine(dir, "t10k-images-idx3-ubyte.gz")))
             using (var gz = new GZipStream(f, CompressionLevel.Fastest))
                 gz.Write([0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]); // claims 5 images, holds 3 bytes
-            File.Copy(Path.Combine(FashionMnist.DefaultDirectory, "t10k-labels-idx1-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
+            File.Copy(Path.Combine(FashionMnist.DefaultDirectory, "t10k-labels-idx1-ubyte.gz"),
+                Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
             var truncated = Assert.Throws<DatasetException>(() => FashionMnist.Load(false, dir));
             Assert.Contains("truncated", truncated.Message);
             File.WriteAllBytes(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), [1, 2, 3, 4]);

@@ -111,7 +111,8 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         double[] xd = x.Select(v => (double)v).ToArray(), dyd = dy.Select(v => (double)v).ToArray();
         Tolerance.AssertClose(Expected(xd, mask, ratio).Select(v => (float)v).ToArray(), r.Outputs[0].Floats, Tolerance.Op, "Y");
         var grad = dyd.Select((g, i) => g * mask[i] / (1 - ratio)).ToArray();
-        Tolerance.AssertClose(grad.Select((g, i) => (float)(g + initial[i])).ToArray(), r.InputGradients[0]!.Floats, Tolerance.Op, "initial + dX");
+        Tolerance.AssertClose(grad.Select((g, i) => (float)(g + initial[i])).ToArray(), r.InputGradients[0]!.Floats, Tolerance.Op,
+            "initial + dX");
 
         // The reference gradient is the derivative of the reference forward (mask held fixed).
         for (int i = 0; i < n; i += 37)
@@ -140,18 +141,21 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         HostTensor[] init = [HostTensor.FromFloats(shape, initial)];
 
         // With a step input, in eval: a copy, an all-ones mask, dX += dY.
-        var eval = BackwardRunner.Run(Device, DropoutNode(), Inputs(x, shape, 1), [HostTensor.FromFloats(shape, dy)], [true], training: false, initialGradients: init);
+        var eval = BackwardRunner.Run(Device, DropoutNode(), Inputs(x, shape, 1), [HostTensor.FromFloats(shape, dy)], [true],
+            training: false, initialGradients: init);
         Assert.Equal(x, eval.Outputs[0].Floats);
         Assert.All(eval.Outputs[1].Floats!, m => Assert.Equal(1f, m));
         Assert.Equal(sum, eval.InputGradients[0]!.Floats);
 
         // Without one: a view in eval; in training only when nothing is dropped.
         var plain = new Node("Dropout", "d1", ["x"], ["y"], Attrs(("ratio", 0.5f)));
-        var view = BackwardRunner.Run(Device, plain, [new NodeInput(HostTensor.FromFloats(shape, x))], [HostTensor.FromFloats(shape, dy)], [true], training: false, initialGradients: init);
+        var view = BackwardRunner.Run(Device, plain, [new NodeInput(HostTensor.FromFloats(shape, x))], [HostTensor.FromFloats(shape, dy)],
+            [true], training: false, initialGradients: init);
         Assert.Equal(x, view.Outputs[0].Floats);
         Assert.Equal(sum, view.InputGradients[0]!.Floats);
         var zero = new Node("Dropout", "d2", ["x", "ratio"], ["y"]);
-        var noDrop = BackwardRunner.Run(Device, zero, [new NodeInput(HostTensor.FromFloats(shape, x)), new NodeInput(HostTensor.Scalar(0f), true)],
+        var noDrop = BackwardRunner.Run(Device, zero,
+            [new NodeInput(HostTensor.FromFloats(shape, x)), new NodeInput(HostTensor.Scalar(0f), true)],
             [HostTensor.FromFloats(shape, dy)], [true], training: true, initialGradients: init);
         Assert.Equal(x, noDrop.Outputs[0].Floats);
         Assert.Equal(sum, noDrop.InputGradients[0]!.Floats);
@@ -159,7 +163,8 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         // training_mode = false (input 2) keeps it an identity even in training.
         var off = new Node("Dropout", "d3", ["x", "", "training_mode", "step"], ["y"], Attrs(("seed", 5)));
         var offRun = BackwardRunner.Run(Device, off, [new NodeInput(HostTensor.FromFloats(shape, x)), null,
-            new NodeInput(HostTensor.FromInts([], [0]), true), new NodeInput(Step(1))], [HostTensor.FromFloats(shape, dy)], [true], training: true, initialGradients: init);
+            new NodeInput(HostTensor.FromInts([], [0]), true), new NodeInput(Step(1))], [HostTensor.FromFloats(shape, dy)], [true],
+                training: true, initialGradients: init);
         Assert.Equal(x, offRun.Outputs[0].Floats);
         Assert.Equal(sum, offRun.InputGradients[0]!.Floats);
 
@@ -178,7 +183,8 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         TensorShape shape = [3, 7, 11];
         var x = Reference.Random((int)shape.ElementCount, 41, 0.5f, 2f);
         var node = new Node("Dropout", "train_drop", ["x", "ratio", "training_mode"], withMask ? ["y", "mask"] : ["y"], Attrs(("seed", 3)));
-        List<NodeInput?> inputs = [new(HostTensor.FromFloats(shape, x)), new(HostTensor.Scalar(ratio), true), new(HostTensor.FromInts([], [1]), true)];
+        List<NodeInput?> inputs = [new(HostTensor.FromFloats(shape, x)), new(HostTensor.Scalar(ratio), true),
+            new(HostTensor.FromInts([], [1]), true)];
         var first = NodeRunner.Run(Device, node, inputs);
         var again = NodeRunner.Run(Device, node, inputs);
         Assert.Equal(first[0].Floats, again[0].Floats);   // the seed fixes the mask
@@ -210,7 +216,8 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         TensorShape shape = [2, 3];
         var x = new NodeInput(HostTensor.FromFloats(shape, new float[6]));
         var noStep = new Node("Dropout", "dropout0", ["x"], ["y"], Attrs(("ratio", 0.2f)));
-        var e = Assert.Throws<UnsupportedAttributeException>(() => BackwardRunner.Run(Device, noStep, [x], [HostTensor.FromFloats(shape, new float[6])], [true]));
+        var e = Assert.Throws<UnsupportedAttributeException>(() =>
+            BackwardRunner.Run(Device, noStep, [x], [HostTensor.FromFloats(shape, new float[6])], [true]));
         Assert.Contains("dropout0", e.Message);
         Assert.Contains("step input", e.Message);
         Assert.Throws<UnsupportedAttributeException>(() => NodeRunner.Run(Device, new Node("Dropout", "d", ["x"], ["y", "mask"]), [x]));
@@ -219,6 +226,7 @@ public sealed class DropoutTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<GraphException>(() => Run1(Device, "Dropout", null, In.Of(shape, new float[6]), In.Weight([2], [0.1f, 0.2f])));
         Assert.Throws<UnsupportedAttributeException>(() => Run1(Device, "Dropout", null, In.Of(shape, new float[6]), new In([], [0.1f])));
         var badStep = new Node("Dropout", "d", ["x", "", "", "step"], ["y"]);
-        Assert.Throws<GraphException>(() => NodeRunner.Run(Device, badStep, [x, null, null, new NodeInput(HostTensor.FromFloats([2], [0f, 0f]))]));
+        Assert.Throws<GraphException>(() =>
+            NodeRunner.Run(Device, badStep, [x, null, null, new NodeInput(HostTensor.FromFloats([2], [0f, 0f]))]));
     }
 }

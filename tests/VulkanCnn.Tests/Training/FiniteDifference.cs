@@ -60,7 +60,8 @@ public static class FiniteDifference
             if (double.IsNaN(d) || d > worst) { worst = double.IsNaN(d) ? double.PositiveInfinity : d; at = i; }
         }
         Assert.True(worst <= tolerance * scale,
-            $"{what}: |analytic − numeric| = {worst:E3} at [{at}] (numeric {(at >= 0 ? numeric[at] : 0)}, analytic {(at >= 0 ? analytic[at] : 0)}) exceeds {tolerance:E0} × {scale:G4}");
+            $"{what}: |analytic − numeric| = {worst:E3} at [{at}] (numeric {(at >= 0 ? numeric[at] : 0)}, analytic " +
+                $"{(at >= 0 ? analytic[at] : 0)}) exceeds {tolerance:E0} × {scale:G4}");
     }
 
     private static double Dot(double[] a, double[] b)

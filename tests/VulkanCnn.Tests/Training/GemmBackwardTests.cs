@@ -24,7 +24,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         ["gemm_bias_n"] = new("Gemm", [5, 7], [7, 6], C: [6]),
         ["gemm_transA_full_c_relu"] = new("Gemm", [7, 5], [7, 6], C: [5, 6], TransA: true, Alpha: 0.5f, Beta: 2, Act: "Relu"),
         ["gemm_transB_row_c_vec4"] = new("Gemm", [4, 8], [8, 8], C: [1, 8], TransB: true, Alpha: 1.5f, Beta: -1),
-        ["gemm_transA_transB_scalar_c_leaky"] = new("Gemm", [9, 3], [5, 9], C: [], TransA: true, TransB: true, Alpha: 2, Beta: 0.5f, Act: "LeakyRelu", ActAlpha: 0.1f),
+        ["gemm_transA_transB_scalar_c_leaky"] = new("Gemm", [9, 3], [5, 9], C: [], TransA: true, TransB: true, Alpha: 2, Beta: 0.5f,
+            Act: "LeakyRelu", ActAlpha: 0.1f),
         ["gemm_column_c_tanh"] = new("Gemm", [6, 4], [7, 4], C: [6, 1], TransB: true, Act: "Tanh"),
         ["gemm_linear_batch1_sigmoid"] = new("Gemm", [1, 12], [16, 12], C: [16], TransB: true, Act: "Sigmoid"),
         ["gemm_linear_batch16_relu"] = new("Gemm", [16, 12], [8, 12], C: [8], TransB: true, Act: "Relu"),   // dB through the transposed dz
@@ -61,13 +62,16 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var (a, b, c, dy) = Data(g, name.Length);
         // Non-zero starting gradients: the kernels must add to them.
         var init = new[] { a.Length, b.Length, c?.Length ?? 0 }.Select((n, i) => Reference.Random(n, 70 + i)).ToArray();
-        var r = BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))], [true, true, c is not null], true,
-            [HostTensor.FromFloats(g.A, init[0]), HostTensor.FromFloats(g.B, init[1]), c is null ? null : HostTensor.FromFloats(g.C!, init[2])]);
+        var r = BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))],
+            [true, true, c is not null], true,
+            [HostTensor.FromFloats(g.A, init[0]), HostTensor.FromFloats(g.B, init[1]), c is null ? null
+                : HostTensor.FromFloats(g.C!, init[2])]);
         var (da, db, dc) = Backward(g, a, b, c, dy);
         Tolerance.AssertClose(F(Forward(g, a, b, c)), r.Outputs[0].Floats, Tolerance.Op, name + " forward");
         double[][] expected = [da, db, dc ?? []];
         for (int i = 0; i < (c is null ? 2 : 3); i++)
-            Tolerance.AssertClose(F(expected[i].Select((v, k) => v + init[i][k]).ToArray()), r.InputGradients[i]!.Floats, Tolerance.Op, $"{name} d{"ABC"[i]}");
+            Tolerance.AssertClose(F(expected[i].Select((v, k) => v + init[i][k]).ToArray()), r.InputGradients[i]!.Floats, Tolerance.Op,
+                $"{name} d{"ABC"[i]}");
     }
 
     [Theory]
@@ -79,7 +83,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var g = Cases[name];
         var (a, b, c, _) = Data(g, 8);
         var attrs = Node(g).Attributes;
-        HostTensor Y(bool constant) => Run1(Device, g.Op, attrs, In.Of(g.A, F(a)), new In(g.B, F(b), Const: constant), c is null ? null : In.Of(g.C!, F(c)));
+        HostTensor Y(bool constant) =>
+            Run1(Device, g.Op, attrs, In.Of(g.A, F(a)), new In(g.B, F(b), Const: constant), c is null ? null : In.Of(g.C!, F(c)));
         var runtime = Y(false);
         Tolerance.AssertClose(F(Forward(g, a, b, c)), runtime.Floats, Tolerance.Op, name);
         Assert.Equal(Y(true).Floats, runtime.Floats);
@@ -91,7 +96,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var g = Cases["gemm_transA_full_c_relu"] with { Beta = 0 };
         var (a, b, c, dy) = Data(g, 3);
         var init = Reference.Random(c!.Length, 5);
-        BackwardResult Run() => BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))], [true, true, true], true,
+        BackwardResult Run() =>
+            BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))], [true, true, true], true,
             [null, null, HostTensor.FromFloats(g.C!, init)]);
         var (r1, r2) = (Run(), Run());
         Assert.Equal(init, r1.InputGradients[2]!.Floats);
@@ -113,7 +119,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
 
     private static Node Node(GemmGradCase g)
     {
-        var attrs = g.Op == "Gemm" ? Attrs(("transA", g.TransA ? 1 : 0), ("transB", g.TransB ? 1 : 0), ("alpha", g.Alpha), ("beta", g.Beta)) : new Attributes();
+        var attrs = g.Op == "Gemm" ? Attrs(("transA", g.TransA ? 1 : 0), ("transB", g.TransB ? 1 : 0), ("alpha", g.Alpha), ("beta", g.Beta))
+            : new Attributes();
         ActivationReference.Set(attrs, g.Act, g.ActAlpha, g.ActBeta);
         return new Node(g.Op, g.Op.ToLowerInvariant() + "0", g.C is null ? ["a", "b"] : ["a", "b", "c"], ["y"], attrs);
     }
@@ -180,7 +187,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
                     for (int p = 0; p < k; p++)
-                        visit(ta * m * k + (g.TransA ? p * m + i : i * k + p), tb * k * n + (g.TransB ? j * k + p : p * n + j), (t * m + i) * n + j);
+                        visit(ta * m * k + (g.TransA ? p * m + i : i * k + p), tb * k * n + (g.TransB ? j * k + p : p * n + j),
+                            (t * m + i) * n + j);
         }
     }
 
@@ -208,7 +216,8 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     /// <summary>The adjoint of <see cref="Forward"/> over the same terms.</summary>
     private static (double[] Da, double[] Db, double[]? Dc) Backward(GemmGradCase g, double[] a, double[] b, double[]? c, double[] dy)
     {
-        var dz = PreActivation(g, a, b, c).Select((z, i) => dy[i] * ActivationReference.Derivative(g.Act, z, g.ActAlpha, g.ActBeta)).ToArray();
+        var dz = PreActivation(g, a, b, c).Select((z, i) =>
+            dy[i] * ActivationReference.Derivative(g.Act, z, g.ActAlpha, g.ActBeta)).ToArray();
         var (da, db) = (new double[a.Length], new double[b.Length]);
         Terms(g, (ai, bi, yi) => { da[ai] += g.Alpha * dz[yi] * b[bi]; db[bi] += g.Alpha * dz[yi] * a[ai]; });
         double[]? dc = c is null ? null : new double[c.Length];

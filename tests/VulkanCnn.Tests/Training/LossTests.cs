@@ -90,14 +90,16 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
             double scale = p.Reduction switch { "none" => dy[r], "sum" => dy[0], _ => dy[0] / total };
             var prob = LogSoftmax(p, s, r).Select(Math.Exp).ToArray();
             int y = (int)p.Labels[r];
-            var c = Enumerable.Range(0, p.C).Select(k => -(1 - p.Smoothing) * p.W(y) * (k == y ? 1 : 0) - p.Smoothing / p.C * p.W(k)).ToArray();
+            var c = Enumerable.Range(0, p.C).Select(k =>
+                -(1 - p.Smoothing) * p.W(y) * (k == y ? 1 : 0) - p.Smoothing / p.C * p.W(k)).ToArray();
             double sumC = c.Sum();
             for (int k = 0; k < p.C; k++) ds[p.Index(r, k)] = scale * (c[k] - prob[k] * sumC);
         }
         return ds;
     }
 
-    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) => FiniteDifference.Gradient(f, x, eps);
+    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) =>
+        FiniteDifference.Gradient(f, x, eps);
 
     private static void AssertNear(double[] numeric, double[] analytic, string what)
     {
@@ -126,23 +128,30 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
 
     [Theory]
     [MemberData(nameof(CeCases))]
-    public void Cross_entropy_matches_reference_and_accumulates(int[] shape, string reduction, float smoothing, bool weighted, long? ignore, float offset)
+    public void Cross_entropy_matches_reference_and_accumulates(int[] shape, string reduction, float smoothing, bool weighted, long? ignore,
+        float offset)
     {
         int count = shape.Aggregate(1, (a, b) => a * b), c = shape[1], seed = count + c;
         int rows = count / c;
         var p = new Ce(shape, Reference.Random(count, seed, -3, 3).Select(v => v + offset).ToArray(),
-            Labels(rows, c, seed, ignore is null ? 0 : 3, ignore ?? 0), weighted ? Reference.Random(c, seed + 1, 0.2f, 2f) : null, ignore, smoothing, reduction);
+            Labels(rows, c, seed, ignore is null ? 0 : 3, ignore ?? 0), weighted ? Reference.Random(c, seed + 1, 0.2f, 2f) : null, ignore,
+                smoothing, reduction);
         if (ignore is not null) Assert.Contains(p.Labels, l => l == ignore);
         var dy = Reference.Random((int)p.LossShape.ElementCount, seed + 2, 0.5f, 1.5f);
         var initial = Reference.Random(count, seed + 3);
-        var r = BackwardRunner.Run(Device, p.Node(logProb: true), p.Inputs(), [HostTensor.FromFloats(p.LossShape, dy)], [true, false, false],
+        var r = BackwardRunner.Run(Device, p.Node(logProb: true), p.Inputs(), [HostTensor.FromFloats(p.LossShape, dy)],
+            [true, false, false],
             initialGradients: [HostTensor.FromFloats(shape, initial)]);
 
         var s = D(p.Scores);
         Assert.Equal(p.LossShape, r.Outputs[0].Shape);
         Tolerance.AssertClose(F(CeForward(p, s)), r.Outputs[0].Floats, Tolerance.Op, "loss");
         var logProb = new double[count];
-        for (int row = 0; row < rows; row++) { var lp = LogSoftmax(p, s, row); for (int k = 0; k < c; k++) logProb[p.Index(row, k)] = lp[k]; }
+        for (int row = 0; row < rows; row++)
+        {
+            var lp = LogSoftmax(p, s,
+            row); for (int k = 0; k < c; k++) logProb[p.Index(row, k)] = lp[k];
+        }
         Tolerance.AssertClose(F(logProb), r.Outputs[1].Floats, Tolerance.Op, "log_prob");
         var ds = CeBackward(p, s, D(dy));
         Tolerance.AssertClose(F(ds.Select((v, i) => v + initial[i])), r.InputGradients[0]!.Floats, Tolerance.Op, "initial + dscores");
@@ -184,14 +193,16 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         var expectedGrad = CeBackward(p, D(p.Scores), D(dy));
         if (reduction == "none")
             for (int row = 0; row < 7; row++)
-                Assert.True(p.Bad(row) ? float.IsNaN(loss[row]) : Math.Abs(loss[row] - expectedLoss[row]) <= 1e-4 * Math.Max(1, Math.Abs(expectedLoss[row])),
+                Assert.True(p.Bad(row) ? float.IsNaN(loss[row])
+                    : Math.Abs(loss[row] - expectedLoss[row]) <= 1e-4 * Math.Max(1, Math.Abs(expectedLoss[row])),
                     $"loss[{row}] = {loss[row]}");
         else
             Assert.True(float.IsNaN(loss[0]), $"mean loss with bad labels is {loss[0]}, not NaN");
         for (int i = 0; i < 35; i++)
         {
             if (p.Bad(i / 5)) Assert.True(float.IsNaN(grad[i]), $"dscores[{i}] of a bad row is {grad[i]}");
-            else Assert.True(Math.Abs(grad[i] - (expectedGrad[i] + initial[i])) <= 1e-4, $"dscores[{i}]: {grad[i]} vs {expectedGrad[i] + initial[i]}");
+            else Assert.True(Math.Abs(grad[i] - (expectedGrad[i] + initial[i])) <= 1e-4,
+                $"dscores[{i}]: {grad[i]} vs {expectedGrad[i] + initial[i]}");
         }
     }
 
@@ -208,7 +219,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
 
         // Every row ignored: mean is 0/0 (NaN, as PyTorch) and the gradient adds nothing.
         var all = new Node("SoftmaxCrossEntropyLoss", "sce2", ["s", "l"], ["loss"], Attrs(("ignore_index", 1)));
-        var none = BackwardRunner.Run(Device, all, [inputs[0], new(HostTensor.FromFloats([4], [1, 1, 1, 1]))], [HostTensor.Scalar(1f)], [true]);
+        var none = BackwardRunner.Run(Device, all, [inputs[0], new(HostTensor.FromFloats([4], [1, 1, 1, 1]))], [HostTensor.Scalar(1f)],
+            [true]);
         Assert.True(float.IsNaN(none.Outputs[0].Floats![0]));
         Assert.All(none.InputGradients[0]!.Floats!, g => Assert.Equal(0f, g));
     }
@@ -216,7 +228,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
     [Fact]
     public void Losses_are_bitwise_reproducible()
     {
-        var p = new Ce([37, 11], Reference.Random(37 * 11, 9, -4, 4), Labels(37, 11, 9), Reference.Random(11, 10, 0.5f, 1.5f), null, 0.1f, "mean");
+        var p = new Ce([37, 11], Reference.Random(37 * 11, 9, -4, 4), Labels(37, 11, 9), Reference.Random(11, 10, 0.5f, 1.5f), null, 0.1f,
+            "mean");
         BackwardResult Run() => BackwardRunner.Run(Device, p.Node(), p.Inputs(), [HostTensor.Scalar(1f)], [true]);
         var (a, b) = (Run(), Run());
         Assert.Equal(a.Outputs[0].Floats, b.Outputs[0].Floats);
@@ -236,7 +249,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("[3]", e.Message);
         Assert.Contains("[4, 3]", e.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "SoftmaxCrossEntropyLoss", Attrs(("reduction", "max")), s, l));
-        Assert.Throws<GraphException>(() => Run1(Device, "SoftmaxCrossEntropyLoss", Attrs((SoftmaxCrossEntropyLoss.LabelSmoothingAttribute, 1.5f)), s, l));
+        Assert.Throws<GraphException>(() =>
+            Run1(Device, "SoftmaxCrossEntropyLoss", Attrs((SoftmaxCrossEntropyLoss.LabelSmoothingAttribute, 1.5f)), s, l));
         Assert.Throws<GraphException>(() => Run1(Device, "SoftmaxCrossEntropyLoss", null, s, l, In.Weight([4], [1, 1, 1, 1])));
         Assert.Throws<GraphException>(() => Run1(Device, "SoftmaxCrossEntropyLoss", null, In.Random([4], 2), l));
     }
@@ -263,7 +277,8 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         var initB = Reference.Random(n, 24);
         var node = new Node("MseLoss", "mse0", ["a", "b"], ["loss"], Attrs(("reduction", reduction)));
         var r = BackwardRunner.Run(Device, node, [new(HostTensor.FromFloats(shape, a)), new(HostTensor.FromFloats(shape, b))],
-            [HostTensor.FromFloats(outShape, dy)], [true, true], initialGradients: [HostTensor.FromFloats(shape, initA), HostTensor.FromFloats(shape, initB)]);
+            [HostTensor.FromFloats(outShape, dy)], [true, true],
+                initialGradients: [HostTensor.FromFloats(shape, initA), HostTensor.FromFloats(shape, initB)]);
         double[] ad = D(a), bd = D(b), dyd = D(dy);
         Assert.Equal(outShape, r.Outputs[0].Shape);
         Tolerance.AssertClose(F(MseForward(ad, bd, reduction)), r.Outputs[0].Floats, Tolerance.Op, "loss");
@@ -274,8 +289,16 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
 
         // Finite differences on a slice of the inputs (the loss is quadratic: central differences are exact up to rounding).
         var pick = Enumerable.Range(0, n).Where(i => i % 41 == 0).ToArray();
-        var fa = NumericGradient(v => { var x = (double[])ad.Clone(); for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j]; return Dot(dyd, MseForward(x, bd, reduction)); }, pick.Select(i => ad[i]).ToArray(), 1e-4);
-        var fb = NumericGradient(v => { var x = (double[])bd.Clone(); for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j]; return Dot(dyd, MseForward(ad, x, reduction)); }, pick.Select(i => bd[i]).ToArray(), 1e-4);
+        var fa = NumericGradient(v =>
+            {
+                var x = (double[])ad.Clone(); for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j]; return Dot(dyd,
+                MseForward(x, bd, reduction));
+            }, pick.Select(i => ad[i]).ToArray(), 1e-4);
+        var fb = NumericGradient(v =>
+            {
+                var x = (double[])bd.Clone(); for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j]; return Dot(dyd,
+                MseForward(ad, x, reduction));
+            }, pick.Select(i => bd[i]).ToArray(), 1e-4);
         AssertNear(fa, pick.Select(i => da[i]).ToArray(), "dA");
         AssertNear(fb, pick.Select(i => -da[i]).ToArray(), "dB");
 

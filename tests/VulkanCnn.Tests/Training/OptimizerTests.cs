@@ -19,7 +19,8 @@ public sealed class OptimizerTests(GpuFixture gpu) : GpuTest(gpu)
         return (new TrainableParameter("w", w, g), w, g, w0);
     }
 
-    private static float[][] Gradients(int steps, int seed) => Enumerable.Range(0, steps).Select(s => Reference.Random(N, seed + s, -2, 2)).ToArray();
+    private static float[][] Gradients(int steps, int seed) =>
+        Enumerable.Range(0, steps).Select(s => Reference.Random(N, seed + s, -2, 2)).ToArray();
 
     private void Train(Optimizer optimizer, Tensor grad, float[][] gradients, Func<long, double> lr)
     {

@@ -106,7 +106,8 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>Central differences of f at x (each coordinate perturbed by ±eps).</summary>
-    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) => FiniteDifference.Gradient(f, x, eps);
+    private static double[] NumericGradient(Func<double[], double> f, double[] x, double eps = 1e-6) =>
+        FiniteDifference.Gradient(f, x, eps);
 
     private static void AssertNear(double[] expected, double[] actual, double tolerance, string what)
     {
@@ -119,7 +120,8 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     private static double[] D(float[] v) => v.Select(f => (double)f).ToArray();
     private static float[] F(double[] v) => v.Select(d => (float)d).ToArray();
 
-    private BackwardResult RunBackward(string op, Attributes? attrs, float[] x, TensorShape shape, float[] dy, TensorShape outShape, float[] initial)
+    private BackwardResult RunBackward(string op, Attributes? attrs, float[] x, TensorShape shape, float[] dy, TensorShape outShape,
+        float[] initial)
     {
         var node = new Node(op, op.ToLowerInvariant() + "0", ["x"], ["y"], attrs);
         return BackwardRunner.Run(Device, node, [new NodeInput(HostTensor.FromFloats(shape, x))], [HostTensor.FromFloats(outShape, dy)],
@@ -129,7 +131,8 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     public static TheoryData<string, Window> WindowCases => new()
     {
         { "MaxPool", new([2, 5, 9, 11], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1], false, false) },     // ResNet stem, odd sizes
-        { "MaxPool", new([3, 3, 10, 13], [2, 3], [3, 4], [1, 1], [0, 1, 1, 0], false, false) },    // stride > kernel, one-sided pads, batch 3
+        // stride > kernel, one-sided pads, batch 3
+        { "MaxPool", new([3, 3, 10, 13], [2, 3], [3, 4], [1, 1], [0, 1, 1, 0], false, false) },
         { "MaxPool", new([1, 6, 11, 9], [3, 2], [1, 2], [2, 3], [2, 0, 1, 2], false, false) },     // dilated, asymmetric pads
         { "MaxPool", new([2, 3, 10, 7], [3, 3], [2, 2], [1, 1], [0, 0, 0, 0], true, false) },      // ceil_mode adds a row/column
         { "MaxPool", new([1, 7, 5, 5], [2, 2], [2, 2], [1, 1], [1, 1, 1, 1], true, false) },       // ceil rule drops a padding-only window
@@ -168,7 +171,8 @@ public sealed class PoolBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         var expectedGrad = Backward(D(x), D(dy), g, max);
         var r = RunBackward(op, g.Attributes(op), x, g.Shape, dy, outShape, initial);
         Tolerance.AssertClose(F(Forward(D(x), g, max).Y), r.Outputs[0].Floats, Tolerance.Op, "forward");
-        Tolerance.AssertClose(F(expectedGrad.Select((v, i) => v + initial[i]).ToArray()), r.InputGradients[0]!.Floats, Tolerance.Op, "initial + dX");
+        Tolerance.AssertClose(F(expectedGrad.Select((v, i) => v + initial[i]).ToArray()), r.InputGradients[0]!.Floats, Tolerance.Op,
+            "initial + dX");
 
         // The reference backward is the derivative of the reference forward (small cases: it costs a forward per input).
         if (x.Length > 5000) return;

@@ -21,9 +21,11 @@ internal sealed class RecordedForward : IDisposable
         var shapes = inputs.Select(i => i?.Shape).ToList();
         var constants = inputs.Select(_ => (HostTensor?)null).ToList();
         var outShapes = NodeKernels.InferShapes(node, shapes, constants);
-        Inputs = inputs.Select((c, k) => c is null ? null : Own(Tensor.FromData(device, c.Shape, c.AsFloats(), $"{node.Name}.x{k}"))).ToList();
+        Inputs = inputs.Select((c, k) => c is null ? null
+            : Own(Tensor.FromData(device, c.Shape, c.AsFloats(), $"{node.Name}.x{k}"))).ToList();
         Outputs = NodeKernels.CreateOutputs(device, node, outShapes, Inputs, _owned).Select(t => t!).ToList();
-        NodeKernels.BuildForward(device, node, shapes, constants, Inputs, Outputs, _owned, _kernels, training ? KernelMode.TrainingForward : KernelMode.Inference);
+        NodeKernels.BuildForward(device, node, shapes, constants, Inputs, Outputs, _owned, _kernels, training ? KernelMode.TrainingForward
+            : KernelMode.Inference);
         _recording = new CommandRecording(device, node.Name + " forward");
         foreach (var k in _kernels) _recording.Dispatch(k);
         _recording.Finish();

@@ -15,7 +15,8 @@ public sealed class ResumeTests : IDisposable
 
     private static ProcessStartInfo Train(string output, string? resume) => Vkcnn.StartInfo(
         [ "train", "--model", "small-cnn", "--epochs", "2", "--batch", "32", "--lr", "0.05", "--limit", "192",
-          "--test-limit", "64", "--seed", "3", "--checkpoint-every", "1", "--out", output, .. resume is null ? [] : new[] { "--resume", resume } ],
+          "--test-limit", "64", "--seed", "3", "--checkpoint-every", "1", "--out", output, .. resume is null ? []
+              : new[] { "--resume", resume } ],
         display: null);
 
     private static void RunToEnd(ProcessStartInfo info)

@@ -133,16 +133,19 @@ public sealed class ShapeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         int differentiable = inputs.TakeWhile(i => i is { Data: not null, Const: false }).Count();
         var data = inputs.Take(differentiable).Select(i => i!.Data!).ToArray();
         want ??= Enumerable.Repeat(true, differentiable).ToArray();
-        var dys = maps.Select((m, k) => outputGradients is null || outputGradients[k] ? Reference.Random(m.Source.Length, seed + 50 + k) : null).ToArray();
+        var dys = maps.Select((m, k) => outputGradients is null || outputGradients[k] ? Reference.Random(m.Source.Length, seed + 50 + k)
+            : null).ToArray();
         var initial = data.Select((d, k) => Reference.Random(d.Length, seed + 90 + k)).ToArray();
 
         var x = data.Select(d => d.Select(v => (double)v).ToArray()).ToArray();
         var expected = ReferenceBackward(maps, dys, data.Select(d => d.Length).ToArray());
         AssertMatchesFiniteDifferences(p => ReferenceLoss(maps, p, dys, constant), x, expected);
 
-        var node = new Node(op, op.ToLowerInvariant() + "0", inputs.Select((i, k) => i is null ? "" : $"in{k}"), maps.Select((_, k) => $"out{k}"), attrs);
+        var node = new Node(op, op.ToLowerInvariant() + "0", inputs.Select((i, k) => i is null ? "" : $"in{k}"),
+            maps.Select((_, k) => $"out{k}"), attrs);
         var nodeInputs = inputs.Select(i => i is null ? null : new NodeInput(i.ToConstant(), i.Const)).ToList();
-        var r = BackwardRunner.Run(Device, node, nodeInputs, dys.Select((g, k) => g is null ? null : HostTensor.FromFloats(new TensorShape(maps[k].Shape), g)).ToList(),
+        var r = BackwardRunner.Run(Device, node, nodeInputs,
+            dys.Select((g, k) => g is null ? null : HostTensor.FromFloats(new TensorShape(maps[k].Shape), g)).ToList(),
             [.. want, .. Enumerable.Repeat(false, inputs.Count - differentiable)],
             initialGradients: initial.Select((g, k) => HostTensor.FromFloats(inputs[k]!.Shape, g)).ToList());
 
@@ -155,7 +158,8 @@ public sealed class ShapeBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         for (int k = 0; k < differentiable; k++)
         {
             if (!want[k]) { Assert.Null(r.InputGradients[k]); continue; }
-            Tolerance.AssertClose(expected[k].Select((g, i) => (float)(initial[k][i] + g)).ToArray(), r.InputGradients[k]!.Floats!, Tolerance.Op, $"{op} d{k}");
+            Tolerance.AssertClose(expected[k].Select((g, i) => (float)(initial[k][i] + g)).ToArray(), r.InputGradients[k]!.Floats!,
+                Tolerance.Op, $"{op} d{k}");
         }
     }
 

@@ -106,7 +106,8 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
             var epochs = await run.RunAsync();
             Assert.Equal(4, epochs.Count);
             Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"loss {epochs[0].TrainLoss:0.000} → {epochs[^1].TrainLoss:0.000}");
-            Assert.True(epochs[^1].TestAccuracy >= 0.65, $"test accuracy {epochs[^1].TestAccuracy:P1} after 4 epochs on 1024 images (chance: 10%)");
+            Assert.True(epochs[^1].TestAccuracy >= 0.65,
+                $"test accuracy {epochs[^1].TestAccuracy:P1} after 4 epochs on 1024 images (chance: 10%)");
             var info = Checkpoint.ReadInfo(path);
             Assert.Equal(4, info.Epoch);
             Assert.Equal(FashionMnist.Labels, info.Labels);
@@ -196,10 +197,19 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
         string path = Path.Combine(Path.GetTempPath(), $"vkcnn-nan-{Guid.NewGuid():N}.safetensors");
         try
         {
-            var options = new TrainingRunOptions { Model = "small-cnn", Epochs = 2, BatchSize = 32, LearningRate = 0.05, Seed = 2, CheckpointEveryBatches = 0 };
+            var options = new TrainingRunOptions
+            {
+                Model = "small-cnn",
+                Epochs = 2,
+                BatchSize = 32,
+                LearningRate = 0.05,
+                Seed = 2,
+                CheckpointEveryBatches = 0
+            };
             using (var good = new TrainingRun(Device, train, null, options with { Epochs = 1 }, path)) await good.RunAsync();
             byte[] before = File.ReadAllBytes(path);
-            using var bad = new TrainingRun(Device, train, null, options with { LearningRate = 1e12, Schedule = "constant" }, path, resumeFrom: path);
+            using var bad = new TrainingRun(Device, train, null, options with { LearningRate = 1e12, Schedule = "constant" }, path,
+                resumeFrom: path);
             var e = await Assert.ThrowsAsync<TrainingDivergedException>(() => bad.RunAsync());
             Assert.Contains("last good checkpoint", e.Message);
             Assert.Equal(before, File.ReadAllBytes(path));
@@ -215,7 +225,15 @@ public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
         string second = Path.ChangeExtension(first, ".b.safetensors");
         try
         {
-            var options = new TrainingRunOptions { Model = "small-cnn", Epochs = 1, BatchSize = 32, LearningRate = 0.05, Seed = 4, CheckpointEveryBatches = 0 };
+            var options = new TrainingRunOptions
+            {
+                Model = "small-cnn",
+                Epochs = 1,
+                BatchSize = 32,
+                LearningRate = 0.05,
+                Seed = 4,
+                CheckpointEveryBatches = 0
+            };
             using (var a = new TrainingRun(Device, train, null, options, first)) await a.RunAsync();
             var saved = VulkanCnn.Nn.Safetensors.Load(first).Tensors;
             using var b = new TrainingRun(Device, train, null, options with { InitFrom = first, Seed = 5 }, second);

@@ -25,7 +25,8 @@ public sealed class UnaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
     {
         new Case("Relu", null, x => Math.Max(x, 0), x => x > 0 ? 1 : 0, Kinks: [0]),
         new Case("LeakyRelu", Attrs(("alpha", 0.1f)), x => x >= 0 ? x : 0.1 * x, x => x > 0 ? 1 : 0.1, Kinks: [0]),
-        new Case("Clip", Attrs(("min", -0.5f), ("max", 0.7f)), Name: "Clip(min, max)", F: x => Math.Clamp(x, -0.5, 0.7), D: x => x >= -0.5 && x <= 0.7 ? 1 : 0,
+        new Case("Clip", Attrs(("min", -0.5f), ("max", 0.7f)), Name: "Clip(min, max)", F: x => Math.Clamp(x, -0.5, 0.7), D: x => x >= -0.5
+            && x <= 0.7 ? 1 : 0,
             Low: -1.5f, High: 1.5f, Kinks: [-0.5, 0.7]),
         // Opset 11+: bounds as constant inputs, the max omitted.
         new Case("Clip", null, x => Math.Max(x, -0.25), x => x >= -0.25 ? 1 : 0, Kinks: [-0.25],
@@ -40,7 +41,8 @@ public sealed class UnaryBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         new Case("Elu", Attrs(("alpha", 0.7f)), x => x >= 0 ? x : 0.7 * (Math.Exp(x) - 1), x => x > 0 ? 1 : 0.7 * Math.Exp(x), Kinks: [0]),
         new Case("Gelu", null, x => 0.5 * x * (1 + Erf(x / Math.Sqrt(2))),
             x => 0.5 * (1 + Erf(x / Math.Sqrt(2))) + x * Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI)),
-        new Case("Gelu", Attrs(("approximate", "tanh")), Name: "Gelu(tanh)", F: x => 0.5 * x * (1 + Math.Tanh(GeluC * (x + 0.044715 * x * x * x))), D: x =>
+        new Case("Gelu", Attrs(("approximate", "tanh")), Name: "Gelu(tanh)", F: x =>
+            0.5 * x * (1 + Math.Tanh(GeluC * (x + 0.044715 * x * x * x))), D: x =>
         {
             double t = Math.Tanh(GeluC * (x + 0.044715 * x * x * x));
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GeluC * (1 + 3 * 0.044715 * x * x);

@@ -30,7 +30,8 @@ public sealed class FrameComposerTests(GpuFixture gpu) : GpuTest(gpu)
                         {
                             int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
                             double fx = sx - x0, fy = sy - y0;
-                            color[c] = (Px(x0, y0, c) * (1 - fx) + Px(x0 + 1, y0, c) * fx) * (1 - fy) + (Px(x0, y0 + 1, c) * (1 - fx) + Px(x0 + 1, y0 + 1, c) * fx) * fy;
+                            color[c] = (Px(x0, y0, c) * (1 - fx) + Px(x0 + 1, y0, c) * fx) * (1 - fy) + (Px(x0, y0 + 1,
+                                c) * (1 - fx) + Px(x0 + 1, y0 + 1, c) * fx) * fy;
                         }
                 }
                 for (int r = 0; r < words[0]; r++)

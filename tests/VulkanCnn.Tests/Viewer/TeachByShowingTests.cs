@@ -84,7 +84,8 @@ public sealed class TeachByShowingTests(GpuFixture gpu) : GpuTest(gpu), IDisposa
                     Show(classifier, pixels, sources[c].Next(TimeSpan.FromSeconds(5))!);
                     if (classifier.Latest!.Top[0].Label == (c == 0 ? "Trouser" : "Bag")) correct++;
                 }
-            Assert.Equal(new Dictionary<int, int> { [1] = captured, [2] = captured }, classifier.SampleCounts); // nothing captured without a key
+            // nothing captured without a key
+            Assert.Equal(new Dictionary<int, int> { [1] = captured, [2] = captured }, classifier.SampleCounts);
             Assert.True(correct >= 10, $"{correct} of {2 * heldOut} held-out frames right (chance: {heldOut})");
 
             Assert.StartsWith("saved head", classifier.Save());

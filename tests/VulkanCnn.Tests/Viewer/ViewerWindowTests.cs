@@ -41,7 +41,11 @@ public sealed class ViewerWindowTests : IDisposable
         using var p = Process.Start(Vkcnn.StartInfo(View(["--frames", "100000", .. extra]), VirtualDisplay.Name))!;
         var stdout = new System.Text.StringBuilder();
         var ready = new ManualResetEventSlim();
-        p.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (stdout) stdout.AppendLine(e.Data); if (e.Data.StartsWith("frame #", StringComparison.Ordinal)) ready.Set(); };
+        p.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return; lock (stdout) stdout.AppendLine(e.Data); if (e.Data.StartsWith("frame #",
+                StringComparison.Ordinal)) ready.Set();
+            };
         p.BeginOutputReadLine();
         var stderr = p.StandardError.ReadToEndAsync();
         try
@@ -53,7 +57,8 @@ public sealed class ViewerWindowTests : IDisposable
             Assert.True(shotCode == 0, shotOutput);
             var (searchCode, windows) = RunWithDisplay("xdotool", "search", "--name", "vkcnn view");
             Assert.True(searchCode == 0, windows);
-            var (keyCode, keyOutput) = RunWithDisplay("xdotool", "key", "--window", windows.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim(), "Escape");
+            var (keyCode, keyOutput) = RunWithDisplay("xdotool", "key", "--window",
+                windows.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim(), "Escape");
             Assert.True(keyCode == 0, keyOutput);
             Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), "Esc did not close the viewer");
             p.WaitForExit();
@@ -91,7 +96,8 @@ public sealed class ViewerWindowTests : IDisposable
             Assert.Matches(@"device-to-host copies \(display\)\s*│\s*0 ", stdout);
             // The window sits at the screen's origin (no window manager); the 640x480 frame fills it. SMPTE bars:
             // seven 75% bars across the top two thirds.
-            (byte R, byte G, byte B)[] bars = [(190, 190, 190), (191, 190, 0), (0, 190, 190), (0, 189, 0), (190, 0, 190), (191, 0, 0), (0, 0, 191)];
+            (byte R, byte G, byte B)[] bars = [(190, 190, 190), (191, 190, 0), (0, 190, 190), (0, 189, 0), (190, 0, 190), (191, 0, 0),
+                (0, 0, 191)];
             foreach (var shot in new[] { withOverlay, plain })
                 for (int k = 0; k < bars.Length; k++)
                 {

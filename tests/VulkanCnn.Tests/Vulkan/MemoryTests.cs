@@ -16,17 +16,20 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
         {
             for (int i = 0; i < 2000; i++)
                 tensors.Add(Tensor.Create(device, [1 + i % 7, 3], $"t{i}"));
-            Assert.True(device.MemoryBlockCount - blocksBefore <= 1, $"2000 small tensors took {device.MemoryBlockCount - blocksBefore} new blocks");
+            Assert.True(device.MemoryBlockCount - blocksBefore <= 1,
+                $"2000 small tensors took {device.MemoryBlockCount - blocksBefore} new blocks");
 
             // Every tensor owns a distinct range: write a tag into each, then read all back.
             if (path == TensorPath.Mapped)
             {
-                for (int i = 0; i < tensors.Count; i++) tensors[i].Upload(Enumerable.Repeat((float)i, (int)tensors[i].ElementCount).ToArray());
+                for (int i = 0; i < tensors.Count; i++) tensors[i].Upload(Enumerable.Repeat((float)i,
+                    (int)tensors[i].ElementCount).ToArray());
                 for (int i = 0; i < tensors.Count; i++) Assert.All(tensors[i].ToArray(), v => Assert.Equal(i, v));
             }
             else
             {
-                for (int i = 0; i < tensors.Count; i += 97) tensors[i].Upload(Enumerable.Repeat((float)i, (int)tensors[i].ElementCount).ToArray());
+                for (int i = 0; i < tensors.Count; i += 97) tensors[i].Upload(Enumerable.Repeat((float)i,
+                    (int)tensors[i].ElementCount).ToArray());
                 for (int i = 0; i < tensors.Count; i += 97) Assert.All(tensors[i].ToArray(), v => Assert.Equal(i, v));
             }
         }
@@ -38,7 +41,8 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
         // path, the staging buffers' (kept apart even where both use one memory type, as on lavapipe;
         // whether that block already existed depends on the tests that ran before).
         int kept = path == TensorPath.Staging ? 2 : 1;
-        Assert.True(device.MemoryBlockCount <= blocksBefore + kept, $"{device.MemoryBlockCount - blocksBefore} blocks more than before, at most {kept} expected");
+        Assert.True(device.MemoryBlockCount <= blocksBefore + kept,
+            $"{device.MemoryBlockCount - blocksBefore} blocks more than before, at most {kept} expected");
     }
 
     [Fact]

@@ -58,7 +58,8 @@ public sealed class PipelineCacheTests : GpuTest
         Assert.NotEqual(a, b);
     }
 
-    public static TheoryData<string> Corruptions => new() { "truncated", "empty", "magic", "payload-bit", "foreign-device", "garbage", "driver-header" };
+    public static TheoryData<string> Corruptions =>
+        new() { "truncated", "empty", "magic", "payload-bit", "foreign-device", "garbage", "driver-header" };
 
     [Theory]
     [MemberData(nameof(Corruptions))]
@@ -103,7 +104,8 @@ public sealed class PipelineCacheTests : GpuTest
         Assert.Equal(PipelineCacheStatus.Miss, status);
     }
 
-    /// <summary>Rewrites the driver blob inside a valid file and fixes the file checksum, so only the driver-header check can catch it.</summary>
+    /// <summary>Rewrites the driver blob inside a valid file and fixes the file checksum, so only the driver-header check can catch
+    /// it.</summary>
     private byte[] Reforge(byte[] file, Action<byte[]> mutate)
     {
         const int header = 128;

@@ -18,7 +18,8 @@ public sealed class RecordedCommandsTests(GpuFixture gpu) : GpuTest(gpu)
         rec.CopyBuffer(b.Buffer, download);
         rec.Finish();
         rec.Run();
-        Assert.Equal([RecordedCommandKind.Fill, RecordedCommandKind.CopyBuffer, RecordedCommandKind.CopyBuffer], rec.Commands.Select(c => c.Kind));
+        Assert.Equal([RecordedCommandKind.Fill, RecordedCommandKind.CopyBuffer, RecordedCommandKind.CopyBuffer],
+            rec.Commands.Select(c => c.Kind));
         Assert.Equal([false, false, true], rec.Commands.Select(c => c.DeviceToHost));
         Assert.Equal("b -> download", rec.Commands[2].Name);
     }

@@ -12,13 +12,15 @@ internal static class FoldBatchNorm
     {
         int folded = 0;
         var consumers = GraphEdit.Consumers(graph);
-        var producer = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).Where(p => p.o.Length > 0).ToDictionary(p => p.o, p => p.n);
+        var producer = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).Where(p => p.o.Length > 0).ToDictionary(p => p.o, p =>
+            p.n);
         foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
         {
             if (!producer.TryGetValue(bn.Inputs[0], out var conv) || conv.OpType != "Conv") continue;
             if (GraphEdit.UseCount(graph, consumers, conv.Outputs[0]) != 1 || bn.Outputs.Count(o => o.Length > 0) != 1) continue;
             if (conv.Attributes.Has(Ops.FusedActivation.KindAttribute)) continue;
-            if (bn.Attributes.Int("training_mode", 0) != 0 || bn.Attributes.Int("spatial", 1) != 1) continue; // not an inference BN: let the op refuse it
+            // not an inference BN: let the op refuse it
+            if (bn.Attributes.Int("training_mode", 0) != 0 || bn.Attributes.Int("spatial", 1) != 1) continue;
             if (!TryConst(graph, conv, 1, out var w) || w.Floats is null) continue;
             HostTensor? b = null;
             if (conv.HasInput(2) && (!TryConst(graph, conv, 2, out b) || b!.Floats is null)) continue;
@@ -27,7 +29,8 @@ internal static class FoldBatchNorm
             int cout = w.Shape[0];
             if (gamma.Shape.ElementCount != cout || beta.Shape.ElementCount != cout || mean.Shape.ElementCount != cout
                 || variance.Shape.ElementCount != cout) continue;
-            var (scale, shift) = Ops.BatchNormalization.FoldParameters(gamma.AsFloats(), beta.AsFloats(), mean.AsFloats(), variance.AsFloats(),
+            var (scale, shift) = Ops.BatchNormalization.FoldParameters(gamma.AsFloats(), beta.AsFloats(), mean.AsFloats(),
+                variance.AsFloats(),
                 bn.Attributes.Float("epsilon", 1e-5f));
             var newW = (float[])w.Floats.Clone();
             var newB = new float[cout];

@@ -21,9 +21,11 @@ internal static class FuseActivations
         foreach (var act in graph.Nodes.ToList())
         {
             if (!act.HasInput(0) || !producer.TryGetValue(act.Inputs[0], out var source)) continue;
-            if (!Unary.TryGetActivation(act, i => act.HasInput(i) && graph.Initializers.TryGetValue(act.Inputs[i], out var c) ? c : null, out var activation))
+            if (!Unary.TryGetActivation(act, i => act.HasInput(i) && graph.Initializers.TryGetValue(act.Inputs[i], out var c) ? c : null,
+                out var activation))
                 continue;
-            if (!OperatorRegistry.TryGet(source.OpType, out var op) || !op.Traits(source).HasFlag(OperatorTraits.AcceptsFusedActivation)) continue;
+            if (!OperatorRegistry.TryGet(source.OpType, out var op)
+                || !op.Traits(source).HasFlag(OperatorTraits.AcceptsFusedActivation)) continue;
             if (FusedActivation.FromAttributes(source.Attributes).Kind != ActivationKind.None) continue;
             if (source.Outputs.Count != 1 || GraphEdit.UseCount(graph, consumers, source.Outputs[0]) != 1) continue;
             if (allow is not null && !allow(source, activation)) continue;

@@ -29,7 +29,8 @@ public sealed class BatchLoader
     public BatchLoader(IDataset data, int batchSize, int seed, bool shuffle = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        if (data.Count < batchSize) throw new ArgumentException($"The dataset has {data.Count} samples, fewer than one batch of {batchSize}.", nameof(batchSize));
+        if (data.Count < batchSize) throw new ArgumentException($"The dataset has {data.Count} samples, fewer than one batch of " +
+            $"{batchSize}.", nameof(batchSize));
         _data = data;
         BatchSize = batchSize;
         Seed = seed;
@@ -65,8 +66,10 @@ public sealed class BatchLoader
         return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 
-    /// <summary>The batches of <paramref name="epoch"/> from batch <paramref name="startBatch"/>, filled on a background task one batch ahead.</summary>
-    public async IAsyncEnumerable<Batch> EpochAsync(int epoch, int startBatch = 0, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>The batches of <paramref name="epoch"/> from batch <paramref name="startBatch"/>, filled on a background task one batch
+    /// ahead.</summary>
+    public async IAsyncEnumerable<Batch> EpochAsync(int epoch, int startBatch = 0,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var order = Order(epoch);
         var buffers = new[] { new Batch(BatchSize, _data.SampleShape), new Batch(BatchSize, _data.SampleShape) };

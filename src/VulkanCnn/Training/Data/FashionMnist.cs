@@ -50,7 +50,8 @@ public sealed class FashionMnist : IDataset
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        if (destination.Length != 784) throw new ArgumentException($"A Fashion-MNIST sample has 784 values; the destination holds {destination.Length}.", nameof(destination));
+        if (destination.Length != 784) throw new ArgumentException($"A Fashion-MNIST sample has 784 values; the destination holds " +
+            $"{destination.Length}.", nameof(destination));
         var src = _pixels.AsSpan(index * 784, 784);
         for (int i = 0; i < 784; i++) destination[i] = (src[i] / 255f - Mean) / Std;
         return _labels[index];
@@ -75,7 +76,8 @@ public sealed class FashionMnist : IDataset
             if (File.Exists(path)) return path;
         }
         throw new DatasetException($"Fashion-MNIST file {name}(.gz) was not found in {directory}. " +
-            "On Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist` (./build.sh installs it), or pass the folder holding the IDX files.");
+            "On Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist` (./build.sh installs it), or pass the folder holding the " +
+                "IDX files.");
     }
 
     /// <summary>Reads an IDX file of unsigned bytes with <paramref name="dims"/> dimensions.</summary>
@@ -88,7 +90,8 @@ public sealed class FashionMnist : IDataset
             Span<byte> header = stackalloc byte[4 + 4 * dims];
             stream.ReadExactly(header);
             uint magic = BinaryPrimitives.ReadUInt32BigEndian(header);
-            if (magic != (uint)(0x0800 | dims)) throw new DatasetException($"{path}: IDX magic 0x{magic:X8} is not an unsigned-byte {dims}-D file.");
+            if (magic != (uint)(0x0800 | dims)) throw new DatasetException($"{path}: IDX magic 0x{magic:X8} is not an unsigned-byte " +
+                $"{dims}-D file.");
             var size = new int[dims];
             for (int d = 0; d < dims; d++)
             {

@@ -12,7 +12,8 @@ public interface IDataset
     int ClassCount { get; }
     IReadOnlyList<string> ClassNames { get; }
 
-    /// <summary>Writes sample <paramref name="index"/> (normalised floats, CHW) into <paramref name="destination"/> and returns its label.</summary>
+    /// <summary>Writes sample <paramref name="index"/> (normalised floats, CHW) into <paramref name="destination"/> and returns its
+    /// label.</summary>
     int Read(int index, Span<float> destination);
 }
 
