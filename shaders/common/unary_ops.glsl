@@ -1,4 +1,4 @@
-// unary.comp / unary_backward.comp OP codes (spec constant 4): Ops/Unary.cs MathOp
+// unary.comp / unary_backward.comp OP codes (spec constant 4): MathOp in Ops/Unary.cs
 // (ShaderContractTests checks names and values).
 #ifndef VKCNN_UNARY_OPS_GLSL
 #define VKCNN_UNARY_OPS_GLSL

@@ -15,7 +15,7 @@ public sealed partial class ShaderContractTests(GpuFixture gpu) : GpuTest(gpu)
     public static TheoryData<string, string, string> Contracts => new()
     {
         { "VulkanCnn.Ops.ActivationKind", "common/activation_kinds.glsl", "ACT_" },
-        { "VulkanCnn.Ops.Unary+MathOp", "common/unary_ops.glsl", "UNARY_" },
+        { "VulkanCnn.Ops.MathOp", "common/unary_ops.glsl", "UNARY_" },
         { "VulkanCnn.Ops.Binary+Kind", "common/binary_ops.glsl", "BINARY_" },
     };
 
