@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using VulkanCnn.Compiler;
-using VulkanCnn.Models;
-using VulkanCnn.Nn;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Benchmarks;
@@ -13,9 +11,7 @@ namespace VulkanCnn.Benchmarks;
 /// </summary>
 public class BarrierBenchmarks : IDisposable
 {
-    private GpuDevice _gpu = null!;
-    private Session _session = null!;
-    private float[] _input = null!, _output = null!;
+    private NetworkRun _run = null!;
 
     [Params("ResNet-18", "MobileNetV2")]
     public string Model { get; set; } = "";
@@ -26,28 +22,18 @@ public class BarrierBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _gpu = BenchmarkDevice.Create();
-        Init.ManualSeed(18);
-        TensorShape shape = [1, 3, 224, 224];
-        Module model = Model == "MobileNetV2" ? new MobileNetV2() : ResNet.ResNet18();
-        _session = _gpu.Compile(model, shape, new SessionOptions { Barriers = Barriers });
-        _input = new float[shape.ElementCount];
-        var rng = new Random(1);
-        for (int i = 0; i < _input.Length; i++) _input[i] = rng.NextSingle();
-        _output = new float[_session.OutputShape.ElementCount];
-        _session.Run(_input, _output);
-        var rec = _session.DefaultPlan.Recording;
+        _run = new NetworkRun(Model, 1, new SessionOptions { Barriers = Barriers });
+        var rec = _run.Session.DefaultPlan.Recording;
         Console.WriteLine($"// {Model} {Barriers}: {rec.DispatchCount} dispatches, {rec.BarrierCount} barriers");
     }
 
     [Benchmark(Description = "network 224x224 b1")]
-    public void Run() => _session.Run(_input, _output);
+    public void Run() => _run.Run();
 
     [GlobalCleanup]
     public void Dispose()
     {
-        _session?.Dispose();
-        _gpu?.Dispose();
+        _run?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

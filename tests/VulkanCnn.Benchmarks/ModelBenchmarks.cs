@@ -1,10 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using VulkanCnn.Compiler;
-using VulkanCnn.Ir;
-using VulkanCnn.Models;
-using VulkanCnn.Nn;
-using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Benchmarks;
 
@@ -17,9 +13,7 @@ namespace VulkanCnn.Benchmarks;
 [MemoryDiagnoser]
 public class ModelBenchmarks : IDisposable
 {
-    private GpuDevice _gpu = null!;
-    private Session _session = null!;
-    private float[] _input = null!, _output = null!;
+    private NetworkRun _run = null!;
 
     public static IEnumerable<ModelCase> Cases() => [new("ResNet-18", 1), new("ResNet-18", 8), new("MobileNetV2", 1)];
 
@@ -36,29 +30,19 @@ public class ModelBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        _gpu = BenchmarkDevice.Create();
-        Init.ManualSeed(18);
-        TensorShape shape = [Case.Batch, 3, 224, 224];
-        Module model = Case.Model == "MobileNetV2" ? new MobileNetV2() : ResNet.ResNet18();
-        _session = _gpu.Compile(model, shape);
-        _input = new float[shape.ElementCount];
-        new Random(1).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_input.AsSpan()));
-        for (int i = 0; i < _input.Length; i++) _input[i] = (_input[i] % 1 + 1) % 1; // finite values in [0, 1)
-        _output = new float[_session.OutputShape.ElementCount];
-        _session.Run(_input, _output);
-        var m = _session.Memory;
-        Console.WriteLine($"// {Case.Model} batch {Case.Batch}: peak intermediate {m.PeakIntermediateBytes / 1048576.0:0.0} MiB vs " +
-            $"naive {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB, weights {m.WeightBytes / 1048576.0:0.0} MiB");
+        _run = new NetworkRun(Case.Model, Case.Batch, new SessionOptions());
+        var m = _run.Session.Memory;
+        Console.WriteLine($"// {Case.Model} batch {Case.Batch}: peak intermediate {m.PeakIntermediateBytes / 1048576.0:0.0} MiB " +
+            $"vs naive {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB, weights {m.WeightBytes / 1048576.0:0.0} MiB");
     }
 
     [Benchmark(Description = "network 224x224")]
-    public void Run() => _session.Run(_input, _output);
+    public void Run() => _run.Run();
 
     [GlobalCleanup]
     public void Dispose()
     {
-        _session?.Dispose();
-        _gpu?.Dispose();
+        _run?.Dispose();
         GC.SuppressFinalize(this);
     }
 }
