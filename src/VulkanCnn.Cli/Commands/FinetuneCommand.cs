@@ -3,6 +3,7 @@ using System.CommandLine;
 using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Nn;
+using VulkanCnn.Training;
 using VulkanCnn.Viewer.TeachByShowing;
 using VulkanCnn.Vulkan;
 
@@ -49,9 +50,9 @@ internal static class FinetuneCommand
             var empty = classes.Where((_, c) => !labels.Contains(c)).Select(d => d.Name).ToList();
             if (empty.Count > 0) throw new ArgumentException($"Class folder(s) without images: {string.Join(", ", empty)}.");
             Init.ManualSeed(0);
-            var head = LinearHead.Create(classes.Count);
+            var head = LinearHead.Create(Backbone.Features, classes.Count);
             double accuracy = LinearHead.Train(gpu, head, features.ToArray(), labels.ToArray(), result.GetValue(steps));
-            LinearHead.Save(head, result.GetValue(output)!.FullName, classes.Select(c => c.Name).ToList());
+            LinearHead.Save(head, result.GetValue(output)!.FullName, classes.Select(c => c.Name).ToList(), Backbone.Description);
             AnsiConsole.MarkupLine($"Trained a head for {classes.Count} classes on {features.Count} images (training accuracy " +
                 $"{accuracy:P0}): {Markup.Escape(result.GetValue(output)!.FullName)}");
             return 0;
@@ -67,7 +68,7 @@ internal static class FinetuneCommand
             BackboneOption };
         command.SetAction(result =>
         {
-            var (head, labels) = LinearHead.Load(result.GetValue(headPath)!.FullName);
+            var (head, labels) = LinearHead.Load(result.GetValue(headPath)!.FullName, Backbone.Features);
             using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
             using var backbone = new Backbone(gpu, result.GetValue(BackboneOption));
             using var classifier = gpu.Compile(head, [1, Backbone.Features]);

@@ -4,6 +4,7 @@ using VulkanCnn.Imaging;
 using VulkanCnn.Ir;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
+using VulkanCnn.Training;
 using VulkanCnn.Viewer.TeachByShowing;
 using VulkanCnn.Vulkan;
 
@@ -146,7 +147,7 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         if (head is null) return "nothing to save yet: capture samples of two classes first";
         try
         {
-            LinearHead.Save(head, _headPath, labels);
+            LinearHead.Save(head, _headPath, labels, Backbone.Description);
             return $"saved head to {_headPath}";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -159,7 +160,7 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
     {
         try
         {
-            var (head, labels) = LinearHead.Load(path);
+            var (head, labels) = LinearHead.Load(path, Backbone.Features);
             int generation = Interlocked.Increment(ref _generation);
             SwapHead(head, labels, generation, $"loaded from {path} ({labels.Length} classes)");
             return $"loaded {labels.Length}-class head from {path}";
@@ -199,7 +200,7 @@ public sealed class TeachByShowingClassifier : ILiveClassifier
         _training = Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            var head = LinearHead.Create(classes.Length);
+            var head = LinearHead.Create(Backbone.Features, classes.Length);
             LinearHead.Train(_gpu, head, samples.Select(s => s.Features).ToArray(),
                 samples.Select(s => Array.IndexOf(classes, s.Class)).ToArray());
             var elapsed = clock.Elapsed;

@@ -31,6 +31,9 @@ public sealed class Backbone : IDisposable
     public string Path { get; }
     public const int Features = 512;
 
+    /// <summary>What a head's metadata says it was trained on (<see cref="Training.LinearHead.Save"/>).</summary>
+    public const string Description = "ResNet18 (Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)";
+
     /// <summary>VKCNN_RESNET18, else the NuGet package cache; a clear error says how to get it.</summary>
     public static string Locate()
     {
