@@ -56,8 +56,8 @@ internal sealed partial class ModelConverter
             inputs.Add(new ValueInfo(vi.Name, new TensorShape(dims.Select(d => (int)d).ToArray())));
         }
         foreach (var name in _options.ConstantInputs.Keys.Concat(_options.InputShapes.Keys))
-            if (g.Input.All(i =>
-                i.Name != name)) throw Fail($"the options name an input '{name}' the graph does not have; inputs: " +
+            if (g.Input.All(i => i.Name != name))
+                throw Fail($"the options name an input '{name}' the graph does not have; inputs: " +
                     $"{string.Join(", ", g.Input.Select(i => i.Name))}");
 
         var nodes = g.Node.Select(ToNode).ToList();
@@ -111,16 +111,9 @@ internal sealed partial class ModelConverter
             {
                 var inputs = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
                 var outputs = CpuFolding.Evaluate(n, inputs, shapeOnly ? _shapes[n.Inputs[0]] : null, _options.MaxFoldedElements);
-                // The split: shapes, integer arithmetic and data movement fold here; arithmetic on float data goes
-                // through the runtime's own operators (Passes/FoldConstants, on the GPU), so no float op has a second semantics.
-                bool floatArithmetic = CpuFolding.Arithmetic.Contains(n.OpType) && !CpuFolding.ImportOnly.Contains(n.OpType)
-                    && !inputs.Any(t => t is { IsInteger: true }) && !outputs.Any(t => t.IsInteger);
-                if (!floatArithmetic)
-                {
-                    for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
-                        if (n.Outputs[k].Length > 0) _consts[n.Outputs[k]] = outputs[k];
-                    return;
-                }
+                for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
+                    if (n.Outputs[k].Length > 0) _consts[n.Outputs[k]] = outputs[k];
+                return;
             }
             catch (CpuFolding.CannotFold e) when (!CpuFolding.ImportOnly.Contains(n.OpType))
             {

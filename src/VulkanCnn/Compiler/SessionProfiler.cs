@@ -30,7 +30,10 @@ public static class SessionProfiling
         session.Enter();
         try
         {
-            using var rec = new CommandRecording(session.Device, plan.Compiled.Graph.Name + " (profile)", plan.Steps.Count + 1);
+            // Layers one after another (a barrier between all commands), so each layer's time is its own and a frame slice
+            // built from these times stays within its budget.
+            using var rec = new CommandRecording(session.Device, plan.Compiled.Graph.Name + " (profile)", plan.Steps.Count + 1,
+                BarrierPolicy.EveryCommand);
             rec.Timestamp("start");
             plan.Record(rec, 0, plan.Steps.Count, copyInputs: false, copyOutputs: false, afterStep: k =>
                 rec.Timestamp(plan.Steps[k].Node.Name));

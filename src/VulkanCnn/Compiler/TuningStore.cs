@@ -33,12 +33,15 @@ internal sealed class TuningStore
     private readonly object _gate = new();
     private readonly string _deviceUuid;
     private readonly uint _driverVersion;
+    private readonly Action<string> _log;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GpuDevice, TuningStore> PerDevice = new();
 
-    private TuningStore(string? path, string deviceUuid, uint driverVersion)
+    private TuningStore(string? path, string deviceUuid, uint driverVersion, Action<string> log)
     {
         Path = path;
         _deviceUuid = deviceUuid;
         _driverVersion = driverVersion;
+        _log = log;
     }
 
     /// <summary>The file, or null when the pipeline cache is off.</summary>
@@ -46,17 +49,18 @@ internal sealed class TuningStore
     public TuningFileStatus Status { get; private set; }
     public int Count { get { lock (_gate) return _choices.Count; } }
 
-    /// <summary>The store of <paramref name="device"/>: its file under the pipeline cache folder, read if valid.</summary>
-    public static TuningStore Open(GpuDevice device)
+    /// <summary>The store of <paramref name="device"/> (one per device, shared by its sessions): its file under the pipeline
+    /// cache folder, read if valid.</summary>
+    public static TuningStore Open(GpuDevice device) => PerDevice.GetValue(device, static d =>
     {
-        var info = device.Info;
-        string? dir = device.PipelineCache.Directory;
+        var info = d.Info;
+        string? dir = d.PipelineCache.Directory;
         string? path = dir is null ? null
             : System.IO.Path.Combine(dir, $"tuning-{info.DeviceUuid.ToLowerInvariant()}-{info.DriverVersion:x8}.json");
-        var store = new TuningStore(path, info.DeviceUuid, info.DriverVersion);
-        store.Status = store.Read();
+        var store = new TuningStore(path, info.DeviceUuid, info.DriverVersion, d.Log);
+        lock (store._gate) store.Status = store.Read(store._choices, deleteInvalid: true);
         return store;
-    }
+    });
 
     /// <summary>The remembered choice for <paramref name="key"/> when every shader it measured is unchanged.</summary>
     public TunedChoice? Find(string key)
@@ -70,45 +74,66 @@ internal sealed class TuningStore
         }
     }
 
-    /// <summary>Remembers a choice and rewrites the file (atomically: a temporary file renamed over it).</summary>
+    /// <summary>Remembers a choice and rewrites the file: what another process wrote meanwhile is merged in (this store's
+    /// choices win), and the new file replaces the old atomically (a temporary file of its own renamed over it). A folder that
+    /// cannot be written only means the choice is not remembered after this process, never a failed compile.</summary>
     public void Add(TunedChoice choice)
     {
         lock (_gate)
         {
             _choices[choice.Key] = choice;
             if (Path is null) return;
-            var file = new TuningFile(FormatVersion, _deviceUuid, _driverVersion,
-                _choices.Values.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            string temp = Path + ".tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(file, JsonOptions));
-            File.Move(temp, Path, overwrite: true);
+            string temp = $"{Path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+            try
+            {
+                var merged = new Dictionary<string, TunedChoice>(StringComparer.Ordinal);
+                Read(merged, deleteInvalid: false);
+                foreach (var (key, c) in _choices) merged[key] = c;
+                var file = new TuningFile(FormatVersion, _deviceUuid, _driverVersion,
+                    merged.Values.OrderBy(c => c.Key, StringComparer.Ordinal).ToList());
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+                File.WriteAllText(temp, JsonSerializer.Serialize(file, JsonOptions));
+                File.Move(temp, Path, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log($"[vkcnn] tuning choices not saved to {Path}: {e.Message}");
+                try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
         }
     }
 
-    private TuningFileStatus Read()
+    /// <summary>Reads the file's choices into <paramref name="into"/>; an invalid file is discarded (deleted when asked).</summary>
+    private TuningFileStatus Read(Dictionary<string, TunedChoice> into, bool deleteInvalid)
     {
         if (Path is null) return TuningFileStatus.Disabled;
-        if (!File.Exists(Path)) return TuningFileStatus.Missing;
         try
         {
+            if (!File.Exists(Path)) return TuningFileStatus.Missing;
             var file = JsonSerializer.Deserialize<TuningFile>(File.ReadAllText(Path), JsonOptions);
             if (file is null || file.Format != FormatVersion || file.DeviceUuid != _deviceUuid || file.DriverVersion != _driverVersion
                 || file.Choices is null)
                 throw new InvalidDataException("written for another device, driver or format");
+            var read = new Dictionary<string, TunedChoice>(StringComparer.Ordinal);
             foreach (var c in file.Choices)
             {
-                if (c?.Key is null || c.Variant is null || c.Shaders is null
-                    || c.Milliseconds is null) throw new InvalidDataException("an entry is incomplete");
-                _choices[c.Key] = c;
+                if (c?.Key is null || c.Variant is null || c.Shaders is null || c.Milliseconds is null)
+                    throw new InvalidDataException("an entry is incomplete");
+                read[c.Key] = c;
             }
+            foreach (var (key, c) in read) into[key] = c;
             return TuningFileStatus.Loaded;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
         {
-            _choices.Clear();
-            try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (deleteInvalid)
+                try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             return TuningFileStatus.Discarded;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log($"[vkcnn] tuning choices in {Path} could not be read: {e.Message}");
+            return TuningFileStatus.Missing;
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using VulkanCnn.Ir;
 using VulkanCnn.Ops;
@@ -43,13 +45,24 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
         }
         var shaders = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var runs = new List<(string Variant, double Ms, float[] Output)>();
+        var failed = new List<VariantTrial>();
         foreach (var variant in applicable)
         {
-            var (ms, output, used) = Measure(node, shapes, constants, variant);
-            foreach (var s in used) shaders[s] = Convert.ToHexString(ShaderLibrary.Hash(s));
-            runs.Add((variant, ms, output));
+            try
+            {
+                var (ms, output, used) = Measure(node, shapes, constants, variant);
+                foreach (var s in used) shaders[s] = Convert.ToHexString(ShaderLibrary.Hash(s));
+                runs.Add((variant, ms, output));
+            }
+            catch (Exception e) when (runs.Count > 0
+                && e is VulkanException or GraphException or ArgumentException or InvalidOperationException)
+            {
+                // A variant the driver or the device cannot run is excluded, not fatal; the reference (first) must run.
+                failed.Add(new VariantTrial(variant, null, $"failed to run: {e.Message}"));
+            }
         }
         var (winner, trials) = Decide(runs);
+        trials.AddRange(failed);
         store.Add(new TunedChoice(key, winner,
             trials.Where(t => t.Milliseconds is not null).ToDictionary(t => t.Variant, t => t.Milliseconds!.Value), shaders));
         Decisions.Add(new TuningDecision(node.Name, node.OpType, key, winner, trials, FromStore: false));
@@ -71,31 +84,37 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
     /// constant.</summary>
     public static string Key(Node node, IReadOnlyList<TensorShape?> shapes, IReadOnlyList<HostTensor?> constants)
     {
-        var b = new StringBuilder(node.OpType);
+        var b = new StringBuilder(node.OpType).Append('|').Append(node.Outputs.Count(o => o.Length > 0)).Append(" out");
         for (int i = 0; i < shapes.Count; i++)
             b.Append('|').Append(shapes[i]?.ToString() ?? "-").Append(i < constants.Count && constants[i] is not null ? "c" : "");
         foreach (var name in node.Attributes.Names.Order(StringComparer.Ordinal))
-            b.Append('|').Append(name).Append('=').Append(Format(node.Attributes[name]));
+            b.Append('|').Append(name).Append('=').Append(Format(name, node.Attributes[name]));
         return b.ToString();
     }
 
-    private static string Format(object? v) => v switch
+    // Every attribute value in full: two configurations that differ anywhere must not share a remembered choice.
+    private static string Format(string name, object? v) => v switch
     {
+        long or string => Convert.ToString(v, CultureInfo.InvariantCulture)!,
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
         long[] a => "[" + string.Join(",", a) + "]",
         float[] a => "[" + string.Join(",", a.Select(f => f.ToString("R", CultureInfo.InvariantCulture))) + "]",
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
-        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+        string[] a => "[" + string.Join(",", a.Select(x => x.Replace("\\", "\\\\").Replace(",", "\\,"))) + "]",
+        HostTensor t => $"{t.Shape}:{(t.IsInteger ? "i" : "f")}:{Convert.ToHexString(SHA256.HashData(t.Floats is { } f
+            ? MemoryMarshal.AsBytes(f.AsSpan()) : MemoryMarshal.AsBytes(t.Ints.AsSpan())))}",
+        _ => throw new NotSupportedException(
+            $"attribute '{name}' holds a {v?.GetType().Name ?? "null"}, which the tuning key cannot describe"),
     };
 
     internal static string? Disagreement(float[] reference, float[] output)
     {
-        double scale = Math.Max(1, reference.Length == 0 ? 0 : reference.Max(MathF.Abs)), worst = 0;
+        double worst = 0, scale = Math.Max(1, reference.Where(float.IsFinite).Select(MathF.Abs).DefaultIfEmpty(0).Max());
         for (int i = 0; i < reference.Length; i++)
         {
-            if (float.IsNaN(reference[i]) && float.IsNaN(output[i])) continue;
-            double d = Math.Abs((double)output[i] - reference[i]);
-            if (double.IsNaN(d)) return $"output {i} is NaN where the reference variant gives {reference[i]}";
-            worst = Math.Max(worst, d);
+            if (output[i].Equals(reference[i])) continue; // equal values, infinities and NaN alike
+            if (!float.IsFinite(output[i]) || !float.IsFinite(reference[i]))
+                return $"output {i} is {output[i]} where the reference variant gives {reference[i]}";
+            worst = Math.Max(worst, Math.Abs((double)output[i] - reference[i]));
         }
         return worst <= Tolerance * scale ? null : $"differs from the reference variant by {worst:G3} (bound {Tolerance * scale:G3})";
     }

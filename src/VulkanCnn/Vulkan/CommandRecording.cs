@@ -74,7 +74,8 @@ public sealed unsafe class CommandRecording : GpuResource
     /// example, that a display frame never copies device data back to the host.</summary>
     public IReadOnlyList<RecordedCommand> Commands => _commands;
 
-    /// <summary>Insert a barrier between consecutive commands (default). Off only for tests that prove validation sees hazards.</summary>
+    /// <summary>Insert the barriers <see cref="Barriers"/> calls for (default). Off only for tests that prove validation
+    /// sees hazards.</summary>
     internal bool AutomaticBarriers { get; init; } = true;
     public bool IsFinished => _finished;
     internal override int DisposeOrder => 0;

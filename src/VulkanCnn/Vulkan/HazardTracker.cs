@@ -6,7 +6,7 @@ public enum BarrierPolicy
     /// <summary>Only before a command that reads or writes bytes an earlier command since the last barrier wrote, or writes
     /// bytes one read (read-after-write, write-after-write, write-after-read): independent branches overlap. The default.</summary>
     Hazards,
-    /// <summary>Before every command that follows a write: commands never overlap (the baseline the benchmarks compare with).</summary>
+    /// <summary>Before every command but the first: commands never overlap (the baseline the benchmarks compare with).</summary>
     EveryCommand,
 }
 
@@ -26,10 +26,12 @@ internal sealed class HazardTracker(BarrierPolicy policy)
     /// <summary>True when a barrier must come before a command that makes <paramref name="touches"/>.</summary>
     public bool NeedsBarrier(ReadOnlySpan<BufferTouch> touches)
     {
-        if (Policy == BarrierPolicy.EveryCommand) return _pending.Exists(p => p.Write);
+        if (Policy == BarrierPolicy.EveryCommand) return _pending.Count > 0;
+        // Compared by VkBuffer handle: two wrappers of one external buffer are the same memory.
         foreach (var t in touches)
             foreach (var p in _pending)
-                if ((t.Write || p.Write) && p.Buffer == t.Buffer && t.Start < p.End && p.Start < t.End) return true;
+                if ((t.Write || p.Write) && p.Buffer.Handle.Handle == t.Buffer.Handle.Handle && t.Start < p.End && p.Start < t.End)
+                    return true;
         return false;
     }
 

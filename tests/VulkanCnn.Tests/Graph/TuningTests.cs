@@ -186,5 +186,55 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         // The reference wins when every other variant disagrees, and NaN where the reference has NaN agrees.
         Assert.Equal("direct", VariantTuner.Decide([("direct", 5.0, reference), ("wrong", 1.0, wrong)]).Winner);
         Assert.Null(VariantTuner.Disagreement([float.NaN, 1], [float.NaN, 1]));
+        // Infinities: equal ones agree; one against a finite value disagrees; an infinite reference does not widen the bound.
+        Assert.Null(VariantTuner.Disagreement([float.PositiveInfinity, 1], [float.PositiveInfinity, 1]));
+        Assert.Contains("Infinity", VariantTuner.Disagreement([float.PositiveInfinity, 1], [1e30f, 1]));
+        Assert.Contains("differs", VariantTuner.Disagreement([float.PositiveInfinity, 1], [float.PositiveInfinity, 1.5f]));
+    }
+
+    [Fact]
+    public void The_tuning_key_tells_apart_every_attribute_value_and_the_output_count()
+    {
+        TensorShape?[] shapes = [new TensorShape(1, 4, 8, 8)];
+        HostTensor?[] none = [null];
+        string Key(Node n) => VariantTuner.Key(n, shapes, none);
+        var a = new Node("MaxPool", "p", ["x"], ["y"], new Attributes().Set("kernel_shape", new[] { 2, 2 }));
+        var b = new Node("MaxPool", "q", ["x"], ["y"], new Attributes().Set("kernel_shape", new[] { 2, 3 }));
+        var c = new Node("MaxPool", "r", ["x"], ["y", "i"], new Attributes().Set("kernel_shape", new[] { 2, 2 }));
+        Assert.Equal(Key(a), Key(new Node("MaxPool", "other name", ["x"], ["y"], new Attributes().Set("kernel_shape", new[] { 2, 2 }))));
+        Assert.NotEqual(Key(a), Key(b));
+        Assert.NotEqual(Key(a), Key(c));
+        var t1 = new Node("X", "t", ["x"], ["y"], new Attributes().Set("value", HostTensor.FromFloats([2], [1f, 2f])));
+        var t2 = new Node("X", "t", ["x"], ["y"], new Attributes().Set("value", HostTensor.FromFloats([2], [1f, 3f])));
+        Assert.NotEqual(Key(t1), Key(t2));
+        var odd = new Node("X", "t", ["x"], ["y"], new Attributes().Set("graph", new object()));
+        Assert.Contains("'graph'", Assert.Throws<NotSupportedException>(() => Key(odd)).Message);
+    }
+
+    [Fact]
+    public void Devices_sharing_a_cache_folder_merge_their_choices_instead_of_overwriting_them()
+    {
+        string cache = Directory.CreateTempSubdirectory("vkcnn-tune-").FullName;
+        try
+        {
+            Init.ManualSeed(12);
+            var cnn = SmallModels.Create("small-cnn");
+            var resnet = SmallModels.Create("small-resnet");
+            var measure = new SessionOptions { Tuning = Tuning.Measure };
+            using var b = Gpu.Create(cacheDirectory: cache);
+            using (b.Compile(cnn, [2, 1, 28, 28], measure)) { }                // b's store opens before a writes
+            using (var a = Gpu.Create(cacheDirectory: cache))
+            using (a.Compile(cnn, [1, 1, 28, 28], measure)) { }               // a writes its choices
+            using (b.Compile(resnet, [1, 1, 28, 28], measure)) { }            // b writes again: a's must survive
+            using var c = Gpu.Create(cacheDirectory: cache);
+            foreach (var (model, shape) in new[] { (cnn, new TensorShape(1, 1, 28, 28)), (cnn, new TensorShape(2, 1, 28, 28)),
+                         (resnet, new TensorShape(1, 1, 28, 28)) })
+            {
+                using var s = c.Compile(model, shape, measure);
+                Assert.Equal(0, s.TuningReport!.Measured);
+                Assert.NotEmpty(s.TuningReport.Decisions);
+            }
+        }
+        finally { Directory.Delete(cache, recursive: true); }
     }
 }

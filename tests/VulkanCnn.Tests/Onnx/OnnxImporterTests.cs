@@ -149,34 +149,6 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
-    public void Float_arithmetic_on_constants_is_folded_by_the_runtime_operators_and_shape_arithmetic_at_import()
-    {
-        // w = w0 * 2 (float data: left to the runtime's FoldConstants, through the Mul operator on the GPU);
-        // the Reshape target comes from Shape -> Gather -> Concat (int64: folded here).
-        var graph = Load(Model(13, Net([Input("x", 1L, 1L, 2L, 3L)], ["y"],
-            [
-                Node("Constant", [], ["w0"], Attr("value", Floats("", [2, 1, 1, 1], [1f, -0.5f]))),
-                Node("Constant", [], ["two"], Attr("value_float", 2f)),
-                Node("Mul", ["w0", "two"], ["w"]),
-                Node("Conv", ["x", "w"], ["c"], Attr("kernel_shape", 1L, 1L)),
-                Node("Shape", ["c"], ["s"]),
-                Node("Constant", [], ["first"], Attr("value", Ints("", [1], [0]))),
-                Node("Gather", ["s", "first"], ["n"], Attr("axis", 0L)),
-                Node("Constant", [], ["rest"], Attr("value", Ints("", [1], [-1]))),
-                Node("Concat", ["n", "rest"], ["target"], Attr("axis", 0L)),
-                Node("Reshape", ["c", "target"], ["y"]),
-            ])));
-        Assert.Equal(["Mul", "Conv", "Reshape"], graph.Nodes.Select(n => n.OpType));
-        Assert.Equal([1L, -1L], graph.Initializers["target"].AsInts());
-        using var session = Device.Compile(graph);
-        Assert.Equal(1, session.Passes.ConstantsFolded);
-        Assert.DoesNotContain(session.Graph.Nodes, n => n.OpType == "Mul");
-        var x = Reference.Random(6, 10);
-        var expected = x.Select(v => v * 2f).Concat(x.Select(v => v * -1f)).ToArray();
-        Tolerance.AssertClose(expected, session.Run(x), Tolerance.Op);
-    }
-
-    [Fact]
     public void Initializers_listed_as_inputs_are_not_inputs()
     {
         var model = SmallCnn();

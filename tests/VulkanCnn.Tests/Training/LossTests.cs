@@ -291,13 +291,15 @@ public sealed class LossTests(GpuFixture gpu) : GpuTest(gpu)
         var pick = Enumerable.Range(0, n).Where(i => i % 41 == 0).ToArray();
         var fa = NumericGradient(v =>
             {
-                var x = (double[])ad.Clone(); for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j]; return Dot(dyd,
-                MseForward(x, bd, reduction));
+                var x = (double[])ad.Clone();
+                for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j];
+                return Dot(dyd, MseForward(x, bd, reduction));
             }, pick.Select(i => ad[i]).ToArray(), 1e-4);
         var fb = NumericGradient(v =>
             {
-                var x = (double[])bd.Clone(); for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j]; return Dot(dyd,
-                MseForward(ad, x, reduction));
+                var x = (double[])bd.Clone();
+                for (int j = 0; j < pick.Length; j++) x[pick[j]] = v[j];
+                return Dot(dyd, MseForward(ad, x, reduction));
             }, pick.Select(i => bd[i]).ToArray(), 1e-4);
         AssertNear(fa, pick.Select(i => da[i]).ToArray(), "dA");
         AssertNear(fb, pick.Select(i => -da[i]).ToArray(), "dB");
