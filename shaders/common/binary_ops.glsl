@@ -1,4 +1,4 @@
-// binary.comp / binary_backward.comp OP codes (spec constant 4): Ops/Binary.cs Kind
+// binary.comp / binary_backward.comp OP codes (spec constant 4): BroadcastOp.Kind in Ops/Binary.cs
 // (ShaderContractTests checks names and values).
 #ifndef VKCNN_BINARY_OPS_GLSL
 #define VKCNN_BINARY_OPS_GLSL

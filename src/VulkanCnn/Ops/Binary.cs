@@ -4,19 +4,22 @@ using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Ops;
 
+/// <summary>Add, Sub, Mul, Div and Pow with NumPy multidirectional broadcasting (shader <c>binary</c>); Add, Sub and Mul take a
+/// fused activation (ResNet's residual Add + Relu).</summary>
+internal sealed class Binary() : BroadcastOp(["Add", "Sub", "Mul", "Div", "Pow"]);
+
 /// <summary>
-/// Pointwise binary ops with NumPy multidirectional broadcasting (shader <c>binary</c>): Add, Sub,
-/// Mul, Div, Pow, PRelu (slope unidirectionally broadcast to X), and the variadic Max, Min, Sum,
-/// Mean (1..N inputs, chained pairwise in place on the output). Add, Sub and Mul take a fused
-/// activation (ResNet's residual Add + Relu).
+/// The pointwise ops the <c>binary</c> shader family computes, with NumPy multidirectional broadcasting: <see cref="Binary"/>,
+/// <see cref="Variadic"/> (1..N inputs, chained pairwise in place on the output) and <see cref="PRelu"/> (slope
+/// unidirectionally broadcast to X).
 /// Backward (shaders <c>binary_backward*</c>): each input's gradient is reduced over the axes it
 /// was broadcast along by one invocation per gradient element (per chunk, then a second pass for
 /// long reductions), in a fixed order. Max/Min ties share the gradient evenly (torch.maximum).
 /// </summary>
-internal sealed class Binary : IOperator, IDifferentiable
+internal abstract class BroadcastOp(IReadOnlyList<string> opTypes) : IOperator, IDifferentiable
 {
     /// <summary>binary.comp's OP constant (spec id 4).</summary>
-    private enum Kind : uint { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, PRelu = 7, First = 8, DivTruncate = 9 }
+    internal enum Kind : uint { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, PRelu = 7, First = 8, DivTruncate = 9 }
 
     private static readonly Dictionary<string, Kind> Kinds = new()
     {
@@ -32,12 +35,12 @@ internal sealed class Binary : IOperator, IDifferentiable
         ["Mean"] = Kind.Add,
     };
 
-    private static readonly HashSet<string> Variadic = ["Max", "Min", "Sum", "Mean"];
+    private static readonly HashSet<string> VariadicOps = ["Max", "Min", "Sum", "Mean"];
 
     /// <summary>Push-constant bytes: uvec4 axes[6], count, elements, alpha, beta, scale.</summary>
     private const int PushBytes = Elementwise.MaxRank * 16 + 20;
 
-    public IReadOnlyList<string> OpTypes { get; } = [.. Kinds.Keys];
+    public IReadOnlyList<string> OpTypes { get; } = opTypes;
 
     public OperatorTraits Traits(Node node) =>
         node.OpType is "Add" or "Sub" or "Mul" ? OperatorTraits.AcceptsFusedActivation : OperatorTraits.None;
@@ -139,9 +142,8 @@ internal sealed class Binary : IOperator, IDifferentiable
         for (int k = 0; k < inputs.Count; k++)
         {
             var layout = Elementwise.PlanOrThrow(c, output.Shape, [c.InputShape(inputs[k])], allowVec4: false);
-            var pipeline = c.Pipeline(new PipelineKey("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12,
-                local)
-            { Constants = [(uint)layout.Rank] });
+            var key = new PipelineKey("binary_backward_ties", 3, Elementwise.MaxRank * 16 + 12, local) { Constants = [(uint)layout.Rank] };
+            var pipeline = c.Pipeline(key);
             var push = layout.Push(k == 0 ? 1u : 0u);
             c.Dispatch(pipeline, [operand(inputs[k]), output, ties], c.Grid1D(layout.Invocations, local),
                 MemoryMarshal.AsBytes(push.AsSpan()));
@@ -152,11 +154,10 @@ internal sealed class Binary : IOperator, IDifferentiable
     private static List<int> Inputs(OpContext c)
     {
         var present = Enumerable.Range(0, c.InputCount).Where(c.Node.HasInput).ToList();
-        if (Variadic.Contains(c.Node.OpType))
+        if (VariadicOps.Contains(c.Node.OpType))
         {
-            if (present.Count == 0
-                || present.Count != c.InputCount) throw c.Error($"needs 1 or more inputs, none omitted; got {c.InputCount} " +
-                    $"({present.Count} present)");
+            if (present.Count == 0 || present.Count != c.InputCount)
+                throw c.Error($"needs 1 or more inputs, none omitted; got {c.InputCount} ({present.Count} present)");
         }
         else if (present.Count != 2 || c.InputCount != 2)
             throw c.Error($"needs exactly 2 inputs, got {c.InputCount} ({present.Count} present)");

@@ -16,7 +16,7 @@ public sealed partial class ShaderContractTests(GpuFixture gpu) : GpuTest(gpu)
     {
         { "VulkanCnn.Ops.ActivationKind", "common/activation_kinds.glsl", "ACT_" },
         { "VulkanCnn.Ops.MathOp", "common/unary_ops.glsl", "UNARY_" },
-        { "VulkanCnn.Ops.Binary+Kind", "common/binary_ops.glsl", "BINARY_" },
+        { "VulkanCnn.Ops.BroadcastOp+Kind", "common/binary_ops.glsl", "BINARY_" },
     };
 
     [Theory]
