@@ -149,7 +149,8 @@ public class KernelBenchmarks : IDisposable
         var a = Own(Tensor.Create(_gpu, [N, N]));
         var b = Own(Tensor.Create(_gpu, [N, N]));
         var c = Own(Tensor.Create(_gpu, [N, N]));
-        _matmul = Own(Record("matmul", Own(VulkanCnn.Ops.MatMulNaive.Bind(a, b, c))));
+        var naive = new Node("MatMul", "matmul", ["a", "b"], ["c"], new Attributes().Set(VulkanCnn.Ops.VariantSelector.Attribute, "naive"));
+        _matmul = Own(Record("matmul", Own(BoundNode.Bind(_gpu, naive, [a, b], [c])).Kernels[0]));
     }
 
     private T Own<T>(T d) where T : IDisposable { _owned.Add(d); return d; }

@@ -12,9 +12,32 @@ namespace VulkanCnn.Ops;
 /// runtime B (training) is repacked the same way by <c>gemm_pack</c> before each product.
 /// Backward: dA, dB as gemm_blocked products, dC and broadcast batches by <c>gemm_backward_reduce</c>.
 /// </summary>
-internal sealed class Gemm : IOperator, IDifferentiable
+internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
 {
+    private const uint NaiveTile = 8;
+
+    private readonly record struct NaivePush(uint M, uint N, uint K);
+
     public IReadOnlyList<string> OpTypes { get; } = ["Gemm", "MatMul"];
+
+    /// <summary><c>naive</c> (the reference: <c>matmul_naive</c>, one output per invocation, plain 2-D products only) and
+    /// <c>blocked</c> (<c>gemm_blocked</c>: register blocks, vec4 loads, batches, transposes, C, alpha/beta, fused activation).</summary>
+    public IReadOnlyList<string> Variants { get; } = ["naive", "blocked"];
+
+    public string? Refusal(string variant, OpContext node, GpuDevice device)
+    {
+        if (variant != "naive") return null;
+        var plan = Resolve(node);
+        if (node.InputShape(0).Rank != 2 || node.InputShape(1).Rank != 2) return "multiplies 2-D A and B only";
+        if (plan.TransA || plan.TransB || plan.Alpha != 1 || (node.Node.OpType == "Gemm" && node.HasInput(2) && plan.Beta != 0))
+            return "computes A·B only (no transposes, alpha or C)";
+        if (node.Activation.Kind != ActivationKind.None) return "has no fused activation";
+        var max = device.Info.Limits.MaxWorkGroupCount;
+        return (plan.N + NaiveTile - 1) / NaiveTile > max[0] || (plan.M + NaiveTile - 1) / NaiveTile > max[1]
+            ? $"needs more than the device's [{max[0]}, {max[1]}] workgroups for a {plan.M}x{plan.N} product" : null;
+    }
+
+    public string Heuristic(OpContext node, GpuDevice device) => "blocked";
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
 
@@ -31,6 +54,13 @@ internal sealed class Gemm : IOperator, IDifferentiable
     public void Build(OpBuildContext c)
     {
         var plan = Resolve(c);
+        if (c.Variant == "naive")
+        {
+            var pipeline = c.Pipeline(new PipelineKey("matmul_naive", 3, 12, NaiveTile, NaiveTile));
+            var groups = ((uint)((plan.N + NaiveTile - 1) / NaiveTile), (uint)((plan.M + NaiveTile - 1) / NaiveTile), 1u);
+            c.Dispatch(pipeline, [c.Input(0), c.Input(1), c.Output(0)], groups, new NaivePush((uint)plan.M, (uint)plan.N, (uint)plan.K));
+            return;
+        }
         var s = KernelSink.Of(c);
         int m = plan.M, n = plan.N, k = plan.K;
         int batch = BatchCount(plan);

@@ -20,8 +20,11 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         var withVariants = VulkanCnn.Ops.OperatorRegistry.OpTypes
             .Select(t => { VulkanCnn.Ops.OperatorRegistry.TryGet(t, out var op); return op; })
             .OfType<IKernelVariants>().Distinct().ToDictionary(op => op.GetType().Name, op => op.Variants);
-        // Conv: ConvTests.CaseStrategies; Pool: the windowed tests ("window") and Global_pools_match_reference_with_every_variant.
-        Assert.Equal(["Conv", "Pool"], withVariants.Keys.Order());
+        // Conv: ConvTests.CaseStrategies; Pool: the windowed tests ("window") and Global_pools_match_reference_with_every_variant;
+        // Gemm: MatMul_matches_numpy_semantics_with_every_variant, whose 2-D cases run both.
+        Assert.Equal(["Conv", "Gemm", "Pool"], withVariants.Keys.Order());
+        Assert.Equal(["naive", "blocked"], withVariants["Gemm"]);
+        Assert.Contains(GemmTests.MatMulShapes, row => ((int[])row[0]).Length == 2 && ((int[])row[1]).Length == 2);
         var convMatrix = ConvTests.CaseStrategies().Select(row => (string)row[1]).ToHashSet();
         Assert.Equal(withVariants["Conv"].Order(), convMatrix.Order());
         Assert.Equal(["window", "loop", "group"], withVariants["Pool"]);

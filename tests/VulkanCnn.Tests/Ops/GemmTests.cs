@@ -220,14 +220,19 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
 
     [Theory]
     [MemberData(nameof(MatMulShapes))]
-    public void MatMul_matches_numpy_semantics(int[] ad, int[] bd, bool constantB)
+    public void MatMul_matches_numpy_semantics_with_every_variant(int[] ad, int[] bd, bool constantB)
     {
         var a = Reference.Random(NdIndex.Count(ad), 103);
         var b = Reference.Random(NdIndex.Count(bd), 104);
-        var y = Run1(Device, "MatMul", null, In.Of(ad, a), constantB ? In.Weight(bd, b) : In.Of(bd, b));
+        var runs = OpRunner.RunEachVariant(Device, "MatMul", null, In.Of(ad, a), constantB ? In.Weight(bd, b) : In.Of(bd, b));
+        // Plain 2-D products also run the reference kernel (matmul_naive); everything else only gemm_blocked.
+        Assert.Equal(ad.Length == 2 && bd.Length == 2 ? ["naive", "blocked"] : ["blocked"], runs.Select(r => r.Variant));
         var (dims, expected) = MatMulReference(a, ad, b, bd);
-        Assert.Equal(new TensorShape(dims), y.Shape);
-        Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
+        foreach (var (variant, y) in runs)
+        {
+            Assert.Equal(new TensorShape(dims), y.Shape);
+            Tolerance.AssertClose(expected, y.Floats, Tolerance.Op, variant ?? "output");
+        }
     }
 
     [Fact]

@@ -67,9 +67,11 @@ public sealed class RecordingTests(GpuFixture gpu) : GpuTest(gpu)
         using var ta = Tensor.FromData(device, [m, k], a);
         using var tb = Tensor.FromData(device, [k, n], b);
         using var tc = Tensor.Create(device, [m, n]);
-        using var mm = MatMulNaive.Bind(ta, tb, tc);
+        var node = new Node("MatMul", "matmul", ["a", "b"], ["c"], new Attributes().Set(VariantSelector.Attribute, "naive"));
+        using var mm = BoundNode.Bind(device, node, [ta, tb], [tc]);
+        Assert.Equal("matmul_naive", Assert.Single(mm.Kernels).Pipeline.Description.Shader);
         using var rec = new CommandRecording(device, "matmul");
-        rec.Dispatch(mm);
+        mm.Record(rec);
         rec.Finish();
         rec.Run();
         Tolerance.AssertClose(Reference.MatMul(a, b, m, k, n), tc.ToArray(), Tolerance.Op);
