@@ -1,10 +1,10 @@
 using Spectre.Console;
 using System.CommandLine;
 using VulkanCnn.Compiler;
+using VulkanCnn.Imaging;
 using VulkanCnn.Ir;
 using VulkanCnn.Nn;
 using VulkanCnn.Training;
-using VulkanCnn.Viewer.TeachByShowing;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Cli.Commands;

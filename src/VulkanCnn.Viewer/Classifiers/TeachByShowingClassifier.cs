@@ -5,7 +5,6 @@ using VulkanCnn.Ir;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
 using VulkanCnn.Training;
-using VulkanCnn.Viewer.TeachByShowing;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Viewer.Classifiers;

@@ -24,7 +24,8 @@ public class ArchitectureTests
         ["VulkanCnn.Nn"],                   // modules that build IR and compile it
         ["VulkanCnn.Models"],               // the built-in architectures
         ["VulkanCnn.Training"],             // autograd over the graph, optimizers, checkpoints, training runs
-        ["VulkanCnn.Onnx", "VulkanCnn.Imaging"],
+        ["VulkanCnn.Onnx"],
+        ["VulkanCnn.Imaging"],               // images, frames, image datasets, the pretrained image backbone (an ONNX model)
         ["VulkanCnn.Viewer"],
         ["VulkanCnn.Cli"],
     ];

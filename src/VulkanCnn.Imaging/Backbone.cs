@@ -1,10 +1,9 @@
 using VulkanCnn.Compiler;
-using VulkanCnn.Imaging;
 using VulkanCnn.Ir;
 using VulkanCnn.Onnx;
 using VulkanCnn.Vulkan;
 
-namespace VulkanCnn.Viewer.TeachByShowing;
+namespace VulkanCnn.Imaging;
 
 /// <summary>
 /// The pretrained ImageNet ResNet18 feature extractor from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18
@@ -31,7 +30,7 @@ public sealed class Backbone : IDisposable
     public string Path { get; }
     public const int Features = 512;
 
-    /// <summary>What a head's metadata says it was trained on (<see cref="Training.LinearHead.Save"/>).</summary>
+    /// <summary>What a head's metadata says it was trained on (<see cref="VulkanCnn.Training.LinearHead.Save"/>).</summary>
     public const string Description = "ResNet18 (Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)";
 
     /// <summary>VKCNN_RESNET18, else the NuGet package cache; a clear error says how to get it.</summary>
