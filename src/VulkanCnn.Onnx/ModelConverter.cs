@@ -189,8 +189,8 @@ internal sealed partial class ModelConverter
     {
         if (_options.InputShapes.TryGetValue(vi.Name, out var given))
         {
-            if (given.Any(d =>
-                d < 0)) throw Fail($"the shape given for input '{vi.Name}' [{string.Join(", ", given)}] has a negative dimension");
+            if (given.Any(d => d < 0))
+                throw Fail($"the shape given for input '{vi.Name}' [{string.Join(", ", given)}] has a negative dimension");
             return given.Select(d => (long)d).ToArray();
         }
         var tensor = vi.Type?.TensorType

@@ -51,11 +51,6 @@ public sealed class BoundNode : IDisposable
         }
     }
 
-    /// <summary>The node's output shapes for the given input shapes and constants, without binding anything.</summary>
-    public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes,
-        IReadOnlyList<HostTensor?> constants) =>
-        NodeKernels.InferShapes(node, inputShapes, constants);
-
     public void Record(CommandRecording recording)
     {
         foreach (var k in Kernels) recording.Dispatch(k);

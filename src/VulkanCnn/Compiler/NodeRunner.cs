@@ -17,18 +17,15 @@ internal static class NodeRunner
     public static IReadOnlyList<HostTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs)
     {
         var constants = inputs.Select(i => i is { IsConstant: true } ? i.Value : null).ToList();
-        var outShapes = BoundNode.InferShapes(node, inputs.Select(i => i?.Value.Shape).ToList(), constants);
+        var outShapes = NodeKernels.InferShapes(node, inputs.Select(i => i?.Value.Shape).ToList(), constants);
         // Empty outputs hold nothing to compute: a node with only empty outputs runs no kernel at all.
         if (outShapes.All(s => s.IsEmpty)) return outShapes.Select(s => HostTensor.FromFloats(s, [])).ToList();
-        bool view = OperatorRegistry.TryGet(node.OpType, out var op) && op.Traits(node).HasFlag(OperatorTraits.View);
         var owned = new List<IDisposable>();
         try
         {
             var inputTensors = inputs.Select(input => input is { Value.Floats: { } data, Value.Shape.IsEmpty: false }
                 ? Own(owned, Tensor.FromData(device, input.Value.Shape, data, $"{node.Name}.in")) : null).ToList();
-            var outputs = outShapes.Select((shape, i) => shape.IsEmpty ? null : view && i == 0
-                ? Own(owned, Tensor.View(inputTensors[0]!, shape, $"{node.Name}.out"))
-                : Own(owned, Tensor.Create(device, shape, $"{node.Name}.out{i}"))).ToList();
+            var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputTensors, owned, emptyIsNull: true);
             using var bound = BoundNode.Bind(device, node, inputTensors, outputs, constants);
             using (var rec = new CommandRecording(device, node.Name))
             {
