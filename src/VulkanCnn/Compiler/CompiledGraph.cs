@@ -99,12 +99,11 @@ internal sealed class CompiledGraph
         var unsupported = new List<string>();
         foreach (var node in order)
         {
-            var op = Operator(node);
             var inputShapes = node.Inputs.Select(i => i.Length > 0 && shapes.TryGetValue(i, out var s) ? s : null).ToList();
             if (inputShapes.Where((s, i) => s is null && node.HasInput(i)).Any()) continue; // after an unsupported node
             var constants = node.Inputs.Select(i => i.Length > 0 && graph.Initializers.TryGetValue(i, out var c) ? c : null).ToList();
             IReadOnlyList<TensorShape> outShapes;
-            try { outShapes = op.InferShapes(new OpContext(node, inputShapes, constants)); }
+            try { outShapes = NodeKernels.InferShapes(node, inputShapes, constants); }
             catch (UnsupportedAttributeException e) { unsupported.Add(e.Message); continue; }
             for (int k = 0; k < node.Outputs.Count && k < outShapes.Count; k++)
                 if (node.Outputs[k].Length > 0) shapes[node.Outputs[k]] = outShapes[k];
@@ -121,8 +120,4 @@ internal sealed class CompiledGraph
     private static string Describe(Node n) => QuantizedOps.Contains(n.OpType)
         ? $"{n.OpType} (node '{n.Name}'): quantized (QDQ/int8) graphs are not supported yet; export the float model"
         : $"{n.OpType} (node '{n.Name}') is not implemented";
-
-    public static IOperator Operator(Node node) =>
-        OperatorRegistry.TryGet(node.OpType, out var op) ? op
-            : throw new UnsupportedOperatorException([$"{node.OpType} (node '{node.Name}') is not implemented"]);
 }

@@ -185,7 +185,7 @@ internal sealed class ExecutionPlan : IDisposable
     }
 
     // A zero-copy op over a weight (only when folding is off): the view points into the weight's buffer.
-    private static bool IsView(Node node) => CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0);
+    private static bool IsView(Node node) => NodeKernels.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0);
 
     /// <summary>Initializers and zero-copy views of them (only left when folding is off): they point into weight buffers.</summary>
     private static HashSet<string> ConstantValues(CompiledGraph compiled)
@@ -210,7 +210,7 @@ internal sealed class ExecutionPlan : IDisposable
         foreach (var node in compiled.Order)
         {
             if (constants.Contains(node.Outputs[0])) continue;
-            if (CompiledGraph.Operator(node).Traits(node).HasFlag(OperatorTraits.View))
+            if (NodeKernels.Operator(node).Traits(node).HasFlag(OperatorTraits.View))
                 viewOf[node.Outputs[0]] = node.Inputs[0];
             steps.Add((node.Inputs.Where(i => i.Length > 0 && !none.Contains(i)).ToList(),
                        node.Outputs.Where(o => o.Length > 0 && !none.Contains(o)).ToList()));

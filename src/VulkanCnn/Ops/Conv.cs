@@ -18,7 +18,7 @@ internal enum ConvStrategy
 
 /// <summary>Conv's variants (<see cref="ConvStrategy"/>): what each can compute, and the rule per device class
 /// that <see cref="VariantSelector"/> falls back on. The node attribute <c>vkcnn.variant</c> (direct, gemm, 1x1,
-/// depthwise) forces one for tests and benchmarks.</summary>
+/// depthwise) forces one for tests and benchmarks; the selector checks it.</summary>
 internal static class ConvStrategySelector
 {
     public const string Attribute = VariantSelector.Attribute;
@@ -54,24 +54,12 @@ internal static class ConvStrategySelector
         _ => null,
     };
 
-    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> and the device's limits: conv_depthwise puts (image, channel) on the z
-    /// grid axis.</summary>
-    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo device) => Refusal(s, g) ??
-        (s == ConvStrategy.Depthwise && (long)g.N * g.M > device.Limits.MaxWorkGroupCount[2]
+    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> and, given a device, its limits: conv_depthwise puts (image,
+    /// channel) on the z grid axis.</summary>
+    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g) ??
+        (s == ConvStrategy.Depthwise && device is not null && (long)g.N * g.M > device.Limits.MaxWorkGroupCount[2]
             ? $"puts images x channels ({(long)g.N * g.M}) on the z grid axis, beyond the device's {device.Limits.MaxWorkGroupCount[2]}"
                 : null);
-
-    /// <summary>The strategy named by the node's <c>vkcnn.strategy</c> attribute (validated against the geometry), or null.</summary>
-    public static ConvStrategy? Override(OpContext c, ConvGeometry g)
-    {
-        if (c.String(Attribute) is not { } name) return null;
-        var all = Enum.GetValues<ConvStrategy>();
-        if (!all.Any(v => Name(v) == name))
-            throw c.Error($"{Attribute} '{name}' is not one of {string.Join(", ", all.Select(Name))}");
-        var s = all.First(v => Name(v) == name);
-        if (Refusal(s, g) is { } why) throw c.Unsupported($"{Attribute} '{name}' {why}; this conv is {g}");
-        return s;
-    }
 }
 
 /// <summary>
@@ -89,8 +77,8 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public IReadOnlyList<string> Variants => ConvStrategySelector.Names;
 
-    public string? Refusal(string variant, OpContext node, GpuDevice device) =>
-        ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device.Info);
+    public string? Refusal(string variant, OpContext node, GpuDevice? device) =>
+        ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device?.Info);
 
     public string Heuristic(OpContext node, GpuDevice device) =>
         ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info));
@@ -100,7 +88,6 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var g = ConvGeometry.ForConv(c);
-        ConvStrategySelector.Override(c, g);
         _ = c.Activation;
         return [g.OutputShape];
     }

@@ -24,7 +24,7 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
     /// <c>blocked</c> (<c>gemm_blocked</c>: register blocks, vec4 loads, batches, transposes, C, alpha/beta, fused activation).</summary>
     public IReadOnlyList<string> Variants { get; } = ["naive", "blocked"];
 
-    public string? Refusal(string variant, OpContext node, GpuDevice device)
+    public string? Refusal(string variant, OpContext node, GpuDevice? device)
     {
         if (variant != "naive") return null;
         var plan = Resolve(node);
@@ -32,6 +32,7 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
         if (plan.TransA || plan.TransB || plan.Alpha != 1 || (node.Node.OpType == "Gemm" && node.HasInput(2) && plan.Beta != 0))
             return "computes A·B only (no transposes, alpha or C)";
         if (node.Activation.Kind != ActivationKind.None) return "has no fused activation";
+        if (device is null) return null;
         var max = device.Info.Limits.MaxWorkGroupCount;
         return (plan.N + NaiveTile - 1) / NaiveTile > max[0] || (plan.M + NaiveTile - 1) / NaiveTile > max[1]
             ? $"needs more than the device's [{max[0]}, {max[1]}] workgroups for a {plan.M}x{plan.N} product" : null;

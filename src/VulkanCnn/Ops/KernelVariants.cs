@@ -14,7 +14,9 @@ internal interface IKernelVariants
     IReadOnlyList<string> Variants { get; }
 
     /// <summary>Why <paramref name="variant"/> cannot compute the node on <paramref name="device"/>, or null when it can.</summary>
-    string? Refusal(string variant, OpContext node, GpuDevice device);
+    /// <remarks><paramref name="device"/> is null when only the node's own conditions are asked (shape inference, before a
+    /// device is known); the device's limits are checked when it is given.</remarks>
+    string? Refusal(string variant, OpContext node, GpuDevice? device);
 
     /// <summary>The rule per device class (no timing): the variant to use when nothing else decides.</summary>
     string Heuristic(OpContext node, GpuDevice device);
@@ -71,6 +73,14 @@ public static class VariantSelector
         NodeKernels.Operator(context.Node) is IKernelVariants v
             ? v.Variants.Where(name => v.Refusal(name, context, device) is null).ToList() : [];
 
+    /// <summary>Checks the node's <see cref="Attribute"/>, when it has one, against what its operator offers and the node's own
+    /// conditions: a wrong name or an inapplicable variant fails at shape inference, naming the node.</summary>
+    internal static void CheckAttribute(OpContext context)
+    {
+        if (context.String(Attribute) is { } named && NodeKernels.Operator(context.Node) is IKernelVariants op)
+            Validate(op, context, null, named, $"{Attribute} '{named}'");
+    }
+
     /// <summary>The variant to build <paramref name="context"/>'s node with, or null for an operator without variants.</summary>
     internal static string? Choose(OpContext context, GpuDevice device, Tuning? tuning, string? chosen = null)
     {
@@ -84,7 +94,7 @@ public static class VariantSelector
         return op.Heuristic(context, device);
     }
 
-    private static string Validate(IKernelVariants op, OpContext c, GpuDevice device, string name, string what)
+    private static string Validate(IKernelVariants op, OpContext c, GpuDevice? device, string name, string what)
     {
         if (!op.Variants.Contains(name))
             throw c.Error($"{what} is not a variant of {c.Node.OpType}; it has {string.Join(", ", op.Variants)}");

@@ -54,8 +54,13 @@ internal static class NodeKernels
 
     /// <summary>Output shapes for the given input shapes and constants (null: an omitted input).</summary>
     public static IReadOnlyList<TensorShape> InferShapes(Node node, IReadOnlyList<TensorShape?> inputShapes,
-        IReadOnlyList<HostTensor?> constants) =>
-        Operator(node).InferShapes(new OpContext(node, inputShapes, constants));
+        IReadOnlyList<HostTensor?> constants)
+    {
+        var context = new OpContext(node, inputShapes, constants);
+        var shapes = Operator(node).InferShapes(context);
+        VariantSelector.CheckAttribute(context);
+        return shapes;
+    }
 
     /// <summary>Output tensors for a node outside a planned arena: a view of input 0 for a View operator, otherwise
     /// new tensors (null where the shape is empty and <paramref name="emptyIsNull"/>). Added to <paramref name="owned"/>.</summary>

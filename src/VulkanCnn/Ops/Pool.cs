@@ -21,7 +21,7 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
     /// reference) or with a whole workgroup (<c>group</c>).</summary>
     public IReadOnlyList<string> Variants { get; } = ["window", "loop", "group"];
 
-    public string? Refusal(string variant, OpContext node, GpuDevice device) => (variant, IsGlobal(node)) switch
+    public string? Refusal(string variant, OpContext node, GpuDevice? device) => (variant, IsGlobal(node)) switch
     {
         ("window", true) => "is for windowed pooling; this pool is global",
         ("loop" or "group", false) => "is for global pooling; this pool has a window",
