@@ -46,7 +46,6 @@ public sealed class Session : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ExecutionPlan _default;
     private readonly Dictionary<string, TuningReport> _tuning = new(StringComparer.Ordinal);
-    private TuningStore? _store;
     private bool _disposed;
 
     internal Session(GpuDevice device, Graph graph, IReadOnlyDictionary<string, TensorShape> inputShapes, SessionOptions options)
@@ -208,14 +207,11 @@ public sealed class Session : IDisposable
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
             var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
-            VariantTuner? tuner = null;
-            if (_options.Tuning.Mode == TuningMode.Measure)
-            {
-                _store ??= TuningStore.Open(Device);
-                tuner = new VariantTuner(Device, _store);
-            }
+            var store = _options.Tuning.Mode == TuningMode.Measure ? TuningStore.Open(Device) : null;
+            var tuner = store is null ? null : new VariantTuner(Device, store);
             plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers, _options.Barriers, _options.Tuning, tuner);
-            if (tuner is not null) _tuning[key] = new TuningReport(_store!.Status, _store.Path, tuner.Decisions);
+            store?.Save(); // once per plan, after every layer was measured
+            if (tuner is not null) _tuning[key] = new TuningReport(store!.Status, store.Path, tuner.Decisions);
             _plans[key] = plan;
             return plan;
         }

@@ -34,6 +34,7 @@ internal sealed class TuningStore
     private readonly string _deviceUuid;
     private readonly uint _driverVersion;
     private readonly Action<string> _log;
+    private bool _unsaved;
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GpuDevice, TuningStore> PerDevice = new();
 
     private TuningStore(string? path, string deviceUuid, uint driverVersion, Action<string> log)
@@ -74,15 +75,25 @@ internal sealed class TuningStore
         }
     }
 
-    /// <summary>Remembers a choice and rewrites the file: what another process wrote meanwhile is merged in (this store's
-    /// choices win), and the new file replaces the old atomically (a temporary file of its own renamed over it). A folder that
-    /// cannot be written only means the choice is not remembered after this process, never a failed compile.</summary>
+    /// <summary>Remembers a choice (in memory until <see cref="Save"/>).</summary>
     public void Add(TunedChoice choice)
     {
         lock (_gate)
         {
             _choices[choice.Key] = choice;
-            if (Path is null) return;
+            _unsaved = true;
+        }
+    }
+
+    /// <summary>Writes the choices made since the last save: what another process wrote meanwhile is merged in (this store's
+    /// choices win), and the new file replaces the old atomically (a temporary file of its own renamed over it). A folder that
+    /// cannot be written only means the choices are not remembered after this process, never a failed compile.</summary>
+    public void Save()
+    {
+        lock (_gate)
+        {
+            if (Path is null || !_unsaved) return;
+            _unsaved = false;
             string temp = $"{Path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
             try
             {
