@@ -5,8 +5,9 @@ using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Benchmarks;
 
-/// <summary>A whole network at 224x224 (random weights, seeded) compiled with given options on the benchmark device, and
-/// one synchronous run into a caller-provided span: what <see cref="BarrierBenchmarks"/> and <see cref="TuningBenchmarks"/> time.</summary>
+/// <summary>A whole network at 224x224 (random weights, seeded) compiled with given options on the benchmark device, and one
+/// synchronous run into a caller-provided span: what <see cref="ModelBenchmarks"/> and <see cref="SessionOptionBenchmarks"/>
+/// time.</summary>
 public sealed class NetworkRun : IDisposable
 {
     private readonly GpuDevice _gpu;
