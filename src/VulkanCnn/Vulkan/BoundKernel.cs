@@ -54,7 +54,7 @@ public sealed unsafe class BoundKernel : GpuResource
         (Set, _pool) = Device.Descriptors.Allocate(pipeline.SetLayout);
 
         ulong alignment = Math.Max(1, Device.Info.Limits.MinStorageBufferOffsetAlignment);
-        var bound = new BufferRange[_buffers.Length];
+        var touches = new List<BufferTouch>(_buffers.Length);
         var infos = stackalloc DescriptorBufferInfo[_buffers.Length];
         var writes = stackalloc WriteDescriptorSet[_buffers.Length];
         for (int i = 0; i < _buffers.Length; i++)
@@ -73,7 +73,8 @@ public sealed unsafe class BoundKernel : GpuResource
             // Round the range up to 16 bytes (within the buffer) so vec4 views of a ragged tensor stay in range.
             ulong size = Math.Min((r.Size + 15) / 16 * 16, r.Buffer.Size - r.Offset);
             infos[i] = new DescriptorBufferInfo(r.Buffer.CheckedHandle(), r.Offset, size);
-            bound[i] = r with { Size = size };
+            if (pipeline.Access[i] != BufferAccess.None)
+                touches.Add(new BufferTouch(r.Buffer, r.Offset, r.Offset + size, pipeline.Access[i].HasFlag(BufferAccess.Write)));
             writes[i] = new WriteDescriptorSet
             {
                 SType = StructureType.WriteDescriptorSet,
@@ -85,7 +86,7 @@ public sealed unsafe class BoundKernel : GpuResource
             };
         }
         Device.Vk.UpdateDescriptorSets(Device.Handle, (uint)_buffers.Length, writes, 0, null);
-        BoundRanges = bound;
+        Touches = touches.ToArray();
     }
 
     public ComputePipeline Pipeline { get; private set; } = null!;
@@ -93,9 +94,9 @@ public sealed unsafe class BoundKernel : GpuResource
     internal byte[] PushConstants { get; private set; } = [];
     internal DescriptorSet Set { get; private set; }
     internal IReadOnlyList<GpuBuffer> Buffers => _buffers;
-    /// <summary>The bytes each binding can reach (the descriptor ranges, rounded up as bound); with
-    /// <see cref="ComputePipeline.Access"/> they say what this dispatch reads and writes.</summary>
-    internal IReadOnlyList<BufferRange> BoundRanges { get; private set; } = [];
+    /// <summary>What one dispatch reads and writes: each used binding's bytes as bound (descriptor ranges rounded up) and
+    /// whether the shader may write them (<see cref="ComputePipeline.Access"/>); recordings place barriers from these.</summary>
+    internal BufferTouch[] Touches { get; private set; } = [];
     internal override int DisposeOrder => 5;
 
     internal void EnsureUsable()

@@ -86,15 +86,7 @@ public sealed unsafe class CommandRecording : GpuResource
         EnsureRecording();
         kernel.EnsureUsable();
         if (kernel.Device != Device) throw new ArgumentException($"Kernel '{kernel.Name}' belongs to another device.", nameof(kernel));
-        var ranges = kernel.BoundRanges;
-        var access = kernel.Pipeline.Access;
-        var list = new BufferTouch[ranges.Count];
-        int n = 0;
-        for (int i = 0; i < ranges.Count; i++)
-            if (access[i] != BufferAccess.None)
-                list[n++] = new BufferTouch(ranges[i].Buffer, ranges[i].Offset, ranges[i].Offset + ranges[i].Size,
-                    access[i].HasFlag(BufferAccess.Write));
-        BarrierIfNeeded(list.AsSpan(0, n));
+        BarrierIfNeeded(kernel.Touches);
         var vk = Device.Vk;
         var set = kernel.Set;
         vk.CmdBindPipeline(_cb, PipelineBindPoint.Compute, kernel.Pipeline.Handle);

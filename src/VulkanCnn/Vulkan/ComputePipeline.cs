@@ -49,9 +49,8 @@ public sealed unsafe class ComputePipeline
         byte[] spirv = ShaderLibrary.GetSpirv(description.Shader);
         byte[] hash = ShaderLibrary.Hash(description.Shader);
         var words = description.SpecializationWords();
-        Access = ShaderInterface.BindingAccess(spirv, description.BufferCount, description.Shader);
         // The push-constant layout is a contract between C# and GLSL: a struct that drifted from the shader's block fails here.
-        int pushBytes = ShaderInterface.PushConstantBytes(spirv, description.Shader);
+        (int pushBytes, Access) = ShaderInterface.Of(description.Shader, description.BufferCount);
         if (pushBytes != description.PushConstantBytes)
             throw new ArgumentException($"Kernel '{description.Shader}' declares a {pushBytes}-byte push-constant block; the " +
                 $"description gives {description.PushConstantBytes} bytes.");

@@ -24,6 +24,26 @@ internal static class ShaderInterface
         OpConstant = 43, OpVariable = 59, OpDecorate = 71, OpMemberDecorate = 72;
     private const uint Binding = 33, DescriptorSet = 34, NonWritable = 24, NonReadable = 25, Offset = 35, ArrayStride = 6;
     private const uint PushConstant = 9;
+    private const int CachedBindings = 64;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int PushBytes, BufferAccess[] Access)> Cache =
+        new(StringComparer.Ordinal);
+
+    /// <summary>An embedded shader's push-constant size and the access of bindings 0 … <paramref name="bindings"/> − 1, read from
+    /// its SPIR-V once per shader (many pipelines share one).</summary>
+    public static (int PushConstantBytes, BufferAccess[] Access) Of(string shader, int bindings)
+    {
+        if (bindings > CachedBindings)
+        {
+            var spirv = ShaderLibrary.GetSpirv(shader);
+            return (PushConstantBytes(spirv, shader), BindingAccess(spirv, bindings, shader));
+        }
+        var (push, access) = Cache.GetOrAdd(shader, static s =>
+        {
+            var spirv = ShaderLibrary.GetSpirv(s);
+            return (PushConstantBytes(spirv, s), BindingAccess(spirv, CachedBindings, s));
+        });
+        return (push, access[..bindings]);
+    }
 
     /// <summary>Bytes of the module's push-constant block (0 without one): the end of its last member, as laid out.</summary>
     public static int PushConstantBytes(byte[] spirv, string shader)
