@@ -6,11 +6,12 @@ namespace VulkanCnn.Onnx;
 /// <summary>
 /// Evaluates, on the CPU at import, the nodes of shape computations whose inputs are all known
 /// (Shape → Gather → Unsqueeze → Concat → Reshape …), so the runtime sees int64 constants where
-/// its operators need them. Those subgraphs mix int64 and float (Upsample scales are
-/// Div(Cast(sizes), Cast(Shape))) and must fold before shape inference, so the small float
-/// arithmetic here is a second implementation of those ops' semantics; weight-sized float data
-/// that no operator needs at import is folded by the runtime through the operators themselves
-/// (Compiler/Passes/FoldConstants).
+/// its operators need them. The split with the runtime's constant folding (Compiler/Passes/FoldConstants):
+/// shape arithmetic — any value computed from a shape or an integer, including the float steps
+/// exporters put in it (Upsample scales are Div(Cast(sizes), Cast(Shape))) — and exact data movement
+/// fold here, because the runtime has no int64 tensors and shape inference needs them at import;
+/// <see cref="Arithmetic"/> on float data (weights, float constants) is left to the runtime, which
+/// folds it through the operators themselves on the GPU.
 /// </summary>
 internal static class CpuFolding
 {
@@ -22,6 +23,13 @@ internal static class CpuFolding
         "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Min", "Max", "Sum", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
         "And", "Or", "Xor", "Where", "Neg", "Abs", "Sqrt", "Floor", "Ceil", "Reciprocal", "Not", "Sign", "Round",
         "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax",
+    ];
+
+    /// <summary>Ops that compute new values (not data movement): on float data they are the runtime's to fold.</summary>
+    public static readonly HashSet<string> Arithmetic =
+    [
+        "Cast", "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Min", "Max", "Sum", "Neg", "Abs", "Sqrt", "Floor", "Ceil", "Reciprocal",
+        "Sign", "Round", "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax",
     ];
 
     /// <summary>Op types only the importer implements: they must fold, or the model needs runtime data the library cannot

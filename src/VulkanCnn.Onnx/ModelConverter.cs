@@ -20,6 +20,9 @@ internal sealed partial class ModelConverter
     private readonly TensorReader _reader;
     private readonly Dictionary<string, CpuTensor> _consts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long[]> _shapes = new(StringComparer.Ordinal);
+    /// <summary>Folded values computed from shapes or integers (Upsample scales are Div(Cast(sizes), Cast(Shape))): shape
+    /// arithmetic, which folds here even where it passes through float.</summary>
+    private readonly HashSet<string> _shapeDerived = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<Node> _kept = new();
@@ -111,9 +114,20 @@ internal sealed partial class ModelConverter
             {
                 var inputs = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
                 var outputs = CpuFolding.Evaluate(n, inputs, shapeOnly ? _shapes[n.Inputs[0]] : null, _options.MaxFoldedElements);
-                for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
-                    if (n.Outputs[k].Length > 0) _consts[n.Outputs[k]] = outputs[k];
-                return;
+                // The split: shape arithmetic (anything computed from a shape or an integer) and exact data movement fold
+                // here; arithmetic on float data goes through the runtime's own operators (Passes/FoldConstants).
+                bool fromShapes = shapeOnly || outputs.Any(t => t.IsInteger)
+                    || n.Inputs.Where((i, k) => i.Length > 0 && (inputs[k]!.IsInteger || _shapeDerived.Contains(i))).Any();
+                if (fromShapes || !CpuFolding.Arithmetic.Contains(n.OpType) || CpuFolding.ImportOnly.Contains(n.OpType))
+                {
+                    for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
+                    {
+                        if (n.Outputs[k].Length == 0) continue;
+                        _consts[n.Outputs[k]] = outputs[k];
+                        if (fromShapes) _shapeDerived.Add(n.Outputs[k]);
+                    }
+                    return;
+                }
             }
             catch (CpuFolding.CannotFold e) when (!CpuFolding.ImportOnly.Contains(n.OpType))
             {

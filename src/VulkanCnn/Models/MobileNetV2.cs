@@ -13,10 +13,11 @@ public sealed class InvertedResidual : Module
     {
         int hidden = inChannels * expandRatio;
         var layers = new List<Module>();
-        if (expandRatio != 1) layers.AddRange([nn.Conv2d(inChannels, hidden, 1, bias: false), nn.BatchNorm2d(hidden), nn.ReLU6()]);
+        if (expandRatio != 1) layers.AddRange([Layers.Conv2d(inChannels, hidden, 1, bias: false), Layers.BatchNorm2d(hidden),
+            Layers.ReLU6()]);
         layers.AddRange([
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups: hidden, bias: false), nn.BatchNorm2d(hidden), nn.ReLU6(),
-            nn.Conv2d(hidden, outChannels, 1, bias: false), nn.BatchNorm2d(outChannels)]);
+            Layers.Conv2d(hidden, hidden, 3, stride, 1, groups: hidden, bias: false), Layers.BatchNorm2d(hidden), Layers.ReLU6(),
+            Layers.Conv2d(hidden, outChannels, 1, bias: false), Layers.BatchNorm2d(outChannels)]);
         _block = RegisterModule("conv", new Sequential(layers.ToArray()));
         _residual = stride == 1 && inChannels == outChannels;
     }
@@ -35,7 +36,8 @@ public sealed class MobileNetV2 : Module
         // (expansion t, output channels c, repeats n, first stride s), as in the paper's table 2.
         (int T, int C, int N, int S)[] settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
             (6, 160, 3, 2), (6, 320, 1, 1)];
-        var features = new List<Module> { new Sequential(nn.Conv2d(inChannels, 32, 3, 2, 1, bias: false), nn.BatchNorm2d(32), nn.ReLU6()) };
+        var features = new List<Module> { new Sequential(Layers.Conv2d(inChannels, 32, 3, 2, 1, bias: false), Layers.BatchNorm2d(32),
+            Layers.ReLU6()) };
         int channels = 32;
         foreach (var (t, c, n, s) in settings)
             for (int i = 0; i < n; i++)
@@ -43,9 +45,10 @@ public sealed class MobileNetV2 : Module
                 features.Add(new InvertedResidual(channels, c, i == 0 ? s : 1, t));
                 channels = c;
             }
-        features.Add(new Sequential(nn.Conv2d(channels, 1280, 1, bias: false), nn.BatchNorm2d(1280), nn.ReLU6()));
+        features.Add(new Sequential(Layers.Conv2d(channels, 1280, 1, bias: false), Layers.BatchNorm2d(1280), Layers.ReLU6()));
         _features = RegisterModule("features", new Sequential(features.ToArray()));
-        _classifier = RegisterModule("classifier", new Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1280, numClasses)));
+        _classifier = RegisterModule("classifier",
+            new Sequential(Layers.AdaptiveAvgPool2d(1), Layers.Flatten(), Layers.Linear(1280, numClasses)));
     }
 
     public override Value Forward(GraphBuilder g, Value x) => g.Call(_classifier, g.Call(_features, x));

@@ -11,13 +11,13 @@ public sealed class BasicBlock : Module
 
     public BasicBlock(int inChannels, int outChannels, int stride)
     {
-        _conv1 = RegisterModule("conv1", nn.Conv2d(inChannels, outChannels, 3, stride, 1, bias: false));
-        _bn1 = RegisterModule("bn1", nn.BatchNorm2d(outChannels));
-        _conv2 = RegisterModule("conv2", nn.Conv2d(outChannels, outChannels, 3, 1, 1, bias: false));
-        _bn2 = RegisterModule("bn2", nn.BatchNorm2d(outChannels));
+        _conv1 = RegisterModule("conv1", Layers.Conv2d(inChannels, outChannels, 3, stride, 1, bias: false));
+        _bn1 = RegisterModule("bn1", Layers.BatchNorm2d(outChannels));
+        _conv2 = RegisterModule("conv2", Layers.Conv2d(outChannels, outChannels, 3, 1, 1, bias: false));
+        _bn2 = RegisterModule("bn2", Layers.BatchNorm2d(outChannels));
         if (stride != 1 || inChannels != outChannels)
             _downsample = RegisterModule("downsample",
-                new Sequential(nn.Conv2d(inChannels, outChannels, 1, stride, bias: false), nn.BatchNorm2d(outChannels)));
+                new Sequential(Layers.Conv2d(inChannels, outChannels, 1, stride, bias: false), Layers.BatchNorm2d(outChannels)));
     }
 
     public override Value Forward(GraphBuilder g, Value x)
@@ -36,8 +36,8 @@ public sealed class ResNet : Module
 
     public ResNet(int[] blocks, int numClasses = 1000, int inChannels = 3, int width = 64)
     {
-        var stem = new Sequential(nn.Conv2d(inChannels, width, 7, 2, 3, bias: false), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.MaxPool2d(3, 2, 1));
+        var stem = new Sequential(Layers.Conv2d(inChannels, width, 7, 2, 3, bias: false), Layers.BatchNorm2d(width), Layers.ReLU(),
+            Layers.MaxPool2d(3, 2, 1));
         _stem = RegisterModule("stem", stem);
         var stages = new List<Module>();
         int channels = width;
@@ -53,7 +53,7 @@ public sealed class ResNet : Module
             stages.Add(new Sequential(stage.ToArray()));
         }
         _layers = RegisterModule("layers", new Sequential(stages.ToArray()));
-        _head = RegisterModule("head", new Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, numClasses)));
+        _head = RegisterModule("head", new Sequential(Layers.AdaptiveAvgPool2d(1), Layers.Flatten(), Layers.Linear(channels, numClasses)));
     }
 
     public static ResNet ResNet18(int numClasses = 1000, int inChannels = 3) => new([2, 2, 2, 2], numClasses, inChannels);
@@ -70,14 +70,14 @@ public sealed class InceptionBlock : Module
     public InceptionBlock(int inChannels, int branchChannels, int midChannels)
     {
         static Sequential ConvBnRelu(int i, int o, (int, int) k, (int, int) p) =>
-            new(nn.Conv2d(i, o, k, padding: p, bias: false), nn.BatchNorm2d(o), nn.ReLU());
+            new(Layers.Conv2d(i, o, k, padding: p, bias: false), Layers.BatchNorm2d(o), Layers.ReLU());
         _b1 = RegisterModule("branch1x1", ConvBnRelu(inChannels, branchChannels, (1, 1), (0, 0)));
         _b7 = RegisterModule("branch7x7", new Sequential(ConvBnRelu(inChannels, midChannels, (1, 1), (0, 0)),
             ConvBnRelu(midChannels, midChannels, (1, 7), (0, 3)), ConvBnRelu(midChannels, branchChannels, (7, 1), (3, 0))));
         _b77 = RegisterModule("branch7x7dbl", new Sequential(ConvBnRelu(inChannels, midChannels, (1, 1), (0, 0)),
             ConvBnRelu(midChannels, midChannels, (7, 1), (3, 0)), ConvBnRelu(midChannels, branchChannels, (1, 7), (0, 3))));
         _pool = RegisterModule("branch_pool",
-            new Sequential(nn.AvgPool2d(3, 1, 1), ConvBnRelu(inChannels, branchChannels, (1, 1), (0, 0))));
+            new Sequential(Layers.AvgPool2d(3, 1, 1), ConvBnRelu(inChannels, branchChannels, (1, 1), (0, 0))));
     }
 
     public override Value Forward(GraphBuilder g, Value x) =>

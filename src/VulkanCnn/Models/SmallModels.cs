@@ -16,13 +16,13 @@ public static class SmallModels
 
     /// <summary>conv3x3 32 → BN → ReLU → pool → conv3x3 64 → BN → ReLU → pool → fc128 → ReLU → fc (≈2.6 M MAC per 28x28 image).</summary>
     public static Sequential SmallCnn(int inChannels = 1, int classes = 10, int imageSize = 28) => new(
-        nn.Conv2d(inChannels, 32, 3, padding: 1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding: 1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * (imageSize / 4) * (imageSize / 4), 128), nn.ReLU(), nn.Linear(128, classes));
+        Layers.Conv2d(inChannels, 32, 3, padding: 1), Layers.BatchNorm2d(32), Layers.ReLU(), Layers.MaxPool2d(2),
+        Layers.Conv2d(32, 64, 3, padding: 1), Layers.BatchNorm2d(64), Layers.ReLU(), Layers.MaxPool2d(2),
+        Layers.Flatten(), Layers.Linear(64 * (imageSize / 4) * (imageSize / 4), 128), Layers.ReLU(), Layers.Linear(128, classes));
 
     /// <summary>A stem conv and three residual stages (16, 32, 64 channels), global average pooling, fc.</summary>
     public static Module SmallResNet(int inChannels = 1, int classes = 10) => new Sequential(
-        nn.Conv2d(inChannels, 16, 3, padding: 1, bias: false), nn.BatchNorm2d(16), nn.ReLU(),
+        Layers.Conv2d(inChannels, 16, 3, padding: 1, bias: false), Layers.BatchNorm2d(16), Layers.ReLU(),
         new BasicBlock(16, 16, 1), new BasicBlock(16, 32, 2), new BasicBlock(32, 64, 2),
-        nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(64, classes));
+        Layers.AdaptiveAvgPool2d(), Layers.Flatten(), Layers.Linear(64, classes));
 }

@@ -3,110 +3,60 @@ using VulkanCnn.Ir;
 
 namespace VulkanCnn.Nn;
 
-/// <summary>torch.nn.Conv2d → Conv. Weight [out, in/groups, kh, kw], optional bias [out].</summary>
-public sealed class Conv2d : Module
+/// <summary>
+/// PyTorch-named layer factories: <c>Layers.Conv2d(1, 32, kernel: 3, padding: 1)</c>, <c>Layers.ReLU()</c> …
+/// Each lowers to IR (ONNX-named) nodes; the module types are in LayerModules.cs.
+/// </summary>
+public static class Layers
 {
-    public Conv2d(int inChannels, int outChannels, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding,
-        (int H, int W) dilation, int groups, bool bias)
+    public static Conv2d Conv2d(int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1,
+        int groups = 1, bool bias = true) =>
+        new(inChannels, outChannels, (kernel, kernel), (stride, stride), (padding, padding), (dilation, dilation), groups, bias);
+
+    public static Conv2d Conv2d(int inChannels, int outChannels, (int H, int W) kernel, (int H, int W)? stride = null,
+        (int H, int W)? padding = null,
+        (int H, int W)? dilation = null, int groups = 1, bool bias = true) =>
+        new(inChannels, outChannels, kernel, stride ?? (1, 1), padding ?? (0, 0), dilation ?? (1, 1), groups, bias);
+
+    public static BatchNorm2d BatchNorm2d(int channels, float eps = 1e-5f, float momentum = 0.1f) => new(channels, eps, momentum);
+    public static Linear Linear(int inFeatures, int outFeatures, bool bias = true) => new(inFeatures, outFeatures, bias);
+
+    public static OpModule ReLU() => Op("ReLU", "Relu");
+    public static OpModule ReLU6() => new("ReLU6", (g, x) => g.Node("Clip", [x], new Attributes().Set("min", 0f).Set("max", 6f)));
+    public static OpModule LeakyReLU(float negativeSlope = 0.01f) => Op("LeakyReLU", "LeakyRelu", ("alpha", negativeSlope));
+    public static OpModule Sigmoid() => Op("Sigmoid", "Sigmoid");
+    public static OpModule Tanh() => Op("Tanh", "Tanh");
+    public static OpModule Hardswish() => Op("Hardswish", "HardSwish");
+    /// <summary>PyTorch's hardsigmoid is relu6(x + 3) / 6, i.e. ONNX HardSigmoid with alpha 1/6.</summary>
+    public static OpModule Hardsigmoid() => Op("Hardsigmoid", "HardSigmoid", ("alpha", 1f / 6), ("beta", 0.5f));
+    public static OpModule SiLU() => Op("SiLU", "Silu");
+    public static OpModule ELU(float alpha = 1f) => Op("ELU", "Elu", ("alpha", alpha));
+    public static OpModule GELU(bool tanhApproximation = false) => Op("GELU", "Gelu", ("approximate", tanhApproximation ? "tanh" : "none"));
+    public static OpModule Softmax(int dim) => Op("Softmax", "Softmax", ("axis", dim));
+    public static OpModule LogSoftmax(int dim) => Op("LogSoftmax", "LogSoftmax", ("axis", dim));
+    public static OpModule Identity() => Op("Identity", "Identity");
+    public static OpModule Dropout(float p = 0.5f) => Op("Dropout", "Dropout", ("ratio", p));
+    public static OpModule Flatten(int startDim = 1) => Op("Flatten", "Flatten", ("axis", startDim));
+
+    public static OpModule MaxPool2d(int kernel, int? stride = null, int padding = 0, bool ceilMode = false) =>
+        Op("MaxPool2d", "MaxPool", ("kernel_shape", new[] { kernel, kernel }), ("strides", new[] { stride ?? kernel, stride ?? kernel }),
+            ("pads", new[] { padding, padding, padding, padding }), ("ceil_mode", ceilMode ? 1 : 0));
+
+    public static OpModule AvgPool2d(int kernel, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
+        Op("AvgPool2d", "AveragePool", ("kernel_shape", new[] { kernel, kernel }),
+            ("strides", new[] { stride ?? kernel, stride ?? kernel }),
+            ("pads", new[] { padding, padding, padding, padding }), ("ceil_mode", ceilMode ? 1 : 0),
+                ("count_include_pad", countIncludePad ? 1 : 0));
+
+    /// <summary>AdaptiveAvgPool2d(1) (global average pooling; other output sizes are not supported).</summary>
+    public static OpModule AdaptiveAvgPool2d(int outputSize = 1) => outputSize == 1
+        ? Op("AdaptiveAvgPool2d", "GlobalAveragePool")
+        : throw new NotSupportedException("AdaptiveAvgPool2d supports output size 1 (global average pooling) only.");
+
+    private static OpModule Op(string name, string opType, params (string Name, object Value)[] attributes) => new(name, (g, x) =>
     {
-        if (inChannels % groups != 0 || outChannels % groups != 0)
-            throw new ArgumentException($"Conv2d({inChannels}, {outChannels}): both channel counts must divide by groups={groups}.",
-                nameof(groups));
-        InChannels = inChannels; OutChannels = outChannels; Kernel = kernel;
-        Stride = stride; Padding = padding; Dilation = dilation; Groups = groups;
-        int fanIn = inChannels / groups * kernel.H * kernel.W;
-        float bound = 1 / MathF.Sqrt(fanIn);
-        Weight = RegisterParameter("weight", new Parameter(new TensorShape(outChannels, inChannels / groups, kernel.H, kernel.W),
-            Init.Uniform((long)outChannels * fanIn, bound)));
-        Bias = bias ? RegisterParameter("bias", new Parameter(new TensorShape(outChannels), Init.Uniform(outChannels, bound))) : null;
-    }
-
-    public int InChannels { get; }
-    public int OutChannels { get; }
-    public (int H, int W) Kernel { get; }
-    public (int H, int W) Stride { get; }
-    public (int H, int W) Padding { get; }
-    public (int H, int W) Dilation { get; }
-    public int Groups { get; }
-    public Parameter Weight { get; }
-    public Parameter? Bias { get; }
-
-    public override Value Forward(GraphBuilder g, Value x)
-    {
-        if (x.Shape.Rank != 4 || x.Shape[1] != InChannels)
-            throw new GraphException($"Conv2d({InChannels}, {OutChannels}) expects input [N, {InChannels}, H, W], got {x.Shape}.");
-        var a = new Attributes()
-            .Set("kernel_shape", new[] { Kernel.H, Kernel.W }).Set("strides", new[] { Stride.H, Stride.W })
-            .Set("pads", new[] { Padding.H, Padding.W, Padding.H, Padding.W }).Set("dilations", new[] { Dilation.H, Dilation.W })
-            .Set("group", Groups);
-        return g.Node("Conv", [x, g.Parameter(Weight), Bias is null ? null : g.Parameter(Bias)], a);
-    }
-}
-
-/// <summary>torch.nn.BatchNorm2d (inference) → BatchNormalization with weight, bias, running_mean, running_var.</summary>
-public sealed class BatchNorm2d : Module
-{
-    public BatchNorm2d(int channels, float eps = 1e-5f, float momentum = 0.1f)
-    {
-        Channels = channels; Eps = eps; Momentum = momentum;
-        Weight = RegisterParameter("weight", new Parameter(new TensorShape(channels), Init.Fill(channels, 1)));
-        Bias = RegisterParameter("bias", new Parameter(new TensorShape(channels), Init.Fill(channels, 0)));
-        RunningMean = RegisterParameter("running_mean",
-            new Parameter(new TensorShape(channels), Init.Fill(channels, 0)) { RequiresGrad = false });
-        RunningVar = RegisterParameter("running_var",
-            new Parameter(new TensorShape(channels), Init.Fill(channels, 1)) { RequiresGrad = false });
-    }
-
-    public int Channels { get; }
-    public float Eps { get; }
-    public float Momentum { get; }
-    public Parameter Weight { get; }
-    public Parameter Bias { get; }
-    public Parameter RunningMean { get; }
-    public Parameter RunningVar { get; }
-
-    public override Value Forward(GraphBuilder g, Value x) => g.Node("BatchNormalization",
-        [x, g.Parameter(Weight), g.Parameter(Bias), g.Parameter(RunningMean), g.Parameter(RunningVar)],
-        new Attributes().Set("epsilon", Eps).Set("momentum", 1 - Momentum));
-}
-
-/// <summary>torch.nn.Linear → Gemm(x, W, b, transB=1). Weight [out, in].</summary>
-public sealed class Linear : Module
-{
-    public Linear(int inFeatures, int outFeatures, bool bias = true)
-    {
-        InFeatures = inFeatures; OutFeatures = outFeatures;
-        float bound = 1 / MathF.Sqrt(inFeatures);
-        Weight = RegisterParameter("weight",
-            new Parameter(new TensorShape(outFeatures, inFeatures), Init.Uniform((long)outFeatures * inFeatures, bound)));
-        Bias = bias ? RegisterParameter("bias", new Parameter(new TensorShape(outFeatures), Init.Uniform(outFeatures, bound))) : null;
-    }
-
-    public int InFeatures { get; }
-    public int OutFeatures { get; }
-    public Parameter Weight { get; }
-    public Parameter? Bias { get; }
-
-    public override Value Forward(GraphBuilder g, Value x)
-    {
-        if (x.Shape.Rank != 2 || x.Shape[1] != InFeatures)
-            throw new GraphException($"Linear({InFeatures}, {OutFeatures}) expects input [N, {InFeatures}], got {x.Shape}.");
-        return g.Node("Gemm", [x, g.Parameter(Weight), Bias is null ? null : g.Parameter(Bias)], new Attributes().Set("transB", 1));
-    }
-}
-
-/// <summary>A parameterless layer that lowers to one IR node (activations, pooling, flatten …).</summary>
-public sealed class OpModule : Module
-{
-    private readonly Func<GraphBuilder, Value, Value> _lower;
-
-    public OpModule(string name, Func<GraphBuilder, Value, Value> lower)
-    {
-        Name = name;
-        _lower = lower;
-    }
-
-    public string Name { get; }
-    public override Value Forward(GraphBuilder g, Value x) => _lower(g, x);
-    public override string ToString() => Name;
+        var a = new Attributes();
+        foreach (var (n, v) in attributes) a.Set(n, v);
+        return g.Node(opType, [x], a);
+    });
 }

@@ -8,7 +8,7 @@ namespace VulkanCnn.Training;
 /// class labels and backbone in the metadata.</summary>
 public static class LinearHead
 {
-    public static Sequential Create(int features, int classes) => new(nn.Linear(features, classes));
+    public static Sequential Create(int features, int classes) => new(Layers.Linear(features, classes));
 
     /// <summary>Full-batch Adam on the feature vectors; returns the final training accuracy.</summary>
     public static double Train(GpuDevice gpu, Sequential head, float[][] features, int[] labels, int steps = 200, double lr = 1e-2)

@@ -27,8 +27,8 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
     private static IrGraph Tiny(int[] shape)
     {
         Init.ManualSeed(3);
-        var model = new Sequential(nn.Conv2d(3, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(4, 6, 3, padding: 1), nn.ReLU(), nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(6, 5));
+        var model = new Sequential(Layers.Conv2d(3, 4, 3, padding: 1), Layers.BatchNorm2d(4), Layers.ReLU(), Layers.MaxPool2d(2),
+            Layers.Conv2d(4, 6, 3, padding: 1), Layers.ReLU(), Layers.AdaptiveAvgPool2d(), Layers.Flatten(), Layers.Linear(6, 5));
         return model.ToGraph(new TensorShape(shape), "tiny");
     }
 
@@ -46,9 +46,9 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
     public void Info_prints_the_interface_op_histogram_parameters_and_flops()
     {
         Init.ManualSeed(4);
-        var model = new Sequential(nn.Conv2d(3, 16, 3, padding: 1), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride: 2, padding: 1), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(32, 10));
+        var model = new Sequential(Layers.Conv2d(3, 16, 3, padding: 1), Layers.BatchNorm2d(16), Layers.ReLU(),
+            Layers.Conv2d(16, 32, 3, stride: 2, padding: 1), Layers.ReLU(),
+            Layers.AdaptiveAvgPool2d(), Layers.Flatten(), Layers.Linear(32, 10));
         var graph = model.ToGraph(new TensorShape(1, 3, 100, 100), "info");
         string path = Export(graph);
 

@@ -86,8 +86,9 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     public void Passes_preserve_results()
     {
         Init.ManualSeed(5);
-        var model = new Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 6, (1, 3), padding: (0, 1)),
-            nn.BatchNorm2d(6), nn.ReLU6(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 5 * 6, 4), nn.ReLU());
+        var model = new Sequential(Layers.Conv2d(3, 8, 3, padding: 1), Layers.BatchNorm2d(8), Layers.ReLU(),
+            Layers.Conv2d(8, 6, (1, 3), padding: (0, 1)), Layers.BatchNorm2d(6), Layers.ReLU6(), Layers.MaxPool2d(2), Layers.Flatten(),
+            Layers.Linear(6 * 5 * 6, 4), Layers.ReLU());
         RandomizeBatchNorms(model, 2);
         TensorShape shape = [2, 3, 10, 12];
         var x = Reference.Random((int)shape.ElementCount, 4);
@@ -102,8 +103,8 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     public void Inception_block_with_parallel_branches_matches_the_cpu_reference()
     {
         Init.ManualSeed(7);
-        var model = new Sequential(new InceptionBlock(inChannels: 6, branchChannels: 5, midChannels: 7), nn.AdaptiveAvgPool2d(),
-            nn.Flatten(), nn.Linear(20, 3));
+        var model = new Sequential(new InceptionBlock(inChannels: 6, branchChannels: 5, midChannels: 7), Layers.AdaptiveAvgPool2d(),
+            Layers.Flatten(), Layers.Linear(20, 3));
         using var session = CompileMatchingTheCpuReference(model, [2, 6, 9, 11], bnSeed: 3, inputSeed: 8);
         Assert.Contains(session.Graph.Nodes, n => n.OpType == "Concat");
     }
@@ -112,10 +113,10 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     public void Model_building_errors_name_the_layer_and_shapes()
     {
         var e = Assert.Throws<GraphException>(() =>
-            Device.Compile(new Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(10, 2)), [1, 3, 8, 8]));
+            Device.Compile(new Sequential(Layers.Conv2d(3, 4, 3), Layers.Flatten(), Layers.Linear(10, 2)), [1, 3, 8, 8]));
         Assert.Contains("Linear(10, 2)", e.Message);
         Assert.Contains("[1, 144]", e.Message);
-        var c = Assert.Throws<GraphException>(() => Device.Compile(new Sequential(nn.Conv2d(4, 4, 3)), [1, 3, 8, 8]));
+        var c = Assert.Throws<GraphException>(() => Device.Compile(new Sequential(Layers.Conv2d(4, 4, 3)), [1, 3, 8, 8]));
         Assert.Contains("[1, 3, 8, 8]", c.Message);
     }
 
@@ -123,14 +124,16 @@ public sealed class NetworkTests(GpuFixture gpu) : GpuTest(gpu)
     public void Weights_round_trip_through_safetensors_into_a_new_model()
     {
         Init.ManualSeed(11);
-        var model = new Sequential(nn.Conv2d(2, 3, 3, padding: 1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2));
+        var model = new Sequential(Layers.Conv2d(2, 3, 3, padding: 1), Layers.BatchNorm2d(3), Layers.ReLU(), Layers.Flatten(),
+            Layers.Linear(3 * 4 * 4, 2));
         RandomizeBatchNorms(model, 4);
         string path = Path.Combine(Path.GetTempPath(), $"vkcnn-model-{Guid.NewGuid():N}.safetensors");
         try
         {
             model.SaveSafetensors(path);
             Init.ManualSeed(12);
-            var copy = new Sequential(nn.Conv2d(2, 3, 3, padding: 1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2));
+            var copy = new Sequential(Layers.Conv2d(2, 3, 3, padding: 1), Layers.BatchNorm2d(3), Layers.ReLU(), Layers.Flatten(),
+                Layers.Linear(3 * 4 * 4, 2));
             copy.LoadSafetensors(path);
             var x = Reference.Random(2 * 2 * 16, 9);
             using var a = Device.Compile(model, [2, 2, 4, 4]);

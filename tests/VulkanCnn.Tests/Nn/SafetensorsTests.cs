@@ -16,14 +16,16 @@ public sealed class SafetensorsTests : IDisposable
     public void Module_parameters_round_trip_with_state_dict_names_and_metadata()
     {
         Init.ManualSeed(1);
-        var model = new Sequential(nn.Conv2d(3, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 2));
+        var model = new Sequential(Layers.Conv2d(3, 4, 3, padding: 1), Layers.BatchNorm2d(4), Layers.ReLU(), Layers.Flatten(),
+            Layers.Linear(4 * 5 * 5, 2));
         Assert.Equal(["0.bias", "0.weight", "1.bias", "1.running_mean", "1.running_var", "1.weight", "4.bias", "4.weight"],
             model.StateDict().Keys.Order(StringComparer.Ordinal));
         string path = PathOf("model.safetensors");
         model.SaveSafetensors(path, new Dictionary<string, string> { ["format"] = "pt", ["classes"] = "a,b" });
 
         Init.ManualSeed(2);
-        var other = new Sequential(nn.Conv2d(3, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 2));
+        var other = new Sequential(Layers.Conv2d(3, 4, 3, padding: 1), Layers.BatchNorm2d(4), Layers.ReLU(), Layers.Flatten(),
+            Layers.Linear(4 * 5 * 5, 2));
         Assert.NotEqual(model.StateDict()["0.weight"].Data, other.StateDict()["0.weight"].Data);
         var meta = other.LoadSafetensors(path);
         foreach (var (name, p) in model.StateDict()) Assert.Equal(p.Data, other.StateDict()[name].Data);
@@ -33,16 +35,16 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_mismatched_model_is_refused_without_changing_it()
     {
-        var model = new Sequential(nn.Linear(3, 2));
+        var model = new Sequential(Layers.Linear(3, 2));
         string path = PathOf("linear.safetensors");
         model.SaveSafetensors(path);
-        var wider = new Sequential(nn.Linear(4, 2));
+        var wider = new Sequential(Layers.Linear(4, 2));
         float[] before = (float[])wider.StateDict()["0.weight"].Data.Clone();
         var e = Assert.Throws<SafetensorsException>(() => wider.LoadSafetensors(path));
         Assert.Contains("0.weight", e.Message);
         Assert.Contains("[2, 3]", e.Message);
         Assert.Equal(before, wider.StateDict()["0.weight"].Data);
-        var e2 = Assert.Throws<SafetensorsException>(() => new Sequential(nn.Linear(3, 2, bias: false)).LoadSafetensors(path));
+        var e2 = Assert.Throws<SafetensorsException>(() => new Sequential(Layers.Linear(3, 2, bias: false)).LoadSafetensors(path));
         Assert.Contains("unexpected [0.bias]", e2.Message);
     }
 

@@ -29,15 +29,16 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
             "small-cnn" => (SmallModels.SmallCnn(1, 10, 8), [2, 1, 8, 8]),
             "small-resnet" => (SmallModels.SmallResNet(1, 7), [2, 1, 10, 10]),
             "activations" => (new Sequential(
-                nn.Conv2d(3, 6, 3, padding: 1), nn.BatchNorm2d(6), nn.ReLU6(),
-                nn.Conv2d(6, 8, 3, stride: 2, padding: 1), nn.Hardswish(),
-                nn.Conv2d(8, 8, 1), nn.Sigmoid(),
-                nn.Conv2d(8, 8, 3, padding: 1), nn.SiLU(),
-                nn.Conv2d(8, 8, 1), nn.GELU(), nn.Conv2d(8, 8, 1), nn.GELU(tanhApproximation: true),
-                nn.LeakyReLU(0.1f), nn.Hardsigmoid(), nn.ELU(0.8f), nn.Tanh(),
-                nn.AdaptiveAvgPool2d(), nn.Flatten(), nn.Linear(8, 5), nn.Softmax(1)), [2, 3, 9, 7]),
+                Layers.Conv2d(3, 6, 3, padding: 1), Layers.BatchNorm2d(6), Layers.ReLU6(),
+                Layers.Conv2d(6, 8, 3, stride: 2, padding: 1), Layers.Hardswish(),
+                Layers.Conv2d(8, 8, 1), Layers.Sigmoid(),
+                Layers.Conv2d(8, 8, 3, padding: 1), Layers.SiLU(),
+                Layers.Conv2d(8, 8, 1), Layers.GELU(), Layers.Conv2d(8, 8, 1), Layers.GELU(tanhApproximation: true),
+                Layers.LeakyReLU(0.1f), Layers.Hardsigmoid(), Layers.ELU(0.8f), Layers.Tanh(),
+                Layers.AdaptiveAvgPool2d(), Layers.Flatten(), Layers.Linear(8, 5), Layers.Softmax(1)), [2, 3, 9, 7]),
             "inception" =>
-                (new Sequential(nn.Conv2d(4, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), new InceptionBlock(8, 4, 6)), [2, 4, 9, 11]),
+                (new Sequential(Layers.Conv2d(4, 8, 3, padding: 1), Layers.BatchNorm2d(8), Layers.ReLU(), new InceptionBlock(8, 4, 6)),
+                    [2, 4, 9, 11]),
             _ => throw new ArgumentException(name),
         };
         RandomizeBatchNorm(made.Item1, name.Length);

@@ -127,6 +127,46 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Float_arithmetic_on_constants_is_folded_by_the_runtime_operators_and_shape_arithmetic_at_import()
+    {
+        // w = w0 * 2 is float data: left to the runtime's FoldConstants (the Mul operator on the GPU). The Reshape target
+        // comes from Shape -> Gather -> Concat (int64) and the Upsample scales from Div(Cast(sizes), Cast(Shape)), shape
+        // arithmetic through float: both fold here, because shape inference needs them at import.
+        var graph = Load(Model(9, Net([Input("x", 1L, 1L, 2L, 3L)], ["y"],
+            [
+                Node("Constant", [], ["w0"], Attr("value", Floats("", [2, 1, 1, 1], [1f, -0.5f]))),
+                Node("Constant", [], ["two"], Attr("value", Floats("", [], [2f]))),
+                Node("Mul", ["w0", "two"], ["w"]),
+                Node("Conv", ["x", "w"], ["c"], Attr("kernel_shape", 1L, 1L)),
+                Node("Shape", ["c"], ["s"]),
+                Node("Cast", ["s"], ["sf"], Attr("to", 1L)),
+                Node("Constant", [], ["sizes"], Attr("value", Ints("", [4], [1, 2, 4, 3]))),
+                Node("Cast", ["sizes"], ["sizesf"], Attr("to", 1L)),
+                Node("Div", ["sizesf", "sf"], ["scales"]),
+                Node("Upsample", ["c", "scales"], ["u"]),
+                Node("Shape", ["u"], ["us"]),
+                Node("Constant", [], ["first"], Attr("value", Ints("", [1], [0]))),
+                Node("Gather", ["us", "first"], ["n"], Attr("axis", 0L)),
+                Node("Constant", [], ["rest"], Attr("value", Ints("", [1], [-1]))),
+                Node("Concat", ["n", "rest"], ["target"], Attr("axis", 0L)),
+                Node("Reshape", ["u", "target"], ["y"]),
+            ])));
+        Assert.Equal(["Mul", "Conv", "Upsample", "Reshape"], graph.Nodes.Select(n => n.OpType));
+        Assert.Equal([1f, 1f, 2f, 1f], graph.Initializers["scales"].Floats!);
+        Assert.Equal([1L, -1L], graph.Initializers["target"].AsInts());
+        using var session = Device.Compile(graph);
+        Assert.Equal(1, session.Passes.ConstantsFolded);
+        Assert.DoesNotContain(session.Graph.Nodes, n => n.OpType == "Mul");
+        var x = Reference.Random(6, 10);
+        var expected = new float[24];
+        for (int ch = 0; ch < 2; ch++)
+            for (int r = 0; r < 4; r++)
+                for (int col = 0; col < 3; col++)
+                    expected[(ch * 4 + r) * 3 + col] = x[(r / 2) * 3 + col] * (ch == 0 ? 2f : -1f);
+        Tolerance.AssertClose(expected, session.Run(x), Tolerance.Op);
+    }
+
+    [Fact]
     public void Constant_nodes_become_initializers_and_weights_through_identity_work()
     {
         var w = Floats("", [2, 1, 1, 1], [2f, -1f]);

@@ -10,8 +10,8 @@ namespace VulkanCnn.Tests.Training;
 public sealed class TrainerTests(GpuFixture gpu) : GpuTest(gpu)
 {
     private static Sequential TinyNet() => new(
-        nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(4, 6, 3, stride: 2, padding: 1), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 2 * 2, 3));
+        Layers.Conv2d(1, 4, 3, padding: 1), Layers.BatchNorm2d(4), Layers.ReLU(), Layers.MaxPool2d(2),
+        Layers.Conv2d(4, 6, 3, stride: 2, padding: 1), Layers.ReLU(), Layers.Flatten(), Layers.Linear(6 * 2 * 2, 3));
 
     [Fact]
     public void Whole_network_gradients_match_finite_differences_of_the_loss()

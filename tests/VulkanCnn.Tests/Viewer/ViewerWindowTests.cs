@@ -22,7 +22,8 @@ public sealed class ViewerWindowTests : IDisposable
         Directory.CreateDirectory(_dir);
         _model = Path.Combine(_dir, "tiny.onnx");
         _labels = Path.Combine(_dir, "labels.txt");
-        var net = new Sequential(nn.Conv2d(3, 4, 3, stride: 2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3));
+        var net = new Sequential(Layers.Conv2d(3, 4, 3, stride: 2), Layers.ReLU(), Layers.AdaptiveAvgPool2d(1), Layers.Flatten(),
+            Layers.Linear(4, 3));
         OnnxExporter.Save(net.ToGraph([1, 3, 32, 32], "tiny"), _model);
         File.WriteAllLines(_labels, ["red", "green", "blue"]);
     }
