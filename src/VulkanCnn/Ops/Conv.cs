@@ -14,6 +14,10 @@ internal enum ConvStrategy
     Pointwise,
     /// <summary><c>conv_depthwise</c>: group == C (any channel multiplier), rows of outputs sharing their input span.</summary>
     Depthwise,
+    /// <summary><c>winograd_*</c> F(2x2, 3x3): 3x3 stride 1, constant weights (<see cref="ConvWinograd"/>).</summary>
+    WinogradF2,
+    /// <summary><c>winograd_*</c> F(4x4, 3x3): fewer multiplies than F(2,3), a larger rounding error.</summary>
+    WinogradF4,
 }
 
 /// <summary>Conv's variants (<see cref="ConvStrategy"/>): what each can compute, and the rule per device class
@@ -40,7 +44,9 @@ internal static class ConvStrategySelector
         ConvStrategy.Direct => "direct",
         ConvStrategy.Gemm => "gemm",
         ConvStrategy.Pointwise => "1x1",
-        _ => "depthwise",
+        ConvStrategy.Depthwise => "depthwise",
+        ConvStrategy.WinogradF2 => "winograd_f2x3",
+        _ => "winograd_f4x3",
     };
 
     /// <summary>Why <paramref name="s"/> cannot compute <paramref name="g"/>, or null when it can.</summary>
@@ -51,6 +57,7 @@ internal static class ConvStrategySelector
             "needs a 1x1 kernel with stride 1 and no padding",
         ConvStrategy.Depthwise when g.CG != 1 || g.Group != g.C => "needs group == input channels (one input channel per group)",
         ConvStrategy.Depthwise when g.KW > 7 || g.SW > 2 || g.DW > 2 => "supports kernel width <= 7 and stride, dilation <= 2 along x",
+        ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 => ConvWinograd.Refusal(g),
         _ => null,
     };
 
@@ -77,8 +84,13 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public IReadOnlyList<string> Variants => ConvStrategySelector.Names;
 
-    public string? Refusal(string variant, OpContext node, GpuDevice? device) =>
-        ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device?.Info);
+    public string? Refusal(string variant, OpContext node, GpuDevice? device)
+    {
+        var strategy = ConvStrategySelector.Parse(variant);
+        if (strategy is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && node.Constant(1) is not { Floats: not null })
+            return "needs constant weights (transformed once when the plan is built)";
+        return ConvStrategySelector.Refusal(strategy, ConvGeometry.ForConv(node), device?.Info);
+    }
 
     public string Heuristic(OpContext node, GpuDevice device) =>
         ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info));
@@ -109,6 +121,11 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
                     c.Output(0), act);
                 break;
             case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias); break;
+            case ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4:
+                int tileM = c.Variant == "winograd_f2x3" ? 2 : 4;
+                var weights = c.Constant(1)?.Floats ?? throw c.Error($"{c.Variant} needs constant weights");
+                ConvWinograd.Build(s, g, tileM, weights, c.Input(0), bias, c.Output(0), act);
+                break;
             default:
                 uint local = c.Device.DefaultWorkgroupSize;
                 var direct = c.Pipeline(new PipelineKey("conv_direct", 4, ConvParams.Size, local) { Activation = (uint)act.Kind });

@@ -9,6 +9,21 @@ public static class Tolerance
     /// <summary>Per-operator parity: |gpu − ref| ≤ 1e-4 · max(1, max|ref|).</summary>
     public const double Op = 1e-4;
 
+    /// <summary>Winograd F(2x2, 3x3) convolutions: its transforms (±1, ½) are exact in binary, so the op bound holds.</summary>
+    public const double WinogradF2 = 1e-4;
+
+    /// <summary>Winograd F(4x4, 3x3) convolutions: transforms scaling by up to 8 and 1/24 cost about two bits; measured
+    /// ≤ 6.9e-6 on ResNet-18's 3x3 layers (ConvWinogradTests), stated with margin for other data.</summary>
+    public const double WinogradF4 = 5e-4;
+
+    /// <summary>The bound a Conv variant is held to.</summary>
+    public static double ForConvVariant(string variant) => variant switch
+    {
+        "winograd_f2x3" => WinogradF2,
+        "winograd_f4x3" => WinogradF4,
+        _ => Op,
+    };
+
     /// <summary>Whole networks: |gpu − ref| ≤ 1e-3 · max(1, max|ref|).</summary>
     public const double Network = 1e-3;
 

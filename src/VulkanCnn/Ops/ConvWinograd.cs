@@ -1,0 +1,88 @@
+using VulkanCnn.Ir;
+using VulkanCnn.Vulkan;
+
+namespace VulkanCnn.Ops;
+
+/// <summary>
+/// Winograd F(m x m, 3x3) for 3x3, stride-1, undilated, ungrouped convs with constant weights (Lavin &amp; Gray 2016):
+/// weights transformed once at build time (U = G g Gᵀ, in double), then per run winograd_input (V = Bᵀ d B per
+/// tile), winograd_gemm (one GEMM per transformed position) and winograd_output (Aᵀ M A + bias + activation).
+/// F(2,3) does 16 multiplies per 4 outputs (2.25x fewer than direct), F(4,3) 36 per 16 (4x fewer) at a larger
+/// rounding error: on ResNet-18's layers 0.3–0.8e-6 and 4–7e-6 of max(1, max|y|) against the exact result (gemm:
+/// 0.8–2.8e-6); the tests hold them to 1e-4 and 5e-4 (ConvWinogradTests).
+/// </summary>
+internal static class ConvWinograd
+{
+    // winograd_gemm's register block (PX tiles x CO channels): must match the shader.
+    private const int GemmTiles = 8, GemmChannels = 16;
+
+    /// <summary>Why Winograd cannot compute <paramref name="g"/>, or null.</summary>
+    public static string? Refusal(ConvGeometry g) =>
+        g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.Group != 1
+            ? "needs a 3x3 kernel, stride 1, no dilation and one group" : null;
+
+    /// <summary>Records the three kernels of F(<paramref name="tileM"/>, 3): y = act(conv(x, w) + bias).</summary>
+    public static void Build(KernelSink s, ConvGeometry g, int tileM, float[] weights, Tensor x, Tensor bias, Tensor y,
+        FusedActivation act)
+    {
+        int t = tileM + 2, positions = t * t, blocks = (g.C + 3) / 4, m4 = (g.M + 3) / 4;
+        int tilesX = (g.OW + tileM - 1) / tileM, tilesY = (g.OH + tileM - 1) / tileM;
+        long tiles = (long)g.N * tilesX * tilesY;
+        var u = TransformedWeights(g, tileM, weights);
+        var packedU = s.Weight($"winograd{tileM}_weights", [u.Length], u);
+        var v = s.Scratch($"winograd{tileM}_input", [checked((int)(positions * blocks * 4 * tiles))]);
+        var mo = s.Scratch($"winograd{tileM}_products", [checked((int)(positions * m4 * 4 * tiles))]);
+        var push = g.Params(act, (uint)blocks, (uint)tilesX, (uint)tilesY, (uint)tiles);
+        uint[] tile = [(uint)tileM];
+
+        long perImage = (long)tilesX * tilesY;
+        uint local = ConvKernels.LocalSize(s, perImage);
+        var input = s.Pipeline(new PipelineKey("winograd_input", 2, ConvParams.Size, local) { Constants = tile });
+        s.Dispatch(input, [x, v], s.Groups((perImage + local - 1) / local, blocks, g.N, $"the Winograd input of {g}"), push);
+
+        long lanes = (tiles + GemmTiles - 1) / GemmTiles;
+        uint gemmLocal = ConvKernels.LocalSize(s, lanes);
+        var gemm = s.Pipeline(new PipelineKey("winograd_gemm", 3, ConvParams.Size, gemmLocal) { Constants = tile });
+        var groups = s.Groups((lanes + gemmLocal - 1) / gemmLocal, (g.M + GemmChannels - 1) / GemmChannels, positions, g.ToString());
+        s.Dispatch(gemm, [v, packedU, mo], groups, push);
+
+        var output = s.Pipeline(new PipelineKey("winograd_output", 3, ConvParams.Size, local)
+        { Activation = (uint)act.Kind, Constants = tile });
+        s.Dispatch(output, [mo, bias, y], s.Groups((perImage + local - 1) / local, m4, g.N, $"the Winograd output of {g}"), push);
+    }
+
+    /// <summary>G for F(m,3): T x 3.</summary>
+    private static double[,] G(int tileM) => tileM == 2
+        ? new double[,] { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } }
+        : new double[,]
+        {
+            { 1.0 / 4, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+            { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 },
+        };
+
+    /// <summary>U = G g Gᵀ for every (m, c), packed [position][M block of CO][C/4][4 channels][CO], zero-filled tails.</summary>
+    public static float[] TransformedWeights(ConvGeometry g, int tileM, float[] w)
+    {
+        var gm = G(tileM);
+        int t = tileM + 2, blocks = (g.C + 3) / 4, mBlocks = (g.M + GemmChannels - 1) / GemmChannels;
+        var r = new float[t * t * mBlocks * blocks * 4 * GemmChannels];
+        var tmp = new double[t, 3];
+        for (int m = 0; m < g.M; m++)
+            for (int c = 0; c < g.C; c++)
+            {
+                int k0 = (m * g.C + c) * 9;
+                for (int i = 0; i < t; i++)
+                    for (int j = 0; j < 3; j++)
+                        tmp[i, j] = gm[i, 0] * w[k0 + j] + gm[i, 1] * w[k0 + 3 + j] + gm[i, 2] * w[k0 + 6 + j];
+                for (int i = 0; i < t; i++)
+                    for (int j = 0; j < t; j++)
+                    {
+                        double u = tmp[i, 0] * gm[j, 0] + tmp[i, 1] * gm[j, 1] + tmp[i, 2] * gm[j, 2];
+                        int pos = i * t + j;
+                        int index = ((((pos * mBlocks + m / GemmChannels) * blocks + c / 4) * 4 + c % 4) * GemmChannels) + m % GemmChannels;
+                        r[index] = (float)u;
+                    }
+            }
+        return r;
+    }
+}
