@@ -4,6 +4,9 @@
 // invocation accumulates PX tiles x CO output channels over K = A channel blocks of 4, U packed by
 // Ops/ConvWinograd.cs as [position][M block][A][4 channels][CO]. Mo is
 // [position][M/4 blocks][E tiles] vec4 (4 output channels of one tile per vec4).
+// Lanes cover tile blocks first, then M blocks (x = M block · tile lanes + tile lane), so a
+// layer with few tiles (7x7 at batch 1: 4 tiles of F(4,3)) still fills the workgroup's lanes.
+// D = tile lanes (ceil(E / PX)), F = M blocks.
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
 #include "conv_params.glsl"
@@ -20,9 +23,10 @@ layout(std430, binding = 2) writeonly buffer Mo { sfloat4 mo[]; };
 
 void main()
 {
-    uint lane = gl_GlobalInvocationID.x, E = p.E;
-    if (lane * PX >= E) return;
-    uint b = gl_WorkGroupID.y, pos = gl_WorkGroupID.z, M4 = (p.M + 3u) / 4u;
+    uint E = p.E;
+    if (gl_GlobalInvocationID.x >= p.D * p.F) return;
+    uint b = gl_GlobalInvocationID.x / p.D, lane = gl_GlobalInvocationID.x - b * p.D;
+    uint pos = gl_WorkGroupID.z, M4 = (p.M + 3u) / 4u;
     // The tail lane repeats the last tile (its results are not stored).
     uint tile[PX];
     [[unroll]] for (uint j = 0u; j < PX; ++j) tile[j] = pos * p.A * E + min(lane * PX + j, E - 1u);
@@ -30,7 +34,7 @@ void main()
     [[unroll]] for (uint j = 0u; j < PX; ++j)
         [[unroll]] for (uint q = 0u; q < CO4; ++q) acc[j][q] = afloat4(0);
 
-    uint wi = (pos * gl_NumWorkGroups.y + b) * p.A * CO;
+    uint wi = (pos * p.F + b) * p.A * CO;
     for (uint cb = 0u; cb < p.A; ++cb)
     {
         afloat4 xv[PX];

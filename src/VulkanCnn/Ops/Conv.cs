@@ -32,10 +32,16 @@ internal static class ConvStrategySelector
 
     public static ConvStrategy Parse(string name) => Enum.GetValues<ConvStrategy>().First(v => Name(v) == name);
 
-    public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device)
+    /// <summary>The rule: depthwise, 1x1, Winograd for 3x3 stride-1 layers with constant weights and at least 16 channels in
+    /// and out (below that the transforms cost more than the multiplies saved; ncnn draws the same line), else gemm.
+    /// F(4,3) where there are at least 32 of its tiles, F(2,3) on small images (7x7, 14x14 at batch 1), where F(4,3)'s
+    /// four times larger weights and few tiles cost more than its fewer multiplies save (ConvBenchmarks on lavapipe).</summary>
+    public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device, bool constantWeights = false)
     {
         if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
+        if (constantWeights && g.C >= 16 && g.M >= 16 && ConvWinograd.Refusal(g) is null)
+            return (long)g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= 32 ? ConvStrategy.WinogradF4 : ConvStrategy.WinogradF2;
         return ConvStrategy.Gemm;
     }
 
@@ -93,7 +99,8 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
     }
 
     public string Heuristic(OpContext node, GpuDevice device) =>
-        ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info));
+        ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info,
+            constantWeights: node.Constant(1) is { Floats: not null }));
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
 

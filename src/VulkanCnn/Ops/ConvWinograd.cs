@@ -40,11 +40,13 @@ internal static class ConvWinograd
         var input = s.Pipeline(new PipelineKey("winograd_input", 2, ConvParams.Size, local) { Constants = tile });
         s.Dispatch(input, [x, v], s.Groups((perImage + local - 1) / local, blocks, g.N, $"the Winograd input of {g}"), push);
 
-        long lanes = (tiles + GemmTiles - 1) / GemmTiles;
+        long tileLanes = (tiles + GemmTiles - 1) / GemmTiles, mBlocks = (g.M + GemmChannels - 1) / GemmChannels;
+        long lanes = tileLanes * mBlocks;
         uint gemmLocal = ConvKernels.LocalSize(s, lanes);
         var gemm = s.Pipeline(new PipelineKey("winograd_gemm", 3, ConvParams.Size, gemmLocal) { Constants = tile });
-        var groups = s.Groups((lanes + gemmLocal - 1) / gemmLocal, (g.M + GemmChannels - 1) / GemmChannels, positions, g.ToString());
-        s.Dispatch(gemm, [v, packedU, mo], groups, push);
+        var gemmPush = push;
+        (gemmPush.D, gemmPush.F) = ((uint)tileLanes, (uint)mBlocks);
+        s.Dispatch(gemm, [v, packedU, mo], s.Groups((lanes + gemmLocal - 1) / gemmLocal, 1, positions, g.ToString()), gemmPush);
 
         var output = s.Pipeline(new PipelineKey("winograd_output", 3, ConvParams.Size, local)
         { Activation = (uint)act.Kind, Constants = tile });

@@ -164,7 +164,8 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
             Assert.True(code == 0, output);
             var rows = output.Split('\n').Where(l => l.Contains("│ Conv ")).ToList();
             Assert.Equal(2, rows.Count);
-            Assert.All(rows, r => Assert.Matches(@"direct \d+\.\d+\s+gemm \d+\.\d+.*│ (direct|gemm)\s+│ measured", r));
+            Assert.All(rows, r => Assert.Matches(
+                @"direct \d+\.\d+\s+gemm \d+\.\d+\s+winograd_f2x3 \d+\.\d+\s+winograd_f4x3 \d+\.\d+.*│ \w+\s+│ measured", r));
             Assert.Contains("3 layers with variants, 3 measured now, 0 remembered", output); // two convs and the global pool
             Assert.Contains("file was missing", output);
             Assert.Single(Directory.GetFiles(cache, "tuning-*.json"));

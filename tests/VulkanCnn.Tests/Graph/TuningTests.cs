@@ -41,7 +41,8 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         using var heuristic = Device.Compile(model, shape);
         var convs = heuristic.Variants.Where(v => v.OpType == "Conv").ToList();
         Assert.NotEmpty(convs);
-        Assert.All(convs, v => Assert.Equal("gemm", v.Variant));
+        // conv3x3 1 -> 32 (too few input channels for Winograd), conv3x3 32 -> 64 at 14x14, batch 2: F(4,3).
+        Assert.Equal(["gemm", "winograd_f4x3"], convs.Select(v => v.Variant));
         Assert.Null(heuristic.TuningReport);
 
         string first = convs[0].Node;
@@ -50,8 +51,9 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         var fixedConvs = direct.Variants.Where(v => v.OpType == "Conv").ToList();
         Assert.Equal("gemm", fixedConvs[0].Variant);
         Assert.All(fixedConvs.Skip(1), v => Assert.Equal("direct", v.Variant));
-        Tolerance.AssertClose(heuristic.Run(input), direct.Run(input), Tolerance.Network, "direct vs gemm convs");
+        Tolerance.AssertClose(heuristic.Run(input), direct.Run(input), Tolerance.Network, "direct vs gemm and Winograd convs");
         Assert.Contains("(gemm)", heuristic.Profile(runs: 1).ToString());
+        Assert.Contains("(winograd_f4x3)", heuristic.Profile(runs: 1).ToString());
 
         var refused = Assert.Throws<UnsupportedAttributeException>(() =>
             Device.Compile(model, shape,
