@@ -22,6 +22,7 @@ var job = Job.Default
 var config = DefaultConfig.Instance
     .AddJob(job)
     .AddColumn(new ThroughputColumn())
+    .AddColumn(new PeakRatioColumn())
     .AddExporter(JsonExporter.Full)
     .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "vkcnn-bdn"))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);

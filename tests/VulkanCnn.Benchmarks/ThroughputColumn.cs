@@ -51,3 +51,32 @@ public sealed class ThroughputColumn : IColumn
         };
     }
 }
+
+/// <summary>"Of peak": a case's throughput over that of the peak case in the same summary (a benchmark class marks it with
+/// <c>public static bool IsPeak(BenchmarkCase c)</c>), so a network's figure comes with the device's ceiling measured in
+/// the same run.</summary>
+public sealed class PeakRatioColumn : IColumn
+{
+    public string Id => nameof(PeakRatioColumn);
+    public string ColumnName => "Of peak";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 1;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Throughput over the same run's peak case (the peak-FMA shader)";
+    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => IsPeak(c));
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        var peak = summary.BenchmarksCases.FirstOrDefault(c => IsPeak(c));
+        if (peak is null || IsPeak(benchmarkCase)) return "-";
+        return ThroughputColumn.Compute(summary, benchmarkCase) is { } t && ThroughputColumn.Compute(summary, peak) is { } p
+            && t.Unit == p.Unit && p.Value > 0 ? $"{t.Value / p.Value:P1}" : "-";
+    }
+
+    private static bool IsPeak(BenchmarkCase c) =>
+        c.Descriptor.Type.GetMethod("IsPeak", BindingFlags.Public | BindingFlags.Static)?.Invoke(null, [c]) is true;
+}
