@@ -24,6 +24,9 @@ layout(std430, binding = 2) readonly buffer Wt { sfloat4 w[]; };
 layout(std430, binding = 3) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 4) writeonly buffer Y { sfloat y[]; };
 layout(std430, binding = 4) writeonly buffer Y4 { sfloat4 y4[]; };
+layout(constant_id = 5) const bool RESIDUAL = false;
+#define RESIDUAL_BINDING 5
+#include "residual.glsl"
 
 // Pixels p0 .. p0+3 of the channel plane starting at `plane` (clamped to the plane).
 afloat4 load4(uint plane, uint p0, uint hw)
@@ -85,14 +88,15 @@ void main()
                 [[unroll]] for (uint t = 0u; t < PX4; ++t)
                 {
                     afloat4 v;
-                    [[unroll]] for (uint k = 0u; k < 4u; ++k) v[k] = activate(acc[4u * t + k][q][e] + bm, p.alpha, p.beta);
+                    [[unroll]] for (uint k = 0u; k < 4u; ++k)
+                        v[k] = activate(acc[4u * t + k][q][e] + bm + residual_at(o + 4u * t + k), p.alpha, p.beta);
                     y4[o / 4u + t] = sfloat4(v);
                 }
             }
             else
             {
                 [[unroll]] for (uint j = 0u; j < PX; ++j)
-                    if (p0 + j < HW) y[o + j] = STORE(activate(acc[j][q][e] + bm, p.alpha, p.beta));
+                    if (p0 + j < HW) y[o + j] = STORE(activate(acc[j][q][e] + bm + residual_at(o + j), p.alpha, p.beta));
             }
         }
 }

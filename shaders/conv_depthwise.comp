@@ -25,6 +25,9 @@ layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
 layout(std430, binding = 1) readonly buffer Wt { sfloat w[]; };
 layout(std430, binding = 2) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 3) writeonly buffer Y { sfloat y[]; };
+layout(constant_id = 7) const bool RESIDUAL = false;
+#define RESIDUAL_BINDING 4
+#include "residual.glsl"
 
 void main()
 {
@@ -60,5 +63,5 @@ void main()
     afloat bm = LOAD(bias[m]);
     uint out0 = (nm * p.OH + oy) * p.OW + ox0;
     [[unroll]] for (uint j = 0u; j < PX; ++j)
-        if (ox0 + j < p.OW) y[out0 + j] = STORE(activate(acc[j] + bm, p.alpha, p.beta));
+        if (ox0 + j < p.OW) y[out0 + j] = STORE(activate(acc[j] + bm + residual_at(out0 + j), p.alpha, p.beta));
 }

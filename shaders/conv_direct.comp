@@ -12,6 +12,9 @@ layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
 layout(std430, binding = 1) readonly buffer Wt { sfloat w[]; };
 layout(std430, binding = 2) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 3) writeonly buffer Y { sfloat y[]; };
+layout(constant_id = 4) const bool RESIDUAL = false;
+#define RESIDUAL_BINDING 4
+#include "residual.glsl"
 
 void main()
 {
@@ -37,5 +40,5 @@ void main()
             }
         }
     }
-    y[i] = STORE(activate(sum, p.alpha, p.beta));
+    y[i] = STORE(activate(sum + residual_at(i), p.alpha, p.beta));
 }

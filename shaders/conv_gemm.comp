@@ -24,6 +24,9 @@ layout(std430, binding = 0) readonly buffer Xp { sfloat4 xp[]; };
 layout(std430, binding = 1) readonly buffer Wt { sfloat4 w[]; };
 layout(std430, binding = 2) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 3) buffer Y { sfloat y[]; };
+layout(constant_id = 5) const bool RESIDUAL = false;
+#define RESIDUAL_BINDING 4
+#include "residual.glsl"
 
 void main()
 {
@@ -78,7 +81,8 @@ void main()
                     {
                         uint m = g * p.MG + mg;
                         uint o = (n * p.M + m) * OHW + r;
-                        y[o] = STORE(ACCUMULATE ? LOAD(y[o]) + acc[j][q][e] : activate(acc[j][q][e] + LOAD(bias[m]), p.alpha, p.beta));
+                        y[o] = STORE(ACCUMULATE ? LOAD(y[o]) + acc[j][q][e]
+                            : activate(acc[j][q][e] + LOAD(bias[m]) + residual_at(o), p.alpha, p.beta));
                     }
                 }
         }

@@ -1,7 +1,8 @@
 #version 450
 // Winograd output transform: each invocation reads the T² GEMM results of one tile and 4 output
 // channels (Mo[(position · M/4 + block) · E + tile]), computes Aᵀ m A (TILE_M x TILE_M pixels),
-// adds the bias, applies the fused activation and stores what lies inside the output.
+// adds the bias (and a fused residual), applies the fused activation and stores what lies inside
+// the output.
 // B = tiles across, D = tiles down, E = all tiles. Grid: x = tile in the image, y = block of 4
 // output channels, z = image.
 #extension GL_EXT_control_flow_attributes : require
@@ -15,6 +16,9 @@ layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(std430, binding = 0) readonly buffer Mo { sfloat4 mo[]; };
 layout(std430, binding = 1) readonly buffer Bias { sfloat bias[]; };
 layout(std430, binding = 2) writeonly buffer Y { sfloat y[]; };
+layout(constant_id = 5) const bool RESIDUAL = false;
+#define RESIDUAL_BINDING 3
+#include "residual.glsl"
 
 void main()
 {
@@ -49,8 +53,8 @@ void main()
                 if (j < TILE_M && ox < p.OW)
                     [[unroll]] for (uint e = 0u; e < 4u; ++e)
                     {
-                        uint ch = mq * 4u + e;
-                        if (ch < p.M) y[(n * p.M + ch) * ohw + oy * p.OW + ox] = STORE(activate(row[j][e] + b4[e], p.alpha, p.beta));
+                        uint ch = mq * 4u + e, o = (n * p.M + ch) * ohw + oy * p.OW + ox;
+                        if (ch < p.M) y[o] = STORE(activate(row[j][e] + b4[e] + residual_at(o), p.alpha, p.beta));
                     }
             }
         }

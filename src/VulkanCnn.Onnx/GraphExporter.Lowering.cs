@@ -16,6 +16,12 @@ internal sealed partial class GraphExporter
 {
     private void Lower(Node source)
     {
+        // Compilation may leave a residual Add on a Conv as a fourth input (Passes/FuseResidualAdds): Conv, then Add.
+        if (source.OpType == "Conv" && source.Inputs.Count > 3 && source.HasInput(3))
+        {
+            LowerResidualConv(source);
+            return;
+        }
         var n = source.Clone();
         FusedActivation activation;
         try { activation = FusedActivation.FromAttributes(n.Attributes); }
@@ -36,6 +42,26 @@ internal sealed partial class GraphExporter
         n.Outputs[0] = pre;
         LowerNode(n);
         LowerNode(ActivationNode(activation, n.Name, pre, y));
+    }
+
+    /// <summary>Conv(x, w, b, r) with activation a → Conv(x, w, b), then Add(conv, r) carrying a.</summary>
+    private void LowerResidualConv(Node source)
+    {
+        var conv = source.Clone();
+        string residual = conv.Inputs[3], y = conv.Outputs[0], pre = Fresh(y + "/conv");
+        conv.Inputs.RemoveRange(3, conv.Inputs.Count - 3);
+        while (conv.Inputs.Count > 2 && conv.Inputs[^1].Length == 0) conv.Inputs.RemoveAt(conv.Inputs.Count - 1);
+        var add = new Attributes();
+        foreach (var key in new[] { FusedActivation.KindAttribute, FusedActivation.AlphaAttribute, FusedActivation.BetaAttribute })
+            if (conv.Attributes[key] is { } value)
+            {
+                add.Set(key, value);
+                conv.Attributes.Remove(key);
+            }
+        _shapes[pre] = _shapes[y];
+        conv.Outputs[0] = pre;
+        Lower(conv);
+        Lower(new Node("Add", conv.Name + "/residual_add", [pre, residual], [y], add));
     }
 
     /// <summary>The IR node of a fused activation, to be lowered like any other.</summary>

@@ -11,6 +11,9 @@ public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int
 {
     /// <summary>Nodes whose outputs all hold zero elements, replaced by empty constants (done with or without optimisation).</summary>
     public int EmptyNodesRemoved { get; init; }
+
+    /// <summary>Residual Adds computed in the epilogue of the Conv that produces one of their inputs.</summary>
+    public int ResidualAddsFused { get; init; }
 }
 
 /// <summary>An optimised graph in execution order with every value's shape known.</summary>
@@ -62,6 +65,11 @@ internal sealed class CompiledGraph
         int empty = ResolveEmpty(graph, shapes);
         if (empty > 0) order = graph.TopologicalOrder();
         passes = passes with { EmptyNodesRemoved = empty };
+        if (optimize)
+        {
+            passes = passes with { ResidualAddsFused = FuseResidualAdds.Run(graph, shapes) };
+            if (passes.ResidualAddsFused > 0) order = graph.TopologicalOrder();
+        }
         return new CompiledGraph(graph, order, shapes, passes);
     }
 

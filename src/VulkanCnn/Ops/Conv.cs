@@ -81,10 +81,15 @@ internal static class ConvStrategySelector
 /// (training) are read as they are (direct, depthwise) or packed by a GPU kernel before the conv.
 /// Backward: dX (conv_backward_input), dW (conv_backward_weight), dB (conv_backward_bias), through
 /// Relu / LeakyRelu / Clip / Sigmoid / Tanh fused activations.
+/// A fourth input, which only compilation adds (Passes/FuseResidualAdds), is a residual added before the activation:
+/// y = act(conv(x) + bias + r), r in the output's shape; every variant adds it in its epilogue. Inference only.
 /// </summary>
 internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 {
     private const int DepthwisePixels = 8;
+
+    /// <summary>The residual input a fused Add leaves on the conv.</summary>
+    public const int ResidualInput = 3;
 
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
 
@@ -108,6 +113,8 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
     {
         var g = ConvGeometry.ForConv(c);
         _ = c.Activation;
+        if (c.HasInput(ResidualInput) && c.InputShape(ResidualInput) != g.OutputShape)
+            throw c.Error($"the fused residual input has shape {c.InputShape(ResidualInput)}, not the output's {g.OutputShape}");
         return [g.OutputShape];
     }
 
@@ -117,32 +124,37 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
         var act = c.Activation;
         var s = KernelSink.Of(c);
         var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
+        var residual = c.HasInput(ResidualInput) ? c.Input(ResidualInput) : null;
+        uint hasResidual = residual is null ? 0u : 1u;
         switch (ConvStrategySelector.Parse(c.Variant ?? throw c.Error("was built without a variant")))
         {
             case ConvStrategy.Gemm:
                 ConvKernels.Gemm(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "gemm_weights"), bias,
-                    c.Output(0), act, false, "packed_input");
+                    c.Output(0), act, false, "packed_input", residual);
                 break;
             case ConvStrategy.Pointwise:
                 ConvKernels.Pointwise(s, g, c.Input(0), ConvKernels.GemmWeights(s, g, c.Constant(1), c.Input(1), "1x1_weights"), bias,
-                    c.Output(0), act);
+                    c.Output(0), act, residual);
                 break;
-            case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias); break;
+            case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias, residual); break;
             case ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4:
                 int tileM = c.Variant == "winograd_f2x3" ? 2 : 4;
                 var weights = c.Constant(1)?.Floats ?? throw c.Error($"{c.Variant} needs constant weights");
-                ConvWinograd.Build(s, g, tileM, weights, c.Input(0), bias, c.Output(0), act);
+                ConvWinograd.Build(s, g, tileM, weights, c.Input(0), bias, c.Output(0), act, residual);
                 break;
             default:
                 uint local = c.Device.DefaultWorkgroupSize;
-                var direct = c.Pipeline(new PipelineKey("conv_direct", 4, ConvParams.Size, local) { Activation = (uint)act.Kind });
-                c.Dispatch(direct, [c.Input(0), c.Input(1), bias, c.Output(0)], c.Grid1D(c.OutputShape(0).ElementCount, local),
+                var direct = c.Pipeline(new PipelineKey("conv_direct", 5, ConvParams.Size, local)
+                { Activation = (uint)act.Kind, Constants = [hasResidual] });
+                c.Dispatch(direct, [c.Input(0), c.Input(1), bias, c.Output(0), residual ?? bias],
+                    c.Grid1D(c.OutputShape(0).ElementCount, local),
                     g.Params(act));
                 break;
         }
     }
 
-    private static void BuildDepthwise(OpBuildContext c, KernelSink s, ConvGeometry g, FusedActivation act, Tensor bias)
+    private static void BuildDepthwise(OpBuildContext c, KernelSink s, ConvGeometry g, FusedActivation act, Tensor bias,
+        Tensor? residual)
     {
         // Lanes along x cover the column blocks of a row (rounded up to a power of two), the rest go down the rows,
         // but no further than the plane: a 7x7 plane gets an 8-lane workgroup, not 7 busy lanes in 64.
@@ -150,19 +162,21 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
         while (lx < blocksX && lx < local) lx *= 2;
         uint ly = 1;
         while (ly < g.OH && lx * ly * 2 <= local && ly * 2 <= c.Device.Info.Limits.MaxWorkGroupSize[1]) ly *= 2;
-        var pipeline = c.Pipeline(new PipelineKey("conv_depthwise", 4, ConvParams.Size, lx, ly)
-        { Activation = (uint)act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW] });
+        var pipeline = c.Pipeline(new PipelineKey("conv_depthwise", 5, ConvParams.Size, lx, ly)
+        { Activation = (uint)act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW, residual is null ? 0u : 1u] });
         var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0)], groups, g.Params(act));
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0), residual ?? bias], groups, g.Params(act));
     }
 
-    public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= 2;
+    public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= ResidualInput;
 
     public bool DifferentiatesFused(Node node, FusedActivation activation) => BackwardActivation.Supports(activation);
 
     public void BuildBackward(BackwardContext c)
     {
         var g = ConvGeometry.ForConv(c);
+        if (c.HasInput(ResidualInput))
+            throw c.Error("has a residual Add fused for inference; training differentiates the graph before that fusion");
         if (ConvKernels.BeginBackward(c, g, transposedDz: true) is not (var s, var dz, var dx, var dw, var db)) return;
         if (dx is not null) ConvKernels.InputGradient(s, g, dz, c.Input(1), dx);
         if (dw is not null) ConvKernels.WeightGradient(s, g, c.Input(0), dz, dw);

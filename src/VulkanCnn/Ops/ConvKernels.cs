@@ -104,30 +104,31 @@ internal static class ConvKernels
         return (packed, hp, wp, sy, sx);
     }
 
-    /// <summary>conv_pack + conv_gemm: y = act(conv(x) + bias), or y += conv(x) when <paramref name="accumulate"/>.</summary>
+    /// <summary>conv_pack + conv_gemm: y = act(conv(x) + bias [+ residual]), or y += conv(x) when <paramref name="accumulate"/>.</summary>
     public static void Gemm(KernelSink s, ConvGeometry g, Tensor x, Tensor packedWeights, Tensor bias, Tensor y, FusedActivation act,
-        bool accumulate, string key)
+        bool accumulate, string key, Tensor? residual = null)
     {
         int blocks = (g.CG + 3) / 4;
         var (packed, hp, wp, sy, sx) = PackInput(s, g, x, key);
         long lanes = ((long)g.N * g.OH * g.OW + GemmPixels - 1) / GemmPixels;
         uint local = LocalSize(s, lanes);
-        var pipeline = Pipeline(s, "conv_gemm", 4, local, act.Kind, accumulate ? 1u : 0u);
+        var pipeline = Pipeline(s, "conv_gemm", 5, local, act.Kind, accumulate ? 1u : 0u, residual is null ? 0u : 1u);
         var groups = s.Groups((lanes + local - 1) / local, (g.MG + GemmChannels - 1) / GemmChannels, g.Group, g.ToString());
         var push = g.Params(act, (uint)blocks, (uint)hp, (uint)wp);
         (push.SH, push.SW) = ((uint)sy, (uint)sx);
-        s.Dispatch(pipeline, [packed, packedWeights, bias, y], groups, push);
+        s.Dispatch(pipeline, [packed, packedWeights, bias, y, residual ?? bias], groups, push);
     }
 
-    /// <summary>conv_1x1 (1x1 kernel, stride 1, no padding) straight from NCHW.</summary>
-    public static void Pointwise(KernelSink s, ConvGeometry g, Tensor x, Tensor packedWeights, Tensor bias, Tensor y, FusedActivation act)
+    /// <summary>conv_1x1 (1x1 kernel, stride 1, no padding) straight from NCHW; y = act(conv(x) + bias [+ residual]).</summary>
+    public static void Pointwise(KernelSink s, ConvGeometry g, Tensor x, Tensor packedWeights, Tensor bias, Tensor y, FusedActivation act,
+        Tensor? residual = null)
     {
         int hw = g.OH * g.OW;
         long lanes = (long)g.N * ((hw + GemmPixels - 1) / GemmPixels);
         uint local = LocalSize(s, lanes);
-        var pipeline = Pipeline(s, "conv_1x1", 5, local, act.Kind, hw % 4 == 0 ? 1u : 0u);
+        var pipeline = Pipeline(s, "conv_1x1", 6, local, act.Kind, hw % 4 == 0 ? 1u : 0u, residual is null ? 0u : 1u);
         var groups = s.Groups((lanes + local - 1) / local, (g.MG + GemmChannels - 1) / GemmChannels, g.Group, g.ToString());
-        s.Dispatch(pipeline, [x, x, packedWeights, bias, y], groups, g.Params(act, (uint)((g.CG + 3) / 4)));
+        s.Dispatch(pipeline, [x, x, packedWeights, bias, y, residual ?? bias], groups, g.Params(act, (uint)((g.CG + 3) / 4)));
     }
 
     // ---- backward ----

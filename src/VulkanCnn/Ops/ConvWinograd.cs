@@ -21,9 +21,9 @@ internal static class ConvWinograd
         g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.Group != 1
             ? "needs a 3x3 kernel, stride 1, no dilation and one group" : null;
 
-    /// <summary>Records the three kernels of F(<paramref name="tileM"/>, 3): y = act(conv(x, w) + bias).</summary>
+    /// <summary>Records the three kernels of F(<paramref name="tileM"/>, 3): y = act(conv(x, w) + bias [+ residual]).</summary>
     public static void Build(KernelSink s, ConvGeometry g, int tileM, float[] weights, Tensor x, Tensor bias, Tensor y,
-        FusedActivation act)
+        FusedActivation act, Tensor? residual = null)
     {
         int t = tileM + 2, positions = t * t, blocks = (g.C + 3) / 4, m4 = (g.M + 3) / 4;
         int tilesX = (g.OW + tileM - 1) / tileM, tilesY = (g.OH + tileM - 1) / tileM;
@@ -48,9 +48,10 @@ internal static class ConvWinograd
         (gemmPush.D, gemmPush.F) = ((uint)tileLanes, (uint)mBlocks);
         s.Dispatch(gemm, [v, packedU, mo], s.Groups((lanes + gemmLocal - 1) / gemmLocal, 1, positions, g.ToString()), gemmPush);
 
-        var output = s.Pipeline(new PipelineKey("winograd_output", 3, ConvParams.Size, local)
-        { Activation = (uint)act.Kind, Constants = tile });
-        s.Dispatch(output, [mo, bias, y], s.Groups((perImage + local - 1) / local, m4, g.N, $"the Winograd output of {g}"), push);
+        var output = s.Pipeline(new PipelineKey("winograd_output", 4, ConvParams.Size, local)
+        { Activation = (uint)act.Kind, Constants = [(uint)tileM, residual is null ? 0u : 1u] });
+        s.Dispatch(output, [mo, bias, y, residual ?? bias],
+            s.Groups((perImage + local - 1) / local, m4, g.N, $"the Winograd output of {g}"), push);
     }
 
     /// <summary>G for F(m,3): T x 3.</summary>

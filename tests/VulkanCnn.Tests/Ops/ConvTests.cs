@@ -91,6 +91,44 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(expected, y.Floats, Tolerance.ForConvVariant(strategy), $"{name} ({strategy})");
     }
 
+    /// <summary>Cases whose output gets a fused residual (Passes/FuseResidualAdds): every epilogue shape, each variant.</summary>
+    public static TheoryData<string, string> ResidualCaseStrategies()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in new[] { "ragged_gemm_batch2_clip", "k3x3_ragged_tiles_batch2_relu", "pointwise_unaligned_batch2",
+            "pointwise_aligned_ragged_m", "depthwise_relu", "k3x3_valid" })
+            foreach (var s in StrategiesFor(Cases[name])) data.Add(name, s);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ResidualCaseStrategies))]
+    public void Residual_epilogue_matches_cpu_reference(string name, string strategy)
+    {
+        // y = act(conv(x) + b + r): the reference adds r before the activation, as the fused Add did.
+        var c = Cases[name];
+        var (x, w, b) = Inputs(c, seed: name.Length + 3);
+        var plain = c with { Act = null };
+        var (conv, oh, ow) = Reference(plain, x, w, b);
+        var r = Infrastructure.Reference.Random(conv.Length, name.Length + 9);
+        var expected = conv.Select((v, i) => (float)Activate(c.Act, (double)v + r[i])).ToArray();
+        var attrs = Attributes(c);
+        attrs.Set(ConvStrategySelector.Attribute, strategy);
+        var y = Run1(Device, "Conv", attrs, In.Of([c.N, c.C, c.H, c.W], x), In.Weight([c.M, c.C / c.Group, c.KH, c.KW], w),
+            b is null ? null : In.Weight([c.M], b), In.Of([c.N, c.M, oh, ow], r));
+        Tolerance.AssertClose(expected, y.Floats, Tolerance.ForConvVariant(strategy), $"{name} ({strategy}) + residual");
+    }
+
+    [Fact]
+    public void Residual_of_another_shape_is_refused_naming_the_node()
+    {
+        var c = Cases["k3x3_valid"];
+        var (x, w, _) = Inputs(c, seed: 2);
+        var e = Assert.ThrowsAny<GraphException>(() => Run1(Device, "Conv", Attributes(c), In.Of([c.N, c.C, c.H, c.W], x),
+            In.Weight([c.M, c.C, 3, 3], w), null, In.Of([1, c.M, 1, 1], new float[c.M])));
+        Assert.Contains("residual", e.Message);
+    }
+
     [Fact]
     public void Default_strategy_matches_reference()
     {
