@@ -47,7 +47,7 @@ public static class OnnxImporter
     /// <summary>Reads a model's declared interface and statistics without importing (or checking) its graph.</summary>
     public static OnnxModelInfo Inspect(string path)
     {
-        var model = ReadModel(ReadFile(path), path);
+        var model = ReadHeader(ReadFile(path), path);
         var g = model.Graph;
         var initializers = g.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var histogram = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -121,6 +121,21 @@ public static class OnnxImporter
         ModelProto model;
         try { model = ModelProto.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e)
+        {
+            throw new OnnxImportException(file, $"not a valid ONNX model (truncated, or not a protobuf ModelProto): {e.Message}", inner: e);
+        }
+        if (model.Graph is null || (model.IrVersion <= 0 && model.OpsetImport.Count == 0))
+            throw new OnnxImportException(file, "not an ONNX model: it parses as protobuf but has no graph or IR version");
+        return model;
+    }
+
+    /// <summary>The model without its tensor data (<see cref="OnnxHeaderReader"/>), with ReadModel's checks.</summary>
+    private static ModelProto ReadHeader(byte[] bytes, string file)
+    {
+        if (bytes.Length == 0) throw new OnnxImportException(file, "the file is empty");
+        ModelProto model;
+        try { model = OnnxHeaderReader.Read(bytes); }
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidDataException)
         {
             throw new OnnxImportException(file, $"not a valid ONNX model (truncated, or not a protobuf ModelProto): {e.Message}", inner: e);
         }

@@ -44,13 +44,14 @@ internal static class BenchCommand
     {
         if (iterations < 1 || warmup < 0) throw new ArgumentOutOfRangeException("--iterations",
             "--iterations must be ≥ 1 and --warmup ≥ 0.");
+        var startup = new StartupClock();
         var info = OnnxImporter.Inspect(file.FullName);
         var given = inputSpec.Read(result, info.Inputs.Count > 0 ? info.Inputs[0].Name : "input");
-        var graph = OnnxImporter.Load(file.FullName, new OnnxImportOptions
+        var graph = startup.Time("import", () => OnnxImporter.Load(file.FullName, new OnnxImportOptions
         {
             BatchSize = batch,
             InputShapes = given.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray()),
-        });
+        }));
         // Seeded random inputs in [0, 1) for whatever was not given.
         var rng = new Random(1);
         foreach (var input in graph.Inputs)
@@ -58,8 +59,10 @@ internal static class BenchCommand
                 given[input.Name] = HostTensor.FromFloats(input.Shape,
                     Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
 
-        using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
-        using var session = gpu.Compile(graph, given[graph.Inputs[0].Name].Shape);
+        using var gpu = startup.Time("Vulkan instance and device", () => GpuDevice.Create(GlobalOptions.DeviceOptions(result)));
+        using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape));
+        startup.Time("first run", () => session.Run(given));
+        startup.Write();
         var ours = Measure(() => session.Run(given), warmup, iterations, out var ourOutputs);
         int n = given[graph.Inputs[0].Name].Shape[0];
         var table = new Table().Border(TableBorder.Rounded).Title($"{Markup.Escape(file.Name)}, batch {n}")
@@ -87,7 +90,8 @@ internal static class BenchCommand
                 return r.ToDictionary(v => v.Name, v =>
                     HostTensor.FromFloats(new TensorShape(v.AsTensor<float>().Dimensions.ToArray()), v.AsTensor<float>().ToArray()));
             }, warmup, iterations, out var ortResult);
-            table.AddRow("ONNX Runtime 1.31.1", $"CPU, {Environment.ProcessorCount} threads, no spinning", $"{theirs.P50:0.00}", $"{theirs.P90:0.00}",
+            table.AddRow("ONNX Runtime 1.31.1", $"CPU, {Environment.ProcessorCount} threads, no spinning", $"{theirs.P50:0.00}",
+                $"{theirs.P90:0.00}",
                 $"{theirs.P99:0.00}", $"{n * 1000 / theirs.P50:0.0}");
             AnsiConsole.Write(table);
             double worst = 0, scale = 1;

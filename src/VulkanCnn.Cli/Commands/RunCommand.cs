@@ -21,24 +21,30 @@ internal static class RunCommand
         };
         var top = new Option<int>("--top") { Description = "Print the top-k classes of the first output.", DefaultValueFactory = _ => 0 };
         var labels = new Option<FileInfo?>("--labels") { Description = "One class name per line, for --top." };
-        var command = new Command("run", "Run an ONNX model on .npy inputs or an image.") { model, output, top, labels };
+        var verbose = new Option<bool>("--verbose")
+        {
+            Description = "Print the time to the first result phase by phase (process start, import, device, compile, first run).",
+        };
+        var command = new Command("run", "Run an ONNX model on .npy inputs or an image.") { model, output, top, labels, verbose };
         inputs.AddTo(command);
         command.SetAction(result =>
         {
+            var startup = new StartupClock();
             var path = result.GetValue(model)!;
-            var header = OnnxImporter.Inspect(path.FullName);
-            var given = inputs.Read(result, header.Inputs.Count > 0 ? header.Inputs[0].Name : "input");
+            var header = startup.Time("model header", () => OnnxImporter.Inspect(path.FullName));
+            var given = startup.Time("inputs", () => inputs.Read(result, header.Inputs.Count > 0 ? header.Inputs[0].Name : "input"));
             if (given.Count == 0) throw new ArgumentException("Give the model an input: --input FILE.npy or --image PHOTO.");
-            var graph = OnnxImporter.Load(path.FullName, new OnnxImportOptions
+            var graph = startup.Time("import", () => OnnxImporter.Load(path.FullName, new OnnxImportOptions
             {
                 InputShapes = given.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray()),
-            });
-            using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));
-            using var session = gpu.Compile(graph, given[graph.Inputs[0].Name].Shape);
+            }));
+            using var gpu = startup.Time("Vulkan instance and device", () => GpuDevice.Create(GlobalOptions.DeviceOptions(result)));
+            using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape));
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var outputs = session.Run(given);
+            var outputs = startup.Time("first run", () => session.Run(given));
             AnsiConsole.MarkupLine($"Ran [bold]{Markup.Escape(path.Name)}[/] on {Markup.Escape(gpu.Info.Name)} in " +
                 $"{clock.Elapsed.TotalMilliseconds:0.0} ms (first run, includes warm-up)");
+            if (result.GetValue(verbose)) startup.Write();
             int index = 0;
             foreach (var (name, value) in outputs)
             {

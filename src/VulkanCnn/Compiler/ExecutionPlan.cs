@@ -20,8 +20,10 @@ internal sealed class ExecutionPlan : IDisposable
     private readonly GpuBuffer?[] _inputStaging, _outputStaging;
 
     public ExecutionPlan(GpuDevice device, CompiledGraph compiled, IReadOnlyDictionary<string, GpuBuffer>? external = null,
-        BarrierPolicy barriers = BarrierPolicy.Hazards, Tuning? tuning = null, VariantTuner? tuner = null)
+        BarrierPolicy barriers = BarrierPolicy.Hazards, Tuning? tuning = null, VariantTuner? tuner = null, TimeSpan passes = default)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pipelinesBefore = device.Pipelines.ToHashSet();
         external ??= new Dictionary<string, GpuBuffer>();
         Device = device;
         Compiled = compiled;
@@ -74,6 +76,7 @@ internal sealed class ExecutionPlan : IDisposable
             Inputs = graph.Inputs.Select((i, k) => InputShapes[k].IsEmpty ? null : _tensors[i.Name]).ToArray();
             Outputs = graph.Outputs.Select((o, k) => OutputShapes[k].IsEmpty ? null : OutputTensor(o)).ToArray();
 
+            var weights = clock.Elapsed;
             var steps = new List<PlanStep>();
             foreach (var node in compiled.Order)
             {
@@ -100,6 +103,7 @@ internal sealed class ExecutionPlan : IDisposable
                 steps.Add(new PlanStep(node, kernels, built.Variant));
             }
             Steps = steps;
+            var kernelsBuilt = clock.Elapsed;
 
             _inputStaging = Inputs.Select(t => t is null || t.Buffer.IsHostVisible || t.Buffer.IsExternal ? null
                 : Own(GpuBuffer.Create(device, t.SizeInBytes, MemoryUsage.Staging, t.Name + ".staging"))).ToArray();
@@ -108,6 +112,10 @@ internal sealed class ExecutionPlan : IDisposable
             Recording = Own(new CommandRecording(device, graph.Name, barriers: barriers));
             Record(Recording, 0, Steps.Count, copyInputs: true, copyOutputs: true);
             Recording.Finish();
+            var created = device.Pipelines.Where(p => !pipelinesBefore.Contains(p)).ToList();
+            var pipelines = TimeSpan.FromTicks(created.Sum(p => p.CreationTime.Ticks));
+            CompileTimes = new CompileTimes(passes, weights, kernelsBuilt - weights, pipelines, created.Count,
+                clock.Elapsed - kernelsBuilt);
         }
         catch
         {
@@ -121,6 +129,7 @@ internal sealed class ExecutionPlan : IDisposable
     /// <summary>Where this plan's recordings put barriers (<see cref="SessionOptions.Barriers"/>).</summary>
     public BarrierPolicy Barriers { get; }
     public MemoryPlan Memory { get; } = null!;
+    public CompileTimes CompileTimes { get; } = null!;
     public IReadOnlyList<PlanStep> Steps { get; } = [];
     /// <summary>Input tensors in graph order; null for an empty input (no buffer).</summary>
     public Tensor?[] Inputs { get; } = [];

@@ -71,6 +71,9 @@ public sealed class Session : IDisposable
     /// input graph as compiled (with input shapes applied and empty values resolved).</summary>
     public Graph Graph => _default.Compiled.Graph;
     public PassReport Passes => _default.Compiled.Passes;
+
+    /// <summary>Where the default plan's compile time went: passes, weights, kernels, pipelines, recording.</summary>
+    public CompileTimes CompileTimes => _default.CompileTimes;
     public IReadOnlyList<ValueInfo> Inputs =>
         _default.InputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Inputs[i].Name, s)).ToList();
     public IReadOnlyList<ValueInfo> Outputs =>
@@ -206,10 +209,12 @@ public sealed class Session : IDisposable
         lock (_plans)
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
+            var passes = clock.Elapsed;
             var store = _options.Tuning.Mode == TuningMode.Measure ? TuningStore.Open(Device) : null;
             var tuner = store is null ? null : new VariantTuner(Device, store);
-            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers, _options.Barriers, _options.Tuning, tuner);
+            plan = new ExecutionPlan(Device, compiled, _options.ExternalBuffers, _options.Barriers, _options.Tuning, tuner, passes);
             store?.Save(); // once per plan, after every layer was measured
             if (tuner is not null) _tuning[key] = new TuningReport(store!.Status, store.Path, tuner.Decisions);
             _plans[key] = plan;

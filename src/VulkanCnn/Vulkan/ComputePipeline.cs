@@ -99,60 +99,73 @@ public sealed unsafe class ComputePipeline
         vk.CreatePipelineLayout(device.Handle, &layoutInfo, null, &pipelineLayout).Check("vkCreatePipelineLayout");
         Layout = pipelineLayout;
 
-        var entries = new SpecializationMapEntry[words.Length];
-        for (int i = 0; i < words.Length; i++) entries[i] = new SpecializationMapEntry((uint)i, (uint)(i * 4), 4);
         var cachePath = diskCache.PathFor(description.Shader, hash, MemoryMarshal.AsBytes(words.AsSpan()));
         var (cache, status) = diskCache.Open(cachePath, hash);
         CacheStatus = status;
-        try
-        {
-            fixed (SpecializationMapEntry* pe = entries)
-            fixed (uint* pw = words)
-            {
-                var spec = new SpecializationInfo((uint)entries.Length, pe, (nuint)(words.Length * 4), pw);
-                var entry = (byte*)Marshal.StringToHGlobalAnsi("main");
-                try
-                {
-                    var stage = new PipelineShaderStageCreateInfo
-                    {
-                        SType = StructureType.PipelineShaderStageCreateInfo,
-                        Stage = ShaderStageFlags.ComputeBit,
-                        Module = module,
-                        PName = entry,
-                        PSpecializationInfo = &spec,
-                    };
-                    var info = new ComputePipelineCreateInfo
-                    {
-                        SType = StructureType.ComputePipelineCreateInfo,
-                        Stage = stage,
-                        Layout = pipelineLayout
-                    };
-                    Pipeline pipeline;
-                    vk.CreateComputePipelines(device.Handle, cache, 1, &info, null,
-                        &pipeline).Check($"vkCreateComputePipelines({description.Shader})");
-                    Handle = pipeline;
-                }
-                finally { Marshal.FreeHGlobal((IntPtr)entry); }
-            }
-            if (status != PipelineCacheStatus.Hit) diskCache.Save(cachePath, cache, hash);
-        }
-        finally
-        {
-            diskCache.Destroy(cache);
-        }
-        CreationTime = stopwatch.Elapsed;
         CachePath = cachePath;
+        var setup = stopwatch.Elapsed;
+        // The driver's compile (the slow part: tens of ms per pipeline on lavapipe even from a warm cache) runs on the thread
+        // pool, so a plan's pipelines compile side by side while its other kernels are built; the handle is awaited when a
+        // recording binds it. A failure surfaces there, naming the shader.
+        _creation = Task.Run(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            try { return (Create(device, description, Module, Layout, words, cache), setup + clock.Elapsed); }
+            finally
+            {
+                if (status != PipelineCacheStatus.Hit) diskCache.Save(cachePath, cache, hash);
+                diskCache.Destroy(cache);
+            }
+        });
     }
+
+    private static Pipeline Create(GpuDevice device, PipelineKey description, ShaderModule module, PipelineLayout layout, uint[] words,
+        PipelineCache cache)
+    {
+        var entries = new SpecializationMapEntry[words.Length];
+        for (int i = 0; i < words.Length; i++) entries[i] = new SpecializationMapEntry((uint)i, (uint)(i * 4), 4);
+        fixed (SpecializationMapEntry* pe = entries)
+        fixed (uint* pw = words)
+        {
+            var spec = new SpecializationInfo((uint)entries.Length, pe, (nuint)(words.Length * 4), pw);
+            var entry = (byte*)Marshal.StringToHGlobalAnsi("main");
+            try
+            {
+                var stage = new PipelineShaderStageCreateInfo
+                {
+                    SType = StructureType.PipelineShaderStageCreateInfo,
+                    Stage = ShaderStageFlags.ComputeBit,
+                    Module = module,
+                    PName = entry,
+                    PSpecializationInfo = &spec,
+                };
+                var info = new ComputePipelineCreateInfo
+                {
+                    SType = StructureType.ComputePipelineCreateInfo,
+                    Stage = stage,
+                    Layout = layout
+                };
+                Pipeline pipeline;
+                device.Vk.CreateComputePipelines(device.Handle, cache, 1, &info, null,
+                    &pipeline).Check($"vkCreateComputePipelines({description.Shader})");
+                return pipeline;
+            }
+            finally { Marshal.FreeHGlobal((IntPtr)entry); }
+        }
+    }
+
+    private readonly Task<(Pipeline Handle, TimeSpan Time)> _creation;
 
     public PipelineKey Description { get; }
     /// <summary>What the shader may do with each binding (from its SPIR-V): recordings put barriers only where accesses conflict.</summary>
     internal IReadOnlyList<BufferAccess> Access { get; }
     /// <summary>Whether the on-disk cache seeded this pipeline.</summary>
     public PipelineCacheStatus CacheStatus { get; }
-    /// <summary>Wall time of shader-module + pipeline creation, cache lookup included.</summary>
-    public TimeSpan CreationTime { get; }
+    /// <summary>Wall time of shader-module + pipeline creation, cache lookup included (waits for the creation to finish).</summary>
+    public TimeSpan CreationTime => _creation.GetAwaiter().GetResult().Time;
     public string? CachePath { get; }
-    internal Pipeline Handle { get; }
+    /// <summary>The pipeline, once the driver has compiled it (waits; rethrows a failed creation).</summary>
+    internal Pipeline Handle => _creation.GetAwaiter().GetResult().Handle;
     internal PipelineLayout Layout { get; }
     internal DescriptorSetLayout SetLayout { get; }
     internal ShaderModule Module { get; }
@@ -160,7 +173,10 @@ public sealed unsafe class ComputePipeline
     internal void Destroy()
     {
         var vk = _device.Vk;
-        vk.DestroyPipeline(_device.Handle, Handle, null);
+        // A creation still running (or failed) is waited for: its handle, if any, is destroyed with the rest.
+        try { _creation.Wait(); }
+        catch (AggregateException) { }
+        if (_creation.IsCompletedSuccessfully) vk.DestroyPipeline(_device.Handle, _creation.Result.Handle, null);
         vk.DestroyPipelineLayout(_device.Handle, Layout, null);
         vk.DestroyDescriptorSetLayout(_device.Handle, SetLayout, null);
         vk.DestroyShaderModule(_device.Handle, Module, null);

@@ -92,9 +92,14 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
         string input = Path.Combine(folder, "x.npy"), output = Path.Combine(folder, "y.npy");
         NpyFile.WriteFloat32(input, x, shape);
 
-        var (code, printed) = Invoke(RunCommand.Create(), "run", path, "--input", input, "--output", output, "--validation");
+        var (code, printed) = Invoke(RunCommand.Create(), "run", path, "--input", input, "--output", output, "--validation",
+            "--verbose");
         Assert.True(code == 0, printed);
         Assert.Contains($"output {graph.Outputs[0]} [2, 5]", printed);
+        // --verbose: the time to the first result, phase by phase.
+        foreach (var phase in new[] { "process start", "model header", "import", "Vulkan instance and device", "compile",
+            "passes and shape inference", "buffers and weight upload", "kernels", "command recording", "first run", "total" })
+            Assert.Contains(phase, printed);
         var written = NpyFile.ReadFloat32(output);
         Assert.Equal([2, 5], written.Shape);
         using var session = Device.Compile(graph, new TensorShape(shape));

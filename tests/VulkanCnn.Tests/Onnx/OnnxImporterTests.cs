@@ -166,6 +166,26 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(expected, session.Run(x), Tolerance.Op);
     }
 
+    [Theory]
+    [MemberData(nameof(OnnxFixtures.Names), MemberType = typeof(OnnxFixtures))]
+    public void Header_reader_skips_the_weights_and_reads_everything_else_as_the_full_parse_does(string name)
+    {
+        byte[] bytes = File.ReadAllBytes(OnnxFixtures.Get(name).ModelPath);
+        var full = ModelProto.Parser.ParseFrom(bytes);
+        var header = OnnxHeaderReader.Read(bytes);
+        Assert.Equal(full.IrVersion, header.IrVersion);
+        Assert.Equal(full.ProducerName, header.ProducerName);
+        Assert.Equal(full.OpsetImport, header.OpsetImport);
+        Assert.Equal(full.Graph.Name, header.Graph.Name);
+        Assert.Equal(full.Graph.Node, header.Graph.Node);
+        Assert.Equal(full.Graph.Input, header.Graph.Input);
+        Assert.Equal(full.Graph.Output, header.Graph.Output);
+        Assert.Equal(full.Graph.Initializer.Select(t => (t.Name, t.DataType, string.Join(",", t.Dims))),
+            header.Graph.Initializer.Select(t => (t.Name, t.DataType, string.Join(",", t.Dims))));
+        Assert.All(header.Graph.Initializer, t => Assert.True(t.RawData.IsEmpty && t.FloatData.Count == 0, t.Name));
+        Assert.Contains(full.Graph.Initializer, t => !t.RawData.IsEmpty || t.FloatData.Count > 0);
+    }
+
     [Fact]
     public void Constant_nodes_become_initializers_and_weights_through_identity_work()
     {
