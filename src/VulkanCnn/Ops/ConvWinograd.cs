@@ -69,8 +69,10 @@ internal static class ConvWinograd
         var gm = G(tileM);
         int t = tileM + 2, blocks = (g.C + 3) / 4, mBlocks = (g.M + GemmChannels - 1) / GemmChannels;
         var r = new float[t * t * mBlocks * blocks * 4 * GemmChannels];
-        var tmp = new double[t, 3];
-        for (int m = 0; m < g.M; m++)
+        // Output channels in parallel (disjoint slices of r): the transform is the bulk of a plan's CPU work at build time.
+        Parallel.For(0, g.M, m =>
+        {
+            var tmp = new double[t, 3];
             for (int c = 0; c < g.C; c++)
             {
                 int k0 = (m * g.C + c) * 9;
@@ -86,6 +88,7 @@ internal static class ConvWinograd
                         r[index] = (float)u;
                     }
             }
+        });
         return r;
     }
 }
