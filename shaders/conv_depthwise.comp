@@ -3,9 +3,12 @@
 // computes PX consecutive outputs of one row of one channel; per kernel row it loads the input
 // span those outputs share once ((PX-1)*SW + (KW-1)*DW + 1 values) and reuses it for every tap.
 // KW, SW, DW are specialization constants so the span loops unroll into registers.
-// Grid: x = column block, y = output row, z = n * M + m (channel uniform per workgroup).
+// Lanes run along one axis over (image·channel, row, column block), x then y (linear_invocation_index):
+// CPU drivers vectorise a workgroup along x only, so a narrow plane (7 columns: one block) laid out
+// on x would leave all but one SIMD lane idle. A = column blocks per row.
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
+#include "indexing.glsl"
 #include "activation.glsl"
 #include "conv_params.glsl"
 
@@ -15,7 +18,7 @@
 #define D_MAX 2
 #define SPAN_MAX ((PX - 1) * S_MAX + (KW_MAX - 1) * D_MAX + 1)
 
-layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 4) const uint KW = 3;
 layout(constant_id = 5) const uint SW = 1;
 layout(constant_id = 6) const uint DW = 1;
@@ -31,9 +34,10 @@ layout(constant_id = 7) const bool RESIDUAL = false;
 
 void main()
 {
-    uint ox0 = gl_GlobalInvocationID.x * PX, oy = gl_GlobalInvocationID.y;
-    if (ox0 >= p.OW || oy >= p.OH) return;
-    uint nm = gl_WorkGroupID.z, m = nm % p.M, n = nm / p.M;
+    uint i = linear_invocation_index(), rowBlocks = p.OH * p.A;
+    if (i >= p.N * p.M * rowBlocks) return;
+    uint nm = i / rowBlocks, r = i - nm * rowBlocks, oy = r / p.A, ox0 = (r - oy * p.A) * PX;
+    uint m = nm % p.M, n = nm / p.M;
     uint plane = (n * p.C + m / p.MG) * p.H * p.W;
     int ix0 = int(ox0 * SW) - p.PL, iy0 = int(oy * p.SH) - p.PT;
 

@@ -32,12 +32,15 @@ public class ConvBenchmarks : IDisposable
         new("1x1s2 64@56", "", 64, 128, 56, 1, 2, 0), // ResNet downsample, 64 -> 128
         new("1x1 128@28", "", 128, 128, 28, 1, 1, 0),
         new("dw 32@56", "", 32, 32, 56, 3, 1, 1, Group: 32),
+        new("dw 576@14", "", 576, 576, 14, 3, 1, 1, Group: 576), // MobileNetV2's small planes
+        new("dw 960@7", "", 960, 960, 7, 3, 1, 1, Group: 960),
     ];
 
     public static IEnumerable<ConvLayer> Cases() =>
         from layer in Layers
         from s in new[] { "direct", "gemm", "1x1", "depthwise", "winograd_f2x3", "winograd_f4x3" }
-        where s is "direct" or "gemm" || (s == "1x1" && layer.K == 1 && layer.Stride == 1) || (s == "depthwise" && layer.Group == layer.C)
+        where (s is "direct" or "gemm" && layer.Group == 1) || (s == "gemm" && layer.C <= 32)
+            || (s == "1x1" && layer.K == 1 && layer.Stride == 1) || (s == "depthwise" && layer.Group == layer.C)
             || (s.StartsWith("winograd", StringComparison.Ordinal) && layer.K == 3 && layer.Stride == 1 && layer.Group == 1)
         select layer with { Strategy = s };
 

@@ -55,7 +55,13 @@ public class ModelBenchmarks : IDisposable
         var m = _run.Session.Memory;
         Console.WriteLine($"// {Case}: peak intermediate {m.PeakIntermediateBytes / 1048576.0:0.0} MiB " +
             $"vs naive {m.NaiveIntermediateBytes / 1048576.0:0.0} MiB, weights {m.WeightBytes / 1048576.0:0.0} MiB; " +
-            string.Join(", ", _run.Session.Variants.GroupBy(v => v.Variant).Select(g => $"{g.Count()} {g.Key}")));
+            string.Join(", ", _run.Session.Variants.GroupBy(v => v.Variant).Select(g => $"{g.Count()} {g.Key ?? "single-kernel"}")));
+        // Where the time goes (layers one after another, so the sum exceeds the run's latency a little): what to work on next.
+        var profile = _run.Session.Profile(runs: 2);
+        foreach (var kind in profile.Layers.GroupBy(l => l.OpType + (l.Variant is { } v ? $" ({v})" : ""))
+            .OrderByDescending(g => g.Sum(l => l.Milliseconds)).Take(6))
+            Console.WriteLine($"//   {kind.Key}: {kind.Count()} layers, {kind.Sum(l => l.Milliseconds):0.0} ms " +
+                $"({kind.Sum(l => l.Share):P0})");
     }
 
     [Benchmark(Description = "network 224x224")]

@@ -67,12 +67,9 @@ internal static class ConvStrategySelector
         _ => null,
     };
 
-    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> and, given a device, its limits: conv_depthwise puts (image,
-    /// channel) on the z grid axis.</summary>
-    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g) ??
-        (s == ConvStrategy.Depthwise && device is not null && (long)g.N * g.M > device.Limits.MaxWorkGroupCount[2]
-            ? $"puts images x channels ({(long)g.N * g.M}) on the z grid axis, beyond the device's {device.Limits.MaxWorkGroupCount[2]}"
-                : null);
+    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> on a device: no conv variant has a device limit of its own
+    /// today (their grids are split over the axes the device allows).</summary>
+    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g);
 }
 
 /// <summary>
@@ -156,16 +153,13 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
     private static void BuildDepthwise(OpBuildContext c, KernelSink s, ConvGeometry g, FusedActivation act, Tensor bias,
         Tensor? residual)
     {
-        // Lanes along x cover the column blocks of a row (rounded up to a power of two), the rest go down the rows,
-        // but no further than the plane: a 7x7 plane gets an 8-lane workgroup, not 7 busy lanes in 64.
-        uint local = c.Device.DefaultWorkgroupSize, blocksX = (uint)((g.OW + DepthwisePixels - 1) / DepthwisePixels), lx = 1;
-        while (lx < blocksX && lx < local) lx *= 2;
-        uint ly = 1;
-        while (ly < g.OH && lx * ly * 2 <= local && ly * 2 <= c.Device.Info.Limits.MaxWorkGroupSize[1]) ly *= 2;
-        var pipeline = c.Pipeline(new PipelineKey("conv_depthwise", 5, ConvParams.Size, lx, ly)
+        // One lane per (image·channel, row, block of columns), all along x: CPU drivers vectorise x only.
+        uint local = c.Device.DefaultWorkgroupSize, blocksX = (uint)((g.OW + DepthwisePixels - 1) / DepthwisePixels);
+        long lanes = (long)g.N * g.M * g.OH * blocksX;
+        var pipeline = c.Pipeline(new PipelineKey("conv_depthwise", 5, ConvParams.Size, local)
         { Activation = (uint)act.Kind, Constants = [(uint)g.KW, (uint)g.SW, (uint)g.DW, residual is null ? 0u : 1u] });
-        var groups = s.Groups((blocksX + lx - 1) / lx, (g.OH + ly - 1) / ly, (long)g.N * g.M, g.ToString());
-        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0), residual ?? bias], groups, g.Params(act));
+        c.Dispatch(pipeline, [c.Input(0), c.Input(1), bias, c.Output(0), residual ?? bias], c.Grid1D(lanes, local),
+            g.Params(act, blocksX));
     }
 
     public bool HasGradient(Node node, int inputIndex) => inputIndex is >= 0 and <= ResidualInput;
