@@ -34,9 +34,23 @@ public class SmallCnnTrainingBenchmarks : IDisposable
         _images = Enumerable.Range(0, Batch * 784).Select(_ => rng.NextSingle() * 2 - 1).ToArray();
         _labels = Enumerable.Range(0, Batch).Select(_ => (float)rng.Next(10)).ToArray();
         _trainer.Step(_images, _labels, 0.05);
+        PrintProfile();
         if (TorchPeer() is { } torch)
             Console.WriteLine($"// PyTorch {torch.Version} CPU ({torch.Threads} threads): {torch.ImagesPerSecond:0} images/s training " +
                 $"the same small CNN at batch {Batch}");
+    }
+
+    /// <summary>Where a step's time goes, per layer (forward and backward), from a second trainer with timestamps.</summary>
+    private void PrintProfile()
+    {
+        Init.ManualSeed(0);
+        using var profiled = new Trainer(_gpu, SmallModels.SmallCnn(), [Batch, 1, 28, 28], p => new Sgd(_gpu, p, 0.05, momentum: 0.9),
+            new TrainerOptions { Profile = true });
+        profiled.Step(_images, _labels, 0.05);
+        profiled.Step(_images, _labels, 0.05);
+        var report = profiled.LastStepProfile();
+        foreach (var l in report.Layers.OrderByDescending(l => l.Milliseconds).Take(8))
+            Console.WriteLine($"//   {l.Name} ({l.OpType}): {l.Milliseconds:0.00} ms ({l.Share:P0}) {l.Kernels}");
     }
 
     [Benchmark(Description = "small-cnn train step, batch 64")]
