@@ -18,13 +18,14 @@ public sealed record TuningDecision(string Node, string OpType, string Key, stri
 /// <summary>
 /// <see cref="TuningMode.Measure"/>: times every variant that can compute a node configuration on the device, on the
 /// same random input, and keeps the fastest whose output agrees with the reference variant's (the first applicable one)
-/// within 1e-4·max(1, max|reference|) — drivers miscompile, so a disagreeing variant is excluded and reported, never
+/// within its bound (<see cref="IKernelVariants.ErrorBound"/>: 1e-4·max(1, max|reference|) unless the variant states a
+/// larger one, as Winograd F(4,3) does) — drivers miscompile, so a disagreeing variant is excluded and reported, never
 /// chosen. Choices are remembered in a <see cref="TuningStore"/> by configuration, so repeated layers and later
 /// sessions measure nothing.
 /// </summary>
 internal sealed class VariantTuner(GpuDevice device, TuningStore store)
 {
-    public const double Tolerance = 1e-4;
+    public const double Tolerance = IKernelVariants.OpErrorBound;
     private const int TimedRuns = 3;
 
     public List<TuningDecision> Decisions { get; } = new();
@@ -61,7 +62,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
                 failed.Add(new VariantTrial(variant, null, $"failed to run: {e.Message}"));
             }
         }
-        var (winner, trials) = Decide(runs);
+        var (winner, trials) = Decide(runs, ((IKernelVariants)NodeKernels.Operator(node)!).ErrorBound);
         trials.AddRange(failed);
         store.Add(new TunedChoice(key, winner,
             trials.Where(t => t.Milliseconds is not null).ToDictionary(t => t.Variant, t => t.Milliseconds!.Value), shaders));
@@ -71,11 +72,12 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
 
     /// <summary>The fastest run whose output agrees with the reference run's (the first); the others that disagree are
     /// excluded with the reason. The reference itself is never excluded, so there is always a winner.</summary>
-    internal static (string Winner, List<VariantTrial> Trials) Decide(IReadOnlyList<(string Variant, double Ms, float[] Output)> runs)
+    internal static (string Winner, List<VariantTrial> Trials) Decide(IReadOnlyList<(string Variant, double Ms, float[] Output)> runs,
+        Func<string, double>? bound = null)
     {
         var reference = runs[0].Output;
         var trials = runs.Select((r, i) => i == 0 ? new VariantTrial(r.Variant, r.Ms)
-            : Disagreement(reference, r.Output) is { } why ? new VariantTrial(r.Variant, null, why)
+            : Disagreement(reference, r.Output, bound?.Invoke(r.Variant) ?? Tolerance) is { } why ? new VariantTrial(r.Variant, null, why)
                 : new VariantTrial(r.Variant, r.Ms)).ToList();
         return (trials.Where(t => t.Milliseconds is not null).MinBy(t => t.Milliseconds)!.Variant, trials);
     }
@@ -106,7 +108,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
             $"attribute '{name}' holds a {v?.GetType().Name ?? "null"}, which the tuning key cannot describe"),
     };
 
-    internal static string? Disagreement(float[] reference, float[] output)
+    internal static string? Disagreement(float[] reference, float[] output, double tolerance = Tolerance)
     {
         double worst = 0, scale = Math.Max(1, reference.Where(float.IsFinite).Select(MathF.Abs).DefaultIfEmpty(0).Max());
         for (int i = 0; i < reference.Length; i++)
@@ -116,7 +118,7 @@ internal sealed class VariantTuner(GpuDevice device, TuningStore store)
                 return $"output {i} is {output[i]} where the reference variant gives {reference[i]}";
             worst = Math.Max(worst, Math.Abs((double)output[i] - reference[i]));
         }
-        return worst <= Tolerance * scale ? null : $"differs from the reference variant by {worst:G3} (bound {Tolerance * scale:G3})";
+        return worst <= tolerance * scale ? null : $"differs from the reference variant by {worst:G3} (bound {tolerance * scale:G3})";
     }
 
     /// <summary>Builds the node with <paramref name="variant"/> on random activations (fixed seed) and its real constants,

@@ -20,6 +20,13 @@ internal interface IKernelVariants
 
     /// <summary>The rule per device class (no timing): the variant to use when nothing else decides.</summary>
     string Heuristic(OpContext node, GpuDevice device);
+
+    /// <summary>How far <paramref name="variant"/>'s output may differ from the reference variant's, relative to
+    /// max(1, max|reference|): the op bound, unless the variant states a larger one (Winograd F(4,3)'s rounding).</summary>
+    double ErrorBound(string variant) => OpErrorBound;
+
+    /// <summary>The per-operator fp32 bound every variant is held to unless it states another.</summary>
+    const double OpErrorBound = 1e-4;
 }
 
 /// <summary>How a session picks kernel variants (<c>SessionOptions.Tuning</c>).</summary>

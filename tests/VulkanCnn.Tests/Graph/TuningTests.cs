@@ -195,6 +195,12 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Null(VariantTuner.Disagreement([float.PositiveInfinity, 1], [float.PositiveInfinity, 1]));
         Assert.Contains("Infinity", VariantTuner.Disagreement([float.PositiveInfinity, 1], [1e30f, 1]));
         Assert.Contains("differs", VariantTuner.Disagreement([float.PositiveInfinity, 1], [float.PositiveInfinity, 1.5f]));
+        // A variant's own stated bound: 3e-4 of the scale is outside the op bound and inside Winograd F(4,3)'s 5e-4.
+        Assert.Contains("differs", VariantTuner.Disagreement([1, 2], [1, 2.0006f]));
+        Assert.Null(VariantTuner.Disagreement([1, 2], [1, 2.0006f], tolerance: 5e-4));
+        Assert.True(OperatorRegistry.TryGet("Conv", out var conv));
+        Assert.Equal(5e-4, ((IKernelVariants)conv).ErrorBound("winograd_f4x3"));
+        Assert.Equal(1e-4, ((IKernelVariants)conv).ErrorBound("winograd_f2x3"));
     }
 
     [Fact]
