@@ -14,10 +14,26 @@ internal sealed class StartupClock
     private readonly List<(string Phase, TimeSpan Time)> _phases = [];
     private CompileTimes? _compile;
 
-    public StartupClock()
+    public StartupClock() => _phases.Add(("process start (runtime, CLI)", SinceProcessStart()));
+
+    /// <summary>Time since the process was created. On Linux from /proc (both clocks count from boot, to 10 ms):
+    /// Process.StartTime derives from the boot time in whole seconds, which can be off by most of one.</summary>
+    private static TimeSpan SinceProcessStart()
     {
-        using var self = Process.GetCurrentProcess();
-        _phases.Add(("process start (runtime, CLI)", DateTime.Now - self.StartTime));
+        try
+        {
+            string stat = File.ReadAllText("/proc/self/stat");
+            // Fields after the command name (which may hold spaces) start at its closing parenthesis; starttime is field 22.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double started = long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture) / 100.0;
+            double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(Math.Max(0, uptime - started));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            using var self = Process.GetCurrentProcess();
+            return DateTime.Now - self.StartTime;
+        }
     }
 
     public T Time<T>(string phase, Func<T> work)
