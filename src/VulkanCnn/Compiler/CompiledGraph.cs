@@ -12,6 +12,9 @@ public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int
     /// <summary>Nodes whose outputs all hold zero elements, replaced by empty constants (done with or without optimisation).</summary>
     public int EmptyNodesRemoved { get; init; }
 
+    /// <summary>Per-channel constant Mul/Add/Sub/Div after a Conv folded into its weights and bias.</summary>
+    public int ScaleShiftsFolded { get; init; }
+
     /// <summary>Residual Adds computed in the epilogue of the Conv that produces one of their inputs.</summary>
     public int ResidualAddsFused { get; init; }
 }
@@ -56,9 +59,10 @@ internal sealed class CompiledGraph
             int dead = RemoveDeadNodes.Run(graph);
             int constants = FoldConstants.Run(graph, device);
             int bn = FoldBatchNorm.Run(graph);
+            int scaleShifts = FoldConvScaleShift.Run(graph);
             int fused = FuseActivations.Run(graph);
             dead += RemoveDeadNodes.Run(graph);
-            passes = new PassReport(identities, bn, fused, constants, dead);
+            passes = new PassReport(identities, bn, fused, constants, dead) { ScaleShiftsFolded = scaleShifts };
         }
         var order = graph.TopologicalOrder();
         var shapes = InferShapes(graph, order);
