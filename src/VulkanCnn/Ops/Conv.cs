@@ -41,7 +41,14 @@ internal static class ConvStrategySelector
         if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
         if (constantWeights && g.C >= 16 && g.M >= 16 && ConvWinograd.Refusal(g) is null)
-            return (long)g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= 32 ? ConvStrategy.WinogradF4 : ConvStrategy.WinogradF2;
+        {
+            var preferred = (long)g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= 32 ? ConvStrategy.WinogradF4 : ConvStrategy.WinogradF2;
+            // A layer too large for the preferred tile's buffers may fit the other's (F(2,3) expands the data 16/4 = 4x,
+            // F(4,3) 36/16 = 2.25x), else gemm.
+            var other = preferred == ConvStrategy.WinogradF4 ? ConvStrategy.WinogradF2 : ConvStrategy.WinogradF4;
+            foreach (var s in new[] { preferred, other })
+                if (Refusal(s, g, device) is null) return s;
+        }
         return ConvStrategy.Gemm;
     }
 
@@ -67,9 +74,15 @@ internal static class ConvStrategySelector
         _ => null,
     };
 
-    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> on a device: no conv variant has a device limit of its own
-    /// today (their grids are split over the axes the device allows).</summary>
-    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g);
+    /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> on a device: Winograd's transformed tensors must each fit one
+    /// storage buffer (grids are split over the axes the device allows).</summary>
+    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g) ??
+        (s is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && device is not null
+            && ConvWinograd.ScratchBytes(g, s == ConvStrategy.WinogradF2 ? 2 : 4) is var bytes
+            && (ulong)bytes > device.Limits.MaxStorageBufferRange
+                ? $"needs {bytes / 1048576.0:0.0} MiB of transformed tensors in one buffer; the device binds at most " +
+                    $"{device.Limits.MaxStorageBufferRange / 1048576.0:0.0} MiB"
+                : null);
 }
 
 /// <summary>
