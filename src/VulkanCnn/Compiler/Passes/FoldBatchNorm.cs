@@ -12,8 +12,7 @@ internal static class FoldBatchNorm
     {
         int folded = 0;
         var consumers = GraphEdit.Consumers(graph);
-        var producer = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).Where(p => p.o.Length > 0).ToDictionary(p => p.o, p =>
-            p.n);
+        var producer = GraphEdit.Producers(graph);
         foreach (var bn in graph.Nodes.Where(n => n.OpType == "BatchNormalization").ToList())
         {
             if (!producer.TryGetValue(bn.Inputs[0], out var conv) || conv.OpType != "Conv") continue;

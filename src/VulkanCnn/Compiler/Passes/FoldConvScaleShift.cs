@@ -19,8 +19,7 @@ internal static class FoldConvScaleShift
         {
             changed = false;
             var consumers = GraphEdit.Consumers(graph);
-            var producer = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).Where(p => p.o.Length > 0)
-                .ToDictionary(p => p.o, p => p.n);
+            var producer = GraphEdit.Producers(graph);
             foreach (var op in graph.Nodes.Where(n => n.OpType is "Add" or "Sub" or "Mul" or "Div").ToList())
             {
                 if (op.Inputs.Count != 2 || !op.HasInput(0) || !op.HasInput(1) || op.Outputs.Count != 1) continue;

@@ -13,10 +13,7 @@ internal static class FuseActivations
     public static int Run(Graph graph, Func<Node, FusedActivation, bool>? allow = null)
     {
         int fused = 0;
-        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
-        foreach (var n in graph.Nodes)
-            foreach (var o in n.Outputs)
-                if (o.Length > 0) producer[o] = n;
+        var producer = GraphEdit.Producers(graph);
         var consumers = GraphEdit.Consumers(graph);
         foreach (var act in graph.Nodes.ToList())
         {

@@ -15,10 +15,7 @@ internal static class FuseResidualAdds
     public static int Run(Graph graph, Dictionary<string, TensorShape> shapes)
     {
         int fused = 0;
-        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
-        foreach (var n in graph.Nodes)
-            foreach (var o in n.Outputs)
-                if (o.Length > 0) producer[o] = n;
+        var producer = GraphEdit.Producers(graph);
         var consumers = GraphEdit.Consumers(graph);
         foreach (var add in graph.Nodes.Where(n => n.OpType == "Add").ToList())
         {

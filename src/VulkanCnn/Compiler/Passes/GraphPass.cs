@@ -4,6 +4,16 @@ namespace VulkanCnn.Compiler.Passes;
 /// <summary>Helpers shared by the passes: who consumes a value, and rewiring its uses.</summary>
 internal static class GraphEdit
 {
+    /// <summary>The node that writes each (non-empty) value.</summary>
+    public static Dictionary<string, Node> Producers(Graph graph)
+    {
+        var map = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+            foreach (var o in n.Outputs)
+                if (o.Length > 0) map[o] = n;
+        return map;
+    }
+
     public static Dictionary<string, List<Node>> Consumers(Graph graph)
     {
         var map = new Dictionary<string, List<Node>>(StringComparer.Ordinal);

@@ -6,10 +6,7 @@ internal static class RemoveDeadNodes
 {
     public static int Run(Graph graph)
     {
-        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
-        foreach (var n in graph.Nodes)
-            foreach (var o in n.Outputs)
-                if (o.Length > 0) producer[o] = n;
+        var producer = GraphEdit.Producers(graph);
         var live = new HashSet<Node>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         var work = new Stack<string>(graph.Outputs);
