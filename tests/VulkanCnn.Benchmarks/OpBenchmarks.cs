@@ -6,14 +6,16 @@ using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Benchmarks;
 
-/// <summary>A memory-bound layer: its node, input shape and the bytes it must move (read + write).</summary>
-public sealed record MemoryBoundLayer(string Name, Node Node, TensorShape Input, TensorShape Output)
+/// <summary>A memory-bound layer: its node (null: the copy_vec4 shader, the bandwidth ceiling), input shape and the bytes it
+/// must move (read + write).</summary>
+public sealed record MemoryBoundLayer(string Name, Node? Node, TensorShape Input, TensorShape Output)
 {
     public double Bytes => 4.0 * (Input.ElementCount + Output.ElementCount);
     public override string ToString() => Name;
 }
 
-/// <summary>Pooling and elementwise layers at ResNet-18 sizes, as GB/s of compulsory traffic.</summary>
+/// <summary>Pooling and elementwise layers at ResNet-18 sizes, as GB/s of compulsory traffic, next to the copy_vec4 shader
+/// moving as many bytes in the same run ("Of peak": the fraction of the copy's bandwidth each layer reaches).</summary>
 public class MemoryBoundBenchmarks : IDisposable
 {
     private static Node N(string op, params (string, object)[] attributes)
@@ -23,8 +25,13 @@ public class MemoryBoundBenchmarks : IDisposable
         return new Node(op, op, op == "Add" ? ["x", "x"] : ["x"], ["y"], a);
     }
 
+    private static readonly MemoryBoundLayer Copy = new("copy_vec4 64@112", null, [1, 64, 112, 112], [1, 64, 112, 112]);
+
+    public static bool IsPeak(BenchmarkCase c) => WorkOf.Param<MemoryBoundLayer>(c, nameof(Case)).Node is null;
+
     public static IEnumerable<MemoryBoundLayer> Cases() =>
     [
+        Copy,
         new("maxpool 3x3/2 64@112",
             N("MaxPool", ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 })), [1, 64, 112, 112],
                 [1, 64, 56, 56]),
@@ -40,7 +47,8 @@ public class MemoryBoundBenchmarks : IDisposable
 
     private GpuDevice _gpu = null!;
     private Tensor _x = null!, _y = null!;
-    private BoundNode _node = null!;
+    private BoundNode? _node;
+    private BoundKernel? _copy;
     private CommandRecording _rec = null!;
 
     [GlobalSetup]
@@ -50,9 +58,20 @@ public class MemoryBoundBenchmarks : IDisposable
         _x = Tensor.Create(_gpu, Case.Input);
         _x.Upload(new float[Case.Input.ElementCount]);
         _y = Tensor.Create(_gpu, Case.Output);
-        _node = BoundNode.Bind(_gpu, Case.Node, Case.Node.Inputs.Select(_ => (Tensor?)_x).ToList(), [_y]);
         _rec = new CommandRecording(_gpu, Case.Name);
-        _node.Record(_rec);
+        if (Case.Node is { } node)
+        {
+            _node = BoundNode.Bind(_gpu, node, node.Inputs.Select(_ => (Tensor?)_x).ToList(), [_y]);
+            _node.Record(_rec);
+        }
+        else
+        {
+            uint local = _gpu.DefaultWorkgroupSize, vec4s = (uint)(Case.Input.ElementCount / 4);
+            var (x, y) = _gpu.Grid1D(vec4s, local);
+            _copy = new BoundKernel(_gpu.GetPipeline(new PipelineKey("copy_vec4", 2, 4, local)), [_x.Buffer, _y.Buffer], (x, y, 1),
+                BitConverter.GetBytes(vec4s));
+            _rec.Dispatch(_copy);
+        }
         _rec.Finish();
         _rec.Run();
     }
@@ -63,7 +82,7 @@ public class MemoryBoundBenchmarks : IDisposable
     [GlobalCleanup]
     public void Dispose()
     {
-        _rec?.Dispose(); _node?.Dispose(); _y?.Dispose(); _x?.Dispose(); _gpu?.Dispose();
+        _rec?.Dispose(); _node?.Dispose(); _copy?.Dispose(); _y?.Dispose(); _x?.Dispose(); _gpu?.Dispose();
         GC.SuppressFinalize(this);
     }
 }
