@@ -34,15 +34,16 @@ internal static class ConvStrategySelector
 
     /// <summary>The rule: depthwise, 1x1, Winograd for 3x3 stride-1 layers with constant weights and at least 16 channels in
     /// and out (below that the transforms cost more than the multiplies saved; ncnn draws the same line), else gemm.
-    /// F(4,3) where there are at least 32 of its tiles, F(2,3) on small images (7x7, 14x14 at batch 1), where F(4,3)'s
-    /// four times larger weights and few tiles cost more than its fewer multiplies save (ConvBenchmarks on lavapipe).</summary>
+    /// F(4,3) where there are at least 16 of its tiles, F(2,3) on small images (7x7 at batch 1: 4 tiles), where F(4,3)'s
+    /// transformed weights (36/9 = 4x the kernel's; F(2,3): 16/9) read for few tiles cost more than its fewer multiplies save
+    /// (ConvBenchmarks on lavapipe: 512@7 F(2,3) 2.2x gemm, F(4,3) 2.0x; 256@14 F(4,3) 4.1x, F(2,3) 1.7x).</summary>
     public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device, bool constantWeights = false)
     {
         if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
         if (constantWeights && g.C >= 16 && g.M >= 16 && ConvWinograd.Refusal(g) is null)
         {
-            var preferred = (long)g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= 32 ? ConvStrategy.WinogradF4 : ConvStrategy.WinogradF2;
+            var preferred = (long)g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= 16 ? ConvStrategy.WinogradF4 : ConvStrategy.WinogradF2;
             // A layer too large for the preferred tile's buffers may fit the other's (F(2,3) expands the data 16/4 = 4x,
             // F(4,3) 36/16 = 2.25x), else gemm.
             var other = preferred == ConvStrategy.WinogradF4 ? ConvStrategy.WinogradF2 : ConvStrategy.WinogradF4;

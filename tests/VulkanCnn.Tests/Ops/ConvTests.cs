@@ -180,10 +180,10 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         foreach (var (ch, hw) in new[] { (64, 56), (128, 28), (256, 14), (512, 7) })
             Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(ch, ch, hw, 3, 1, 1, 1), info));
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(64, 128, 56, 1, 2, 0, 1), info)); // strided 1x1 downsample
-        // With constant weights, ResNet's 3x3 stride-1 layers go to Winograd: F(4,3) on 56² and 28², F(2,3) on 14² and 7².
+        // With constant weights, ResNet's 3x3 stride-1 layers go to Winograd: F(4,3) on 56², 28² and 14², F(2,3) on 7².
         Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), info, constantWeights: true));
         Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(128, 128, 28, 3, 1, 1, 1), info, constantWeights: true));
-        Assert.Equal(ConvStrategy.WinogradF2, ConvStrategySelector.Choose(G(256, 256, 14, 3, 1, 1, 1), info, constantWeights: true));
+        Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(256, 256, 14, 3, 1, 1, 1), info, constantWeights: true));
         Assert.Equal(ConvStrategy.WinogradF2, ConvStrategySelector.Choose(G(512, 512, 7, 3, 1, 1, 1), info, constantWeights: true));
         // A layer whose transformed tensors exceed one buffer (F(4,3) expands the data 2.25x, F(2,3) 4x) falls back to gemm.
         var huge = G(64, 64, 2048, 3, 1, 1, 1);
