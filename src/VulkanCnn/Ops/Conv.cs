@@ -36,7 +36,10 @@ internal static class ConvStrategySelector
     /// and out (below that the transforms cost more than the multiplies saved; ncnn draws the same line), else gemm.
     /// F(4,3) where there are at least 16 of its tiles, F(2,3) on small images (7x7 at batch 1: 4 tiles), where F(4,3)'s
     /// transformed weights (36/9 = 4x the kernel's; F(2,3): 16/9) read for few tiles cost more than its fewer multiplies save
-    /// (ConvBenchmarks on lavapipe: 512@7 F(2,3) 2.2x gemm, F(4,3) 2.0x; 256@14 F(4,3) 4.1x, F(2,3) 1.7x).</summary>
+    /// (ConvBenchmarks on lavapipe: 512@7 F(2,3) 2.2x gemm, F(4,3) 2.0x; 256@14 F(4,3) 4.1x, F(2,3) 1.7x).
+    /// Runtime weights (training) stay on gemm by default: with the per-run GPU weight transform, the small CNN's training
+    /// step measured no faster (188-201 ms gemm vs 226-252 ms, alternating on a loaded host); Measure or Fixed can pick it.
+    /// </summary>
     public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device, bool constantWeights = false)
     {
         if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
@@ -108,10 +111,7 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public string? Refusal(string variant, OpContext node, GpuDevice? device)
     {
-        var strategy = ConvStrategySelector.Parse(variant);
-        if (strategy is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && node.Constant(1) is not { Floats: not null })
-            return "needs constant weights (transformed once when the plan is built)";
-        return ConvStrategySelector.Refusal(strategy, ConvGeometry.ForConv(node), device?.Info);
+        return ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device?.Info);
     }
 
     public string Heuristic(OpContext node, GpuDevice device) =>
@@ -154,8 +154,7 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
             case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias, residual); break;
             case ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4:
                 int tileM = c.Variant == "winograd_f2x3" ? 2 : 4;
-                var weights = c.Constant(1)?.Floats ?? throw c.Error($"{c.Variant} needs constant weights");
-                ConvWinograd.Build(s, g, tileM, weights, c.Input(0), bias, c.Output(0), act, residual);
+                ConvWinograd.Build(s, g, tileM, c.Constant(1), c.Input(1), c.Input(0), bias, c.Output(0), act, residual);
                 break;
             default:
                 uint local = c.Device.DefaultWorkgroupSize;

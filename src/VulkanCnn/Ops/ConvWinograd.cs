@@ -4,8 +4,9 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Ops;
 
 /// <summary>
-/// Winograd F(m x m, 3x3) for 3x3, stride-1, undilated, ungrouped convs with constant weights (Lavin &amp; Gray 2016):
-/// weights transformed once at build time (U = G g Gᵀ, in double), then per run winograd_input (V = Bᵀ d B per
+/// Winograd F(m x m, 3x3) for 3x3, stride-1, undilated, ungrouped convs (Lavin &amp; Gray 2016): constant weights
+/// transformed once at build time (U = G g Gᵀ, in double), weights that change every run (training) by
+/// winograd_weights on the GPU before each run's conv; then per run winograd_input (V = Bᵀ d B per
 /// tile), winograd_gemm (one GEMM per transformed position) and winograd_output (Aᵀ M A + bias + activation).
 /// F(2,3) does 16 multiplies per 4 outputs (2.25x fewer than direct), F(4,3) 36 per 16 (4x fewer) at a larger
 /// rounding error: on ResNet-18's layers 0.3–0.8e-6 and 4–7e-6 of max(1, max|y|) against the exact result (gemm:
@@ -30,14 +31,14 @@ internal static class ConvWinograd
     }
 
     /// <summary>Records the three kernels of F(<paramref name="tileM"/>, 3): y = act(conv(x, w) + bias [+ residual]).</summary>
-    public static void Build(KernelSink s, ConvGeometry g, int tileM, float[] weights, Tensor x, Tensor bias, Tensor y,
-        FusedActivation act, Tensor? residual = null)
+    public static void Build(KernelSink s, ConvGeometry g, int tileM, HostTensor? constant, Tensor weights, Tensor x, Tensor bias,
+        Tensor y, FusedActivation act, Tensor? residual = null)
     {
         int t = tileM + 2, positions = t * t, blocks = (g.C + 3) / 4, m4 = (g.M + 3) / 4;
         int tilesX = (g.OW + tileM - 1) / tileM, tilesY = (g.OH + tileM - 1) / tileM;
         long tiles = (long)g.N * tilesX * tilesY;
-        var u = TransformedWeights(g, tileM, weights);
-        var packedU = s.Weight($"winograd{tileM}_weights", [u.Length], u);
+        var packedU = constant?.Floats is { } w ? s.Weight($"winograd{tileM}_weights", [checked(positions * PackedSize(g))],
+            TransformedWeights(g, tileM, w)) : TransformOnDevice(s, g, tileM, weights);
         var v = s.Scratch($"winograd{tileM}_input", [checked((int)(positions * blocks * 4 * tiles))]);
         var mo = s.Scratch($"winograd{tileM}_products", [checked((int)(positions * m4 * 4 * tiles))]);
         var push = g.Params(act, (uint)blocks, (uint)tilesX, (uint)tilesY, (uint)tiles);
@@ -60,6 +61,21 @@ internal static class ConvWinograd
         { Activation = (uint)act.Kind, Constants = [(uint)tileM, residual is null ? 0u : 1u] });
         s.Dispatch(output, [mo, bias, y, residual ?? bias],
             s.Groups((perImage + local - 1) / local, m4, g.N, $"the Winograd output of {g}"), push);
+    }
+
+    /// <summary>Floats of one position's packed weights: M rounded up to a block of CO, C to a block of 4.</summary>
+    private static int PackedSize(ConvGeometry g) => (g.M + GemmChannels - 1) / GemmChannels * GemmChannels * ((g.C + 3) / 4) * 4;
+
+    /// <summary>winograd_weights into a scratch tensor, every run (the weights are a runtime tensor).</summary>
+    private static Tensor TransformOnDevice(KernelSink s, ConvGeometry g, int tileM, Tensor weights)
+    {
+        int t = tileM + 2, mPadded = (g.M + GemmChannels - 1) / GemmChannels * GemmChannels, blocks = (g.C + 3) / 4;
+        var packed = s.Scratch($"winograd{tileM}_weights", [checked(t * t * PackedSize(g))]);
+        uint local = s.Device.DefaultWorkgroupSize;
+        long lanes = (long)mPadded * blocks * 4;
+        var pipeline = s.Pipeline(new PipelineKey("winograd_weights", 2, ConvParams.Size, local) { Constants = [(uint)tileM] });
+        s.Dispatch(pipeline, [weights, packed], s.Grid1D(lanes, local), g.Params(FusedActivation.None, (uint)blocks, (uint)mPadded));
+        return packed;
     }
 
     /// <summary>G for F(m,3): T x 3.</summary>
