@@ -104,6 +104,7 @@ public sealed unsafe class ComputePipeline
         CacheStatus = status;
         CachePath = cachePath;
         var setup = stopwatch.Elapsed;
+        _setupTime = setup;
         // The driver's compile (the slow part: tens of ms per pipeline on lavapipe even from a warm cache) runs on the thread
         // pool, so a plan's pipelines compile side by side while its other kernels are built; the handle is awaited when a
         // recording binds it. A failure surfaces there, naming the shader.
@@ -155,14 +156,26 @@ public sealed unsafe class ComputePipeline
     }
 
     private readonly Task<(Pipeline Handle, TimeSpan Time)> _creation;
+    private readonly TimeSpan _setupTime;
 
     public PipelineKey Description { get; }
     /// <summary>What the shader may do with each binding (from its SPIR-V): recordings put barriers only where accesses conflict.</summary>
     internal IReadOnlyList<BufferAccess> Access { get; }
     /// <summary>Whether the on-disk cache seeded this pipeline.</summary>
     public PipelineCacheStatus CacheStatus { get; }
-    /// <summary>Wall time of shader-module + pipeline creation, cache lookup included (waits for the creation to finish).</summary>
-    public TimeSpan CreationTime => _creation.GetAwaiter().GetResult().Time;
+    /// <summary>Wall time of shader-module + pipeline creation, cache lookup included (waits for the creation to finish; a
+    /// failed creation reports the setup time only, and its error surfaces where the pipeline is bound).</summary>
+    public TimeSpan CreationTime
+    {
+        get
+        {
+            ((IAsyncResult)_creation).AsyncWaitHandle.WaitOne();
+            return _creation.IsCompletedSuccessfully ? _creation.Result.Time : _setupTime;
+        }
+    }
+
+    /// <summary>Whether the driver's compile has finished with an error (false while it runs).</summary>
+    internal bool CreationFailed => _creation.IsFaulted || _creation.IsCanceled;
     public string? CachePath { get; }
     /// <summary>The pipeline, once the driver has compiled it (waits; rethrows a failed creation).</summary>
     internal Pipeline Handle => _creation.GetAwaiter().GetResult().Handle;

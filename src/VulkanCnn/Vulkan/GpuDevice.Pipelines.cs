@@ -3,6 +3,8 @@ namespace VulkanCnn.Vulkan;
 public sealed partial class GpuDevice
 {
     private readonly Dictionary<string, ComputePipeline> _pipelines = new();
+    // Pipelines whose creation failed, replaced by a new attempt; destroyed with the device (kernels may hold their layouts).
+    private readonly List<ComputePipeline> _failedPipelines = new();
     private readonly object _pipelineGate = new();
 
     /// <summary>The pipeline for <paramref name="description"/>, created on first use and owned by the device.</summary>
@@ -11,9 +13,13 @@ public sealed partial class GpuDevice
         ThrowIfDisposed();
         lock (_pipelineGate)
         {
-            if (_pipelines.TryGetValue(description.Key, out var existing)) return existing;
+            if (_pipelines.TryGetValue(description.Key, out var existing))
+            {
+                if (!existing.CreationFailed) return existing;
+                _failedPipelines.Add(existing); // a driver error may be transient: the next request tries again
+            }
             var created = new ComputePipeline(this, description);
-            _pipelines.Add(description.Key, created);
+            _pipelines[description.Key] = created;
             return created;
         }
     }
@@ -41,8 +47,9 @@ public sealed partial class GpuDevice
     {
         lock (_pipelineGate)
         {
-            foreach (var p in _pipelines.Values) p.Destroy();
+            foreach (var p in _pipelines.Values.Concat(_failedPipelines)) p.Destroy();
             _pipelines.Clear();
+            _failedPipelines.Clear();
         }
     }
 }

@@ -70,11 +70,11 @@ internal static class FoldConvScaleShift
         {
             newW = (float[])newW.Clone();
             long per = w.Shape.ElementCount / m;
+            bool divide = op.OpType == "Div"; // divided, not multiplied by 1/c: 1/c overflows for tiny c where w/c does not
             for (int o = 0; o < m; o++)
             {
-                float s = op.OpType == "Mul" ? c[o] : 1f / c[o];
-                for (long i = 0; i < per; i++) newW[o * per + i] *= s;
-                newB[o] *= s;
+                for (long i = 0; i < per; i++) newW[o * per + i] = divide ? newW[o * per + i] / c[o] : newW[o * per + i] * c[o];
+                newB[o] = divide ? newB[o] / c[o] : newB[o] * c[o];
             }
         }
         else
