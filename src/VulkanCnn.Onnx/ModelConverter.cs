@@ -23,6 +23,10 @@ internal sealed partial class ModelConverter
     /// <summary>Folded values computed from shapes or integers (Upsample scales are Div(Cast(sizes), Cast(Shape))): shape
     /// arithmetic, which folds here even where it passes through float.</summary>
     private readonly HashSet<string> _shapeDerived = new(StringComparer.Ordinal);
+    /// <summary>Values of float arithmetic left to the runtime (which folds it through its operators), as the CPU computed
+    /// them: only for import-time needs — a kept node's shape inference (Resize scales from Mul of two constants) and the
+    /// import-only ops — never written into the graph.</summary>
+    private readonly Dictionary<string, CpuTensor> _runtimeFolded = new(StringComparer.Ordinal);
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<Node> _kept = new();
@@ -106,28 +110,31 @@ internal sealed partial class ModelConverter
     /// <summary>Folds the node on the CPU when it can, else keeps it for the runtime and infers its output shapes.</summary>
     private void Process(Node n)
     {
-        bool allKnown = n.Inputs.Where(i => i.Length > 0).All(_consts.ContainsKey);
+        bool importOnly = CpuFolding.ImportOnly.Contains(n.OpType);
+        bool allKnown = n.Inputs.Where(i => i.Length > 0).All(i => _consts.ContainsKey(i) || _runtimeFolded.ContainsKey(i));
+        bool anyRuntime = n.Inputs.Any(i => i.Length > 0 && !_consts.ContainsKey(i) && _runtimeFolded.ContainsKey(i));
         bool shapeOnly = n.OpType is "Shape" or "Size" && n.HasInput(0) && _shapes.ContainsKey(n.Inputs[0]);
         if (CpuFolding.Ops.Contains(n.OpType) && (allKnown || shapeOnly) && n.Inputs.Any(i => i.Length > 0))
         {
             try
             {
-                var inputs = n.Inputs.Select(i => i.Length > 0 && _consts.TryGetValue(i, out var c) ? c : null).ToList();
+                var inputs = n.Inputs.Select(i => i.Length == 0 ? null : _consts.TryGetValue(i, out var c) ? c
+                    : _runtimeFolded.GetValueOrDefault(i)).ToList();
                 var outputs = CpuFolding.Evaluate(n, inputs, shapeOnly ? _shapes[n.Inputs[0]] : null, _options.MaxFoldedElements);
                 // The split: shape arithmetic (anything computed from a shape or an integer) and exact data movement fold
-                // here; arithmetic on float data goes through the runtime's own operators (Passes/FoldConstants).
+                // here; arithmetic on float data goes through the runtime's own operators (Passes/FoldConstants), its CPU
+                // value kept aside only for what import itself needs (shape inference, import-only ops).
                 bool fromShapes = shapeOnly || outputs.Any(t => t.IsInteger)
                     || n.Inputs.Where((i, k) => i.Length > 0 && (inputs[k]!.IsInteger || _shapeDerived.Contains(i))).Any();
-                if (fromShapes || !CpuFolding.Arithmetic.Contains(n.OpType) || CpuFolding.ImportOnly.Contains(n.OpType))
+                bool toRuntime = !fromShapes && !importOnly && (anyRuntime || CpuFolding.Arithmetic.Contains(n.OpType));
+                for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
                 {
-                    for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
-                    {
-                        if (n.Outputs[k].Length == 0) continue;
-                        _consts[n.Outputs[k]] = outputs[k];
-                        if (fromShapes) _shapeDerived.Add(n.Outputs[k]);
-                    }
-                    return;
+                    if (n.Outputs[k].Length == 0) continue;
+                    if (toRuntime) { _runtimeFolded[n.Outputs[k]] = outputs[k]; continue; }
+                    _consts[n.Outputs[k]] = outputs[k];
+                    if (fromShapes) _shapeDerived.Add(n.Outputs[k]);
                 }
+                if (!toRuntime) return;
             }
             catch (CpuFolding.CannotFold e) when (!CpuFolding.ImportOnly.Contains(n.OpType))
             {
@@ -162,7 +169,7 @@ internal sealed partial class ModelConverter
         foreach (var input in n.Inputs)
         {
             if (input.Length == 0) { shapes.Add(null); constants.Add(null); continue; }
-            if (_consts.TryGetValue(input, out var c))
+            if (_consts.TryGetValue(input, out var c) || _runtimeFolded.TryGetValue(input, out c))
             {
                 var constant = c.ToConstant();
                 if (constant is null)

@@ -187,6 +187,34 @@ public sealed class OnnxImporterTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Float_constants_an_operator_needs_at_import_come_from_arithmetic_left_to_the_runtime()
+    {
+        // Resize's scales = Add(Mul(half, two), zero): float data, so the runtime folds it (FoldConstants); import still
+        // infers Resize's output shape from the values the CPU computed for it.
+        var graph = Load(Model(13, Net([Input("x", 1L, 2L, 2L, 3L)], ["y"],
+            [
+                Node("Constant", [], ["half"], Attr("value", Floats("", [4], [0.5f, 0.5f, 1f, 1.5f]))),
+                Node("Constant", [], ["two"], Attr("value", Floats("", [1], [2f]))),
+                Node("Constant", [], ["zero"], Attr("value", Floats("", [4], [0f, 0f, 0f, 0f]))),
+                Node("Mul", ["half", "two"], ["m"]),
+                Node("Add", ["m", "zero"], ["scales"]),
+                Node("Resize", ["x", "", "scales"], ["y"], Attr("mode", "nearest")),
+            ])));
+        Assert.Equal(["Mul", "Add", "Resize"], graph.Nodes.Select(n => n.OpType));
+        Assert.DoesNotContain("scales", graph.Initializers.Keys);
+        using var session = Device.Compile(graph);
+        Assert.Equal(2, session.Passes.ConstantsFolded);
+        Assert.Equal(new TensorShape(1, 2, 4, 9), session.OutputShape);
+        var x = Reference.Random(12, 5);
+        var expected = new float[72];
+        for (int c = 0; c < 2; c++)
+            for (int r = 0; r < 4; r++)
+                for (int col = 0; col < 9; col++)
+                    expected[(c * 4 + r) * 9 + col] = x[(c * 2 + r / 2) * 3 + col / 3]; // nearest: here floor(i / scale)
+        Tolerance.AssertClose(expected, session.Run(x), Tolerance.Op);
+    }
+
+    [Fact]
     public void Constant_nodes_become_initializers_and_weights_through_identity_work()
     {
         var w = Floats("", [2, 1, 1, 1], [2f, -1f]);
