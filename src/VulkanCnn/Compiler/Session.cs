@@ -7,7 +7,9 @@ namespace VulkanCnn.Compiler;
 /// <summary>How a graph is compiled into a session.</summary>
 public sealed record SessionOptions
 {
-    /// <summary>Run the passes (remove identities, fold constants and BatchNorm, fuse activations). On by default.</summary>
+    /// <summary>Run the passes (remove identities, fold constants and BatchNorm, fuse activations). On by default. Off, float
+    /// arithmetic on constants that the ONNX importer left to the runtime stays unfolded, so an operator that needs such a
+    /// value as a constant (Resize scales computed from float constants) refuses the graph, naming the node.</summary>
     public bool Optimize { get; init; } = true;
 
     /// <summary>Graph inputs/outputs that live in caller-owned buffers (<see cref="Vulkan.GpuBuffer.WrapExternal"/>):
