@@ -82,11 +82,15 @@ internal static class ConvStrategySelector
     /// storage buffer (grids are split over the axes the device allows).</summary>
     public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g) ??
         (s is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && device is not null
-            && ConvWinograd.ScratchBytes(g, s == ConvStrategy.WinogradF2 ? 2 : 4) is var bytes
+            && ConvWinograd.LargestBufferBytes(g, s == ConvStrategy.WinogradF2 ? 2 : 4) is var bytes
             && (ulong)bytes > device.Limits.MaxStorageBufferRange
                 ? $"needs {bytes / 1048576.0:0.0} MiB of transformed tensors in one buffer; the device binds at most " +
                     $"{device.Limits.MaxStorageBufferRange / 1048576.0:0.0} MiB"
-                : null);
+                : s is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && device is not null
+                    && (g.N > device.Limits.MaxWorkGroupCount[2] || (g.M + 3) / 4 > device.Limits.MaxWorkGroupCount[1]
+                        || (g.C + 3) / 4 > device.Limits.MaxWorkGroupCount[1])
+                    ? "puts images on the z and channel blocks on the y grid axis, beyond the device's workgroup counts"
+                    : null);
 }
 
 /// <summary>

@@ -22,12 +22,14 @@ internal static class ConvWinograd
         g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1 || g.Group != 1
             ? "needs a 3x3 kernel, stride 1, no dilation and one group" : null;
 
-    /// <summary>Bytes of the larger of the transformed input and the GEMM products (each one buffer): (m+2)²/m² times the
-    /// input or output, so a layer gemm can bind may be too large for Winograd.</summary>
-    public static long ScratchBytes(ConvGeometry g, int tileM)
+    /// <summary>Bytes of the largest buffer Winograd binds: the transformed input or the GEMM products ((m+2)²/m² times the
+    /// input or output) or the transformed weights ((m+2)²/9 times the kernel's), so a layer gemm can bind may be too large
+    /// for Winograd.</summary>
+    public static long LargestBufferBytes(ConvGeometry g, int tileM)
     {
         long t = tileM + 2, tiles = (long)g.N * ((g.OW + tileM - 1) / tileM) * ((g.OH + tileM - 1) / tileM);
-        return t * t * tiles * 4 * Math.Max((g.C + 3) / 4, (g.M + 3) / 4) * sizeof(float);
+        long data = t * t * tiles * 4 * Math.Max((g.C + 3) / 4, (g.M + 3) / 4);
+        return Math.Max(data, t * t * (long)PackedSize(g)) * sizeof(float);
     }
 
     /// <summary>Records the three kernels of F(<paramref name="tileM"/>, 3): y = act(conv(x, w) + bias [+ residual]).</summary>

@@ -185,11 +185,14 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(128, 128, 28, 3, 1, 1, 1), info, constantWeights: true));
         Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(256, 256, 14, 3, 1, 1, 1), info, constantWeights: true));
         Assert.Equal(ConvStrategy.WinogradF2, ConvStrategySelector.Choose(G(512, 512, 7, 3, 1, 1, 1), info, constantWeights: true));
-        // A layer whose transformed tensors exceed one buffer (F(4,3) expands the data 2.25x, F(2,3) 4x) falls back to gemm.
-        var huge = G(64, 64, 2048, 3, 1, 1, 1);
-        Assert.Contains("transformed tensors", ConvStrategySelector.Refusal(ConvStrategy.WinogradF4, huge, info));
-        Assert.Contains("transformed tensors", ConvStrategySelector.Refusal(ConvStrategy.WinogradF2, huge, info));
-        Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(huge, info, constantWeights: true));
+        // A layer whose transformed tensors exceed one buffer falls back to gemm: the data (F(4,3) expands it 2.25x, F(2,3)
+        // 4x) or the weights (4x, 1.8x). Past 4 GiB, beyond any device's maxStorageBufferRange.
+        foreach (var huge in new[] { G(64, 64, 4096, 3, 1, 1, 1), G(12288, 12288, 7, 3, 1, 1, 1) })
+        {
+            Assert.Contains("transformed tensors", ConvStrategySelector.Refusal(ConvStrategy.WinogradF4, huge, info));
+            Assert.Contains("transformed tensors", ConvStrategySelector.Refusal(ConvStrategy.WinogradF2, huge, info));
+            Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(huge, info, constantWeights: true));
+        }
         // Not below 16 channels in or out, not strided.
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(8, 64, 56, 3, 1, 1, 1), info, constantWeights: true));
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(64, 8, 56, 3, 1, 1, 1), info, constantWeights: true));
