@@ -22,7 +22,7 @@ public class ModelBenchmarks : IDisposable
 
     public static IEnumerable<ModelCase> Cases() =>
     [
-        ModelCase.PeakFma, new("ResNet-18", 1), new("ResNet-18", 1, "gemm convs"), new("ResNet-18", 8), new("MobileNetV2", 1),
+        ModelCase.PeakFma, new("ResNet-18", 1), new("ResNet-18", 1, "gemm"), new("ResNet-18", 8), new("MobileNetV2", 1),
     ];
 
     /// <summary>The case the "Of peak" column divides by.</summary>
@@ -48,7 +48,7 @@ public class ModelBenchmarks : IDisposable
             _peak.Setup();
             return;
         }
-        var options = Case.Kernels == "gemm convs"
+        var options = Case.Kernels == "gemm"
             ? new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "gemm" }) }
             : new SessionOptions();
         _run = new NetworkRun(Case.Model, Case.Batch, options);
