@@ -39,7 +39,7 @@ internal static class FoldBatchNorm
                 for (long k = 0; k < per; k++) newW[c * per + k] = w.Floats[c * per + k] * scale[c];
                 newB[c] = (b?.Floats![c] ?? 0) * scale[c] + shift[c];
             }
-            string wName = Fresh(graph, conv.Name + ".folded_weight"), bName = Fresh(graph, conv.Name + ".folded_bias");
+            string wName = GraphEdit.FreshInitializer(graph, conv.Name + ".folded_weight"), bName = GraphEdit.FreshInitializer(graph, conv.Name + ".folded_bias");
             graph.Initializers[wName] = HostTensor.FromFloats(w.Shape, newW);
             graph.Initializers[bName] = HostTensor.FromFloats(new TensorShape(cout), newB);
             conv.Inputs[1] = wName;
@@ -55,12 +55,5 @@ internal static class FoldBatchNorm
     {
         value = null!;
         return node.HasInput(index) && graph.Initializers.TryGetValue(node.Inputs[index], out value!);
-    }
-
-    private static string Fresh(Graph graph, string name)
-    {
-        string candidate = name;
-        for (int i = 1; graph.Initializers.ContainsKey(candidate); i++) candidate = $"{name}.{i}";
-        return candidate;
     }
 }

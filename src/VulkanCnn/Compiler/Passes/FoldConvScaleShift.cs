@@ -81,21 +81,14 @@ internal static class FoldConvScaleShift
             for (int o = 0; o < m; o++) newB[o] += op.OpType == "Add" ? c[o] : -c[o];
         if (!ReferenceEquals(newW, w.Floats))
         {
-            string wName = Fresh(graph, conv.Name + ".scaled_weight");
+            string wName = GraphEdit.FreshInitializer(graph, conv.Name + ".scaled_weight");
             graph.Initializers[wName] = HostTensor.FromFloats(w.Shape, newW);
             conv.Inputs[1] = wName;
         }
-        string bName = Fresh(graph, conv.Name + ".shifted_bias");
+        string bName = GraphEdit.FreshInitializer(graph, conv.Name + ".shifted_bias");
         graph.Initializers[bName] = HostTensor.FromFloats(new TensorShape(m), newB);
         if (conv.Inputs.Count > 2) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
         conv.Outputs[0] = op.Outputs[0];
         graph.Nodes.Remove(op);
-    }
-
-    private static string Fresh(Graph graph, string name)
-    {
-        string candidate = name;
-        for (int i = 1; graph.Initializers.ContainsKey(candidate); i++) candidate = $"{name}.{i}";
-        return candidate;
     }
 }

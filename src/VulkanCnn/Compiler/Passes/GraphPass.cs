@@ -4,6 +4,14 @@ namespace VulkanCnn.Compiler.Passes;
 /// <summary>Helpers shared by the passes: who consumes a value, and rewiring its uses.</summary>
 internal static class GraphEdit
 {
+    /// <summary><paramref name="name"/>, or name.1, name.2 … : the first no initializer of the graph has.</summary>
+    public static string FreshInitializer(Graph graph, string name)
+    {
+        string candidate = name;
+        for (int i = 1; graph.Initializers.ContainsKey(candidate); i++) candidate = $"{name}.{i}";
+        return candidate;
+    }
+
     /// <summary>The node that writes each (non-empty) value.</summary>
     public static Dictionary<string, Node> Producers(Graph graph)
     {
