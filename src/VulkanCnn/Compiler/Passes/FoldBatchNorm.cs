@@ -39,7 +39,8 @@ internal static class FoldBatchNorm
                 for (long k = 0; k < per; k++) newW[c * per + k] = w.Floats[c * per + k] * scale[c];
                 newB[c] = (b?.Floats![c] ?? 0) * scale[c] + shift[c];
             }
-            string wName = GraphEdit.FreshInitializer(graph, conv.Name + ".folded_weight"), bName = GraphEdit.FreshInitializer(graph, conv.Name + ".folded_bias");
+            string wName = GraphEdit.FreshInitializer(graph, conv.Name + ".folded_weight");
+            string bName = GraphEdit.FreshInitializer(graph, conv.Name + ".folded_bias");
             graph.Initializers[wName] = HostTensor.FromFloats(w.Shape, newW);
             graph.Initializers[bName] = HostTensor.FromFloats(new TensorShape(cout), newB);
             conv.Inputs[1] = wName;
