@@ -2,7 +2,7 @@
 // The Winograd conv's batched GEMM: for each of the T² positions (workgroup z),
 // Mo[position] = V[position] (tiles x C) · U[position] (C x M). Blocked like conv_gemm: every
 // invocation accumulates PX tiles x CO output channels over K = A channel blocks of 4, U packed by
-// Ops/ConvWinograd.cs as [position][M block][A][4 channels][CO]. Mo is
+// conv_gemm's weight packer (positions as groups) as [position][M block][A][4 channels][CO]. Mo is
 // [position][M/4 blocks][E tiles] vec4 (4 output channels of one tile per vec4).
 // Lanes cover tile blocks first, then M blocks (x = M block · tile lanes + tile lane), so a
 // layer with few tiles (7x7 at batch 1: 4 tiles of F(4,3)) still fills the workgroup's lanes.

@@ -1,10 +1,9 @@
 #version 450
 // Winograd weight transform on the GPU, for weights that change every run (training): U = G g Gᵀ
-// for one (output channel m, input channel c) per invocation, written where winograd_gemm reads it,
-// [position][M block of 16][C/4][4 channels][16]. Invocations cover the padded channels (B = M
-// rounded up to 16, A = channel blocks of 4) and write zeros there: the GEMM multiplies them by
-// the zero-filled input channels, and a stale NaN would survive that. Constant weights are
-// transformed once on the CPU in double instead (Ops/ConvWinograd.cs).
+// for one (output channel m, input channel c) per invocation, written as [position][M][C]; the
+// conv GEMM's weight packer (conv_pack_weights, positions as groups) then lays it out for
+// winograd_gemm. Constant weights are transformed once on the CPU in double instead
+// (Ops/ConvWinograd.cs).
 #extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
 #include "indexing.glsl"
@@ -25,14 +24,12 @@ float g_at(uint i, uint j) { return TILE_M == 2u ? G4[min(i, 3u)][j] : G6[i][j];
 
 void main()
 {
-    uint i = linear_invocation_index(), channels = p.A * 4u;
-    if (i >= p.B * channels) return;
-    uint m = i / channels, c = i - m * channels, T = TILE_M + 2u, mBlocks = p.B / 16u;
-    bool real = m < p.M && c < p.C;
+    uint i = linear_invocation_index();
+    if (i >= p.M * p.C) return;
+    uint m = i / p.C, c = i - m * p.C, T = TILE_M + 2u;
     float g[3][3];
     [[unroll]] for (uint r = 0u; r < 3u; ++r)
-        [[unroll]] for (uint s = 0u; s < 3u; ++s)
-            g[r][s] = real ? float(LOAD(w[((m * p.C + c) * 3u + r) * 3u + s])) : 0.0;
+        [[unroll]] for (uint s = 0u; s < 3u; ++s) g[r][s] = float(LOAD(w[(i * 3u + r) * 3u + s]));
     [[unroll]] for (uint a = 0u; a < 6u; ++a)
     {
         if (a >= T) break;
@@ -41,9 +38,7 @@ void main()
         [[unroll]] for (uint b = 0u; b < 6u; ++b)
         {
             if (b >= T) break;
-            float value = row[0] * g_at(b, 0u) + row[1] * g_at(b, 1u) + row[2] * g_at(b, 2u);
-            uint pos = a * T + b;
-            u[((((pos * mBlocks + m / 16u) * p.A + c / 4u) * 4u + c % 4u) * 16u) + m % 16u] = STORE(value);
+            u[((a * T + b) * p.M + m) * p.C + c] = STORE(row[0] * g_at(b, 0u) + row[1] * g_at(b, 1u) + row[2] * g_at(b, 2u));
         }
     }
 }

@@ -15,7 +15,7 @@ namespace VulkanCnn.Ops;
 internal static class ConvWinograd
 {
     // winograd_gemm's register block (PX tiles x CO channels): must match the shader.
-    private const int GemmTiles = 8, GemmChannels = 16;
+    private const int GemmTiles = 8, GemmChannels = ConvKernels.GemmChannels; // its U comes from the conv GEMM packer
 
     /// <summary>Why Winograd cannot compute <paramref name="g"/>, or null.</summary>
     public static string? Refusal(ConvGeometry g) =>
@@ -39,8 +39,13 @@ internal static class ConvWinograd
         int t = tileM + 2, positions = t * t, blocks = (g.C + 3) / 4, m4 = (g.M + 3) / 4;
         int tilesX = (g.OW + tileM - 1) / tileM, tilesY = (g.OH + tileM - 1) / tileM;
         long tiles = (long)g.N * tilesX * tilesY;
-        var packedU = constant?.Floats is { } w ? s.Weight($"winograd{tileM}_weights", [checked(positions * PackedSize(g))],
-            TransformedWeights(g, tileM, w)) : TransformOnDevice(s, g, tileM, weights);
+        // U = G g Gᵀ as [position][M][C], packed for the GEMM by the conv GEMM's own weight packer with the positions as
+        // groups of 1x1 convs ([position][M block][C/4][4][16]): on the CPU for constant weights, else on the GPU each run.
+        var byPosition = Positions(g, positions);
+        var packedU = constant?.Floats is { } w
+            ? ConvKernels.GemmWeights(s, byPosition, HostTensor.FromFloats([positions * g.M, g.C, 1, 1], TransformedWeights(g, tileM, w)),
+                weights, $"winograd{tileM}_weights")
+            : ConvKernels.GemmWeights(s, byPosition, null, TransformOnDevice(s, g, tileM, weights), $"winograd{tileM}_weights");
         var v = s.Scratch($"winograd{tileM}_input", [checked((int)(positions * blocks * 4 * tiles))]);
         var mo = s.Scratch($"winograd{tileM}_products", [checked((int)(positions * m4 * 4 * tiles))]);
         var push = g.Params(act, (uint)blocks, (uint)tilesX, (uint)tilesY, (uint)tiles);
@@ -68,16 +73,19 @@ internal static class ConvWinograd
     /// <summary>Floats of one position's packed weights: M rounded up to a block of CO, C to a block of 4.</summary>
     private static int PackedSize(ConvGeometry g) => (g.M + GemmChannels - 1) / GemmChannels * GemmChannels * ((g.C + 3) / 4) * 4;
 
-    /// <summary>winograd_weights into a scratch tensor, every run (the weights are a runtime tensor).</summary>
+    /// <summary>The transformed weights seen as a grouped 1x1 conv, one group per position, for the GEMM weight packer.</summary>
+    private static ConvGeometry Positions(ConvGeometry g, int positions) =>
+        new(1, positions * g.C, 1, 1, positions * g.M, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, positions);
+
+    /// <summary>winograd_weights into a scratch tensor [position][M][C], every run (the weights are a runtime tensor).</summary>
     private static Tensor TransformOnDevice(KernelSink s, ConvGeometry g, int tileM, Tensor weights)
     {
-        int t = tileM + 2, mPadded = (g.M + GemmChannels - 1) / GemmChannels * GemmChannels, blocks = (g.C + 3) / 4;
-        var packed = s.Scratch($"winograd{tileM}_weights", [checked(t * t * PackedSize(g))]);
+        int t = tileM + 2;
+        var transformed = s.Scratch($"winograd{tileM}_transformed", [checked(t * t * g.M * g.C)]);
         uint local = s.Device.DefaultWorkgroupSize;
-        long lanes = (long)mPadded * blocks * 4;
         var pipeline = s.Pipeline(new PipelineKey("winograd_weights", 2, ConvParams.Size, local) { Constants = [(uint)tileM] });
-        s.Dispatch(pipeline, [weights, packed], s.Grid1D(lanes, local), g.Params(FusedActivation.None, (uint)blocks, (uint)mPadded));
-        return packed;
+        s.Dispatch(pipeline, [weights, transformed], s.Grid1D((long)g.M * g.C, local), g.Params(FusedActivation.None));
+        return transformed;
     }
 
     /// <summary>G for F(m,3): T x 3.</summary>
@@ -89,12 +97,12 @@ internal static class ConvWinograd
             { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 },
         };
 
-    /// <summary>U = G g Gᵀ for every (m, c), packed [position][M block of CO][C/4][4 channels][CO], zero-filled tails.</summary>
+    /// <summary>U = G g Gᵀ for every (m, c), as [position][M][C].</summary>
     public static float[] TransformedWeights(ConvGeometry g, int tileM, float[] w)
     {
         var gm = G(tileM);
-        int t = tileM + 2, blocks = (g.C + 3) / 4, mBlocks = (g.M + GemmChannels - 1) / GemmChannels;
-        var r = new float[t * t * mBlocks * blocks * 4 * GemmChannels];
+        int t = tileM + 2;
+        var r = new float[t * t * g.M * g.C];
         // Output channels in parallel (disjoint slices of r): the transform is the bulk of a plan's CPU work at build time.
         Parallel.For(0, g.M, m =>
         {
@@ -109,9 +117,7 @@ internal static class ConvWinograd
                     for (int j = 0; j < t; j++)
                     {
                         double u = tmp[i, 0] * gm[j, 0] + tmp[i, 1] * gm[j, 1] + tmp[i, 2] * gm[j, 2];
-                        int pos = i * t + j;
-                        int index = ((((pos * mBlocks + m / GemmChannels) * blocks + c / 4) * 4 + c % 4) * GemmChannels) + m % GemmChannels;
-                        r[index] = (float)u;
+                        r[((i * t + j) * g.M + m) * g.C + c] = (float)u;
                     }
             }
         });
