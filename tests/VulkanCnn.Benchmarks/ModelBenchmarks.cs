@@ -46,8 +46,12 @@ public class ModelBenchmarks : IDisposable
         {
             _peak = new PeakFmaBenchmarks();
             _peak.Setup();
-            return;
         }
+        else SetupNetwork();
+    }
+
+    private void SetupNetwork()
+    {
         var options = Case.Kernels == "gemm"
             ? new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "gemm" }) }
             : new SessionOptions();
