@@ -45,5 +45,5 @@ void main()
     }
     bool inside = mg < p.MG && c < p.CG;
     uint src = ((g * p.MG + min(mg, p.MG - 1u)) * p.CG + min(c, p.CG - 1u)) * taps + t;
-    packed[i] = inside ? w[src] : sfloat(0);
+    packed[i] = STORE(inside ? LOAD(w[src]) : afloat(0));
 }

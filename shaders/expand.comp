@@ -26,7 +26,7 @@ void main()
     }
     uint o = broadcast_offsets(i, p.axes).x;
     if (VEC4)
-        y4[i] = p.axes[RANK - 1].y != 0u ? x4[o >> 2] : sfloat4(x[o]);
+        y4[i] = STORE4(p.axes[RANK - 1].y != 0u ? LOAD4(x4[o >> 2]) : afloat4(LOAD(x[o])));
     else
         y[i] = x[o];
 }

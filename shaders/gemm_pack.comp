@@ -18,6 +18,6 @@ void main()
     if (i >= p.count) return;
     uint j = i % p.padded, row = i / p.padded, kk = row % p.K, t = row / p.K;
     uint jc = min(j, p.N - 1u);
-    sfloat v = b[t * p.K * p.N + (TRANSPOSED ? jc * p.K + kk : kk * p.N + jc)];
-    packed[i] = j < p.N ? v : sfloat(0);
+    afloat v = LOAD(b[t * p.K * p.N + (TRANSPOSED ? jc * p.K + kk : kk * p.N + jc)]);
+    packed[i] = STORE(j < p.N ? v : afloat(0));
 }

@@ -30,7 +30,7 @@ void main()
         for (uint j = i * 4u; j < p.elements; ++j)
         {
             uvec3 o = j * contiguous;
-            outv[j] = LOAD(cond[o.x]) != afloat(0) ? x[o.y] : y[o.z];
+            outv[j] = STORE(LOAD(cond[o.x]) != afloat(0) ? LOAD(x[o.y]) : LOAD(y[o.z]));
         }
         return;
     }
@@ -45,6 +45,6 @@ void main()
     }
     else
     {
-        outv[i] = LOAD(cond[o.x]) != afloat(0) ? x[o.y] : y[o.z];
+        outv[i] = STORE(LOAD(cond[o.x]) != afloat(0) ? LOAD(x[o.y]) : LOAD(y[o.z]));
     }
 }

@@ -25,7 +25,12 @@ public sealed class BoundNode : IDisposable
     /// <summary>Binds <paramref name="node"/>; a null input tensor is an omitted input, an empty one or one given only as a
     /// <paramref name="constants"/> entry; a null output is an omitted or empty output.</summary>
     public static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs,
-        IReadOnlyList<HostTensor?>? constants = null)
+        IReadOnlyList<HostTensor?>? constants = null) => Bind(device, node, inputs, outputs, constants, DataType.Float32);
+
+    /// <summary>Binds <paramref name="node"/> with its float tensors stored as <paramref name="storage"/> (the .f16 kernels for
+    /// Float16).</summary>
+    internal static BoundNode Bind(GpuDevice device, Node node, IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs,
+        IReadOnlyList<HostTensor?>? constants, DataType storage)
     {
         constants ??= [];
         var shapes = node.Inputs.Select((_, i) => i < inputs.Count && inputs[i] is { } t ? t.Shape : i < constants.Count
@@ -40,7 +45,8 @@ public sealed class BoundNode : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            NodeKernels.BuildForward(device, node, shapes, constantList, inputs, outputs, owned, kernels, KernelMode.Inference);
+            NodeKernels.BuildForward(device, node, shapes, constantList, inputs, outputs, owned, kernels, KernelMode.Inference,
+                storage: storage);
             return new BoundNode(node, kernels, owned);
         }
         catch

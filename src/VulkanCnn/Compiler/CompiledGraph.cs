@@ -22,10 +22,14 @@ public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int
 /// <summary>An optimised graph in execution order with every value's shape known.</summary>
 internal sealed class CompiledGraph
 {
-    private CompiledGraph(Graph graph, IReadOnlyList<Node> order, Dictionary<string, TensorShape> shapes, PassReport passes)
+    private CompiledGraph(Graph graph, IReadOnlyList<Node> order, Dictionary<string, TensorShape> shapes, PassReport passes,
+        StoragePlan storage)
     {
-        Graph = graph; Order = order; Shapes = shapes; Passes = passes;
+        Graph = graph; Order = order; Shapes = shapes; Passes = passes; Storage = storage;
     }
+
+    /// <summary>Each node's and value's storage type (all fp32 unless the session asked for fp16).</summary>
+    public StoragePlan Storage { get; }
 
     public Graph Graph { get; }
     public IReadOnlyList<Node> Order { get; }
@@ -34,9 +38,11 @@ internal sealed class CompiledGraph
 
     /// <summary>
     /// Checks every op and attribute first (one exception listing every problem, before any GPU
-    /// work), runs the passes, then infers shapes in order.
+    /// work), runs the passes, then infers shapes in order. With <paramref name="fp16Unless"/>, nodes with fp16 kernels are stored in
+    /// fp16 unless it returns a reason (<see cref="AssignStorage"/>).
     /// </summary>
-    public static CompiledGraph Compile(Graph source, IReadOnlyDictionary<string, TensorShape> inputShapes, GpuDevice device, bool optimize)
+    public static CompiledGraph Compile(Graph source, IReadOnlyDictionary<string, TensorShape> inputShapes, GpuDevice device, bool optimize,
+        Func<Node, string?>? fp16Unless = null)
     {
         var graph = source.Clone();
         for (int i = 0; i < graph.Inputs.Count; i++)
@@ -74,7 +80,13 @@ internal sealed class CompiledGraph
             passes = passes with { ResidualAddsFused = FuseResidualAdds.Run(graph, shapes) };
             if (passes.ResidualAddsFused > 0) order = graph.TopologicalOrder();
         }
-        return new CompiledGraph(graph, order, shapes, passes);
+        var storage = StoragePlan.AllFp32;
+        if (fp16Unless is not null)
+        {
+            storage = AssignStorage.Run(graph, shapes, fp16Unless);
+            order = graph.TopologicalOrder();
+        }
+        return new CompiledGraph(graph, order, shapes, passes, storage);
     }
 
     /// <summary>

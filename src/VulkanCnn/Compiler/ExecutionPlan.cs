@@ -57,12 +57,12 @@ internal sealed class ExecutionPlan : IDisposable
             var arena = Memory.ArenaBytes > 0 ? Own(GpuBuffer.CreateArena(device, Memory.ArenaBytes, $"{graph.Name}.arena")) : null;
             foreach (var (name, root) in Memory.RootOf)
                 _tensors[name] = Own(rootBuffers.TryGetValue(root, out var own)
-                    ? Tensor.View(own, compiled.Shapes[name], name)
-                    : Tensor.View(arena!, compiled.Shapes[name], name, byteOffset: Memory.OffsetOf[name]));
+                    ? Tensor.View(own, compiled.Shapes[name], name, compiled.Storage.Of(name))
+                    : Tensor.View(arena!, compiled.Shapes[name], name, compiled.Storage.Of(name), Memory.OffsetOf[name]));
             foreach (var (name, c) in graph.Initializers)
                 if (c.Floats is not null && !c.Shape.IsEmpty && !_tensors.ContainsKey(name))
                 {
-                    var t = Own(Tensor.FromData(device, c.Shape, c.Floats, name));
+                    var t = Own(Tensor.FromData(device, c.Shape, c.Floats, name, compiled.Storage.Of(name)));
                     _tensors[name] = t;
                     WeightBytes += t.SizeInBytes;
                 }
@@ -90,7 +90,7 @@ internal sealed class ExecutionPlan : IDisposable
                 {
                     string? measured = tuner?.Choose(node, inputShapes, constants);
                     built = NodeKernels.BuildForward(device, node, inputShapes, constants, inputs, outputs, _owned, kernels,
-                        KernelMode.Inference, tuning, measured);
+                        KernelMode.Inference, tuning, measured, compiled.Storage.Of(node));
                 }
                 catch (Exception e) when (e is not GraphException
                     && node.Inputs.FirstOrDefault(i => i.Length > 0 && compiled.Shapes[i].IsEmpty) is { } empty)
@@ -226,7 +226,8 @@ internal sealed class ExecutionPlan : IDisposable
         }
         steps.Add((graph.Outputs.Where(o => !none.Contains(o)).ToList(), [])); // last step: the host reads the outputs
         var bytes = compiled.Shapes.Where(p => !none.Contains(p.Key))
-            .ToDictionary(p => p.Key, p => (ulong)p.Value.ElementCount * 4, StringComparer.Ordinal);
+            .ToDictionary(p => p.Key, p => (ulong)p.Value.ElementCount * (ulong)compiled.Storage.Of(p.Key).SizeInBytes(),
+                StringComparer.Ordinal);
         var pinned = graph.Inputs.Select(i => i.Name).Concat(graph.Outputs).ToHashSet(StringComparer.Ordinal);
         return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment);
     }

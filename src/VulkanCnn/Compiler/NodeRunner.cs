@@ -14,7 +14,10 @@ internal sealed record NodeInput(HostTensor Value, bool IsConstant = false);
 /// </summary>
 internal static class NodeRunner
 {
-    public static IReadOnlyList<HostTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs)
+    /// <summary>Runs <paramref name="node"/> with its float tensors stored as <paramref name="storage"/> (Float16: inputs are
+    /// rounded to half on upload, outputs read back as float).</summary>
+    public static IReadOnlyList<HostTensor> Run(GpuDevice device, Node node, IReadOnlyList<NodeInput?> inputs,
+        DataType storage = DataType.Float32)
     {
         var constants = inputs.Select(i => i is { IsConstant: true } ? i.Value : null).ToList();
         var outShapes = NodeKernels.InferShapes(node, inputs.Select(i => i?.Value.Shape).ToList(), constants);
@@ -24,9 +27,9 @@ internal static class NodeRunner
         try
         {
             var inputTensors = inputs.Select(input => input is { Value.Floats: { } data, Value.Shape.IsEmpty: false }
-                ? Own(owned, Tensor.FromData(device, input.Value.Shape, data, $"{node.Name}.in")) : null).ToList();
-            var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputTensors, owned, emptyIsNull: true);
-            using var bound = BoundNode.Bind(device, node, inputTensors, outputs, constants);
+                ? Own(owned, Tensor.FromData(device, input.Value.Shape, data, $"{node.Name}.in", storage)) : null).ToList();
+            var outputs = NodeKernels.CreateOutputs(device, node, outShapes, inputTensors, owned, emptyIsNull: true, storage);
+            using var bound = BoundNode.Bind(device, node, inputTensors, outputs, constants, storage);
             using (var rec = new CommandRecording(device, node.Name))
             {
                 bound.Record(rec);

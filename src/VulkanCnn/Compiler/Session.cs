@@ -1,3 +1,4 @@
+using VulkanCnn.Compiler.Passes;
 using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
@@ -24,6 +25,27 @@ public sealed record SessionOptions
     /// (time each applicable variant on the device, keep the fastest that agrees with the reference, remember it) or
     /// <see cref="Ops.Tuning.Fixed"/> (the caller names them).</summary>
     public Tuning Tuning { get; init; } = Tuning.Heuristic;
+
+    /// <summary>How float tensors are stored: <see cref="Compiler.Precision.Fp32"/> (default), <see cref="Compiler.Precision.Fp16"/>
+    /// (every node with an fp16 kernel stores its tensors as half and computes in fp32; the others stay fp32, listed in
+    /// <see cref="Session.StorageFallbacks"/>; needs the device's 16-bit storage) or <see cref="Compiler.Precision.Auto"/>.
+    /// Graph inputs and outputs stay float either way. Inference only: training runs in fp32.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+}
+
+/// <summary>A node a session stores in fp32 although it asked for fp16, and why.</summary>
+public sealed record StorageFallback(string Node, string OpType, string Reason);
+
+/// <summary>How a session stores float tensors (<see cref="SessionOptions.Precision"/>).</summary>
+public enum Precision
+{
+    /// <summary>Every tensor in fp32.</summary>
+    Fp32,
+    /// <summary>fp16 storage for every node that has an fp16 kernel, fp32 arithmetic and accumulation.</summary>
+    Fp16,
+    /// <summary>fp16 where the device gains from it, with fp32 kept per layer where fp16 costs accuracy; fp32 on devices without
+    /// 16-bit storage and on CPU drivers, where half storage is slower.</summary>
+    Auto,
 }
 
 /// <summary>What <see cref="TuningMode.Measure"/> did for a plan: the tuning file's state and one decision per node with
@@ -82,6 +104,13 @@ public sealed class Session : IDisposable
         _default.OutputShapes.Select((s, i) => new ValueInfo(_default.Compiled.Graph.Outputs[i], s)).ToList();
     public TensorShape InputShape => _default.InputShapes[0];
     public TensorShape OutputShape => _default.OutputShapes[0];
+
+    /// <summary>Nodes of the default plan kept in fp32 although <see cref="SessionOptions.Precision"/> asked for fp16, with the
+    /// reason (no fp16 kernel, or the accuracy check of <see cref="Precision.Auto"/>); empty for fp32 sessions.</summary>
+    public IReadOnlyList<StorageFallback> StorageFallbacks => _default.Compiled.Storage.Fallbacks;
+
+    /// <summary>Nodes of the default plan whose tensors are stored in fp16.</summary>
+    public int Fp16Nodes => _default.Compiled.Storage.Fp16Nodes;
 
     /// <summary>Peak intermediate memory of the default plan next to one-buffer-per-value, and the weights.</summary>
     public SessionMemory Memory => new(_default.Memory.PeakIntermediateBytes, _default.Memory.NaiveIntermediateBytes, _default.WeightBytes);
@@ -212,7 +241,7 @@ public sealed class Session : IDisposable
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize);
+            var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize, Fp16Rule());
             var passes = clock.Elapsed;
             var store = _options.Tuning.Mode == TuningMode.Measure ? TuningStore.Open(Device) : null;
             var tuner = store is null ? null : new VariantTuner(Device, store);
@@ -221,6 +250,23 @@ public sealed class Session : IDisposable
             if (tuner is not null) _tuning[key] = new TuningReport(store!.Status, store.Path, tuner.Decisions);
             _plans[key] = plan;
             return plan;
+        }
+    }
+
+    /// <summary>For <see cref="SessionOptions.Precision"/>: null for all-fp32, else the rule that keeps a node in fp32 (its
+    /// reason) or lets it be stored in fp16 (null).</summary>
+    private Func<Node, string?>? Fp16Rule()
+    {
+        switch (_options.Precision)
+        {
+            case Precision.Fp32: return null;
+            case Precision.Fp16:
+                if (!Device.Info.Features.StorageBuffer16BitAccess)
+                    throw new NotSupportedException($"Precision.Fp16: device '{Device.Info.Name}' has no 16-bit storage " +
+                        "(storageBuffer16BitAccess); use Precision.Fp32 or Auto.");
+                return _ => null;
+            case Precision.Auto: return null;
+            default: throw new ArgumentOutOfRangeException(nameof(SessionOptions.Precision), _options.Precision, "Unknown precision.");
         }
     }
 

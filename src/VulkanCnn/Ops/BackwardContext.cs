@@ -41,6 +41,8 @@ internal sealed class BackwardContext : OpContext
     /// any.</summary>
     public Tensor? ForwardScratch(string key) => _build.ScratchOf(key);
     public Tensor Weight(string key, TensorShape shape, ReadOnlySpan<float> data) => _build.Weight("backward." + key, shape, data);
+    public Tensor WeightInt32(string key, TensorShape shape, ReadOnlySpan<int> data) =>
+        _build.WeightInt32("backward." + key, shape, data);
     public ComputePipeline Pipeline(PipelineKey description) => _build.Pipeline(description);
     public BoundKernel Dispatch(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups,
         ReadOnlySpan<byte> push) =>

@@ -31,7 +31,7 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["BatchNormalization"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
+    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
     private static readonly string[] ParameterNames = ["scale", "B", "input_mean", "input_var"];
 
@@ -72,7 +72,9 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
         if (AllConstant(c))
         {
             var (scale, shift) = Fold(c);
-            Apply(c, c.Weight("scale", [x[1]], scale), c.Weight("shift", [x[1]], shift), center: null);
+            // fp32 even for an fp16 node: batch_norm reads its per-channel scale and shift as float.
+            Apply(c, c.Weight("scale", [x[1]], scale, DataType.Float32), c.Weight("shift", [x[1]], shift, DataType.Float32),
+                center: null);
             return;
         }
         // Runtime parameters: fold on the GPU, apply centred on the running mean.

@@ -43,7 +43,7 @@ internal abstract class BroadcastOp(IReadOnlyList<string> opTypes) : IOperator, 
     public IReadOnlyList<string> OpTypes { get; } = opTypes;
 
     public OperatorTraits Traits(Node node) =>
-        node.OpType is "Add" or "Sub" or "Mul" ? OperatorTraits.AcceptsFusedActivation : OperatorTraits.None;
+        (node.OpType is "Add" or "Sub" or "Mul" ? OperatorTraits.AcceptsFusedActivation : OperatorTraits.None) | OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

@@ -22,7 +22,21 @@ internal sealed class Cast : IOperator, IDifferentiable
     public void Build(OpBuildContext c)
     {
         var (op, range) = CastOf(c.Node);
-        UnaryKernels.Forward(c, op, range);
+        if (c.InputTensor(0) is { } x && x.DataType != c.Output(0).DataType) ConvertStorage(c, x, c.Output(0));
+        else UnaryKernels.Forward(c, op, range);
+    }
+
+    // Between fp32 and fp16 tensors (a session's storage boundary, or Cast FLOAT <-> FLOAT16 in an fp16 session): the
+    // conversion is the cast itself, rounding to nearest even towards half.
+    private static void ConvertStorage(OpBuildContext c, Vulkan.Tensor x, Vulkan.Tensor y)
+    {
+        bool toHalf = y.DataType == DataType.Float16;
+        if (toHalf == (x.DataType == DataType.Float16) || (!toHalf && y.DataType != DataType.Float32))
+            throw c.Unsupported($"cast from {x.DataType} to {y.DataType} storage");
+        const uint local = 64;
+        long count = x.ElementCount;
+        var pipeline = c.Device.GetPipeline(new Vulkan.PipelineKey("cast_storage", 2, 4, local) { Constants = [toHalf ? 1u : 0u] });
+        c.Dispatch(pipeline, [x, y], c.Grid1D((count + 3) / 4, local), checked((uint)count));
     }
 
     public bool HasGradient(Node node, int inputIndex) =>

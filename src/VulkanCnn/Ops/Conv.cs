@@ -40,7 +40,8 @@ internal static class ConvStrategySelector
     /// Runtime weights (training) stay on gemm by default: with the per-run GPU weight transform, the small CNN's training
     /// step measured no faster (188-201 ms gemm vs 226-252 ms, alternating on a loaded host); Measure or Fixed can pick it.
     /// </summary>
-    public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device, bool constantWeights = false)
+    public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device, bool constantWeights = false,
+        DataType storage = DataType.Float32)
     {
         if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
         if (g.IsPointwise) return ConvStrategy.Pointwise;
@@ -51,7 +52,7 @@ internal static class ConvStrategySelector
             // F(4,3) 36/16 = 2.25x), else gemm.
             var other = preferred == ConvStrategy.WinogradF4 ? ConvStrategy.WinogradF2 : ConvStrategy.WinogradF4;
             foreach (var s in new[] { preferred, other })
-                if (Refusal(s, g, device) is null) return s;
+                if (Refusal(s, g, device, storage) is null) return s;
         }
         return ConvStrategy.Gemm;
     }
@@ -65,6 +66,11 @@ internal static class ConvStrategySelector
         ConvStrategy.WinogradF2 => "winograd_f2x3",
         _ => "winograd_f4x3",
     };
+
+    /// <summary>F(4,3) keeps its transformed tiles and products in the node's storage; its output transform scales them by up to
+    /// 8 per axis, so in half they cost 3e-3–1.2e-2 of max|y| (Fp16ConvTests), beyond the fp16 bound of 2e-3.</summary>
+    private const string F4HalfRefusal = "stores its transformed tiles in the node's storage, and its output transform amplifies " +
+        "fp16 rounding beyond the fp16 bound; fp16 nodes use winograd_f2x3";
 
     /// <summary>Why <paramref name="s"/> cannot compute <paramref name="g"/>, or null when it can.</summary>
     public static string? Refusal(ConvStrategy s, ConvGeometry g) => s switch
@@ -80,7 +86,8 @@ internal static class ConvStrategySelector
 
     /// <summary><see cref="Refusal(ConvStrategy, ConvGeometry)"/> on a device: Winograd's transformed tensors must each fit one
     /// storage buffer (grids are split over the axes the device allows).</summary>
-    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device) => Refusal(s, g) ??
+    public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device, DataType storage = DataType.Float32) =>
+        Refusal(s, g) ?? (s == ConvStrategy.WinogradF4 && storage == DataType.Float16 ? F4HalfRefusal : null) ??
         (s is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && device is not null
             && ConvWinograd.LargestBufferBytes(g, s == ConvStrategy.WinogradF2 ? 2 : 4) is var bytes
             && (ulong)bytes > device.Limits.MaxStorageBufferRange
@@ -115,18 +122,18 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public string? Refusal(string variant, OpContext node, GpuDevice? device)
     {
-        return ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device?.Info);
+        return ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device?.Info, node.Storage);
     }
 
     public string Heuristic(OpContext node, GpuDevice device) =>
         ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info,
-            constantWeights: node.Constant(1) is { Floats: not null }));
+            constantWeights: node.Constant(1) is { Floats: not null }, node.Storage));
 
     /// <summary>F(4,3)'s transforms scale by up to 8 and 1/24: its stated bound is 5e-4 (measured ≤ 7e-6 on ResNet-18's layers).
     /// </summary>
     public double ErrorBound(string variant) => variant == "winograd_f4x3" ? 5e-4 : IKernelVariants.OpErrorBound;
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
+    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

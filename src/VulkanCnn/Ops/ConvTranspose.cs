@@ -13,7 +13,7 @@ internal sealed class ConvTranspose : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["ConvTranspose"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
+    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

@@ -10,7 +10,7 @@ internal sealed class DepthToSpace : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["DepthToSpace", "SpaceToDepth"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

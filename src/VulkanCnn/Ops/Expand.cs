@@ -13,7 +13,7 @@ internal sealed class Expand : IOperator
 
     public IReadOnlyList<string> OpTypes { get; } = ["Expand"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

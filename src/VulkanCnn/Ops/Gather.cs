@@ -13,7 +13,7 @@ internal sealed class Gather : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Gather"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

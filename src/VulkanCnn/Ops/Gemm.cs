@@ -40,7 +40,7 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
 
     public string Heuristic(OpContext node, GpuDevice device) => "blocked";
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation;
+    public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
     /// <summary>The problem: per-batch M×K by K×N products, where each batch's operands start.</summary>
     private sealed record Plan(int M, int N, int K, int[] OutDims, bool TransA, bool TransB,

@@ -15,6 +15,9 @@ internal enum OperatorTraits
     IsActivation = 4,
     /// <summary>Computes nothing at inference (Identity, Dropout): removed by the compiler.</summary>
     Identity = 8,
+    /// <summary>Its kernels have fp16-storage builds and keep every float input and output as data (no indices or counts a half
+    /// would round): a session asked for fp16 stores the node's tensors in half.</summary>
+    Fp16Storage = 16,
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ internal sealed class InstanceNormalization : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["InstanceNormalization"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

@@ -12,26 +12,30 @@ internal sealed class KernelSink
 {
     private readonly Func<string, TensorShape, Tensor> _scratch;
     private readonly Func<string, TensorShape, float[], Tensor> _weight;
+    private readonly Func<string, int[], Tensor> _weightInt32;
     private readonly Func<PipelineKey, ComputePipeline> _pipeline;
     private readonly Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> _dispatch;
 
     private KernelSink(OpContext context, GpuDevice device, Func<string, TensorShape, Tensor> scratch, Func<string, TensorShape, float[],
-        Tensor> weight,
+        Tensor> weight, Func<string, int[], Tensor> weightInt32,
         Func<PipelineKey, ComputePipeline> pipeline, Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> dispatch)
     {
         Context = context;
         Device = device;
         _scratch = scratch;
         _weight = weight;
+        _weightInt32 = weightInt32;
         _pipeline = pipeline;
         _dispatch = dispatch;
     }
 
     public static KernelSink Of(OpBuildContext c) =>
-        new(c, c.Device, c.Scratch, (k, s, d) => c.Weight(k, s, d), c.Pipeline, (p, t, g, push) => c.Dispatch(p, t, g, push));
+        new(c, c.Device, (k, s) => c.Scratch(k, s), (k, s, d) => c.Weight(k, s, d), (k, d) => c.WeightInt32(k, [d.Length], d), c.Pipeline,
+            (p, t, g, push) => c.Dispatch(p, t, g, push));
 
     public static KernelSink Of(BackwardContext c) =>
-        new(c, c.Device, c.Scratch, (k, s, d) => c.Weight(k, s, d), c.Pipeline, (p, t, g, push) => c.Dispatch(p, t, g, push));
+        new(c, c.Device, c.Scratch, (k, s, d) => c.Weight(k, s, d), (k, d) => c.WeightInt32(k, [d.Length], d), c.Pipeline,
+            (p, t, g, push) => c.Dispatch(p, t, g, push));
 
     public static implicit operator KernelSink(OpBuildContext c) => Of(c);
     public static implicit operator KernelSink(BackwardContext c) => Of(c);
@@ -41,7 +45,7 @@ internal sealed class KernelSink
 
     public Tensor Scratch(string key, TensorShape shape) => _scratch(key, shape);
     public Tensor Weight(string key, TensorShape shape, float[] data) => _weight(key, shape, data);
-    public Tensor WeightInt32(string key, int[] data) => _weight(key, [data.Length], MemoryMarshal.Cast<int, float>(data).ToArray());
+    public Tensor WeightInt32(string key, int[] data) => _weightInt32(key, data);
     public ComputePipeline Pipeline(PipelineKey description) => _pipeline(description);
 
     public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T

@@ -11,7 +11,7 @@ internal sealed class LayerNormalization : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["LayerNormalization"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

@@ -9,7 +9,7 @@ internal sealed class Lrn : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["LRN"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

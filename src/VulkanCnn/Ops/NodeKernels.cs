@@ -65,7 +65,7 @@ internal static class NodeKernels
     /// <summary>Output tensors for a node outside a planned arena: a view of input 0 for a View operator, otherwise
     /// new tensors (null where the shape is empty and <paramref name="emptyIsNull"/>). Added to <paramref name="owned"/>.</summary>
     public static List<Tensor?> CreateOutputs(GpuDevice device, Node node, IReadOnlyList<TensorShape> shapes, IReadOnlyList<Tensor?> inputs,
-        List<IDisposable> owned, bool emptyIsNull = false)
+        List<IDisposable> owned, bool emptyIsNull = false, DataType storage = DataType.Float32)
     {
         bool view = Operator(node).Traits(node).HasFlag(OperatorTraits.View);
         var outputs = new List<Tensor?>(shapes.Count);
@@ -74,7 +74,7 @@ internal static class NodeKernels
             if (emptyIsNull && shapes[k].IsEmpty) { outputs.Add(null); continue; }
             string name = node.Outputs.Count > k && node.Outputs[k].Length > 0 ? node.Outputs[k] : $"{node.Name}.y{k}";
             var t = view && k == 0 && inputs.Count > 0 && inputs[0] is { } source ? Tensor.View(source, shapes[k], name)
-                : Tensor.Create(device, shapes[k], name);
+                : Tensor.Create(device, shapes[k], name, storage);
             owned.Add(t);
             outputs.Add(t);
         }
@@ -84,16 +84,17 @@ internal static class NodeKernels
     /// <summary>Builds the forward kernels of <paramref name="node"/> over the given tensors (a null input: omitted, empty or
     /// an int64 constant read through <paramref name="constants"/>; a null output: omitted or empty). The kernel variant comes
     /// from <see cref="VariantSelector.Choose"/>: <paramref name="variant"/> when given (the tuner's), else <paramref
-    /// name="tuning"/>.</summary>
+    /// name="tuning"/>. <paramref name="storage"/>: how the node's float tensors are stored (<see cref="OpContext.Storage"/>).
+    /// </summary>
     public static BuiltNode BuildForward(GpuDevice device, Node node, IReadOnlyList<TensorShape?> inputShapes,
         IReadOnlyList<HostTensor?> constants,
         IReadOnlyList<Tensor?> inputs, IReadOnlyList<Tensor?> outputs, List<IDisposable> owned, List<BoundKernel> kernels, KernelMode mode,
-        Tuning? tuning = null, string? variant = null)
+        Tuning? tuning = null, string? variant = null, DataType storage = DataType.Float32)
     {
         var op = Operator(node);
-        string? chosen = VariantSelector.Choose(new OpContext(node, inputShapes, constants), device, tuning, variant);
+        string? chosen = VariantSelector.Choose(new OpContext(node, inputShapes, constants) { Storage = storage }, device, tuning, variant);
         var context = new OpBuildContext(device, node, inputShapes, constants, inputs, outputs, owned, kernels)
-        { Training = mode == KernelMode.TrainingForward, Variant = chosen };
+        { Training = mode == KernelMode.TrainingForward, Variant = chosen, Storage = storage };
         int first = kernels.Count;
         op.Build(context);
         return new BuiltNode(op, context, kernels, first);

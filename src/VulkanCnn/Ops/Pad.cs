@@ -15,7 +15,7 @@ internal sealed class Pad : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Pad"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
@@ -139,7 +139,7 @@ internal sealed class Pad : IOperator, IDifferentiable
             table[header + readers.Length] = table.Count;
         }
         if (table.Count == 0) table.Add(0);
-        var tableTensor = c.Weight("readers", new TensorShape(table.Count), MemoryMarshal.Cast<int, float>(table.ToArray().AsSpan()));
+        var tableTensor = c.WeightInt32("readers", new TensorShape(table.Count), table.ToArray());
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new PipelineKey("pad_backward", 3, push.Length * 4, local));
         c.Dispatch(pipeline, [dy, tableTensor, dx], c.Grid1D(input.ElementCount, local), MemoryMarshal.AsBytes(push.AsSpan()));

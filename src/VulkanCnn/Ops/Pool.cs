@@ -35,7 +35,9 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         return (long)x[2] * x[3] >= (long)GroupReductionFactor * device.DefaultWorkgroupSize * x[0] * x[1] ? "group" : "loop";
     }
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    // MaxPool's Indices output holds flat indices a half would round: with it the node stays fp32.
+    public OperatorTraits Traits(Node node) =>
+        node.Outputs.Count > 1 && node.Outputs[1].Length > 0 ? OperatorTraits.None : OperatorTraits.Fp16Storage;
 
     /// <summary>
     /// Global pools use one workgroup per plane only when there are too few planes to keep the
@@ -99,8 +101,9 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
             throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
-        // Without Indices, Y stands in for the buffer (never written: INDICES is 0).
-        c.Dispatch(pipeline, [input, output, indices != 0 ? c.Output(1) : output], groups,
+        // Without Indices, Y stands in for the float buffer (never written: INDICES is 0); a half Y cannot, so a 1-value scratch does.
+        var unused = output.DataType == DataType.Float32 ? output : c.Scratch("no_indices", [1], DataType.Float32);
+        c.Dispatch(pipeline, [input, output, indices != 0 ? c.Output(1) : unused], groups,
             new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
     }
 

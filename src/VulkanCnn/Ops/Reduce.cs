@@ -13,7 +13,7 @@ internal sealed class Reduce : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     /// <summary>One workgroup per output only when the outputs are too few to fill the device
     /// (reduced count ≥ this × workgroup size × outputs), as for the global pools.</summary>

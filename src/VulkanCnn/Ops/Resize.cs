@@ -20,7 +20,7 @@ internal sealed class Resize : IOperator
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Resize", "Upsample"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     private enum Rounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil, Legacy }
 
@@ -62,7 +62,7 @@ internal sealed class Resize : IOperator
             var taps2 = new float[(outH + outW) * stride];
             TabulateTaps(plan, rank - 2, inH, outH, scaleH, taps, taps2.AsSpan(0, outH * stride));
             TabulateTaps(plan, rank - 1, inW, outW, scaleW, taps, taps2.AsSpan(outH * stride));
-            var tapTable = c.Weight("taps", [taps2.Length], taps2);
+            var tapTable = c.Weight("taps", [taps2.Length], taps2, DataType.Float32);
             var tapPipeline = c.Pipeline(new PipelineKey("resize_taps", 3, 24, local) { Constants = [(uint)taps] });
             ReadOnlySpan<uint> tapPush = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW,
                 BitConverter.SingleToUInt32Bits(plan.Extrapolation)];
@@ -73,7 +73,7 @@ internal sealed class Resize : IOperator
         var table = new float[(outH + outW) * 3];
         Tabulate(plan, inH, outH, scaleH, table.AsSpan(0, outH * 3));
         Tabulate(plan, inW, outW, scaleW, table.AsSpan(outH * 3));
-        var tableTensor = c.Weight("coordinates", [table.Length], table);
+        var tableTensor = c.Weight("coordinates", [table.Length], table, DataType.Float32);
         var pipeline = c.Pipeline(new PipelineKey("resize", 3, 20, local) { Constants = [plan.Linear ? 1u : 0u] });
         ReadOnlySpan<uint> push = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW];
         c.Dispatch(pipeline, [c.Input(0), tableTensor, c.Output(0)], c.Grid1D(count, local), MemoryMarshal.AsBytes(push));

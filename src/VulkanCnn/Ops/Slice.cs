@@ -13,7 +13,7 @@ internal sealed class Slice : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Slice"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

@@ -15,7 +15,7 @@ internal sealed class Softmax : IOperator
 
     public IReadOnlyList<string> OpTypes { get; } = ["Softmax", "LogSoftmax"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

@@ -53,7 +53,8 @@ internal sealed class SoftmaxCrossEntropyLoss : IOperator, IDifferentiable
         var rec = new Recorder(c.Device, c.Pipeline, (p, t, g, push) => c.Dispatch(p, t, g, push));
         var aux = c.Scratch("row_aux", [2, (int)rows]);
         var loss = reduction == 0 ? c.Output(0) : c.Scratch("row_loss", [(int)rows]);
-        Rows(rec, c, Labels(c, c.Weight), c.Input(0), c.HasInput(2) ? c.Input(2) : null, loss, aux, c.OutputCount > 1 ? c.Output(1) : null);
+        Rows(rec, c, Labels(c, (k, s, d) => c.Weight(k, s, d)), c.Input(0), c.HasInput(2) ? c.Input(2) : null, loss, aux,
+            c.OutputCount > 1 ? c.Output(1) : null);
         if (reduction != 0) Reduce(rec, reduction, rows, loss, aux, c.Output(0), c.Scratch("total_weight", [1]));
     }
 

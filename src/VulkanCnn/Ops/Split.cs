@@ -14,7 +14,7 @@ internal sealed class Split : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Split"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

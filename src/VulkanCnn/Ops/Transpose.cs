@@ -10,7 +10,7 @@ internal sealed class Transpose : IOperator, IDifferentiable
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Transpose"];
 
-    public OperatorTraits Traits(Node node) => OperatorTraits.None;
+    public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

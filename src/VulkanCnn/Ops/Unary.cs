@@ -56,7 +56,8 @@ internal sealed class Unary : IOperator, IDifferentiable
 
     /// <summary>Every activation type is <see cref="OperatorTraits.IsActivation"/>; a Clip with
     /// non-constant bounds is then simply not fused (<see cref="TryGetActivation"/> says false).</summary>
-    public OperatorTraits Traits(Node node) => Activations.Contains(node.OpType) ? OperatorTraits.IsActivation : OperatorTraits.None;
+    public OperatorTraits Traits(Node node) =>
+        (Activations.Contains(node.OpType) ? OperatorTraits.IsActivation : OperatorTraits.None) | OperatorTraits.Fp16Storage;
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {

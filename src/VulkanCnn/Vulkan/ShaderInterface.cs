@@ -20,7 +20,8 @@ internal enum BufferAccess
 /// </summary>
 internal static class ShaderInterface
 {
-    private const uint OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28, OpTypeStruct = 30, OpTypePointer = 32,
+    private const uint OpTypeInt = 21, OpTypeFloat = 22, OpTypeVector = 23, OpTypeArray = 28, OpTypeRuntimeArray = 29, OpTypeStruct = 30,
+        OpTypePointer = 32,
         OpConstant = 43, OpVariable = 59, OpDecorate = 71, OpMemberDecorate = 72;
     private const uint Binding = 33, DescriptorSet = 34, NonWritable = 24, NonReadable = 25, Offset = 35, ArrayStride = 6;
     private const uint PushConstant = 9;
@@ -162,5 +163,57 @@ internal static class ShaderInterface
             access[binding] |= (noRead ? BufferAccess.None : BufferAccess.Read) | (noWrite ? BufferAccess.None : BufferAccess.Write);
         }
         return access;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> ElementBytesCache =
+        new(StringComparer.Ordinal);
+
+    /// <summary>Bytes of one scalar of each binding's runtime array (2 for float16_t, 4 for float, int and uint; vectors count their
+    /// component), read from an embedded shader's SPIR-V once. 0 where the binding is unused, has no runtime array, or aliases
+    /// several widths: a tensor of another element size bound there is a caller's bug.</summary>
+    public static int[] ElementBytes(string shader, int bindings)
+    {
+        var all = ElementBytesCache.GetOrAdd(shader, static s => BindingElementBytes(ShaderLibrary.GetSpirv(s), CachedBindings, s));
+        return bindings <= all.Length ? all[..bindings] : [.. all, .. new int[bindings - all.Length]];
+    }
+
+    internal static int[] BindingElementBytes(byte[] spirv, int bindings, string shader)
+    {
+        var words = Words(spirv);
+        var bindingOf = new Dictionary<uint, uint>();
+        var setOf = new Dictionary<uint, uint>();
+        var scalar = new Dictionary<uint, int>();
+        var vector = new Dictionary<uint, uint>();
+        var runtimeArray = new Dictionary<uint, uint>();
+        var structs = new Dictionary<uint, uint[]>();
+        var pointee = new Dictionary<uint, uint>();
+        var variableType = new Dictionary<uint, uint>();
+        foreach (var (op, i, count) in Instructions(words, shader))
+        {
+            switch (op)
+            {
+                case OpDecorate when count >= 4 && words[i + 2] == Binding: bindingOf[words[i + 1]] = words[i + 3]; break;
+                case OpDecorate when count >= 4 && words[i + 2] == DescriptorSet: setOf[words[i + 1]] = words[i + 3]; break;
+                case OpTypeInt or OpTypeFloat: scalar[words[i + 1]] = (int)words[i + 2] / 8; break;
+                case OpTypeVector: vector[words[i + 1]] = words[i + 2]; break;
+                case OpTypeRuntimeArray: runtimeArray[words[i + 1]] = words[i + 2]; break;
+                case OpTypeStruct: structs[words[i + 1]] = words[(i + 2)..(i + count)]; break;
+                case OpTypePointer when count >= 4: pointee[words[i + 1]] = words[i + 3]; break;
+                case OpVariable when count >= 4: variableType[words[i + 2]] = words[i + 1]; break;
+            }
+        }
+        int Scalar(uint type) => scalar.TryGetValue(type, out int s) ? s : vector.TryGetValue(type, out var c) ? Scalar(c) : 0;
+        var result = new int[bindings];
+        var seen = new bool[bindings];
+        foreach (var (variable, binding) in bindingOf)
+        {
+            if (setOf.GetValueOrDefault(variable) != 0 || binding >= bindings) continue;
+            int bytes = variableType.TryGetValue(variable, out var ptr) && pointee.TryGetValue(ptr, out var block)
+                && structs.TryGetValue(block, out var members) && members.Length > 0
+                && runtimeArray.TryGetValue(members[^1], out var element) ? Scalar(element) : 0;
+            result[binding] = !seen[binding] || result[binding] == bytes ? bytes : 0;
+            seen[binding] = true;
+        }
+        return result;
     }
 }

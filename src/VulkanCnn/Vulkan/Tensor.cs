@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace VulkanCnn.Vulkan;
 
 /// <summary>
@@ -56,9 +54,13 @@ public sealed class Tensor : GpuResource
         View(source.Buffer, shape, name, source.DataType, source.ByteOffset);
 
     /// <summary>Allocates a tensor and uploads <paramref name="data"/> into it.</summary>
-    public static Tensor FromData(GpuDevice device, TensorShape shape, ReadOnlySpan<float> data, string? name = null)
+    public static Tensor FromData(GpuDevice device, TensorShape shape, ReadOnlySpan<float> data, string? name = null) =>
+        FromData(device, shape, data, name, DataType.Float32);
+
+    /// <summary>Allocates a tensor of <paramref name="dataType"/> and uploads <paramref name="data"/> into it, converted.</summary>
+    internal static Tensor FromData(GpuDevice device, TensorShape shape, ReadOnlySpan<float> data, string? name, DataType dataType)
     {
-        var t = Create(device, shape, name);
+        var t = Create(device, shape, name, dataType);
         try { t.Upload(data); return t; }
         catch { t.Dispose(); throw; }
     }
@@ -75,11 +77,12 @@ public sealed class Tensor : GpuResource
     public GpuBuffer Buffer { get; }
     internal override int DisposeOrder => 20;
 
-    /// <summary>Copies <paramref name="data"/> (exactly <see cref="ElementCount"/> values) to the GPU and waits.</summary>
+    /// <summary>Copies <paramref name="data"/> (exactly <see cref="ElementCount"/> values) to the GPU and waits; a Float16 tensor
+    /// stores them rounded to half.</summary>
     public void Upload(ReadOnlySpan<float> data)
     {
         CheckLength(data.Length, nameof(data));
-        var bytes = MemoryMarshal.AsBytes(data);
+        var bytes = DataType.Encode(data);
         if (Buffer.IsHostVisible) { bytes.CopyTo(Buffer.MappedBytes.Slice((int)ByteOffset, bytes.Length)); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".upload");
         bytes.CopyTo(staging.MappedBytes);
@@ -92,11 +95,10 @@ public sealed class Tensor : GpuResource
     public void Download(Span<float> destination)
     {
         CheckLength(destination.Length, nameof(destination));
-        var bytes = MemoryMarshal.AsBytes(destination);
-        if (Buffer.IsHostVisible) { Buffer.MappedBytes.Slice((int)ByteOffset, bytes.Length).CopyTo(bytes); return; }
+        if (Buffer.IsHostVisible) { DataType.Decode(Buffer.MappedBytes.Slice((int)ByteOffset, (int)SizeInBytes), destination); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
         using (var rec = Copy(Buffer, staging, "download " + Name)) rec.Run();
-        staging.MappedBytes[..bytes.Length].CopyTo(bytes);
+        DataType.Decode(staging.MappedBytes, destination);
     }
 
     public float[] ToArray()
@@ -112,7 +114,7 @@ public sealed class Tensor : GpuResource
         CheckLength(data.Length, nameof(data));
         if (Buffer.IsHostVisible) { Upload(data.Span); return; }
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".upload");
-        MemoryMarshal.AsBytes(data.Span).CopyTo(staging.MappedBytes);
+        DataType.Encode(data.Span).CopyTo(staging.MappedBytes);
         using var rec = Copy(staging, Buffer, "upload " + Name);
         await rec.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
     }
@@ -125,7 +127,7 @@ public sealed class Tensor : GpuResource
         using var staging = GpuBuffer.Create(Device, SizeInBytes, MemoryUsage.Staging, Name + ".download");
         using (var rec = Copy(Buffer, staging, "download " + Name))
             await rec.RunAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        staging.MappedBytes[..(int)SizeInBytes].CopyTo(MemoryMarshal.AsBytes(destination.Span));
+        DataType.Decode(staging.MappedBytes, destination.Span);
     }
 
     /// <summary>A finished recording of one copy between this tensor's range and a staging buffer.</summary>

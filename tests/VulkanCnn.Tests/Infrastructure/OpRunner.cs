@@ -26,6 +26,17 @@ public static class OpRunner
         return NodeRunner.Run(device, node, inputs.Select(x => x is null ? null : new NodeInput(x.ToConstant(), x.Const)).ToList());
     }
 
+    /// <summary>Runs the node with its float tensors stored as <paramref name="storage"/> (as a session stores an fp16 node: inputs
+    /// rounded to half on upload, the .f16 kernels, outputs read back as float).</summary>
+    public static IReadOnlyList<HostTensor> RunStored(DataType storage, GpuDevice device, string opType, Attributes? attributes,
+        params In?[] inputs)
+    {
+        var node = new Node(opType, opType.ToLowerInvariant() + "0",
+            inputs.Select((x, i) => x is null ? "" : $"in{i}"), ["out0"], attributes);
+        var values = inputs.Select(x => x is null ? null : new NodeInput(x.ToConstant(), x.Const)).ToList();
+        return NodeRunner.Run(device, node, values, storage);
+    }
+
     /// <summary>Runs the node and returns output 0.</summary>
     public static HostTensor Run1(GpuDevice device, string opType, Attributes? attributes, params In?[] inputs) =>
         Run(device, opType, attributes, inputs)[0];

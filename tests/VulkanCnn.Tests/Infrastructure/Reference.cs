@@ -11,6 +11,9 @@ public static class Reference
         return r;
     }
 
+    /// <summary>Each value rounded to the nearest IEEE half (ties to even), as fp16 storage holds it.</summary>
+    public static float[] RoundToHalf(float[] values) => values.Select(v => (float)(Half)v).ToArray();
+
     public static float[] Add(float[] a, float[] b) => a.Zip(b, (x, y) => x + y).ToArray();
     public static float[] Mul(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).ToArray();
     public static float[] Relu(float[] a) => a.Select(x => Math.Max(x, 0f)).ToArray();

@@ -16,6 +16,17 @@ public static class Tolerance
     /// ≤ 6.9e-6 on ResNet-18's 3x3 layers (ConvWinogradTests), stated with margin for other data.</summary>
     public const double WinogradF4 = 5e-4;
 
+    /// <summary>fp16 storage, against a reference computed on the same half-rounded inputs: two half ulps at max|ref|
+    /// (2^-9 ≈ 1.95e-3): one for rounding the stored output (drivers may convert toward zero), one for a stored intermediate
+    /// (Winograd's transformed tiles, a packed operand, a reduction's partials); fp32 arithmetic adds far less.</summary>
+    public const double Fp16Storage = 2e-3;
+
+    /// <summary>Whole networks stored in fp16 against the double reference on float weights and input: every layer adds at most
+    /// <see cref="Fp16Storage"/> relative (weights, input and outputs rounded), with independent signs, so about √L × 2e-3 for
+    /// L ≈ 20 layers (≈ 9e-3); stated as 1e-2 · max(1, max|ref|). Measured 6.7e-5 (ResNet-18) and 3.7e-5 (MobileNetV2) on the
+    /// tests' untrained 64x64 networks, whose outputs are small.</summary>
+    public const double Fp16Network = 1e-2;
+
     /// <summary>The bound a Conv variant is held to.</summary>
     public static double ForConvVariant(string variant) => variant switch
     {

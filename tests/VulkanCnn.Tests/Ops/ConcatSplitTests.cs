@@ -9,7 +9,7 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>Concat and Split against CPU references that copy element by element.</summary>
 public sealed class ConcatSplitTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static float[] ConcatReference(IReadOnlyList<(int[] Dims, float[] Data)> inputs, int axis, out int[] outDims)
+    internal static float[] ConcatReference(IReadOnlyList<(int[] Dims, float[] Data)> inputs, int axis, out int[] outDims)
     {
         outDims = (int[])inputs[0].Dims.Clone();
         outDims[axis] = inputs.Sum(i => i.Dims[axis]);

@@ -89,7 +89,7 @@ public sealed class ConvTransposeTests(GpuFixture gpu) : GpuTest(gpu)
             Run1(Device, "ConvTranspose", null, In.Random([1, 4, 3], 2), In.Weight([4, 2, 3], new float[24])));
     }
 
-    private static Attributes Attributes(ConvTransposeCase c)
+    internal static Attributes Attributes(ConvTransposeCase c)
     {
         var a = Attrs(("strides", new[] { c.SH, c.SW }), ("dilations", new[] { c.DH, c.DW }), ("group", c.Group),
             ("kernel_shape", new[] { c.KH, c.KW }));
@@ -106,7 +106,7 @@ public sealed class ConvTransposeTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>Scatter form: every input pixel adds its weighted kernel into the output, in double precision.</summary>
-    private static (float[] Y, int OH, int OW) Reference(ConvTransposeCase c, float[] x, float[] w, float[]? b)
+    internal static (float[] Y, int OH, int OW) Reference(ConvTransposeCase c, float[] x, float[] w, float[]? b)
     {
         int[] p = c.EffectivePads();
         int oh = c.FullH - p[0] - p[2], ow = c.FullW - p[1] - p[3];

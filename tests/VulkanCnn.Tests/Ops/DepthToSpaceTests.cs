@@ -9,7 +9,7 @@ namespace VulkanCnn.Tests.Ops;
 public sealed class DepthToSpaceTests(GpuFixture gpu) : GpuTest(gpu)
 {
     /// <summary>Reshape x to <paramref name="six"/>, transpose by <paramref name="perm"/> (the spec's own formulation).</summary>
-    private static float[] ReshapeTranspose(float[] x, int[] six, int[] perm)
+    internal static float[] ReshapeTranspose(float[] x, int[] six, int[] perm)
     {
         int[] outDims = perm.Select(a => six[a]).ToArray();
         return NdIndex.Build(outDims, o =>
@@ -20,7 +20,7 @@ public sealed class DepthToSpaceTests(GpuFixture gpu) : GpuTest(gpu)
         });
     }
 
-    private static float[] DepthToSpaceReference(float[] x, int n, int c, int h, int w, int bs, string mode) => mode == "DCR"
+    internal static float[] DepthToSpaceReference(float[] x, int n, int c, int h, int w, int bs, string mode) => mode == "DCR"
         ? ReshapeTranspose(x, [n, bs, bs, c / (bs * bs), h, w], [0, 3, 4, 1, 5, 2])
         : ReshapeTranspose(x, [n, c / (bs * bs), bs, bs, h, w], [0, 1, 4, 2, 5, 3]);
 

@@ -9,7 +9,7 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>Gather against a CPU reference indexing the data one output element at a time.</summary>
 public sealed class GatherTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static (int[] Dims, float[] Data) Reference(float[] x, int[] dims, int axis, int[] indexDims, long[] indices)
+    internal static (int[] Dims, float[] Data) Reference(float[] x, int[] dims, int axis, int[] indexDims, long[] indices)
     {
         int[] outDims = [.. dims[..axis], .. indexDims, .. dims[(axis + 1)..]];
         var data = NdIndex.Build(outDims, o =>

@@ -10,7 +10,7 @@ namespace VulkanCnn.Tests.Ops;
 public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
 {
     /// <summary>alpha·op(A)·op(B) + beta·C with C given as a function of (row, col).</summary>
-    private static float[] GemmReference(float[] a, float[] b, int m, int k, int n, bool transA, bool transB,
+    internal static float[] GemmReference(float[] a, float[] b, int m, int k, int n, bool transA, bool transB,
         float alpha, float beta, Func<int, int, float>? c, Func<double, double>? act = null)
     {
         var y = new float[m * n];
@@ -27,7 +27,7 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>NumPy matmul of row-major tensors with batch broadcasting and 1-D promotion.</summary>
-    private static (int[] Dims, float[] Data) MatMulReference(float[] a, int[] ad, float[] b, int[] bd)
+    internal static (int[] Dims, float[] Data) MatMulReference(float[] a, int[] ad, float[] b, int[] bd)
     {
         int[] ap = ad.Length == 1 ? [1, ad[0]] : ad, bp = bd.Length == 1 ? [bd[0], 1] : bd;
         int m = ap[^2], k = ap[^1], n = bp[^1];

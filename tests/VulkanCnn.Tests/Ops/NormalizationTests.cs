@@ -9,7 +9,7 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>LRN, BatchNormalization, InstanceNormalization, LayerNormalization against double-precision references.</summary>
 public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static float[] LrnRef(float[] x, int[] s, int size, double alpha, double beta, double bias)
+    internal static float[] LrnRef(float[] x, int[] s, int size, double alpha, double beta, double bias)
     {
         int n = s[0], c = s[1], inner = x.Length / n / c;
         var y = new float[x.Length];
@@ -55,7 +55,7 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
         In.Weight([c], Reference.Random(c, seed, 0.5f, 2f)), In.Weight([c], Reference.Random(c, seed + 1)),
         In.Weight([c], Reference.Random(c, seed + 2, -0.5f, 0.5f)), In.Weight([c], Reference.Random(c, seed + 3, 0.1f, 3f)));
 
-    private static float[] BnRef(float[] x, int n, int c, float[] scale, float[] b, float[] mean, float[] var, double eps, Func<double,
+    internal static float[] BnRef(float[] x, int n, int c, float[] scale, float[] b, float[] mean, float[] var, double eps, Func<double,
         double> act)
     {
         int inner = x.Length / n / c;
@@ -133,7 +133,7 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
             Run1(Device, "BatchNormalization", Attrs(("spatial", 0)), x, scale, b, mean, var));
     }
 
-    private static float[] InstanceNormRef(float[] x, int n, int c, float[] scale, float[] b, double eps)
+    internal static float[] InstanceNormRef(float[] x, int n, int c, float[] scale, float[] b, double eps)
     {
         int size = x.Length / n / c;
         var y = new float[x.Length];
@@ -172,7 +172,7 @@ public sealed class NormalizationTests(GpuFixture gpu) : GpuTest(gpu)
             Run1(Device, "InstanceNormalization", null, In.Random([2, 4], 3), In.Random([4], 1), In.Random([4], 2)));
     }
 
-    private static float[] LayerNormRef(float[] x, int size, float[] scale, float[]? b, double eps)
+    internal static float[] LayerNormRef(float[] x, int size, float[] scale, float[]? b, double eps)
     {
         var y = new float[x.Length];
         for (int r = 0; r < x.Length / size; r++)

@@ -9,7 +9,7 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>Pad against a CPU reference: crop by the negative pads, then pad by the positive ones.</summary>
 public sealed class PadTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static (int[] Dims, float[] Data) Reference(float[] x, int[] dims, long[] pads, string mode, float value)
+    internal static (int[] Dims, float[] Data) Reference(float[] x, int[] dims, long[] pads, string mode, float value)
     {
         int rank = dims.Length;
         var outDims = new int[rank];

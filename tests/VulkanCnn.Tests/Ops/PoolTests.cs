@@ -11,7 +11,7 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
 {
     /// <summary>Window pooling in double. Pads are (top, left, bottom, right); a tap counts for
     /// count_include_pad when it lies inside [-pad_begin, size + pad_end).</summary>
-    private static float[] PoolRef(float[] x, int[] s, int[] k, int[] st, int[] d, int[] pads, int oh, int ow, bool max, bool includePad)
+    internal static float[] PoolRef(float[] x, int[] s, int[] k, int[] st, int[] d, int[] pads, int oh, int ow, bool max, bool includePad)
     {
         int n = s[0], c = s[1], h = s[2], w = s[3];
         var y = new float[n * c * oh * ow];

@@ -11,7 +11,7 @@ public sealed class ReduceTests(GpuFixture gpu) : GpuTest(gpu)
 {
     /// <summary>Reduces <paramref name="x"/> over the axes flagged in <paramref name="reduced"/>; the result is laid out over the kept axes
     /// in order.</summary>
-    private static float[] ReduceRef(string op, float[] x, int[] shape, bool[] reduced)
+    internal static float[] ReduceRef(string op, float[] x, int[] shape, bool[] reduced)
     {
         int rank = shape.Length;
         int outCount = 1, redCount = 1;

@@ -37,7 +37,7 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     /// <summary>Reference resize of an [N, C, H, W] tensor.</summary>
-    private static float[] Reference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, bool linear,
+    internal static float[] Reference(float[] x, int[] dims, int outH, int outW, double scaleH, double scaleW, bool linear,
         string coordinates, string rounding)
     {
         int h = dims[2], w = dims[3];

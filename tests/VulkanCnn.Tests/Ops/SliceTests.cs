@@ -21,7 +21,7 @@ public sealed class SliceTests(GpuFixture gpu) : GpuTest(gpu)
         return r;
     }
 
-    private static (int[] Dims, float[] Data) Reference(float[] x, int[] dims, long[] starts, long[] ends, long[]? axes, long[]? steps)
+    internal static (int[] Dims, float[] Data) Reference(float[] x, int[] dims, long[] starts, long[] ends, long[]? axes, long[]? steps)
     {
         var picks = dims.Select(d => Enumerable.Range(0, d).ToList()).ToArray();
         for (int i = 0; i < starts.Length; i++)

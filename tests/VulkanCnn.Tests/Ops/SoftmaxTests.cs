@@ -77,7 +77,7 @@ public sealed class SoftmaxTests(GpuFixture gpu) : GpuTest(gpu)
         Tolerance.AssertClose(Reference(op, shape, axis, x.Data!), y.Floats, Tolerance.Op, $"{op} {new TensorShape(shape)} axis {axis}");
     }
 
-    private static float[] Reference(string op, int[] shape, int axis, float[] x)
+    internal static float[] Reference(string op, int[] shape, int axis, float[] x)
     {
         if (axis < 0) axis += shape.Length;
         int outer = shape.Take(axis).Aggregate(1, (a, b) => a * b);

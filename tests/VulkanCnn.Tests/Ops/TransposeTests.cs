@@ -8,7 +8,7 @@ namespace VulkanCnn.Tests.Ops;
 /// <summary>Transpose against a naive CPU permutation, ranks 1 to 6.</summary>
 public sealed class TransposeTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static float[] Reference(float[] x, int[] dims, int[] perm)
+    internal static float[] Reference(float[] x, int[] dims, int[] perm)
     {
         int[] outDims = perm.Select(a => dims[a]).ToArray();
         return NdIndex.Build(outDims, o =>

@@ -12,7 +12,7 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
     // 210 values (vec4 body + a tail of 2), 1, 13 (tail of 1), 32 (vec4 only).
     public static TheoryData<int[]> Shapes => new() { new[] { 2, 3, 5, 7 }, new[] { 1, 1 }, new[] { 13 }, new[] { 4, 8 } };
 
-    private static readonly Dictionary<string, Func<double, double>> Activations = new()
+    internal static readonly Dictionary<string, Func<double, double>> Activations = new()
     {
         ["Relu"] = x => Math.Max(x, 0),
         ["LeakyRelu"] = x => x >= 0 ? x : 0.01 * x,
@@ -189,8 +189,8 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
     public void Activation_nodes_convert_to_fused_activations()
     {
         static HostTensor? None(int i) => null;
-        Assert.Equal(OperatorTraits.IsActivation, new Unary().Traits(new Node("Relu", "r", ["x"], ["y"])));
-        Assert.Equal(OperatorTraits.None, new Unary().Traits(new Node("Exp", "e", ["x"], ["y"])));
+        Assert.True(new Unary().Traits(new Node("Relu", "r", ["x"], ["y"])).HasFlag(OperatorTraits.IsActivation));
+        Assert.False(new Unary().Traits(new Node("Exp", "e", ["x"], ["y"])).HasFlag(OperatorTraits.IsActivation));
 
         Assert.True(Unary.TryGetActivation(new Node("Relu", "r", ["x"], ["y"]), None, out var a));
         Assert.Equal(new FusedActivation(ActivationKind.Relu), a);
@@ -228,7 +228,7 @@ public sealed class UnaryTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("alpha", Assert.Throws<GraphException>(() => Run1(Device, "LeakyRelu", Attrs(("alpha", "big")), x)).Message);
     }
 
-    private static float[] Map(float[] x, Func<double, double> f) => x.Select(v => (float)f(v)).ToArray();
+    internal static float[] Map(float[] x, Func<double, double> f) => x.Select(v => (float)f(v)).ToArray();
 
     /// <summary>erf in double: Maclaurin series near 0, continued fraction for erfc in the tails.</summary>
     internal static double Erf(double x)
