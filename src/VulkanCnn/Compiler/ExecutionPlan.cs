@@ -20,7 +20,8 @@ internal sealed class ExecutionPlan : IDisposable
     private readonly GpuBuffer?[] _inputStaging, _outputStaging;
 
     public ExecutionPlan(GpuDevice device, CompiledGraph compiled, IReadOnlyDictionary<string, GpuBuffer>? external = null,
-        BarrierPolicy barriers = BarrierPolicy.Hazards, Tuning? tuning = null, VariantTuner? tuner = null, TimeSpan passes = default)
+        BarrierPolicy barriers = BarrierPolicy.Hazards, Tuning? tuning = null, VariantTuner? tuner = null, TimeSpan passes = default,
+        bool keepValues = false)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pipelinesBefore = device.Pipelines.ToHashSet();
@@ -31,7 +32,7 @@ internal sealed class ExecutionPlan : IDisposable
         var graph = compiled.Graph;
         try
         {
-            Memory = PlanMemory(compiled, device);
+            Memory = PlanMemory(compiled, device, keepValues);
             // Inputs and outputs own their buffers (an external buffer can stand in for the root they view);
             // intermediates share the arena.
             var externalRoots = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
@@ -187,6 +188,10 @@ internal sealed class ExecutionPlan : IDisposable
         else t.Buffer.MappedBytes.Slice((int)t.ByteOffset, (int)t.SizeInBytes).CopyTo(MemoryMarshal.AsBytes(destination));
     }
 
+    /// <summary>Any value after a run, as float (every value survives only in a plan built with keepValues).</summary>
+    public float[] ReadValue(string name) => _tensors.TryGetValue(name, out var t) ? t.ToArray()
+        : throw new ArgumentException($"'{name}' has no tensor in the plan of '{Compiled.Graph.Name}'.", nameof(name));
+
     private Tensor OutputTensor(string name)
     {
         if (_tensors.TryGetValue(name, out var t)) return t;
@@ -205,7 +210,9 @@ internal sealed class ExecutionPlan : IDisposable
         return set;
     }
 
-    private static MemoryPlan PlanMemory(CompiledGraph compiled, GpuDevice device)
+    /// <summary>With <paramref name="keepValues"/>, every value gets its own buffer (nothing is overwritten), for <see
+    /// cref="ReadValue"/>.</summary>
+    private static MemoryPlan PlanMemory(CompiledGraph compiled, GpuDevice device, bool keepValues)
     {
         var graph = compiled.Graph;
         var constants = ConstantValues(compiled);
@@ -229,6 +236,7 @@ internal sealed class ExecutionPlan : IDisposable
             .ToDictionary(p => p.Key, p => (ulong)p.Value.ElementCount * (ulong)compiled.Storage.Of(p.Key).SizeInBytes(),
                 StringComparer.Ordinal);
         var pinned = graph.Inputs.Select(i => i.Name).Concat(graph.Outputs).ToHashSet(StringComparer.Ordinal);
+        if (keepValues) pinned.UnionWith(bytes.Keys);
         return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment);
     }
 

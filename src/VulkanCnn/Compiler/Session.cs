@@ -31,6 +31,13 @@ public sealed record SessionOptions
     /// <see cref="Session.StorageFallbacks"/>; needs the device's 16-bit storage) or <see cref="Compiler.Precision.Auto"/>.
     /// Graph inputs and outputs stay float either way. Inference only: training runs in fp32.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
+
+    /// <summary>For <see cref="Compiler.Precision.Auto"/>: graph inputs to judge fp16 accuracy on (representative data, in the
+    /// default plan's shapes); inputs not given are random in [-1, 1].</summary>
+    public IReadOnlyDictionary<string, HostTensor>? CalibrationInputs { get; init; }
+
+    /// <summary>Tests: let <see cref="Compiler.Precision.Auto"/> calibrate on a CPU driver too (it otherwise keeps fp32 there).</summary>
+    internal bool CalibrateOnAnyDevice { get; init; }
 }
 
 /// <summary>A node a session stores in fp32 although it asked for fp16, and why.</summary>
@@ -43,8 +50,9 @@ public enum Precision
     Fp32,
     /// <summary>fp16 storage for every node that has an fp16 kernel, fp32 arithmetic and accumulation.</summary>
     Fp16,
-    /// <summary>fp16 where the device gains from it, with fp32 kept per layer where fp16 costs accuracy; fp32 on devices without
-    /// 16-bit storage and on CPU drivers, where half storage is slower.</summary>
+    /// <summary>fp16 storage where the device gains from it, with fp32 kept for each node whose fp16 output misses the calibration
+    /// bound (1e-2 of max|y|, see <see cref="SessionOptions.CalibrationInputs"/>); all fp32 on devices without 16-bit storage and
+    /// on CPU drivers, where half storage is slower.</summary>
     Auto,
 }
 
@@ -70,6 +78,7 @@ public sealed class Session : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ExecutionPlan _default;
     private readonly Dictionary<string, TuningReport> _tuning = new(StringComparer.Ordinal);
+    private Dictionary<string, string>? _calibrated;
     private bool _disposed;
 
     internal Session(GpuDevice device, Graph graph, IReadOnlyDictionary<string, TensorShape> inputShapes, SessionOptions options)
@@ -111,6 +120,11 @@ public sealed class Session : IDisposable
 
     /// <summary>Nodes of the default plan whose tensors are stored in fp16.</summary>
     public int Fp16Nodes => _default.Compiled.Storage.Fp16Nodes;
+
+    /// <summary>Why the session stores everything in fp32 although <see cref="SessionOptions.Precision"/> is Auto (the device gains
+    /// nothing from half storage), else null.</summary>
+    public string? Fp32Reason => _options.Precision == Precision.Auto
+        ? PrecisionCalibration.DeviceRefusal(Device.Info, _options.CalibrateOnAnyDevice) : null;
 
     /// <summary>Peak intermediate memory of the default plan next to one-buffer-per-value, and the weights.</summary>
     public SessionMemory Memory => new(_default.Memory.PeakIntermediateBytes, _default.Memory.NaiveIntermediateBytes, _default.WeightBytes);
@@ -241,7 +255,7 @@ public sealed class Session : IDisposable
         {
             if (_plans.TryGetValue(key, out var plan)) return plan;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize, Fp16Rule());
+            var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize, Fp16Rule(inputShapes));
             var passes = clock.Elapsed;
             var store = _options.Tuning.Mode == TuningMode.Measure ? TuningStore.Open(Device) : null;
             var tuner = store is null ? null : new VariantTuner(Device, store);
@@ -255,7 +269,7 @@ public sealed class Session : IDisposable
 
     /// <summary>For <see cref="SessionOptions.Precision"/>: null for all-fp32, else the rule that keeps a node in fp32 (its
     /// reason) or lets it be stored in fp16 (null).</summary>
-    private Func<Node, string?>? Fp16Rule()
+    private Func<Node, string?>? Fp16Rule(IReadOnlyDictionary<string, TensorShape> inputShapes)
     {
         switch (_options.Precision)
         {
@@ -265,7 +279,13 @@ public sealed class Session : IDisposable
                     throw new NotSupportedException($"Precision.Fp16: device '{Device.Info.Name}' has no 16-bit storage " +
                         "(storageBuffer16BitAccess); use Precision.Fp32 or Auto.");
                 return _ => null;
-            case Precision.Auto: return null;
+            case Precision.Auto:
+                if (PrecisionCalibration.DeviceRefusal(Device.Info, _options.CalibrateOnAnyDevice) is not null) return null;
+                // Judged once, on the first plan's shapes; plans for other shapes reuse the verdicts by node name.
+                _calibrated ??= PrecisionCalibration.KeepFp32(Device,
+                    CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize), _options.CalibrationInputs);
+                var reasons = _calibrated;
+                return node => reasons.GetValueOrDefault(node.Name);
             default: throw new ArgumentOutOfRangeException(nameof(SessionOptions.Precision), _options.Precision, "Unknown precision.");
         }
     }

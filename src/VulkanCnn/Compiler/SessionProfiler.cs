@@ -8,6 +8,12 @@ public sealed record LayerTiming(string Name, string OpType, string Kernels, dou
 {
     /// <summary>The kernel variant the layer runs (null: an operator with one way only).</summary>
     public string? Variant { get; init; }
+
+    /// <summary>How the layer stores its tensors (<see cref="SessionOptions.Precision"/>).</summary>
+    public DataType Storage { get; init; } = DataType.Float32;
+
+    /// <summary>Why the layer stays fp32 in a session that asked for fp16 (no fp16 kernel, or the Auto calibration); else null.</summary>
+    public string? Fp32Reason { get; init; }
 }
 
 /// <summary>Per-layer GPU times of a session (medians over runs), from timestamp queries.</summary>
@@ -15,7 +21,8 @@ public sealed record ProfileReport(IReadOnlyList<LayerTiming> Layers, double Tot
 {
     public override string ToString() => string.Join(Environment.NewLine, Layers.Select(l =>
         $"{l.Name,-40} {l.OpType + (l.Variant is { } v ? $" ({v})" : ""),-20} {l.Milliseconds,9:0.000} ms {l.Share,6:P1} " +
-            $"{(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : "")}"));
+            $"{(l.GflopPerSecond is { } g ? $"{g,8:0.00} GFLOP/s" : ""),-14}" +
+            (l.Storage == DataType.Float16 ? " fp16" : l.Fp32Reason is { } r ? $" fp32: {r}" : "")).Select(line => line.TrimEnd()));
 }
 
 /// <summary>Profiling and frame-budget slicing of a session.</summary>
@@ -50,7 +57,16 @@ public static class SessionProfiling
         var medians = samples.Select(Median).ToList();
         var report = Report(plan.Steps.Select((s, k) => (s.Node.Name, s.Node.OpType, (IEnumerable<BoundKernel>)s.Kernels, medians[k],
             OpCost.Flops(s.Node, plan.Compiled.Shapes))).ToList(), runs);
-        return report with { Layers = report.Layers.Select((l, k) => l with { Variant = plan.Steps[k].Variant }).ToList() };
+        var fallbacks = plan.Compiled.Storage.Fallbacks.ToDictionary(f => f.Node, f => f.Reason, StringComparer.Ordinal);
+        return report with
+        {
+            Layers = report.Layers.Select((l, k) => l with
+            {
+                Variant = plan.Steps[k].Variant,
+                Storage = plan.Compiled.Storage.Of(plan.Steps[k].Node),
+                Fp32Reason = fallbacks.GetValueOrDefault(plan.Steps[k].Node.Name),
+            }).ToList(),
+        };
     }
 
     /// <summary>Shares of the total and GFLOP/s (where the FLOPs are known) for measured layers.</summary>
