@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VulkanCnn.Compiler;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Cli;
@@ -23,6 +24,17 @@ internal static class GlobalOptions
         Description = "Folder of the pipeline cache and the tuning choices (default: VKCNN_CACHE_DIR, else the user's cache folder).",
         Recursive = true,
     };
+
+    public static readonly Option<Precision> Precision = new("--precision")
+    {
+        Description = "How tensors are stored: Fp32 (default), Fp16 (half storage, fp32 arithmetic, where a layer has fp16 kernels) " +
+            "or Auto (fp16 where the device gains and the layer keeps its accuracy).",
+        DefaultValueFactory = _ => Compiler.Precision.Fp32,
+        Recursive = true,
+    };
+
+    /// <summary>The session options the global flags ask for.</summary>
+    public static SessionOptions Session(ParseResult result) => new() { Precision = result.GetValue(Precision) };
 
     public static GpuDeviceOptions DeviceOptions(ParseResult result) => new()
     {

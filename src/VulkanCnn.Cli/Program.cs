@@ -6,6 +6,7 @@ var root = new RootCommand("vkcnn: run, train, benchmark and inspect CNNs on any
 root.Options.Add(GlobalOptions.Device);
 root.Options.Add(GlobalOptions.Validation);
 root.Options.Add(GlobalOptions.CacheDir);
+root.Options.Add(GlobalOptions.Precision);
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());

@@ -8,7 +8,7 @@ namespace VulkanCnn.Benchmarks;
 /// <summary>
 /// Whole networks built with the nn API (random weights, BN folded, activations fused) at 224x224:
 /// latency of one synchronous run into a caller-provided span. ResNet-18 at batch 1 and 8, and
-/// MobileNetV2 (the model ncnn's lavapipe figures include) at batch 1; ResNet-18 b1 also with every conv
+/// MobileNetV2 (the model ncnn's lavapipe figures include) at batch 1, both also with fp16 storage; ResNet-18 b1 also with every conv
 /// forced to the implicit GEMM (the kernels before Winograd, through Tuning.Fixed), and the device's
 /// peak-FMA shader in the same run: the "Of peak" column is each network's effective GFLOP/s (direct-
 /// convolution FLOPs ÷ latency) over the peak shader's. MemoryDiagnoser shows the managed allocations per
@@ -23,6 +23,7 @@ public class ModelBenchmarks : IDisposable
     public static IEnumerable<ModelCase> Cases() =>
     [
         ModelCase.PeakFma, new("ResNet-18", 1), new("ResNet-18", 1, "gemm"), new("ResNet-18", 8), new("MobileNetV2", 1),
+        new("ResNet-18", 1, Precision: Precision.Fp16), new("MobileNetV2", 1, Precision: Precision.Fp16),
     ];
 
     /// <summary>The case the "Of peak" column divides by.</summary>
@@ -52,9 +53,10 @@ public class ModelBenchmarks : IDisposable
 
     private void SetupNetwork()
     {
-        var options = Case.Kernels == "gemm"
+        var options = (Case.Kernels == "gemm"
             ? new SessionOptions { Tuning = Tuning.Fixed(new Dictionary<string, string> { ["Conv"] = "gemm" }) }
-            : new SessionOptions();
+            : new SessionOptions()) with
+        { Precision = Case.Precision };
         _run = new NetworkRun(Case.Model, Case.Batch, options);
         var m = _run.Session.Memory;
         Console.WriteLine($"// {Case}: peak intermediate {m.PeakIntermediateBytes / 1048576.0:0.0} MiB " +
@@ -84,11 +86,13 @@ public class ModelBenchmarks : IDisposable
     }
 }
 
-/// <summary>A network, batch size and kernel choice for <see cref="ModelBenchmarks"/>.</summary>
-public sealed record ModelCase(string Model, int Batch, string Kernels = "")
+/// <summary>A network, batch size, kernel choice and storage precision for <see cref="ModelBenchmarks"/>.</summary>
+public sealed record ModelCase(string Model, int Batch, string Kernels = "", Precision Precision = Precision.Fp32)
 {
     /// <summary>Not a network: the device's peak-FMA shader, timed in the same run.</summary>
     public static readonly ModelCase PeakFma = new("peak-FMA shader", 0);
 
-    public override string ToString() => Batch == 0 ? Model : $"{Model} b{Batch}{(Kernels.Length > 0 ? " " + Kernels : "")}";
+    public override string ToString() => Batch == 0 ? Model
+        : $"{Model} b{Batch}{(Kernels.Length > 0 ? " " + Kernels : "")}" +
+            (Precision == Precision.Fp32 ? "" : " " + Precision.ToString().ToLowerInvariant());
 }

@@ -60,7 +60,7 @@ internal static class BenchCommand
                     Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
 
         using var gpu = startup.Time("Vulkan instance and device", () => GpuDevice.Create(GlobalOptions.DeviceOptions(result)));
-        using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape));
+        using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape, GlobalOptions.Session(result)));
         startup.Time("first run", () => session.Run(given));
         startup.Write();
         var ours = Measure(() => session.Run(given), warmup, iterations, out var ourOutputs);
@@ -112,6 +112,8 @@ internal static class BenchCommand
         var m = session.Memory;
         AnsiConsole.MarkupLine($"intermediate memory {m.PeakIntermediateBytes / 1048576.0:0.0} MiB (one buffer per value: " +
             $"{m.NaiveIntermediateBytes / 1048576.0:0.0} MiB), weights {m.WeightBytes / 1048576.0:0.0} MiB");
+        AnsiConsole.MarkupLine(Markup.Escape($"precision {result.GetValue(GlobalOptions.Precision)}: {session.Fp16Nodes} layers in fp16, " +
+            $"{session.StorageFallbacks.Count} kept fp32" + (session.Fp32Reason is { } why ? $" (all fp32: {why})" : "")));
         return 0;
     }
 

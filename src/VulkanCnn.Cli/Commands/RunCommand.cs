@@ -39,7 +39,7 @@ internal static class RunCommand
                 InputShapes = given.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray()),
             }));
             using var gpu = startup.Time("Vulkan instance and device", () => GpuDevice.Create(GlobalOptions.DeviceOptions(result)));
-            using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape));
+            using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape, GlobalOptions.Session(result)));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var outputs = startup.Time("first run", () => session.Run(given));
             AnsiConsole.MarkupLine($"Ran [bold]{Markup.Escape(path.Name)}[/] on {Markup.Escape(gpu.Info.Name)} in " +

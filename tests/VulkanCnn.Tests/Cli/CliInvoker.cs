@@ -17,6 +17,7 @@ internal static class CliInvoker
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.Device);
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.Validation);
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.CacheDir);
+        root.Options.Add(VulkanCnn.Cli.GlobalOptions.Precision);
         var output = new StringWriter();
         var saved = Console.Out;
         var savedAnsi = AnsiConsole.Console;

@@ -159,6 +159,19 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Bench_with_fp16_storage_says_which_layers_are_half()
+    {
+        string path = Export(Tiny([1, 3, 12, 12]));
+        var (code, output) = Invoke(BenchCommand.Create(), "bench", path, "--iterations", "1", "--warmup", "0", "--precision", "fp16");
+        Assert.True(code == 0, output);
+        Assert.Matches(@"precision Fp16: [1-9]\d* layers in fp16, 0 kept fp32", output);
+        Assert.Contains("│ fp16", output); // the profile table's storage column
+        (code, output) = Invoke(BenchCommand.Create(), "bench", path, "--iterations", "1", "--warmup", "0", "--precision", "auto");
+        Assert.True(code == 0, output);
+        Assert.Contains("precision Auto: 0 layers in fp16, 0 kept fp32 (all fp32: device", output);
+    }
+
+    [Fact]
     public void Tune_measures_the_variants_once_and_then_remembers_them()
     {
         string path = Export(Tiny([1, 3, 16, 16]));
