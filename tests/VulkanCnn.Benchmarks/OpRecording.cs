@@ -44,6 +44,29 @@ public sealed class OpRecording(GpuDevice gpu) : IDisposable
 
     public void Run() => _rec!.Run();
 
+    /// <summary>Each kernel's GPU time (median of <paramref name="runs"/>, kernels one after another), to see where a layer's
+    /// time goes.</summary>
+    public IReadOnlyList<(string Kernel, double Milliseconds)> KernelTimes(int runs = 3)
+    {
+        using var rec = new CommandRecording(Gpu, "kernel times", _kernels.Count + 1, BarrierPolicy.EveryCommand);
+        rec.Timestamp("start");
+        foreach (var k in _kernels)
+        {
+            rec.Dispatch(k);
+            rec.Timestamp(k.Pipeline.Description.Shader);
+        }
+        rec.Finish();
+        rec.Run();
+        var samples = _kernels.Select(_ => new List<double>()).ToList();
+        for (int r = 0; r < runs; r++)
+        {
+            rec.Run();
+            var ts = rec.ReadTimestamps();
+            for (int i = 0; i < _kernels.Count; i++) samples[i].Add(ts[i + 1].Milliseconds - ts[i].Milliseconds);
+        }
+        return _kernels.Select((k, i) => (k.Pipeline.Description.Shader, samples[i].Order().ElementAt(runs / 2))).ToList();
+    }
+
     public void Dispose()
     {
         _rec?.Dispose();

@@ -53,6 +53,7 @@ public class TrainingBenchmarks : IDisposable
         _op.Backward(forward, [Make(ys)], [Make(Case.X), Make(Case.W), Make(bs)]);
         _op.Record(Case.Name);
         _op.Run();
+        foreach (var (kernel, ms) in _op.KernelTimes()) Console.WriteLine($"// {Case.Name}: {kernel} {ms:0.00} ms");
     }
 
     [Benchmark(Description = "forward+backward")]
