@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Every GPU figure the speed issues ask for, in one short run on a lent GPU machine (no .NET there).
+#
+# Here, once per change:  ./build.sh publish && tests/VulkanCnn.Benchmarks/Peers/gpu_checks.sh prepare
+#   packs artifacts/gpu/: the self-contained, trimmed vkcnn (tar.xz) and Debian's Vulkan loader (.deb), well under the
+#   device tool's 64 MiB.
+# There (device tool, repository root, `carry: ["artifacts/gpu"]`, timeout_s 540):
+#   tests/VulkanCnn.Benchmarks/Peers/gpu_checks.sh run
+#   exports ResNet-18, MobileNetV2 and ResNet-50 from torchvision (random weights), runs `vkcnn bench` on each in fp32 and
+#   fp16 (ResNet-50 also at batch 32), then the PyTorch CUDA peer (eager, cudnn.benchmark, fp32 and fp16) on the same
+#   models, and prints one table of ratios. Everything also lands in $OUT (bench-*.txt, torch.jsonl, summary.txt).
+# Locally, `run --cpu` does the same on lavapipe with PyTorch on the CPU (a check of the script, not a figure).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+pack="$root/artifacts/gpu"
+
+prepare() {
+  local publish="$root/artifacts/publish/linux-x64"
+  [ -x "$publish/vkcnn" ] || { echo "no $publish/vkcnn: run ./build.sh publish first" >&2; exit 1; }
+  rm -rf "$pack" && mkdir -p "$pack"
+  # The pieces vkcnn bench never loads stay behind: debug symbols, ONNX Runtime (only --compare-ort uses it).
+  tar -C "$publish" --exclude='*.pdb' --exclude='libonnxruntime*' -cJf "$pack/vkcnn.tar.xz" .
+  (cd "$pack" && apt-get download libvulkan1 libglvnd0 >/dev/null 2>&1) || { echo "apt-get download failed" >&2; exit 1; }
+  du -sh "$pack"
+}
+
+run() {
+  local cpu="${1:-}" out="${OUT:-/tmp/gpu-checks}" work=/tmp/gpu-checks-work
+  mkdir -p "$out" "$work/models" "$work/vkcnn"
+  local vkcnn="$work/vkcnn/vkcnn" iterations=50 warmup=10 torch_device=cuda python=python3
+  local specs="resnet18:1 mobilenet_v2:1 resnet50:1 resnet50:32"
+  if [ "$cpu" = "--cpu" ]; then
+    iterations=3; warmup=1; torch_device=cpu; specs="resnet18:1 mobilenet_v2:1"
+    python=/usr/bin/python3 # Debian's, which holds python3-torch
+    vkcnn="$root/artifacts/publish/linux-x64/vkcnn"
+  else
+    for deb in "$pack"/*.deb; do dpkg -x "$deb" /; done
+    ldconfig
+    [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] &&
+      export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+    tar -C "$work/vkcnn" -xJf "$pack/vkcnn.tar.xz"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/nvidia-smi.txt"
+  fi
+  export VKCNN_CACHE_DIR="$work/cache"
+  "$vkcnn" devices | tee "$out/devices.txt"
+  PYTHONUNBUFFERED=1 "$python" "$here/export_torchvision_models.py" "$work/models" resnet18 mobilenet_v2 resnet50
+
+  : >"$out/summary.txt"
+  for spec in $specs; do
+    local model="${spec%%:*}" batch="${spec##*:}"
+    for precision in fp32 fp16; do
+      local log="$out/bench-$model-b$batch-$precision.txt"
+      "$vkcnn" bench "$work/models/$model.onnx" --batch "$batch" --precision "$precision" --iterations "$iterations" \
+        --warmup "$warmup" >"$log" 2>&1 || echo "vkcnn bench failed: see $log" >&2
+      local p50
+      p50=$(grep -E '^│ VulkanCnn' "$log" | awk -F'│' '{gsub(/ /, "", $4); print $4}')
+      echo "vkcnn $model b$batch $precision p50_ms=${p50:-failed}" | tee -a "$out/summary.txt"
+    done
+  done
+  PYTHONUNBUFFERED=1 "$python" "$here/torch_models_latency.py" "$torch_device" "$iterations" $specs | tee "$out/torch.jsonl"
+  python3 - "$out/summary.txt" "$out/torch.jsonl" <<'PY' | tee -a "$out/summary.txt"
+import json, re, sys
+ours = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"vkcnn (\S+) b(\d+) (\S+) p50_ms=(\S+)", line)
+    if m and m.group(4) != "failed":
+        ours[(m.group(1), int(m.group(2)), m.group(3))] = float(m.group(4))
+print(f"{'model':<14}{'batch':>6}{'prec':>6}{'vkcnn ms':>11}{'torch ms':>11}{'ratio':>8}")
+for line in open(sys.argv[2]):
+    t = json.loads(line)
+    key = (t["model"], t["batch"], t["precision"])
+    mine = ours.get(key)
+    ratio = f"{mine / t['p50_ms']:.2f}x" if mine else "-"
+    print(f"{key[0]:<14}{key[1]:>6}{key[2]:>6}{(mine or float('nan')):>11.3f}{t['p50_ms']:>11.3f}{ratio:>8}  ({t['device']}, torch {t['torch']})")
+PY
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) shift; run "${1:-}" ;;
+  *) echo "usage: $0 prepare | run [--cpu]" >&2; exit 2 ;;
+esac
