@@ -57,11 +57,13 @@ public class TrainingBenchmarks : IDisposable
         var rng = new Random(1);
         // Values in [low, low + 0.5): [0.5, 1) for BatchNorm's variance (input 4), [-0.5, 0) elsewhere.
         Tensor Make(TensorShape s, float low = -0.5f) =>
-            _op.Own(Tensor.FromData(_op.Gpu, s, Enumerable.Range(0, (int)s.ElementCount).Select(_ => low + rng.NextSingle() * 0.5f).ToArray()));
+            _op.Own(Tensor.FromData(_op.Gpu, s,
+                Enumerable.Range(0, (int)s.ElementCount).Select(_ => low + rng.NextSingle() * 0.5f).ToArray()));
         var inputs = Case.Inputs.Select((s, i) => Make(s, Case.Op == "BatchNormalization" && i == 4 ? 0.5f : -0.5f)).ToArray();
         var forward = _op.Forward(node, shapes, constants, inputs, [Make(ys)], training: true);
         // Gradients for the activation and, where the layer has them, its parameters (not BatchNorm's mean and variance).
-        _op.Backward(forward, [Make(ys)], Case.Inputs.Select((s, i) => Case.Op == "BatchNormalization" && i >= 3 ? null : Make(s)).ToArray());
+        _op.Backward(forward, [Make(ys)],
+            Case.Inputs.Select((s, i) => Case.Op == "BatchNormalization" && i >= 3 ? null : Make(s)).ToArray());
         _op.Record(Case.Name);
         _op.Run();
         foreach (var (kernel, ms) in _op.KernelTimes()) Console.WriteLine($"// {Case.Name}: {kernel} {ms:0.00} ms");

@@ -2,6 +2,7 @@ using VulkanCnn.Compiler;
 using VulkanCnn.Ir;
 using VulkanCnn.Ops;
 using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Vulkan;
 using static VulkanCnn.Tests.Infrastructure.OpRunner;
 
 namespace VulkanCnn.Tests.Ops;
@@ -56,6 +57,8 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         ["k3x3_ragged_tiles_batch2_relu"] = new(2, 17, 10, 9, 19, 3, 3, Pads: [1, 1, 1, 1], Bias: true, Act: "Relu"),
         ["k3x3_valid"] = new(1, 8, 7, 6, 16, 3, 3),
         ["k3x3_one_sided_pads_hardswish"] = new(1, 4, 5, 11, 3, 3, 3, Pads: [0, 2, 1, 0], Bias: true, Act: "HardSwish"),
+        // gemm_tiled's shapes: two channel tiles of 64 (the second ragged), K = 45 in three ragged slices of 16.
+        ["two_channel_tiles_relu"] = new(1, 5, 6, 7, 70, 3, 3, Pads: [1, 1, 1, 1], Bias: true, Act: "Relu"),
     };
 
     /// <summary>Every Conv variant that can compute the case (asked of the operator, so a new variant joins the matrix).</summary>
@@ -199,6 +202,18 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(64, 128, 56, 3, 2, 1, 1), info, constantWeights: true));
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(32, 32, 56, 3, 3, 1, 32), info)); // stride 3: beyond conv_depthwise
         Assert.Equal("1x1", ConvStrategySelector.Name(ConvStrategy.Pointwise));
+
+        // A GPU-class device (lavapipe's limits, another device type) takes the shared-memory tiles where a CPU takes gemm or
+        // 1x1; depthwise and Winograd stay. A grid beyond the device's counts refuses the tiles by name.
+        var gpu = info with { Type = DeviceKind.DiscreteGpu };
+        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 256, 56, 1, 1, 0, 1), gpu));
+        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 128, 56, 3, 2, 1, 1), gpu, constantWeights: true));
+        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), gpu));
+        Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), gpu, constantWeights: true));
+        Assert.Equal(ConvStrategy.Depthwise, ConvStrategySelector.Choose(G(32, 32, 56, 3, 1, 1, 32), gpu));
+        var tiny = gpu with { Limits = gpu.Limits with { MaxWorkGroupCount = [16, 65535, 65535] } };
+        Assert.Contains("grid of tiles", ConvStrategySelector.Refusal(ConvStrategy.GemmTiled, G(64, 64, 56, 3, 1, 1, 1), tiny));
+        Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), tiny));
     }
 
     [Fact]
