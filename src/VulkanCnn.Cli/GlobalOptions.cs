@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VulkanCnn.Compiler;
+using VulkanCnn.Ops;
 using VulkanCnn.Vulkan;
 
 namespace VulkanCnn.Cli;
@@ -33,8 +34,30 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<string[]> Variant = new("--variant")
+    {
+        Description = "Force a kernel variant, OP=NAME or NODE=NAME (repeatable), e.g. --variant Conv=gemm: the rest by the " +
+            "device's rule (Tuning.Fixed).",
+        Recursive = true,
+    };
+
     /// <summary>The session options the global flags ask for.</summary>
-    public static SessionOptions Session(ParseResult result) => new() { Precision = result.GetValue(Precision) };
+    public static SessionOptions Session(ParseResult result)
+    {
+        var variants = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var v in result.GetValue(Variant) ?? [])
+        {
+            int eq = v.IndexOf('=');
+            if (eq <= 0 || eq == v.Length - 1)
+                throw new ArgumentException($"--variant '{v}' is not OP=NAME or NODE=NAME (e.g. Conv=gemm).", "--variant");
+            variants[v[..eq]] = v[(eq + 1)..];
+        }
+        return new SessionOptions
+        {
+            Precision = result.GetValue(Precision),
+            Tuning = variants.Count > 0 ? Tuning.Fixed(variants) : Tuning.Heuristic,
+        };
+    }
 
     public static GpuDeviceOptions DeviceOptions(ParseResult result) => new()
     {

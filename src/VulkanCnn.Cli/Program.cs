@@ -7,6 +7,7 @@ root.Options.Add(GlobalOptions.Device);
 root.Options.Add(GlobalOptions.Validation);
 root.Options.Add(GlobalOptions.CacheDir);
 root.Options.Add(GlobalOptions.Precision);
+root.Options.Add(GlobalOptions.Variant);
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SmokeCommand.Create());

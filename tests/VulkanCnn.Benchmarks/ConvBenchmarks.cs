@@ -38,8 +38,8 @@ public class ConvBenchmarks : IDisposable
 
     public static IEnumerable<ConvLayer> Cases() =>
         from layer in Layers
-        from s in new[] { "direct", "gemm", "gemm_tiled", "1x1", "depthwise", "winograd_f2x3", "winograd_f4x3" }
-        where (s is "direct" or "gemm" or "gemm_tiled" && layer.Group == 1) || (s == "gemm" && layer.C <= 32)
+        from s in new[] { "direct", "gemm", "gemm_tiled", "gemm_tiled_splitk", "1x1", "depthwise", "winograd_f2x3", "winograd_f4x3" }
+        where (s is "direct" or "gemm" or "gemm_tiled" or "gemm_tiled_splitk" && layer.Group == 1) || (s == "gemm" && layer.C <= 32)
             || (s == "1x1" && layer.K == 1 && layer.Stride == 1) || (s == "depthwise" && layer.Group == layer.C)
             || (s.StartsWith("winograd", StringComparison.Ordinal) && layer.K == 3 && layer.Stride == 1 && layer.Group == 1)
         select layer with { Strategy = s };

@@ -36,7 +36,7 @@ internal sealed class BackwardContext : OpContext
     /// <summary>The buffer to ADD dL/dX into for input <paramref name="index"/>, or null when that gradient is not needed.</summary>
     public Tensor? InputGradient(int index) => index < _inputGradients.Count ? _inputGradients[index] : null;
 
-    public Tensor Scratch(string key, TensorShape shape) => _build.Scratch("backward." + key, shape);
+    public Tensor Scratch(string key, TensorShape shape, DataType? type = null) => _build.Scratch("backward." + key, shape, type);
     /// <summary>A scratch tensor the forward pass made under <paramref name="key"/> (unchanged until the backward reads it), if
     /// any.</summary>
     public Tensor? ForwardScratch(string key) => _build.ScratchOf(key);

@@ -20,6 +20,8 @@ internal enum ConvStrategy
     WinogradF4,
     /// <summary><c>conv_gemm_tiled</c>: implicit GEMM tiled through shared memory for GPUs (<see cref="ConvTiled"/>).</summary>
     GemmTiled,
+    /// <summary><c>conv_gemm_tiled</c> with split-K + <c>conv_gemm_splitk</c>: for deep layers with few output tiles.</summary>
+    GemmTiledSplitK,
 }
 
 /// <summary>Conv's variants (<see cref="ConvStrategy"/>): what each can compute, and the rule per device class
@@ -41,7 +43,7 @@ internal static class ConvStrategySelector
     /// (ConvBenchmarks on lavapipe: 512@7 F(2,3) 2.2x gemm, F(4,3) 2.0x; 256@14 F(4,3) 4.1x, F(2,3) 1.7x).
     /// Runtime weights (training) stay on gemm by default: with the per-run GPU weight transform, the small CNN's training
     /// step measured no faster (188-201 ms gemm vs 226-252 ms, alternating on a loaded host); Measure or Fixed can pick it.
-    /// On GPU-class devices gemm_tiled takes the place of gemm and 1x1.
+    /// On GPU-class devices gemm_tiled takes the place of gemm and 1x1, with split-K below 64 output tiles when K ≥ 512.
     /// </summary>
     public static ConvStrategy Choose(ConvGeometry g, DeviceInfo device, bool constantWeights = false,
         DataType storage = DataType.Float32)
@@ -49,8 +51,11 @@ internal static class ConvStrategySelector
         if (g.IsDepthwise && Refusal(ConvStrategy.Depthwise, g, device) is null) return ConvStrategy.Depthwise;
         // GPUs: the shared-memory tiles in place of gemm and 1x1, which were shaped for a CPU driver (not yet measured on a GPU:
         // Tuning.Measure times both).
+        // Deep layers with few output tiles (ResNet's last stages at batch 1: 8 tiles of 64x64) split K to fill the device.
         bool tiled = device.Type != DeviceKind.Cpu && Refusal(ConvStrategy.GemmTiled, g, device) is null;
-        if (g.IsPointwise) return tiled ? ConvStrategy.GemmTiled : ConvStrategy.Pointwise;
+        var gpuGemm = ConvTiled.Tiles(g) < 64 && g.CG * g.KH * g.KW >= 512 && Refusal(ConvStrategy.GemmTiledSplitK, g, device) is null
+            ? ConvStrategy.GemmTiledSplitK : ConvStrategy.GemmTiled;
+        if (g.IsPointwise) return tiled ? gpuGemm : ConvStrategy.Pointwise;
         if (constantWeights && g.C >= 16 && g.M >= 16 && ConvWinograd.Refusal(g) is null)
         {
             var preferred = (long)g.N * ((g.OH + 3) / 4) * ((g.OW + 3) / 4) >= 16 ? ConvStrategy.WinogradF4 : ConvStrategy.WinogradF2;
@@ -60,7 +65,7 @@ internal static class ConvStrategySelector
             foreach (var s in new[] { preferred, other })
                 if (Refusal(s, g, device, storage) is null) return s;
         }
-        return tiled ? ConvStrategy.GemmTiled : ConvStrategy.Gemm;
+        return tiled ? gpuGemm : ConvStrategy.Gemm;
     }
 
     public static string Name(ConvStrategy s) => s switch
@@ -71,7 +76,8 @@ internal static class ConvStrategySelector
         ConvStrategy.Depthwise => "depthwise",
         ConvStrategy.WinogradF2 => "winograd_f2x3",
         ConvStrategy.WinogradF4 => "winograd_f4x3",
-        _ => "gemm_tiled",
+        ConvStrategy.GemmTiled => "gemm_tiled",
+        _ => "gemm_tiled_splitk",
     };
 
     /// <summary>F(4,3) keeps its transformed tiles and products in the node's storage; its output transform scales them by up to
@@ -95,7 +101,8 @@ internal static class ConvStrategySelector
     /// storage buffer (grids are split over the axes the device allows).</summary>
     public static string? Refusal(ConvStrategy s, ConvGeometry g, DeviceInfo? device, DataType storage = DataType.Float32) =>
         Refusal(s, g) ?? (s == ConvStrategy.WinogradF4 && storage == DataType.Float16 ? F4HalfRefusal : null) ??
-        (s == ConvStrategy.GemmTiled && device is not null ? ConvTiled.Refusal(g, device) : null) ??
+        (s is ConvStrategy.GemmTiled or ConvStrategy.GemmTiledSplitK && device is not null
+            ? ConvTiled.Refusal(g, device, s == ConvStrategy.GemmTiledSplitK) : null) ??
         (s is ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 && device is not null
             && ConvWinograd.LargestBufferBytes(g, s == ConvStrategy.WinogradF2 ? 2 : 4) is var bytes
             && (ulong)bytes > device.Limits.MaxStorageBufferRange
@@ -171,7 +178,10 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
                     c.Output(0), act, residual);
                 break;
             case ConvStrategy.Depthwise: BuildDepthwise(c, s, g, act, bias, residual); break;
-            case ConvStrategy.GemmTiled: ConvTiled.Build(s, g, c.Input(0), c.Input(1), bias, c.Output(0), act, residual); break;
+            case ConvStrategy.GemmTiled or ConvStrategy.GemmTiledSplitK:
+                ConvTiled.Build(s, g, c.Input(0), c.Input(1), bias, c.Output(0), act, residual,
+                    splitK: c.Variant == "gemm_tiled_splitk");
+                break;
             case ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4:
                 int tileM = c.Variant == "winograd_f2x3" ? 2 : 4;
                 ConvWinograd.Build(s, g, tileM, c.Constant(1), c.Input(1), c.Input(0), bias, c.Output(0), act, residual);

@@ -6,33 +6,72 @@ namespace VulkanCnn.Ops;
 /// <c>conv_gemm_tiled</c>: the implicit GEMM for GPUs. A workgroup of 16x16 invocations computes 64 output channels x 64
 /// output pixels, staging 16-deep slices of the weights and of the input's implicit im2col in shared memory (8 KiB, within
 /// the 48 KiB NVIDIA's Vulkan driver exposes), each invocation a 4x4 register tile. It reads the raw NCHW input and
-/// weights, so runtime weights (training) need no packing pass.
+/// weights, so runtime weights (training) need no packing pass. Split-K (<c>gemm_tiled_splitk</c>) divides K among
+/// several workgroups per tile for layers with too few tiles to fill a GPU (ResNet's last stages at batch 1), writing fp32
+/// partial sums that <c>conv_gemm_splitk</c> adds in a fixed order.
 /// </summary>
 internal static class ConvTiled
 {
-    private const int TileChannels = 64, TilePixels = 64, Invocations = 256, SharedBytes = 2 * 16 * 64 * sizeof(float);
+    private const int TileChannels = 64, TilePixels = 64, SliceK = 16, Invocations = 256, SharedBytes = 2 * SliceK * 64 * sizeof(float);
 
-    /// <summary>Why the device cannot run it for <paramref name="g"/> (grid, workgroup size, shared memory), or null.</summary>
-    public static string? Refusal(ConvGeometry g, DeviceInfo device)
+    /// <summary>Workgroups a split-K layer aims for: enough to fill a large GPU (132 SMs on an H100), few enough that each split
+    /// keeps several K slices.</summary>
+    private const int TargetWorkgroups = 256, MaxSplits = 16;
+
+    /// <summary>Output tiles (workgroups without split-K).</summary>
+    public static long Tiles(ConvGeometry g) =>
+        ((long)g.N * g.OH * g.OW + TilePixels - 1) / TilePixels * ((g.MG + TileChannels - 1) / TileChannels) * g.Group;
+
+    /// <summary>How many ways split-K divides K: enough to reach <see cref="TargetWorkgroups"/>, at least 2, at most one per K
+    /// slice (and <see cref="MaxSplits"/>).</summary>
+    public static int Splits(ConvGeometry g)
+    {
+        int slices = (g.CG * g.KH * g.KW + SliceK - 1) / SliceK;
+        return (int)Math.Clamp((TargetWorkgroups + Tiles(g) - 1) / Tiles(g), 2, Math.Max(2, Math.Min(MaxSplits, slices)));
+    }
+
+    /// <summary>Why the device cannot run it for <paramref name="g"/> (grid, workgroup size, shared memory, split-K's partial
+    /// sums), or null.</summary>
+    public static string? Refusal(ConvGeometry g, DeviceInfo device, bool splitK)
     {
         var l = device.Limits;
         long pixelTiles = ((long)g.N * g.OH * g.OW + TilePixels - 1) / TilePixels, channelTiles = (g.MG + TileChannels - 1) / TileChannels;
+        long z = (long)g.Group * (splitK ? Splits(g) : 1), partialBytes = splitK ? Splits(g) * g.OutputShape.ElementCount * 4 : 0;
         return l.MaxWorkGroupInvocations < Invocations ? $"needs {Invocations} invocations per workgroup; the device allows " +
                 $"{l.MaxWorkGroupInvocations}"
             : l.MaxSharedMemoryBytes < SharedBytes ? $"needs {SharedBytes} bytes of shared memory; the device has {l.MaxSharedMemoryBytes}"
-            : pixelTiles > l.MaxWorkGroupCount[0] || channelTiles > l.MaxWorkGroupCount[1] || g.Group > l.MaxWorkGroupCount[2]
-                ? $"needs a {pixelTiles}x{channelTiles}x{g.Group} grid of tiles, beyond the device's workgroup counts"
+            : pixelTiles > l.MaxWorkGroupCount[0] || channelTiles > l.MaxWorkGroupCount[1] || z > l.MaxWorkGroupCount[2]
+                ? $"needs a {pixelTiles}x{channelTiles}x{z} grid of tiles, beyond the device's workgroup counts"
+            : (ulong)partialBytes > l.MaxStorageBufferRange
+                ? $"needs {partialBytes / 1048576.0:0.0} MiB of partial sums in one buffer; the device binds at most " +
+                    $"{l.MaxStorageBufferRange / 1048576.0:0.0} MiB"
             : null;
     }
 
-    /// <summary>Records y = act(conv(x, w) + bias [+ residual]).</summary>
+    /// <summary>Records y = act(conv(x, w) + bias [+ residual]), with split-K when asked.</summary>
     public static void Build(KernelSink s, ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y, FusedActivation act,
-        Tensor? residual)
+        Tensor? residual, bool splitK)
     {
-        var pipeline = s.Pipeline(new PipelineKey("conv_gemm_tiled", 5, ConvParams.Size, 16, 16)
-        { Activation = (uint)act.Kind, Constants = [residual is null ? 0u : 1u] });
+        int splits = splitK ? Splits(g) : 1;
+        uint hasResidual = residual is null ? 0u : 1u;
+        var pipeline = s.Pipeline(new PipelineKey("conv_gemm_tiled", 6, ConvParams.Size, 16, 16)
+        { Activation = (uint)act.Kind, Constants = [hasResidual, (uint)splits] });
         long pixelTiles = ((long)g.N * g.OH * g.OW + TilePixels - 1) / TilePixels;
-        s.Dispatch(pipeline, [x, w, bias, y, residual ?? bias],
-            s.Groups(pixelTiles, (g.MG + TileChannels - 1) / TileChannels, g.Group, $"the tiled GEMM of {g}"), g.Params(act));
+        var groups = s.Groups(pixelTiles, (g.MG + TileChannels - 1) / TileChannels, (long)g.Group * splits, $"the tiled GEMM of {g}");
+        if (splits == 1)
+        {
+            // No partial sums: y stands in for the float binding, or a 1-value scratch where y is half.
+            var unused = y.DataType == DataType.Float32 ? y : s.Scratch("no_partial", [1], DataType.Float32);
+            s.Dispatch(pipeline, [x, w, bias, y, residual ?? bias, unused], groups, g.Params(act));
+            return;
+        }
+        // Each split takes an equal run of whole K slices; the partial sums stay fp32 whatever the storage.
+        int slices = (g.CG * g.KH * g.KW + SliceK - 1) / SliceK, perSplit = (slices + splits - 1) / splits;
+        var partial = s.Scratch("splitk_partial", [checked((int)(splits * y.ElementCount))], DataType.Float32);
+        s.Dispatch(pipeline, [x, w, bias, y, residual ?? bias, partial], groups, g.Params(act, (uint)perSplit));
+        uint local = s.Device.DefaultWorkgroupSize;
+        var reduce = s.Pipeline(new PipelineKey("conv_gemm_splitk", 4, ConvParams.Size, local)
+        { Activation = (uint)act.Kind, Constants = [hasResidual] });
+        s.Dispatch(reduce, [partial, bias, y, residual ?? bias], s.Grid1D(y.ElementCount, local), g.Params(act, (uint)splits));
     }
 }

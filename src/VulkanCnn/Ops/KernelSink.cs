@@ -10,14 +10,14 @@ namespace VulkanCnn.Ops;
 /// </summary>
 internal sealed class KernelSink
 {
-    private readonly Func<string, TensorShape, Tensor> _scratch;
+    private readonly Func<string, TensorShape, DataType?, Tensor> _scratch;
     private readonly Func<string, TensorShape, float[], Tensor> _weight;
     private readonly Func<string, int[], Tensor> _weightInt32;
     private readonly Func<PipelineKey, ComputePipeline> _pipeline;
     private readonly Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> _dispatch;
 
-    private KernelSink(OpContext context, GpuDevice device, Func<string, TensorShape, Tensor> scratch, Func<string, TensorShape, float[],
-        Tensor> weight, Func<string, int[], Tensor> weightInt32,
+    private KernelSink(OpContext context, GpuDevice device, Func<string, TensorShape, DataType?, Tensor> scratch,
+        Func<string, TensorShape, float[], Tensor> weight, Func<string, int[], Tensor> weightInt32,
         Func<PipelineKey, ComputePipeline> pipeline, Action<ComputePipeline, IReadOnlyList<Tensor>, (uint, uint, uint), byte[]> dispatch)
     {
         Context = context;
@@ -30,7 +30,7 @@ internal sealed class KernelSink
     }
 
     public static KernelSink Of(OpBuildContext c) =>
-        new(c, c.Device, (k, s) => c.Scratch(k, s), (k, s, d) => c.Weight(k, s, d), (k, d) => c.WeightInt32(k, [d.Length], d), c.Pipeline,
+        new(c, c.Device, c.Scratch, (k, s, d) => c.Weight(k, s, d), (k, d) => c.WeightInt32(k, [d.Length], d), c.Pipeline,
             (p, t, g, push) => c.Dispatch(p, t, g, push));
 
     public static KernelSink Of(BackwardContext c) =>
@@ -43,7 +43,8 @@ internal sealed class KernelSink
     public OpContext Context { get; }
     public GpuDevice Device { get; }
 
-    public Tensor Scratch(string key, TensorShape shape) => _scratch(key, shape);
+    /// <summary>A scratch tensor stored as <paramref name="type"/> (default: the node's storage).</summary>
+    public Tensor Scratch(string key, TensorShape shape, DataType? type = null) => _scratch(key, shape, type);
     public Tensor Weight(string key, TensorShape shape, float[] data) => _weight(key, shape, data);
     public Tensor WeightInt32(string key, int[] data) => _weightInt32(key, data);
     public ComputePipeline Pipeline(PipelineKey description) => _pipeline(description);

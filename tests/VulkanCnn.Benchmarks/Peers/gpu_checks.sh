@@ -7,7 +7,8 @@
 # There (device tool, repository root, `carry: ["artifacts/gpu"]`, timeout_s 540):
 #   tests/VulkanCnn.Benchmarks/Peers/gpu_checks.sh run
 #   exports ResNet-18, MobileNetV2 and ResNet-50 from torchvision (random weights), runs `vkcnn bench` on each in fp32 and
-#   fp16 (ResNet-50 also at batch 32), then the PyTorch CUDA peer (eager, cudnn.benchmark, fp32 and fp16) on the same
+#   fp16 (ResNet-50 also at batch 32), ResNet-18 with every conv forced to gemm and to gemm_tiled (which
+#   kernels pay on the GPU), then the PyTorch CUDA peer (eager, cudnn.benchmark, fp32 and fp16) on the same
 #   models, and prints one table of ratios. Everything also lands in $OUT (bench-*.txt, torch.jsonl, summary.txt).
 # Locally, `run --cpu` does the same on lavapipe with PyTorch on the CPU (a check of the script, not a figure).
 set -euo pipefail
@@ -57,6 +58,14 @@ run() {
       p50=$(grep -E '^│ VulkanCnn' "$log" | awk -F'│' '{gsub(/ /, "", $4); print $4}')
       echo "vkcnn $model b$batch $precision p50_ms=${p50:-failed}" | tee -a "$out/summary.txt"
     done
+  done
+  # ResNet-18 b1 with every conv forced to one variant: the CPU-shaped implicit GEMM against the shared-memory tiles.
+  for variant in gemm gemm_tiled; do
+    local log="$out/bench-resnet18-b1-fp32-$variant.txt"
+    "$vkcnn" bench "$work/models/resnet18.onnx" --variant "Conv=$variant" --iterations "$iterations" --warmup "$warmup" \
+      >"$log" 2>&1 || echo "vkcnn bench failed: see $log" >&2
+    echo "vkcnn resnet18 b1 fp32 Conv=$variant p50_ms=$(grep -E '^│ VulkanCnn' "$log" | awk -F'│' '{gsub(/ /, "", $4); print $4}')" |
+      tee -a "$out/summary.txt"
   done
   PYTHONUNBUFFERED=1 "$python" "$here/torch_models_latency.py" "$torch_device" "$iterations" $specs | tee "$out/torch.jsonl"
   python3 - "$out/summary.txt" "$out/torch.jsonl" <<'PY' | tee -a "$out/summary.txt"

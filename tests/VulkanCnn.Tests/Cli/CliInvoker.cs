@@ -18,6 +18,7 @@ internal static class CliInvoker
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.Validation);
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.CacheDir);
         root.Options.Add(VulkanCnn.Cli.GlobalOptions.Precision);
+        root.Options.Add(VulkanCnn.Cli.GlobalOptions.Variant);
         var output = new StringWriter();
         var saved = Console.Out;
         var savedAnsi = AnsiConsole.Console;

@@ -172,6 +172,18 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void Bench_runs_the_variants_it_is_told()
+    {
+        string path = Export(Tiny([1, 3, 12, 12]));
+        var (code, output) = Invoke(BenchCommand.Create(), "bench", path, "--iterations", "1", "--warmup", "0",
+            "--variant", "Conv=gemm_tiled");
+        Assert.True(code == 0, output);
+        Assert.Contains("gemm_tiled", output); // the profile's variant column
+        var e = Assert.Throws<ArgumentException>(() => Invoke(BenchCommand.Create(), "bench", path, "--variant", "Conv"));
+        Assert.Contains("--variant 'Conv'", e.Message);
+    }
+
+    [Fact]
     public void Tune_measures_the_variants_once_and_then_remembers_them()
     {
         string path = Export(Tiny([1, 3, 16, 16]));

@@ -59,6 +59,8 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         ["k3x3_one_sided_pads_hardswish"] = new(1, 4, 5, 11, 3, 3, 3, Pads: [0, 2, 1, 0], Bias: true, Act: "HardSwish"),
         // gemm_tiled's shapes: two channel tiles of 64 (the second ragged), K = 45 in three ragged slices of 16.
         ["two_channel_tiles_relu"] = new(1, 5, 6, 7, 70, 3, 3, Pads: [1, 1, 1, 1], Bias: true, Act: "Relu"),
+        // Split-K's: K = 9 · 64 = 576 in 36 slices, split 16 ways (over one output tile), with the residual and activation after.
+        ["deep_k_few_tiles_clip"] = new(1, 64, 4, 3, 6, 3, 3, Pads: [1, 1, 1, 1], Bias: true, Act: "Clip"),
     };
 
     /// <summary>Every Conv variant that can compute the case (asked of the operator, so a new variant joins the matrix).</summary>
@@ -207,13 +209,17 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
         // 1x1; depthwise and Winograd stay. A grid beyond the device's counts refuses the tiles by name.
         var gpu = info with { Type = DeviceKind.DiscreteGpu };
         Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 256, 56, 1, 1, 0, 1), gpu));
-        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 128, 56, 3, 2, 1, 1), gpu, constantWeights: true));
-        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), gpu));
+        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 128, 112, 3, 2, 1, 1), gpu, constantWeights: true));
+        // ResNet's stride-2 3x3 into the last stage at batch 1: 1 pixel tile (7x7) x 8 channel tiles, K = 2304: split-K, 16 ways.
+        Assert.Equal(ConvStrategy.GemmTiledSplitK, ConvStrategySelector.Choose(G(256, 512, 14, 3, 2, 1, 1), gpu, constantWeights: true));
+        Assert.Equal(16, ConvTiled.Splits(G(256, 512, 14, 3, 2, 1, 1)));
+        Assert.Equal(ConvStrategy.GemmTiledSplitK, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), gpu)); // 49 tiles, K 576
         Assert.Equal(ConvStrategy.WinogradF4, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), gpu, constantWeights: true));
         Assert.Equal(ConvStrategy.Depthwise, ConvStrategySelector.Choose(G(32, 32, 56, 3, 1, 1, 32), gpu));
         var tiny = gpu with { Limits = gpu.Limits with { MaxWorkGroupCount = [16, 65535, 65535] } };
         Assert.Contains("grid of tiles", ConvStrategySelector.Refusal(ConvStrategy.GemmTiled, G(64, 64, 56, 3, 1, 1, 1), tiny));
         Assert.Equal(ConvStrategy.Gemm, ConvStrategySelector.Choose(G(64, 64, 56, 3, 1, 1, 1), tiny));
+        Assert.Equal(ConvStrategy.GemmTiled, ConvStrategySelector.Choose(G(64, 64, 112, 3, 1, 1, 1), gpu)); // 196 tiles
     }
 
     [Fact]
