@@ -24,6 +24,8 @@ internal sealed class BackwardContext : OpContext
     }
 
     public GpuDevice Device => _build.Device;
+    /// <summary>The kernel variant the forward pass was built with (its backward may follow it).</summary>
+    public string? Variant => _build.Variant;
     /// <summary>The forward pass ran in training mode (BatchNorm used batch statistics, Dropout dropped).</summary>
     public bool Training => _build.Training;
 

@@ -218,9 +218,19 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
         var g = ConvGeometry.ForConv(c);
         if (c.HasInput(ResidualInput))
             throw c.Error("has a residual Add fused for inference; training differentiates the graph before that fusion");
-        if (ConvKernels.BeginBackward(c, g, transposedDz: true) is not (var s, var dz, var dx, var dw, var db)) return;
-        if (dx is not null) ConvKernels.InputGradient(s, g, dz, c.Input(1), dx);
-        if (dw is not null) ConvKernels.WeightGradient(s, g, c.Input(0), dz, dw);
-        if (db is not null) ConvKernels.BiasGradient(s, g, dz, transposed: true, db);
+        // A conv on the GPU tiles (gemm_tiled, gemm_tiled_splitk) takes its gradients through tiles too, from an NCHW dz.
+        bool tiled = c.Variant is "gemm_tiled" or "gemm_tiled_splitk";
+        if (ConvKernels.BeginBackward(c, g, transposedDz: !tiled) is not (var s, var dz, var dx, var dw, var db)) return;
+        if (dx is not null)
+        {
+            if (tiled) ConvTiled.InputGradient(s, g, dz, c.Input(1), dx);
+            else ConvKernels.InputGradient(s, g, dz, c.Input(1), dx);
+        }
+        if (dw is not null)
+        {
+            if (tiled) ConvTiled.WeightGradient(s, g, c.Input(0), dz, dw);
+            else ConvKernels.WeightGradient(s, g, c.Input(0), dz, dw);
+        }
+        if (db is not null) ConvKernels.BiasGradient(s, g, dz, transposed: !tiled, db);
     }
 }

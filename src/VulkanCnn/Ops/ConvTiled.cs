@@ -74,4 +74,40 @@ internal static class ConvTiled
         { Activation = (uint)act.Kind, Constants = [hasResidual] });
         s.Dispatch(reduce, [partial, bias, y, residual ?? bias], s.Grid1D(y.ElementCount, local), g.Params(act, (uint)splits));
     }
+
+    /// <summary>dX += the transposed conv of dz (NCHW) with w, tiled (conv_backward_input_tiled).</summary>
+    public static void InputGradient(KernelSink s, ConvGeometry g, Tensor dz, Tensor w, Tensor dx)
+    {
+        var pipeline = s.Pipeline(new PipelineKey("conv_backward_input_tiled", 3, ConvParams.Size, 16, 16));
+        long pixelTiles = ((long)g.N * g.H * g.W + TilePixels - 1) / TilePixels;
+        s.Dispatch(pipeline, [dz, w, dx], s.Groups(pixelTiles, (g.CG + TileChannels - 1) / TileChannels, g.Group,
+            $"the tiled input gradient of {g}"), g.Params(FusedActivation.None));
+    }
+
+    /// <summary>dW += the correlation of x with dz (NCHW) over every output pixel, tiled, K split to fill the device
+    /// (conv_backward_weight_tiled, then conv_backward_reduce over the splits).</summary>
+    public static void WeightGradient(KernelSink s, ConvGeometry g, Tensor x, Tensor dz, Tensor dw)
+    {
+        int taps = g.CG * g.KH * g.KW;
+        long tiles = (long)(taps + TilePixels - 1) / TilePixels * ((g.MG + TileChannels - 1) / TileChannels) * g.Group;
+        int slices = (g.N * g.OH * g.OW + SliceK - 1) / SliceK;
+        // K (every output pixel) is deep and the output small: split it until the device is full, each split 4+ slices.
+        int splits = (int)Math.Clamp((TargetWorkgroups + tiles - 1) / tiles, 1, Math.Max(1, Math.Min(4 * MaxSplits, slices / 4)));
+        int perSplit = (slices + splits - 1) / splits;
+        splits = (slices + perSplit - 1) / perSplit;
+        var pipeline = s.Pipeline(new PipelineKey("conv_backward_weight_tiled", 3, ConvParams.Size, 16, 16) { Constants = [(uint)splits] });
+        var groups = s.Groups((taps + TilePixels - 1) / TilePixels, (g.MG + TileChannels - 1) / TileChannels, (long)g.Group * splits,
+            $"the tiled weight gradient of {g}");
+        if (splits == 1)
+        {
+            s.Dispatch(pipeline, [x, dz, dw], groups, g.Params(FusedActivation.None));
+            return;
+        }
+        long size = dw.ElementCount;
+        var partial = s.Scratch("tiled_weight_grad_partial", [checked((int)(splits * size))]);
+        s.Dispatch(pipeline, [x, dz, partial], groups, g.Params(FusedActivation.None, (uint)perSplit));
+        uint local = s.Device.DefaultWorkgroupSize;
+        var reduce = s.Pipeline(new PipelineKey("conv_backward_reduce", 2, 8, local));
+        s.Dispatch(reduce, [partial, dw], s.Grid1D(size, local), new[] { (uint)size, (uint)splits });
+    }
 }
