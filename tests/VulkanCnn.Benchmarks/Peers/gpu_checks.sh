@@ -2,14 +2,14 @@
 # Every GPU figure the speed issues ask for, in one short run on a lent GPU machine (no .NET there).
 #
 # Here, once per change:  ./build.sh publish && tests/VulkanCnn.Benchmarks/Peers/gpu_checks.sh prepare
-#   packs artifacts/gpu/: the self-contained, trimmed vkcnn (tar.xz) and Debian's Vulkan loader (.deb), well under the
-#   device tool's 64 MiB.
+#   packs artifacts/gpu/: the self-contained, trimmed vkcnn (tar.xz), Debian's Vulkan loader (.deb) and a quarter of
+#   Fashion-MNIST's training images, within the device tool's 64 MiB with the repository.
 # There (device tool, repository root, `carry: ["artifacts/gpu"]`, timeout_s 540):
 #   tests/VulkanCnn.Benchmarks/Peers/gpu_checks.sh run
 #   exports ResNet-18, MobileNetV2 and ResNet-50 from torchvision (random weights), runs `vkcnn bench` on each in fp32 and
 #   fp16 (ResNet-50 also at batch 32), ResNet-18 with every conv forced to gemm and to gemm_tiled (which
-#   kernels pay on the GPU), then the PyTorch CUDA peer (eager, cudnn.benchmark, fp32 and fp16) on the same
-#   models, and prints one table of ratios. Everything also lands in $OUT (bench-*.txt, torch.jsonl, summary.txt).
+#   kernels pay on the GPU), trains the small CNN at batch 64 and 256 on a Fashion-MNIST subset, then the PyTorch
+#   CUDA peers (eager, cudnn.benchmark, fp32 and fp16; the same small CNN's training step) and prints the ratios. Everything also lands in $OUT (bench-*.txt, torch.jsonl, summary.txt).
 # Locally, `run --cpu` does the same on lavapipe with PyTorch on the CPU (a check of the script, not a figure).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -23,6 +23,21 @@ prepare() {
   # The pieces vkcnn bench never loads stay behind: debug symbols, ONNX Runtime (only --compare-ort uses it).
   tar -C "$publish" --exclude='*.pdb' --exclude='libonnxruntime*' -cJf "$pack/vkcnn.tar.xz" .
   (cd "$pack" && apt-get download libvulkan1 libglvnd0 >/dev/null 2>&1) || { echo "apt-get download failed" >&2; exit 1; }
+  # The first 25,600 training and 2,000 test images of Debian's Fashion-MNIST (the whole set would not fit the carry).
+  python3 - /usr/share/datasets/fashion-mnist "$pack/fashion-mnist" <<'PY'
+import gzip, os, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst, exist_ok=True)
+for prefix, count in (("train", 25600), ("t10k", 2000)):
+    for kind, item in (("images-idx3", 784), ("labels-idx1", 1)):
+        name = f"{prefix}-{kind}-ubyte.gz"
+        data = gzip.open(os.path.join(src, name)).read()
+        header = 16 if item == 784 else 8
+        head = bytearray(data[:header])
+        struct.pack_into(">I", head, 4, count)
+        with gzip.open(os.path.join(dst, name), "wb") as out:
+            out.write(bytes(head) + data[header:header + count * item])
+PY
   du -sh "$pack"
 }
 
@@ -67,6 +82,18 @@ run() {
     echo "vkcnn resnet18 b1 fp32 Conv=$variant p50_ms=$(grep -E '^│ VulkanCnn' "$log" | awk -F'│' '{gsub(/ /, "", $4); print $4}')" |
       tee -a "$out/summary.txt"
   done
+  # Training: the small CNN at batch 64 and 256 on the Fashion-MNIST subset (2nd epoch's images/s), and PyTorch's peer.
+  if [ -d "$pack/fashion-mnist" ] || [ "$cpu" = "--cpu" ]; then
+    local data="$pack/fashion-mnist" epochs=2 limit=""
+    [ "$cpu" = "--cpu" ] && { data=fashion-mnist; epochs=1; limit="--limit 640"; }
+    for batch in 64 256; do
+      "$vkcnn" train --dataset "$data" --model small-cnn --epochs "$epochs" --batch "$batch" $limit \
+        --out "$work/small-cnn-$batch.safetensors" >"$out/train-b$batch.txt" 2>&1 || echo "vkcnn train failed" >&2
+      echo "vkcnn train small-cnn b$batch images_per_second=$(tail -1 "$work/small-cnn-$batch.metrics.csv" | cut -d, -f6)" |
+        tee -a "$out/summary.txt"
+      PYTHONUNBUFFERED=1 "$python" "$here/torch_small_cnn_train.py" "$batch" 30 "$torch_device" | tee -a "$out/torch-train.jsonl"
+    done
+  fi
   PYTHONUNBUFFERED=1 "$python" "$here/torch_models_latency.py" "$torch_device" "$iterations" $specs | tee "$out/torch.jsonl"
   python3 - "$out/summary.txt" "$out/torch.jsonl" <<'PY' | tee -a "$out/summary.txt"
 import json, re, sys
