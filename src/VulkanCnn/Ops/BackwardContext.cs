@@ -19,13 +19,13 @@ internal sealed class BackwardContext : OpContext
                forward.Node.Inputs.Select((_, i) => forward.Constant(i)).ToList())
     {
         _build = forward;
+        Variant = forward.Variant;
+        Storage = forward.Storage;
         _outputGradients = outputGradients;
         _inputGradients = inputGradients;
     }
 
     public GpuDevice Device => _build.Device;
-    /// <summary>The kernel variant the forward pass was built with (its backward may follow it).</summary>
-    public string? Variant => _build.Variant;
     /// <summary>The forward pass ran in training mode (BatchNorm used batch statistics, Dropout dropped).</summary>
     public bool Training => _build.Training;
 

@@ -20,12 +20,18 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
 
     public IReadOnlyList<string> OpTypes { get; } = ["Gemm", "MatMul"];
 
-    /// <summary><c>naive</c> (the reference: <c>matmul_naive</c>, one output per invocation, plain 2-D products only) and
-    /// <c>blocked</c> (<c>gemm_blocked</c>: register blocks, vec4 loads, batches, transposes, C, alpha/beta, fused activation).</summary>
-    public IReadOnlyList<string> Variants { get; } = ["naive", "blocked"];
+    /// <summary><c>naive</c> (the reference: <c>matmul_naive</c>, one output per invocation, plain 2-D products only),
+    /// <c>blocked</c> (<c>gemm_blocked</c>: register blocks, vec4 loads, batches, transposes, C, alpha/beta, fused activation) and
+    /// <c>tiled</c> (<see cref="GemmTiled"/>: the same through shared-memory tiles, for GPUs).</summary>
+    public IReadOnlyList<string> Variants { get; } = ["naive", "blocked", GemmTiled.Name];
 
     public string? Refusal(string variant, OpContext node, GpuDevice? device)
     {
+        if (variant == GemmTiled.Name)
+        {
+            var p = Resolve(node);
+            return device is null ? null : GemmTiled.Refusal(p.M * BatchCount(p), p.N, BatchCount(p), device.Info);
+        }
         if (variant != "naive") return null;
         var plan = Resolve(node);
         if (node.InputShape(0).Rank != 2 || node.InputShape(1).Rank != 2) return "multiplies 2-D A and B only";
@@ -38,7 +44,9 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
             ? $"needs more than the device's [{max[0]}, {max[1]}] workgroups for a {plan.M}x{plan.N} product" : null;
     }
 
-    public string Heuristic(OpContext node, GpuDevice device) => "blocked";
+    /// <summary>blocked on CPU drivers (where it beats shared-memory tiles), tiled on GPUs (not yet measured there).</summary>
+    public string Heuristic(OpContext node, GpuDevice device) =>
+        device.Info.Type != DeviceKind.Cpu && Refusal(GemmTiled.Name, node, device) is null ? GemmTiled.Name : "blocked";
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
@@ -110,13 +118,25 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
             c.Activation, false, bias, plan.Beta);
     }
 
-    /// <summary>Records gemm_blocked: Y[t] = act(alpha · A[t]·B[t] + beta · C), or Y[t] += alpha · A[t]·B[t] when
-    /// <paramref name="accumulate"/>; batch t reads A and B at offsets[2t], offsets[2t + 1] and writes Y rows t·M ….</summary>
+    /// <summary>Records gemm_blocked (gemm_tiled for the tiled variant): Y[t] = act(alpha · A[t]·B[t] + beta · C), or
+    /// Y[t] += alpha · A[t]·B[t] when <paramref name="accumulate"/>; batch t reads A and B at offsets[2t], offsets[2t + 1] and
+    /// writes Y rows t·M ….</summary>
     private static void Product(KernelSink s, string key, int m, int n, int k, Operand a, Operand b, int[] offsets, Tensor y,
         float alpha, FusedActivation act, bool accumulate, Operand? c = null, float beta = 0)
     {
         int batch = offsets.Length / 2;
         if (batch > 65535) throw s.Context.Unsupported($"{batch} batches exceed the dispatch limit of 65535");
+        uint[] push =
+        [
+            (uint)m, (uint)n, (uint)k, a.Row, a.Col, b.Row, b.Col, c?.Row ?? 0, c?.Col ?? 0,
+            Bits(alpha), Bits(beta), Bits(act.Alpha), Bits(act.Beta),
+        ];
+        if (s.Context.Variant == GemmTiled.Name)
+        {
+            GemmTiled.Dispatch(s, m, n, batch, [a.T, b.T, c?.T ?? a.T, s.WeightInt32(key, offsets), y], push, act, c is not null,
+                accumulate);
+            return;
+        }
         bool Aligned(int first) => Enumerable.Range(0, batch).All(t => offsets[2 * t + first] % 4 == 0);
         bool aVec4 = a.Col == 1 && a.Row % 4 == 0 && Aligned(0);
         bool bVec4 = b.Padded || (b.Col == 1 && b.Row % 4 == 0 && n % 4 == 0 && Aligned(1));
@@ -133,11 +153,6 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
             Constants = [rowsPerInvocation, aVec4 ? 1u : 0u, bVec4 ? 1u : 0u, c is null ? 0u : 1u, n % 4 == 0 ? 1u : 0u, accumulate ? 1u
                 : 0u, colBlocks],
         });
-        uint[] push =
-        [
-            (uint)m, (uint)n, (uint)k, a.Row, a.Col, b.Row, b.Col, c?.Row ?? 0, c?.Col ?? 0,
-            Bits(alpha), Bits(beta), Bits(act.Alpha), Bits(act.Beta),
-        ];
         long groupsX = (nBlocks + localX - 1) / localX, groupsY = (mBlocks + localY - 1) / localY;
         if (groupsX > 65535 || groupsY > 65535)
             throw s.Context.Unsupported(

@@ -6,7 +6,7 @@ namespace VulkanCnn.Ops;
 /// <summary>
 /// An operator that can compute a node in more than one way (Conv: direct, implicit GEMM, 1x1, depthwise).
 /// Each variant says for itself whether it can compute a node on a device; <see cref="VariantSelector"/>
-/// is the one place that picks among them, and <see cref="OpBuildContext.Variant"/> tells the build which.
+/// is the one place that picks among them, and <see cref="OpContext.Variant"/> tells the build which.
 /// </summary>
 internal interface IKernelVariants
 {

@@ -31,8 +31,6 @@ internal sealed class OpBuildContext : OpContext
     public GpuDevice Device { get; }
     public int OutputCount => _outputs.Count;
 
-    /// <summary>The kernel variant to build (<see cref="VariantSelector"/> chose it); null for an operator without variants.</summary>
-    public string? Variant { get; init; }
 
     /// <summary>Build the training-mode forward (BatchNorm on batch statistics, Dropout active). Default: inference.</summary>
     public bool Training { get; init; }

@@ -20,6 +20,10 @@ internal class OpContext
     /// <summary>How this node's float tensors are stored: Float32, or Float16 where the session stores the node in fp16 (its
     /// kernels are then the shaders' <c>.f16</c> builds, and derived weights and scratch are half unless asked otherwise).</summary>
     public DataType Storage { get; init; } = DataType.Float32;
+
+    /// <summary>The kernel variant being built (<see cref="VariantSelector"/> chose it; a backward sees its forward's); null for an
+    /// operator without variants, and while the variant is being chosen.</summary>
+    public string? Variant { get; init; }
     public int InputCount => Node.Inputs.Count;
     public bool HasInput(int index) => Node.HasInput(index) && index < _inputShapes.Count && _inputShapes[index] is not null;
 

@@ -196,13 +196,13 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
             Assert.Equal(2, rows.Count);
             Assert.All(rows, r => Assert.Matches(
                 @"direct \d+\.\d+\s+gemm \d+\.\d+\s+winograd_f2x3 \d+\.\d+\s+winograd_f4x3 \d+\.\d+.*│ \w+\s+│ measured", r));
-            Assert.Contains("3 layers with variants, 3 measured now, 0 remembered", output); // two convs and the global pool
+            Assert.Contains("4 layers with variants, 4 measured now, 0 remembered", output); // two convs, the global pool, the Gemm
             Assert.Contains("file was missing", output);
             Assert.Single(Directory.GetFiles(cache, "tuning-*.json"));
 
             (code, output) = Invoke(TuneCommand.Create(), "tune", path, "--cache-dir", cache);
             Assert.True(code == 0, output);
-            Assert.Contains("3 layers with variants, 0 measured now, 3 remembered", output);
+            Assert.Contains("4 layers with variants, 0 measured now, 4 remembered", output);
             Assert.Contains("file was loaded", output);
         }
         finally { Directory.Delete(cache, recursive: true); }

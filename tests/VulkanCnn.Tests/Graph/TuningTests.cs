@@ -21,9 +21,10 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
             .Select(t => { VulkanCnn.Ops.OperatorRegistry.TryGet(t, out var op); return op; })
             .OfType<IKernelVariants>().Distinct().ToDictionary(op => op.GetType().Name, op => op.Variants);
         // Conv: ConvTests.CaseStrategies; Pool: the windowed tests ("window") and Global_pools_match_reference_with_every_variant;
-        // Gemm: MatMul_matches_numpy_semantics_with_every_variant, whose 2-D cases run both.
+        // Gemm: Gemm_matches_reference and the others run every variant; MatMul_matches_numpy_semantics_with_every_variant's 2-D
+        // cases include the naive reference.
         Assert.Equal(["Conv", "Gemm", "Pool"], withVariants.Keys.Order());
-        Assert.Equal(["naive", "blocked"], withVariants["Gemm"]);
+        Assert.Equal(["naive", "blocked", "tiled"], withVariants["Gemm"]);
         Assert.Contains(GemmTests.MatMulShapes, row => ((int[])row[0]).Length == 2 && ((int[])row[1]).Length == 2);
         var convMatrix = ConvTests.CaseStrategies().Select(row => (string)row[1]).ToHashSet();
         Assert.Equal(withVariants["Conv"].Order(), convMatrix.Order());
@@ -88,8 +89,9 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
                 var report = measured.TuningReport!;
                 Assert.Equal(TuningFileStatus.Missing, report.File);
                 Assert.True(report.Measured > 0);
-                // Every Conv and global pool has at least two variants here (direct and gemm; loop and group): each got a decision.
-                Assert.Equal(measured.Variants.Where(v => v.OpType is "Conv" or "GlobalAveragePool").Select(v => v.Node),
+                // Every Conv, global pool and Gemm has at least two variants here (direct and gemm; loop and group; blocked and
+                // tiled): each got a decision.
+                Assert.Equal(measured.Variants.Where(v => v.OpType is "Conv" or "GlobalAveragePool" or "Gemm").Select(v => v.Node),
                     report.Decisions.Select(d => d.Node));
                 foreach (var d in report.Decisions)
                 {

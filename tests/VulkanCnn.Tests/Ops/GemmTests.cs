@@ -74,12 +74,17 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var a = Reference.Random(m * k, 91);
         var b = Reference.Random(k * n, 92);
         var bias = Reference.Random(n, 93);
-        var y = Run1(Device, "Gemm", Attrs(("transA", transA ? 1 : 0), ("transB", transB ? 1 : 0)),
+        var runs = RunEachVariant(Device, "Gemm", Attrs(("transA", transA ? 1 : 0), ("transB", transB ? 1 : 0)),
             In.Of(transA ? [k, m] : [m, k], a),
             constantB ? In.Weight(transB ? [n, k] : [k, n], b) : In.Of(transB ? [n, k] : [k, n], b),
             In.Weight([n], bias));
-        Assert.Equal(new TensorShape(m, n), y.Shape);
-        Tolerance.AssertClose(GemmReference(a, b, m, k, n, transA, transB, 1, 1, (_, j) => bias[j]), y.Floats, Tolerance.Op);
+        Assert.Equal(["blocked", "tiled"], runs.Select(r => r.Variant));
+        foreach (var (variant, y) in runs)
+        {
+            Assert.Equal(new TensorShape(m, n), y.Shape);
+            Tolerance.AssertClose(GemmReference(a, b, m, k, n, transA, transB, 1, 1, (_, j) => bias[j]), y.Floats, Tolerance.Op,
+                variant!);
+        }
     }
 
     [Fact]
@@ -106,10 +111,11 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var b = Reference.Random(k * n, 95);
         var cData = Reference.Random(Math.Max(1, NdIndex.Count(cDims)), 96);
         int rows = cDims.Length == 2 ? cDims[0] : 1, cols = cDims.Length >= 1 ? cDims[^1] : 1;
-        var y = Run1(Device, "Gemm", Attrs(("alpha", 0.5f), ("beta", -2f)), In.Of([m, k], a), In.Weight([k, n], b), In.Of(cDims, cData));
         var expected = GemmReference(a, b, m, k, n, false, false, 0.5f, -2f,
             (i, j) => cData[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)]);
-        Tolerance.AssertClose(expected, y.Floats, Tolerance.Op);
+        foreach (var (variant, y) in RunEachVariant(Device, "Gemm", Attrs(("alpha", 0.5f), ("beta", -2f)), In.Of([m, k], a),
+            In.Weight([k, n], b), In.Of(cDims, cData)))
+            Tolerance.AssertClose(expected, y.Floats, Tolerance.Op, variant!);
     }
 
     [Theory]
@@ -181,9 +187,9 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var bias = Reference.Random(n, 101);
         var attrs = Attrs(("transB", 1));
         new FusedActivation(Enum.Parse<ActivationKind>(kind), alpha, beta).WriteTo(attrs);
-        var y = Run1(Device, "Gemm", attrs, In.Of([m, k], a), In.Weight([n, k], b), In.Weight([n], bias));
-        Tolerance.AssertClose(GemmReference(a, b, m, k, n, false, true, 1, 1, (_, j) => bias[j], Activation(kind, alpha, beta)), y.Floats,
-            Tolerance.Op);
+        foreach (var (variant, y) in RunEachVariant(Device, "Gemm", attrs, In.Of([m, k], a), In.Weight([n, k], b), In.Weight([n], bias)))
+            Tolerance.AssertClose(GemmReference(a, b, m, k, n, false, true, 1, 1, (_, j) => bias[j], Activation(kind, alpha, beta)),
+                y.Floats, Tolerance.Op, variant!);
 
         var mmAttrs = new Attributes();
         new FusedActivation(Enum.Parse<ActivationKind>(kind), alpha, beta).WriteTo(mmAttrs);
@@ -225,8 +231,8 @@ public sealed class GemmTests(GpuFixture gpu) : GpuTest(gpu)
         var a = Reference.Random(NdIndex.Count(ad), 103);
         var b = Reference.Random(NdIndex.Count(bd), 104);
         var runs = OpRunner.RunEachVariant(Device, "MatMul", null, In.Of(ad, a), constantB ? In.Weight(bd, b) : In.Of(bd, b));
-        // Plain 2-D products also run the reference kernel (matmul_naive); everything else only gemm_blocked.
-        Assert.Equal(ad.Length == 2 && bd.Length == 2 ? ["naive", "blocked"] : ["blocked"], runs.Select(r => r.Variant));
+        // Plain 2-D products also run the reference kernel (matmul_naive); everything runs gemm_blocked and gemm_tiled.
+        Assert.Equal(ad.Length == 2 && bd.Length == 2 ? ["naive", "blocked", "tiled"] : ["blocked", "tiled"], runs.Select(r => r.Variant));
         var (dims, expected) = MatMulReference(a, ad, b, bd);
         foreach (var (variant, y) in runs)
         {

@@ -54,15 +54,26 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         FiniteDifference.AssertClose(numeric, [.. da, .. db, .. dc ?? []], 1e-6, name);
     }
 
+    /// <summary>The default variant (blocked here) and the GPUs' tiled one, whose backward products are tiled too.</summary>
+    public static TheoryData<string, string> CaseVariants()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in Cases.Keys)
+            foreach (var variant in new[] { "blocked", "tiled" }) data.Add(name, variant);
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(CaseNames))]
-    public void Gpu_backward_matches_reference(string name)
+    [MemberData(nameof(CaseVariants))]
+    public void Gpu_backward_matches_reference(string name, string variant)
     {
         var g = Cases[name];
         var (a, b, c, dy) = Data(g, name.Length);
         // Non-zero starting gradients: the kernels must add to them.
         var init = new[] { a.Length, b.Length, c?.Length ?? 0 }.Select((n, i) => Reference.Random(n, 70 + i)).ToArray();
-        var r = BackwardRunner.Run(Device, Node(g), Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))],
+        var node = Node(g);
+        node.Attributes.Set(VulkanCnn.Ops.VariantSelector.Attribute, variant);
+        var r = BackwardRunner.Run(Device, node, Inputs(g, a, b, c), [HostTensor.FromFloats(OutDims(g), F(dy))],
             [true, true, c is not null], true,
             [HostTensor.FromFloats(g.A, init[0]), HostTensor.FromFloats(g.B, init[1]), c is null ? null
                 : HostTensor.FromFloats(g.C!, init[2])]);
@@ -71,7 +82,7 @@ public sealed class GemmBackwardTests(GpuFixture gpu) : GpuTest(gpu)
         double[][] expected = [da, db, dc ?? []];
         for (int i = 0; i < (c is null ? 2 : 3); i++)
             Tolerance.AssertClose(F(expected[i].Select((v, k) => v + init[i][k]).ToArray()), r.InputGradients[i]!.Floats, Tolerance.Op,
-                $"{name} d{"ABC"[i]}");
+                $"{name} ({variant}) d{"ABC"[i]}");
     }
 
     [Theory]
