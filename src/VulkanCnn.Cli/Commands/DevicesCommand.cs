@@ -61,6 +61,8 @@ internal static class DevicesCommand
             f.ShaderInt8 ? "int8 arithmetic" : null, f.StorageBuffer8BitAccess ? "8-bit storage" : null,
             f.ShaderInt16 ? "int16" : null, f.ShaderInt64 ? "int64" : null, f.ShaderFloat64 ? "fp64" : null,
         }.Where(s => s is not null)));
+        Row("Cooperative matrices", d.CooperativeMatrices.Count == 0 ? "none (VK_KHR_cooperative_matrix not offered)"
+            : string.Join("\n", d.CooperativeMatrices));
         foreach (var h in d.MemoryHeaps) Row($"Memory heap {h.Index}", $"{Bytes(h.SizeBytes)}{(h.DeviceLocal ? " device-local" : "")}");
         foreach (var t in d.MemoryTypes) Row($"Memory type {t.Index}", $"heap {t.HeapIndex}: {string.Join(" | ", t.Flags)}");
         foreach (var q in d.QueueFamilies) Row($"Queue family {q.Index}",

@@ -26,6 +26,10 @@ public sealed record DeviceInfo
     public required IReadOnlyList<MemoryTypeInfo> MemoryTypes { get; init; }
     public required IReadOnlyList<QueueFamilyInfo> QueueFamilies { get; init; }
 
+    /// <summary>Matrix shapes the device multiplies cooperatively (VK_KHR_cooperative_matrix; NVIDIA, AMD RDNA3, Intel Arc):
+    /// empty where the extension is not offered (lavapipe).</summary>
+    public IReadOnlyList<CooperativeMatrixShape> CooperativeMatrices { get; init; } = [];
+
     /// <summary>True when some memory type is both device-local and host-visible (UMA, ReBAR, lavapipe).</summary>
     public bool HasHostVisibleDeviceLocalMemory =>
         MemoryTypes.Any(t => t.Flags.Contains("DeviceLocal") && t.Flags.Contains("HostVisible") && t.Flags.Contains("HostCoherent"));

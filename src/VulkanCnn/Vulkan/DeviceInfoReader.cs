@@ -6,7 +6,7 @@ namespace VulkanCnn.Vulkan;
 /// <summary>Reads a <see cref="DeviceInfo"/> from a physical device (Vulkan 1.1 queries, 1.2 ones when present).</summary>
 internal static unsafe class DeviceInfoReader
 {
-    public static DeviceInfo Read(Vk vk, PhysicalDevice pd, int index)
+    public static DeviceInfo Read(Vk vk, Instance instance, PhysicalDevice pd, int index)
     {
         vk.GetPhysicalDeviceProperties(pd, out var props);
         bool v12 = props.ApiVersion >= (uint)Vk.Version12;
@@ -66,6 +66,7 @@ internal static unsafe class DeviceInfoReader
             MemoryTypes = types,
             QueueFamilies = families.Select((f, i) =>
                 new QueueFamilyInfo(i, QueueFlagNames(f.QueueFlags), f.QueueCount, f.TimestampValidBits)).ToList(),
+            CooperativeMatrices = CooperativeMatrices.Read(vk, instance, pd, GpuDevice.DeviceExtensionNames(vk, pd)),
         };
     }
 

@@ -59,7 +59,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
         try
         {
             var physical = instance.PhysicalDevices();
-            var infos = physical.Select((p, i) => DeviceInfoReader.Read(instance.Vk, p, i)).ToList();
+            var infos = physical.Select((p, i) => DeviceInfoReader.Read(instance.Vk, instance.Handle, p, i)).ToList();
             var chosen = DeviceSelector.Choose(infos, resolved.Device);
             return new GpuDevice(instance, physical[chosen.Index], chosen, resolved);
         }
@@ -84,7 +84,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
         {
             var physical = new PhysicalDevice(external.PhysicalDevice);
             int index = instance.PhysicalDevices().ToList().FindIndex(p => p.Handle == physical.Handle);
-            var info = DeviceInfoReader.Read(instance.Vk, physical, Math.Max(index, 0));
+            var info = DeviceInfoReader.Read(instance.Vk, instance.Handle, physical, Math.Max(index, 0));
             if (external.QueueFamilyIndex >= info.QueueFamilies.Count
                 || !info.QueueFamilies[(int)external.QueueFamilyIndex].Flags.Contains("Compute"))
                 throw new ArgumentException($"Queue family {external.QueueFamilyIndex} of '{info.Name}' does not support compute.",
@@ -105,7 +105,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
     public static IReadOnlyList<DeviceInfo> EnumerateDevices()
     {
         using var instance = VulkanInstance.Create(false, [], _ => { });
-        return instance.PhysicalDevices().Select((p, i) => DeviceInfoReader.Read(instance.Vk, p, i)).ToList();
+        return instance.PhysicalDevices().Select((p, i) => DeviceInfoReader.Read(instance.Vk, instance.Handle, p, i)).ToList();
     }
 
     public DeviceInfo Info { get; }
@@ -251,7 +251,7 @@ public sealed unsafe partial class GpuDevice : IDisposable
         }
     }
 
-    private static HashSet<string> DeviceExtensionNames(Vk vk, PhysicalDevice pd)
+    internal static HashSet<string> DeviceExtensionNames(Vk vk, PhysicalDevice pd)
     {
         uint count = 0;
         vk.EnumerateDeviceExtensionProperties(pd, (byte*)null, &count, null).Check("vkEnumerateDeviceExtensionProperties");

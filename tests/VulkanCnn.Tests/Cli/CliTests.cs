@@ -27,6 +27,7 @@ public sealed class CliTests
         Assert.True(lavapipe.GetProperty("Subgroup").GetProperty("Size").GetInt32() > 0);
         Assert.True(lavapipe.GetProperty("Limits").GetProperty("MaxStorageBufferRange").GetInt64() > 0);
         Assert.True(lavapipe.GetProperty("MemoryTypes").GetArrayLength() > 0);
+        Assert.Equal(DefaultDevice.CooperativeMatrices.Count, lavapipe.GetProperty("CooperativeMatrices").GetArrayLength());
     }
 
     [Fact]
@@ -37,6 +38,7 @@ public sealed class CliTests
         Assert.Contains(DefaultDevice.Name.Split(' ')[0], output);
         Assert.Contains("(selected)", output);
         Assert.Contains("Subgroup", output);
+        Assert.Contains("Cooperative matrices", output);
     }
 
     [Fact]
