@@ -297,7 +297,15 @@ public sealed class Session : IDisposable
                 $"{_default.Outputs.Length} outputs; use Run(IReadOnlyDictionary<string, HostTensor>).");
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    /// <summary>Refuses a disposed session, and a session whose device was disposed (its recordings and buffers went with the device:
+    /// touching them would call into a destroyed Vulkan device).</summary>
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Device.IsDisposed)
+            throw new ObjectDisposedException(nameof(GpuDevice), $"Session '{_graph.Name}' cannot run: its GpuDevice " +
+                $"'{Device.Info.Name}' has been disposed (dispose sessions before their device).");
+    }
 
     /// <summary>Takes the run gate and waits for a submission made by <see cref="Submit"/> to finish, so no
     /// host write can touch buffers the GPU is still reading. Throws once the session is disposed.</summary>

@@ -137,6 +137,9 @@ public sealed unsafe partial class GpuDevice : IDisposable
     /// <summary>GPU objects created on this device and not yet disposed.</summary>
     public int LiveObjectCount { get { lock (_liveGate) return _live.Count; } }
 
+    /// <summary>True once <see cref="Dispose"/> ran: every object made on this device is unusable.</summary>
+    public bool IsDisposed => _disposed;
+
     internal void ThrowIfDisposed()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

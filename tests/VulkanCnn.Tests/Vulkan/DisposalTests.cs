@@ -5,6 +5,26 @@ namespace VulkanCnn.Tests.Vulkan;
 
 public sealed class DisposalTests(GpuFixture gpu) : GpuTest(gpu)
 {
+    /// <summary>A session outliving its device: Run, RunAsync and Submit are refused by name (they used to reach a destroyed
+    /// Vulkan device and crash the process), and disposing the session afterwards is harmless.</summary>
+    [Fact]
+    public async Task A_session_whose_device_was_disposed_refuses_to_run_naming_the_device()
+    {
+        var device = Gpu.Create();
+        var model = new VulkanCnn.Nn.Sequential(VulkanCnn.Nn.Layers.Conv2d(3, 4, 3, padding: 1), VulkanCnn.Nn.Layers.ReLU());
+        var session = VulkanCnn.Nn.ModuleCompilation.Compile(device, model, [1, 3, 5, 5]);
+        var x = new float[75];
+        Assert.Equal(100, session.Run(x).Length);
+        device.Dispose();
+        Assert.True(device.IsDisposed);
+        var e = Assert.Throws<ObjectDisposedException>(() => session.Run(x));
+        Assert.Contains($"GpuDevice '{device.Info.Name}' has been disposed", e.Message);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => session.RunAsync(x, new float[100]));
+        Assert.Throws<ObjectDisposedException>(() => session.Submit([], []));
+        session.Dispose();
+        session.Dispose();
+    }
+
     [Fact]
     public void Using_a_disposed_tensor_names_it()
     {
