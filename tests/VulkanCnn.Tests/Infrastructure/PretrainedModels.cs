@@ -18,6 +18,16 @@ public static class PretrainedModels
     /// output <c>PreprocessedInput</c>: channels reversed to BGR, minus the mean image.</summary>
     public static string ResNetPreprocessOnnx => Find("ResNetPrepOnnx", "ResNetPreprocess.onnx");
 
+    /// <summary>ResNet18Onnx's input without the preprocessing graph: BGR, 0..255, minus the per-channel average of the model's
+    /// mean image (see PretrainedResNet18Tests).</summary>
+    public static VulkanCnn.Imaging.ImagePreprocessOptions CntkInput => new()
+    {
+        ChannelOrder = VulkanCnn.Imaging.ChannelOrder.Bgr,
+        Range = VulkanCnn.Imaging.PixelRange.ZeroTo255,
+        Mean = [103.06f, 115.90f, 123.15f],
+        Std = [1f, 1f, 1f],
+    };
+
     private static string Find(string folder, string file)
     {
         string output = Path.Combine(AppContext.BaseDirectory, "DnnImageModels", folder, file);

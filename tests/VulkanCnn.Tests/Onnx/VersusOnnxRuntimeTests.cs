@@ -10,15 +10,6 @@ namespace VulkanCnn.Tests.Onnx;
 /// <summary>Real models imported and run on the GPU, compared with ONNX Runtime fed the identical tensor.</summary>
 public sealed class VersusOnnxRuntimeTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    // BGR, 0..255, minus the per-channel average of the model's mean image (see PretrainedResNet18Tests).
-    private static readonly ImagePreprocessOptions CntkInput = new()
-    {
-        ChannelOrder = ChannelOrder.Bgr,
-        Range = PixelRange.ZeroTo255,
-        Mean = [103.06f, 115.90f, 123.15f],
-        Std = [1f, 1f, 1f],
-    };
-
     [Fact]
     public void Pretrained_ResNet18_matches_ONNX_Runtime_on_real_photographs()
     {
@@ -27,7 +18,7 @@ public sealed class VersusOnnxRuntimeTests(GpuFixture gpu) : GpuTest(gpu)
         using var ort = new OrtRunner(PretrainedModels.ResNet18Onnx);
         foreach (var photo in new[] { "chelsea.png", "rocket.jpg", "astronaut_256.png" })
         {
-            var image = ImagePreprocessor.Load(ImagePreprocessorTests.Photo(photo), CntkInput);
+            var image = ImagePreprocessor.Load(ImagePreprocessorTests.Photo(photo), PretrainedModels.CntkInput);
             var ours = session.Run(image.Data);
             var theirs = ort.RunSingle(new NamedTensor(image.Data, [.. image.Shape]));
             double scale = theirs.Data.Max(Math.Abs);

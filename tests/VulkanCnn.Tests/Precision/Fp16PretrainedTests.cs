@@ -11,14 +11,6 @@ namespace VulkanCnn.Tests.Precision;
 /// the same way (each photo's nearest other photo by cosine is the same in fp16 as in ORT).</summary>
 public sealed class Fp16PretrainedTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    private static readonly ImagePreprocessOptions CntkInput = new()
-    {
-        ChannelOrder = ChannelOrder.Bgr,
-        Range = PixelRange.ZeroTo255,
-        Mean = [103.06f, 115.90f, 123.15f],
-        Std = [1f, 1f, 1f],
-    };
-
     [Fact]
     public void Pretrained_ResNet18_in_fp16_matches_ONNX_Runtime_on_real_photographs()
     {
@@ -30,7 +22,7 @@ public sealed class Fp16PretrainedTests(GpuFixture gpu) : GpuTest(gpu)
         var theirs = new Dictionary<string, float[]>();
         foreach (var photo in ImagePreprocessorTests.Photos)
         {
-            var image = ImagePreprocessor.Load(ImagePreprocessorTests.Photo(photo), CntkInput);
+            var image = ImagePreprocessor.Load(ImagePreprocessorTests.Photo(photo), PretrainedModels.CntkInput);
             ours[photo] = session.Run(image.Data);
             theirs[photo] = ort.RunSingle(new NamedTensor(image.Data, [.. image.Shape])).Data;
             Tolerance.AssertClose(theirs[photo], ours[photo], Tolerance.Fp16Network, $"{photo} features, fp16");
