@@ -52,14 +52,20 @@ internal static class BenchCommand
             BatchSize = batch,
             InputShapes = given.ToDictionary(p => p.Key, p => p.Value.Shape.Dimensions.ToArray()),
         }));
-        // Seeded random inputs in [0, 1) for whatever was not given.
+        using var gpu = startup.Time("Vulkan instance and device", () => GpuDevice.Create(GlobalOptions.DeviceOptions(result)));
+        // Seeded random inputs in [0, 1) for whatever was not given; an input no buffer of this device can hold is refused by name
+        // before anything is allocated.
         var rng = new Random(1);
         foreach (var input in graph.Inputs)
+        {
+            ulong bytes = (ulong)input.Shape.ElementCount * sizeof(float), limit = gpu.Info.Limits.MaxStorageBufferRange;
+            if (bytes > limit || input.Shape.ElementCount > Array.MaxLength)
+                throw new TensorTooLargeException($"{input.Name} {input.Shape}", bytes, limit, gpu.Info.Name);
             if (!given.ContainsKey(input.Name))
                 given[input.Name] = HostTensor.FromFloats(input.Shape,
                     Enumerable.Range(0, (int)input.Shape.ElementCount).Select(_ => rng.NextSingle()).ToArray());
+        }
 
-        using var gpu = startup.Time("Vulkan instance and device", () => GpuDevice.Create(GlobalOptions.DeviceOptions(result)));
         using var session = startup.Compile(() => gpu.Compile(graph, given[graph.Inputs[0].Name].Shape, GlobalOptions.Session(result)));
         startup.Time("first run", () => session.Run(given));
         startup.Write();

@@ -171,6 +171,23 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Contains("precision Auto: 0 layers in fp16, 0 kept fp32 (all fp32: device", output);
     }
 
+    /// <summary>An input whose element count no buffer or array can hold (1×3×100000×100000 = 3e10) is refused by bench, which
+    /// makes random inputs, with the typed error naming it and its shape before anything is allocated.</summary>
+    [Fact]
+    public void An_input_too_large_for_any_buffer_is_refused_naming_it()
+    {
+        string path = Export(Tiny([1, 3, 100000, 100000]) is var g ? Renamed(g, "huge") : null!);
+        var e = Assert.Throws<VulkanCnn.Vulkan.TensorTooLargeException>(() =>
+            Invoke(BenchCommand.Create(), "bench", path, "--iterations", "1"));
+        Assert.Contains("'input [1, 3, 100000, 100000]'", e.Message);
+    }
+
+    private static IrGraph Renamed(IrGraph g, string name)
+    {
+        g.Name = name;
+        return g;
+    }
+
     [Fact]
     public void Bench_runs_the_variants_it_is_told()
     {
