@@ -38,6 +38,11 @@ public sealed record SessionOptions
 
     /// <summary>Tests: let <see cref="Compiler.Precision.Auto"/> calibrate on a CPU driver too (it otherwise keeps fp32 there).</summary>
     internal bool CalibrateOnAnyDevice { get; init; }
+
+    /// <summary>Compiled plans a session keeps, one per distinct set of input shapes, the first (default) plan included (each
+    /// holds its own buffers and recording). Past it, the least recently used plan not in use is disposed, and compiled again if
+    /// its shapes come back. At least 1; default 8.</summary>
+    public int MaxCachedPlans { get; init; } = 8;
 }
 
 /// <summary>A node a session stores in fp32 although it asked for fp16, and why.</summary>
@@ -75,6 +80,9 @@ public sealed class Session : IDisposable
     private readonly Graph _graph;
     private readonly SessionOptions _options;
     private readonly Dictionary<string, ExecutionPlan> _plans = new(StringComparer.Ordinal);
+    // Per plan: runs between Plan() and ReleasePlan(), and when it was last asked for (a counter): what eviction looks at.
+    private readonly Dictionary<ExecutionPlan, (int Users, long LastUse)> _planUse = new(ReferenceEqualityComparer.Instance);
+    private long _planClock;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ExecutionPlan _default;
     private readonly Dictionary<string, TuningReport> _tuning = new(StringComparer.Ordinal);
@@ -86,7 +94,9 @@ public sealed class Session : IDisposable
         Device = device;
         _graph = graph;
         _options = options;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxCachedPlans, 1, nameof(SessionOptions.MaxCachedPlans));
         _default = Plan(inputShapes);
+        ReleasePlan(_default);
         TuningReport = _tuning.Values.FirstOrDefault();
     }
 
@@ -162,17 +172,21 @@ public sealed class Session : IDisposable
         ThrowIfDisposed();
         RequireSingle();
         var plan = Plan(new Dictionary<string, TensorShape> { [_graph.Inputs[0].Name] = inputShape });
-        var output = new float[plan.OutputShapes[0].ElementCount];
-        Enter();
         try
         {
-            if (!plan.Recording.IsComplete) plan.Recording.Wait();
-            plan.WriteInput(0, input);
-            plan.Recording.Run();
-            plan.ReadOutput(0, output);
+            var output = new float[plan.OutputShapes[0].ElementCount];
+            Enter();
+            try
+            {
+                if (!plan.Recording.IsComplete) plan.Recording.Wait();
+                plan.WriteInput(0, input);
+                plan.Recording.Run();
+                plan.ReadOutput(0, output);
+            }
+            finally { _gate.Release(); }
+            return output;
         }
-        finally { _gate.Release(); }
-        return output;
+        finally { ReleasePlan(plan); }
     }
 
     /// <summary>Runs a graph with any number of named inputs and outputs; input shapes pick (or compile) the plan.</summary>
@@ -184,23 +198,27 @@ public sealed class Session : IDisposable
                 throw new ArgumentException($"Input '{input.Name}' was not given. Inputs: " +
                     $"{string.Join(", ", _graph.Inputs.Select(n => n.Name))}.", nameof(inputs));
         var plan = Plan(inputs.ToDictionary(p => p.Key, p => p.Value.Shape));
-        var result = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
-        Enter();
         try
         {
-            if (!plan.Recording.IsComplete) plan.Recording.Wait();
-            var names = plan.Compiled.Graph.Inputs;
-            for (int i = 0; i < names.Count; i++) plan.WriteInput(i, inputs[names[i].Name].Floats ?? inputs[names[i].Name].AsFloats());
-            plan.Recording.Run();
-            for (int i = 0; i < plan.Outputs.Length; i++)
+            var result = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+            Enter();
+            try
             {
-                var data = new float[plan.OutputShapes[i].ElementCount];
-                plan.ReadOutput(i, data);
-                result[plan.Compiled.Graph.Outputs[i]] = HostTensor.FromFloats(plan.OutputShapes[i], data);
+                if (!plan.Recording.IsComplete) plan.Recording.Wait();
+                var names = plan.Compiled.Graph.Inputs;
+                for (int i = 0; i < names.Count; i++) plan.WriteInput(i, inputs[names[i].Name].Floats ?? inputs[names[i].Name].AsFloats());
+                plan.Recording.Run();
+                for (int i = 0; i < plan.Outputs.Length; i++)
+                {
+                    var data = new float[plan.OutputShapes[i].ElementCount];
+                    plan.ReadOutput(i, data);
+                    result[plan.Compiled.Graph.Outputs[i]] = HostTensor.FromFloats(plan.OutputShapes[i], data);
+                }
             }
+            finally { _gate.Release(); }
+            return result;
         }
-        finally { _gate.Release(); }
-        return result;
+        finally { ReleasePlan(plan); }
     }
 
     /// <summary>
@@ -253,7 +271,7 @@ public sealed class Session : IDisposable
         string key = string.Join(";", inputShapes.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         lock (_plans)
         {
-            if (_plans.TryGetValue(key, out var plan)) return plan;
+            if (_plans.TryGetValue(key, out var plan)) return Lease(plan);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var compiled = CompiledGraph.Compile(_graph, inputShapes, Device, _options.Optimize, Fp16Rule(inputShapes));
             var passes = clock.Elapsed;
@@ -263,6 +281,8 @@ public sealed class Session : IDisposable
             store?.Save(); // once per plan, after every layer was measured
             if (tuner is not null) _tuning[key] = new TuningReport(store!.Status, store.Path, tuner.Decisions);
             _plans[key] = plan;
+            Lease(plan);
+            Evict();
             return plan;
         }
     }
@@ -287,6 +307,36 @@ public sealed class Session : IDisposable
                 var reasons = _calibrated;
                 return node => reasons.GetValueOrDefault(node.Name);
             default: throw new ArgumentOutOfRangeException(nameof(SessionOptions.Precision), _options.Precision, "Unknown precision.");
+        }
+    }
+
+    /// <summary>Marks <paramref name="plan"/> in use and just used (under the plans' lock).</summary>
+    private ExecutionPlan Lease(ExecutionPlan plan)
+    {
+        var (users, _) = _planUse.GetValueOrDefault(plan);
+        _planUse[plan] = (users + 1, ++_planClock);
+        return plan;
+    }
+
+    private void ReleasePlan(ExecutionPlan plan)
+    {
+        lock (_plans)
+            if (_planUse.TryGetValue(plan, out var use)) _planUse[plan] = use with { Users = use.Users - 1 };
+    }
+
+    /// <summary>Past <see cref="SessionOptions.MaxCachedPlans"/>, disposes the least recently used plans that no run holds (never
+    /// the default one); with every other plan in use the cache stays over its bound until they are released.</summary>
+    private void Evict()
+    {
+        while (_plans.Count > _options.MaxCachedPlans)
+        {
+            var victim = _plans.Where(p => p.Value != _default && _planUse[p.Value].Users == 0)
+                .OrderBy(p => _planUse[p.Value].LastUse).Select(p => (KeyValuePair<string, ExecutionPlan>?)p).FirstOrDefault();
+            if (victim is not { } v) return;
+            _plans.Remove(v.Key);
+            _planUse.Remove(v.Value);
+            _tuning.Remove(v.Key);
+            v.Value.Dispose();
         }
     }
 

@@ -109,6 +109,32 @@ public sealed class SessionTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(2, session.PlanCount);
     }
 
+    /// <summary>MaxCachedPlans bounds the plans (the default one among them): a new shape past it evicts the least recently used
+    /// plan no run holds, its Vulkan objects freed, and an evicted shape compiles again with the same result.</summary>
+    [Fact]
+    public void Plans_past_the_bound_are_evicted_least_recently_used_first()
+    {
+        using var device = Gpu.Create();
+        using var session = device.Compile(SmallGraph(), options: new SessionOptions { MaxCachedPlans = 2 });
+        float[] X(int n) => Reference.Random(n * 60, 40 + n);
+        var first = new Dictionary<int, float[]>();
+        foreach (int n in new[] { 2, 3, 4, 5 })
+        {
+            first[n] = session.Run(new TensorShape(n, 3, 4, 5), X(n));
+            Tolerance.AssertClose(SmallReference(X(n), n, 3), first[n], Tolerance.Op, $"batch {n}");
+            Assert.Equal(2, session.PlanCount); // the default plan and the last shape
+        }
+        int live = device.LiveObjectCount;
+        foreach (int n in new[] { 2, 3, 4, 5 })
+        {
+            Assert.Equal(first[n], session.Run(new TensorShape(n, 3, 4, 5), X(n))); // compiled again, same bits
+            Assert.Equal(2, session.PlanCount);
+        }
+        Assert.Equal(live, device.LiveObjectCount); // each evicted plan took its buffers and recording with it
+        Tolerance.AssertClose(SmallReference(X(1), 1, 3), session.Run(X(1)), Tolerance.Op, "the default plan stays");
+        Assert.Throws<ArgumentOutOfRangeException>(() => device.Compile(SmallGraph(), options: new SessionOptions { MaxCachedPlans = 0 }));
+    }
+
     [Fact]
     public void Sixty_four_concurrent_RunAsync_calls_complete_with_two_pool_threads()
     {
