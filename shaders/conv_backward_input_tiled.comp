@@ -5,27 +5,15 @@
 // weights [BK][BM] and of dz gathered for its 64 input pixels [BK][BN] in shared memory; each invocation owns a 4x4
 // register tile. dz is NCHW (conv_backward_dy). One writer per element of dX, fixed order: deterministic.
 // Grid: x = pixel tiles over N·H·W, y = channel tiles over CG, z = group.
-#extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
+#include "tiled_gemm.glsl"
 #include "conv_params.glsl"
-
-#define TX 16
-#define TY 16
-#define TM 4
-#define TN 4
-#define BM (TY * TM)
-#define BN (TX * TN)
-#define BK 16
-#define THREADS (TX * TY)
 
 layout(local_size_x = TX, local_size_y = TY, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Dz { sfloat dz[]; };
 layout(std430, binding = 1) readonly buffer Wt { sfloat w[]; };
 layout(std430, binding = 2) buffer Dx { sfloat dx[]; };
-
-shared afloat As[BK][BM];
-shared afloat Bs[BK][BN];
 
 void main()
 {
@@ -39,9 +27,7 @@ void main()
     int iyp = int(pr / p.W) + p.PT, ixp = int(pr % p.W) + p.PL;
     uint dzImage = (pn * p.M + g * p.MG) * OHW;
 
-    afloat acc[TM][TN];
-    [[unroll]] for (uint i = 0u; i < TM; ++i)
-        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = afloat(0);
+    tile_clear();
 
     for (uint k0 = 0u; k0 < K; k0 += BK)
     {
@@ -75,14 +61,7 @@ void main()
             Bs[kk][nn] = v;
         }
         barrier();
-        [[unroll]] for (uint kk = 0u; kk < BK; ++kk)
-        {
-            afloat a[TM], b[TN];
-            [[unroll]] for (uint i = 0u; i < TM; ++i) a[i] = As[kk][ty + TY * i];
-            [[unroll]] for (uint j = 0u; j < TN; ++j) b[j] = Bs[kk][tx + TX * j];
-            [[unroll]] for (uint i = 0u; i < TM; ++i)
-                [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        tile_multiply();
         barrier();
     }
 

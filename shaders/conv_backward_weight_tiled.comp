@@ -6,18 +6,9 @@
 // [BK][BN] in shared memory, each invocation owns a 4x4 register tile. With one split it adds straight into dW; else
 // split s writes partial[s][dW] and conv_backward_reduce adds the splits in order. Deterministic, no atomics.
 // Grid: x = tap tiles over CG·KH·KW, y = channel tiles over MG, z = group · SPLITS. dz is NCHW (conv_backward_dy).
-#extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
+#include "tiled_gemm.glsl"
 #include "conv_params.glsl"
-
-#define TX 16
-#define TY 16
-#define TM 4
-#define TN 4
-#define BM (TY * TM)
-#define BN (TX * TN)
-#define BK 16
-#define THREADS (TX * TY)
 
 layout(local_size_x = TX, local_size_y = TY, local_size_z = 1) in;
 layout(constant_id = 4) const uint SPLITS = 1u;
@@ -25,9 +16,6 @@ layout(constant_id = 4) const uint SPLITS = 1u;
 layout(std430, binding = 0) readonly buffer X { sfloat x[]; };
 layout(std430, binding = 1) readonly buffer Dz { sfloat dz[]; };
 layout(std430, binding = 2) buffer Out { sfloat o[]; };
-
-shared afloat As[BK][BM];
-shared afloat Bs[BK][BN];
 
 void main()
 {
@@ -42,9 +30,7 @@ void main()
     uint c = tapIn ? tap / taps : 0u, rest = tapIn ? tap - c * taps : 0u, ky = rest / p.KW, kx = rest - ky * p.KW;
     int dyOff = int(ky * p.DH) - p.PT, dxOff = int(kx * p.DW) - p.PL;
 
-    afloat acc[TM][TN];
-    [[unroll]] for (uint i = 0u; i < TM; ++i)
-        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = afloat(0);
+    tile_clear();
 
     for (uint k0 = kBegin; k0 < kEnd; k0 += BK)
     {
@@ -75,14 +61,7 @@ void main()
             Bs[kk][nn] = v;
         }
         barrier();
-        [[unroll]] for (uint kk = 0u; kk < BK; ++kk)
-        {
-            afloat a[TM], b[TN];
-            [[unroll]] for (uint i = 0u; i < TM; ++i) a[i] = As[kk][ty + TY * i];
-            [[unroll]] for (uint j = 0u; j < TN; ++j) b[j] = Bs[kk][tx + TX * j];
-            [[unroll]] for (uint i = 0u; i < TM; ++i)
-                [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        tile_multiply();
         barrier();
     }
 

@@ -9,19 +9,10 @@
 // Grid: x = pixel tiles over N·OH·OW, y = channel tiles over MG, z = group · SPLITS.
 // Split-K (SPLITS > 1, for layers with too few tiles to fill a GPU): split s sums K slices [s·KS, (s+1)·KS) and writes its
 // raw sums to partial[s][M][N·OH·OW] (fp32); conv_gemm_splitk adds the splits in order and applies the epilogue.
-#extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
+#include "tiled_gemm.glsl"
 #include "activation.glsl"
 #include "conv_params.glsl"
-
-#define TX 16
-#define TY 16
-#define TM 4
-#define TN 4
-#define BM (TY * TM)
-#define BN (TX * TN)
-#define BK 16
-#define THREADS (TX * TY)
 
 layout(local_size_x = TX, local_size_y = TY, local_size_z = 1) in;
 
@@ -34,9 +25,6 @@ layout(constant_id = 5) const uint SPLITS = 1u;
 #define RESIDUAL_BINDING 4
 #include "residual.glsl"
 layout(std430, binding = 5) writeonly buffer Partial { float partial[]; };
-
-shared afloat As[BK][BM];
-shared afloat Bs[BK][BN];
 
 void main()
 {
@@ -54,9 +42,7 @@ void main()
     int iy0 = int(pr / p.OW) * int(p.SH) - p.PT, ix0 = int(pr % p.OW) * int(p.SW) - p.PL;
     uint xPlane = (pn * p.C + g * p.CG) * p.H * p.W;
 
-    afloat acc[TM][TN];
-    [[unroll]] for (uint i = 0u; i < TM; ++i)
-        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = afloat(0);
+    tile_clear();
 
     for (uint k0 = kBegin; k0 < kEnd; k0 += BK)
     {
@@ -80,14 +66,7 @@ void main()
             Bs[kk][nn] = v;
         }
         barrier();
-        [[unroll]] for (uint kk = 0u; kk < BK; ++kk)
-        {
-            afloat a[TM], b[TN];
-            [[unroll]] for (uint i = 0u; i < TM; ++i) a[i] = As[kk][ty + TY * i];
-            [[unroll]] for (uint j = 0u; j < TN; ++j) b[j] = Bs[kk][tx + TX * j];
-            [[unroll]] for (uint i = 0u; i < TM; ++i)
-                [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        tile_multiply();
         barrier();
     }
 

@@ -4,18 +4,9 @@
 // shared memory, each invocation a 4x4 register tile. A, B and C are read through their strides (transposes, broadcast
 // C, repacked B alike); batches (workgroup z) start at batch_offsets. ACCUMULATE (gradients): y += alpha · A·B.
 // Grid: x = column tiles over N, y = row tiles over M, z = batch.
-#extension GL_EXT_control_flow_attributes : require
 #include "precision.glsl"
+#include "tiled_gemm.glsl"
 #include "activation.glsl"
-
-#define TX 16
-#define TY 16
-#define TM 4
-#define TN 4
-#define BM (TY * TM)
-#define BN (TX * TN)
-#define BK 16
-#define THREADS (TX * TY)
 
 layout(local_size_x = TX, local_size_y = TY, local_size_z = 1) in;
 layout(constant_id = 4) const bool HAS_C = false;
@@ -36,18 +27,13 @@ layout(push_constant) uniform Params
     float alpha, beta, act_alpha, act_beta;
 } p;
 
-shared afloat As[BK][BM];
-shared afloat Bs[BK][BN];
-
 void main()
 {
     uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN, batch = gl_WorkGroupID.z;
     uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y, t = ty * TX + tx;
     uint a_base = uint(batch_offsets[2u * batch]), b_base = uint(batch_offsets[2u * batch + 1u]);
 
-    afloat acc[TM][TN];
-    [[unroll]] for (uint i = 0u; i < TM; ++i)
-        [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = afloat(0);
+    tile_clear();
 
     for (uint k0 = 0u; k0 < p.K; k0 += BK)
     {
@@ -64,14 +50,7 @@ void main()
             Bs[kk][nn] = n < p.N && k < p.K ? LOAD(b[b_base + k * p.b_row + n * p.b_col]) : afloat(0);
         }
         barrier();
-        [[unroll]] for (uint kk = 0u; kk < BK; ++kk)
-        {
-            afloat av[TM], bv[TN];
-            [[unroll]] for (uint i = 0u; i < TM; ++i) av[i] = As[kk][ty + TY * i];
-            [[unroll]] for (uint j = 0u; j < TN; ++j) bv[j] = Bs[kk][tx + TX * j];
-            [[unroll]] for (uint i = 0u; i < TM; ++i)
-                [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
-        }
+        tile_multiply();
         barrier();
     }
 

@@ -35,7 +35,7 @@ internal sealed class Cast : IOperator, IDifferentiable
             throw c.Unsupported($"cast from {x.DataType} to {y.DataType} storage");
         const uint local = 64;
         long count = x.ElementCount;
-        var pipeline = c.Device.GetPipeline(new Vulkan.PipelineKey("cast_storage", 2, 4, local) { Constants = [toHalf ? 1u : 0u] });
+        var pipeline = c.Pipeline(new Vulkan.PipelineKey("cast_storage", 2, 4, local) { Constants = [toHalf ? 1u : 0u] });
         c.Dispatch(pipeline, [x, y], c.Grid1D((count + 3) / 4, local), checked((uint)count));
     }
 

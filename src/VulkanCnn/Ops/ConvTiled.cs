@@ -12,7 +12,7 @@ namespace VulkanCnn.Ops;
 /// </summary>
 internal static class ConvTiled
 {
-    private const int TileChannels = 64, TilePixels = 64, SliceK = 16, Invocations = 256, SharedBytes = 2 * SliceK * 64 * sizeof(float);
+    private const int TileChannels = GemmTiled.Tile, TilePixels = GemmTiled.Tile, SliceK = GemmTiled.SliceK;
 
     /// <summary>Workgroups a split-K layer aims for: enough to fill a large GPU (132 SMs on an H100), few enough that each split
     /// keeps several K slices.</summary>
@@ -34,18 +34,14 @@ internal static class ConvTiled
     /// sums), or null.</summary>
     public static string? Refusal(ConvGeometry g, DeviceInfo device, bool splitK)
     {
-        var l = device.Limits;
         long pixelTiles = ((long)g.N * g.OH * g.OW + TilePixels - 1) / TilePixels, channelTiles = (g.MG + TileChannels - 1) / TileChannels;
         long z = (long)g.Group * (splitK ? Splits(g) : 1), partialBytes = splitK ? Splits(g) * g.OutputShape.ElementCount * 4 : 0;
-        return l.MaxWorkGroupInvocations < Invocations ? $"needs {Invocations} invocations per workgroup; the device allows " +
-                $"{l.MaxWorkGroupInvocations}"
-            : l.MaxSharedMemoryBytes < SharedBytes ? $"needs {SharedBytes} bytes of shared memory; the device has {l.MaxSharedMemoryBytes}"
-            : pixelTiles > l.MaxWorkGroupCount[0] || channelTiles > l.MaxWorkGroupCount[1] || z > l.MaxWorkGroupCount[2]
-                ? $"needs a {pixelTiles}x{channelTiles}x{z} grid of tiles, beyond the device's workgroup counts"
-            : (ulong)partialBytes > l.MaxStorageBufferRange
+        ulong limit = device.Limits.MaxStorageBufferRange;
+        return GemmTiled.TileRefusal(device, pixelTiles, channelTiles, z)
+            ?? ((ulong)partialBytes > limit
                 ? $"needs {partialBytes / 1048576.0:0.0} MiB of partial sums in one buffer; the device binds at most " +
-                    $"{l.MaxStorageBufferRange / 1048576.0:0.0} MiB"
-            : null;
+                    $"{limit / 1048576.0:0.0} MiB"
+                : null);
     }
 
     /// <summary>Records y = act(conv(x, w) + bias [+ residual]), with split-K when asked.</summary>
@@ -60,9 +56,7 @@ internal static class ConvTiled
         var groups = s.Groups(pixelTiles, (g.MG + TileChannels - 1) / TileChannels, (long)g.Group * splits, $"the tiled GEMM of {g}");
         if (splits == 1)
         {
-            // No partial sums: y stands in for the float binding, or a 1-value scratch where y is half.
-            var unused = y.DataType == DataType.Float32 ? y : s.Scratch("no_partial", [1], DataType.Float32);
-            s.Dispatch(pipeline, [x, w, bias, y, residual ?? bias, unused], groups, g.Params(act));
+            s.Dispatch(pipeline, [x, w, bias, y, residual ?? bias, s.UnusedFloatBinding(y, "no_partial")], groups, g.Params(act));
             return;
         }
         // Each split takes an equal run of whole K slices; the partial sums stay fp32 whatever the storage.

@@ -10,20 +10,28 @@ namespace VulkanCnn.Ops;
 internal static class GemmTiled
 {
     public const string Name = "tiled";
-    private const int Tile = 64, Invocations = 256, SharedBytes = 2 * 16 * 64 * sizeof(float);
+
+    /// <summary>The tile of every *_tiled kernel (shaders/common/tiled_gemm.glsl): Tile x Tile outputs per workgroup of
+    /// Invocations, SliceK-deep slices of both operands in shared memory.</summary>
+    internal const int Tile = 64, SliceK = 16, Invocations = 256, SharedBytes = 2 * SliceK * Tile * sizeof(float);
+
+    /// <summary>Why the device cannot run a tiled kernel over an <paramref name="x"/>x<paramref name="y"/>x<paramref name="z"/>
+    /// grid of tiles (workgroup size, shared memory, grid), or null.</summary>
+    internal static string? TileRefusal(DeviceInfo device, long x, long y, long z)
+    {
+        var l = device.Limits;
+        return l.MaxWorkGroupInvocations < Invocations ? $"needs {Invocations} invocations per workgroup; the device allows " +
+                $"{l.MaxWorkGroupInvocations}"
+            : l.MaxSharedMemoryBytes < SharedBytes ? $"needs {SharedBytes} bytes of shared memory; the device has {l.MaxSharedMemoryBytes}"
+            : x > l.MaxWorkGroupCount[0] || y > l.MaxWorkGroupCount[1] || z > l.MaxWorkGroupCount[2]
+                ? $"needs a {x}x{y}x{z} grid of tiles, beyond the device's workgroup counts"
+            : null;
+    }
 
     /// <summary>Why the device cannot run an <paramref name="m"/>x<paramref name="n"/> product over <paramref name="batch"/>
     /// batches tiled, or null.</summary>
-    public static string? Refusal(int m, int n, int batch, DeviceInfo device)
-    {
-        var l = device.Limits;
-        long columns = (n + Tile - 1) / Tile, rows = (m + Tile - 1) / Tile;
-        return l.MaxWorkGroupInvocations < Invocations ? $"needs {Invocations} invocations per workgroup"
-            : l.MaxSharedMemoryBytes < SharedBytes ? $"needs {SharedBytes} bytes of shared memory"
-            : columns > l.MaxWorkGroupCount[0] || rows > l.MaxWorkGroupCount[1] || batch > l.MaxWorkGroupCount[2]
-                ? $"needs a {columns}x{rows}x{batch} grid of tiles, beyond the device's workgroup counts"
-            : null;
-    }
+    public static string? Refusal(int m, int n, int batch, DeviceInfo device) =>
+        TileRefusal(device, (n + Tile - 1) / Tile, (m + Tile - 1) / Tile, batch);
 
     /// <summary>Records one gemm_tiled dispatch over the bindings and push constants gemm_blocked takes.</summary>
     public static void Dispatch(KernelSink s, int m, int n, int batch, IReadOnlyList<Tensor> bindings, uint[] push, FusedActivation act,

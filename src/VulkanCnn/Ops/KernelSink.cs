@@ -49,6 +49,12 @@ internal sealed class KernelSink
     public Tensor WeightInt32(string key, int[] data) => _weightInt32(key, data);
     public ComputePipeline Pipeline(PipelineKey description) => _pipeline(description);
 
+    /// <summary>A stand-in for a float binding the kernel declares but does not touch this time (MaxPool's Indices, split-K's
+    /// partial sums): <paramref name="candidate"/> where its elements are fp32, else one fp32 value of scratch, since a half
+    /// tensor on a float binding is refused.</summary>
+    public Tensor UnusedFloatBinding(Tensor candidate, string key) =>
+        candidate.DataType == DataType.Float32 ? candidate : Scratch(key, [1], DataType.Float32);
+
     public void Dispatch<T>(ComputePipeline pipeline, IReadOnlyList<Tensor> tensors, (uint X, uint Y, uint Z) groups, in T push) where T
         : unmanaged =>
         _dispatch(pipeline, tensors, groups, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in push)).ToArray());

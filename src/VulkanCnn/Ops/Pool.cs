@@ -101,9 +101,9 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             Math.Min(planes, limits.MaxWorkGroupCount[2]));
         if (groups.Item2 > limits.MaxWorkGroupCount[1])
             throw c.Unsupported($"output {c.OutputShape(0)} has more rows than one dispatch can cover");
-        // Without Indices, Y stands in for the float buffer (never written: INDICES is 0); a half Y cannot, so a 1-value scratch does.
-        var unused = output.DataType == DataType.Float32 ? output : c.Scratch("no_indices", [1], DataType.Float32);
-        c.Dispatch(pipeline, [input, output, indices != 0 ? c.Output(1) : unused], groups,
+        // Without Indices the binding is never written (INDICES is 0).
+        var indicesOut = indices != 0 ? c.Output(1) : KernelSink.Of(c).UnusedFloatBinding(output, "no_indices");
+        c.Dispatch(pipeline, [input, output, indicesOut], groups,
             new WindowPush(planes, x[2], x[3], (uint)h.Out, (uint)w.Out, h.PadBegin, w.PadBegin, h.PadEnd, w.PadEnd));
     }
 
