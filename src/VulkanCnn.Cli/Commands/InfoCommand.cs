@@ -32,8 +32,10 @@ internal static class InfoCommand
         {
             try
             {
-                double flops = OpCost.TotalFlops(OnnxImporter.Load(file.FullName));
+                var graph = OnnxImporter.Load(file.FullName);
+                double flops = OpCost.TotalFlops(graph);
                 head.AddRow("FLOPs", $"{flops / 1e9:0.###} GFLOP (conv and matmul layers, declared input shapes)");
+                head.AddRow("largest tensor", Markup.Escape(LargestTensor(graph)));
             }
             catch (GraphException e) { head.AddRow("FLOPs", "[yellow]" + Markup.Escape(e.Message) + "[/]"); }
         }
@@ -45,5 +47,15 @@ internal static class InfoCommand
                 count.ToString());
         AnsiConsole.Write(ops);
         return info.UnsupportedOps.Count == 0 ? 0 : 2;
+    }
+
+    /// <summary>The value or weight with the most bytes as float32 (at the declared input shapes): what a device's storage-buffer
+    /// binding limit is measured against.</summary>
+    internal static string LargestTensor(Graph graph)
+    {
+        var shapes = ShapeInference.Infer(graph);
+        var (name, shape) = shapes.MaxBy(p => p.Value.ElementCount);
+        string kind = graph.Initializers.ContainsKey(name) ? "weight" : graph.Inputs.Any(i => i.Name == name) ? "input" : "activation";
+        return $"{name} {shape}, {shape.ElementCount * 4 / 1048576.0:0.0} MiB as float32 ({kind})";
     }
 }

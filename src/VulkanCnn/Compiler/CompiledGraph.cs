@@ -17,6 +17,9 @@ public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int
 
     /// <summary>Residual Adds computed in the epilogue of the Conv that produces one of their inputs.</summary>
     public int ResidualAddsFused { get; init; }
+
+    /// <summary>Nodes whose constant weight exceeded one storage-buffer binding, split into pieces that each fit.</summary>
+    public int WeightsSplit { get; init; }
 }
 
 /// <summary>An optimised graph in execution order with every value's shape known.</summary>
@@ -75,6 +78,8 @@ internal sealed class CompiledGraph
         int empty = ResolveEmpty(graph, shapes);
         if (empty > 0) order = graph.TopologicalOrder();
         passes = passes with { EmptyNodesRemoved = empty };
+        passes = passes with { WeightsSplit = SplitOversizedWeights.Run(graph, shapes, device.Info.Limits.MaxStorageBufferRange) };
+        if (passes.WeightsSplit > 0) order = graph.TopologicalOrder();
         if (optimize)
         {
             passes = passes with { ResidualAddsFused = FuseResidualAdds.Run(graph, shapes) };

@@ -63,7 +63,7 @@ internal sealed class ExecutionPlan : IDisposable
             foreach (var (name, c) in graph.Initializers)
                 if (c.Floats is not null && !c.Shape.IsEmpty && !_tensors.ContainsKey(name))
                 {
-                    var t = Own(Tensor.FromData(device, c.Shape, c.Floats, name, compiled.Storage.Of(name)));
+                    var t = Own(UploadWeight(device, compiled, name, c));
                     _tensors[name] = t;
                     WeightBytes += t.SizeInBytes;
                 }
@@ -200,6 +200,20 @@ internal sealed class ExecutionPlan : IDisposable
 
     // A zero-copy op over a weight (only when folding is off): the view points into the weight's buffer.
     private static bool IsView(Node node) => NodeKernels.Operator(node).Traits(node).HasFlag(OperatorTraits.View) && node.HasInput(0);
+
+    /// <summary>A weight too large for one binding that <see cref="Passes.SplitOversizedWeights"/> could not split names its readers:
+    /// a smaller batch would not help it.</summary>
+    private static Tensor UploadWeight(GpuDevice device, CompiledGraph compiled, string name, HostTensor c)
+    {
+        try { return Tensor.FromData(device, c.Shape, c.Floats!, name, compiled.Storage.Of(name)); }
+        catch (TensorTooLargeException e)
+        {
+            var readers = compiled.Order.Where(n => n.Inputs.Contains(name)).Select(n => $"{n.OpType} '{n.Name}'").ToList();
+            throw new TensorTooLargeException(name, e.Bytes, e.Limit, device.Info.Name,
+                $"It is a weight of {string.Join(", ", readers)}; weights are split across buffers only for Gemm, MatMul with a " +
+                    "2-D weight and Conv with group 1, along their output features.");
+        }
+    }
 
     /// <summary>Initializers and zero-copy views of them (only left when folding is off): they point into weight buffers.</summary>
     private static HashSet<string> ConstantValues(CompiledGraph compiled)

@@ -111,8 +111,23 @@ public sealed unsafe class GpuBuffer : GpuResource
 /// <summary>A tensor is larger than one storage-buffer binding may address on this device.</summary>
 public sealed class TensorTooLargeException : ArgumentException
 {
+    private const string ActivationAdvice = "Use a smaller batch or input size.";
+
     public TensorTooLargeException(string name, ulong bytes, ulong limit, string device)
+        : this(name, bytes, limit, device, ActivationAdvice) { }
+
+    /// <summary>As above, with <paramref name="advice"/> on what the caller can do (a weight needs other advice than an
+    /// activation).</summary>
+    public TensorTooLargeException(string name, ulong bytes, ulong limit, string device, string advice)
         : base($"Tensor '{name}' needs {bytes / 1048576.0:0.0} MiB but '{device}' binds at most {limit / 1048576.0:0.0} MiB " +
-               "per storage buffer (maxStorageBufferRange). Use a smaller batch or input size.")
-    { }
+               $"per storage buffer (maxStorageBufferRange). {advice}")
+    {
+        TensorName = name; Bytes = bytes; Limit = limit;
+    }
+
+    /// <summary>The tensor (or kernel binding) that did not fit.</summary>
+    public string TensorName { get; }
+    public ulong Bytes { get; }
+    /// <summary>The largest binding the runtime uses on the device.</summary>
+    public ulong Limit { get; }
 }

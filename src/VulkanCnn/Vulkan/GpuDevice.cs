@@ -23,7 +23,9 @@ public sealed unsafe partial class GpuDevice : IDisposable
     {
         _instance = instance;
         Physical = physical;
-        Info = info;
+        Info = options.MaxBufferBytes is { } cap && cap < info.Limits.MaxStorageBufferRange
+            ? info with { Limits = info.Limits with { MaxStorageBufferRange = cap } }
+            : info;
         Options = options;
         Log = options.Log!;
         _queueGate = external?.QueueLock ?? new object();

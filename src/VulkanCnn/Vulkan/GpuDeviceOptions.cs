@@ -3,7 +3,7 @@ namespace VulkanCnn.Vulkan;
 /// <summary>
 /// How <see cref="GpuDevice.Create"/> picks and configures a device. Unset values fall back to
 /// environment variables (<c>VKCNN_DEVICE</c>, <c>VKCNN_VALIDATION</c>, <c>VKCNN_FORCE_STAGING</c>,
-/// <c>VKCNN_CACHE_DIR</c>) and then to defaults.
+/// <c>VKCNN_CACHE_DIR</c>, <c>VKCNN_MAX_BUFFER_BYTES</c>) and then to defaults.
 /// </summary>
 public sealed record GpuDeviceOptions
 {
@@ -22,6 +22,13 @@ public sealed record GpuDeviceOptions
     /// <summary>Turn the on-disk pipeline cache off.</summary>
     public bool DisablePipelineCache { get; init; }
 
+    /// <summary>
+    /// Lowers the largest storage-buffer binding the runtime uses below the device's maxStorageBufferRange (never raises it):
+    /// weights larger than it are split across several buffers, as they are on a device with a small limit. For testing that
+    /// path with small tensors, and for matching a smaller target device. Default: the device's limit.
+    /// </summary>
+    public ulong? MaxBufferBytes { get; init; }
+
     /// <summary>Size of the memory blocks tensors are sub-allocated from.</summary>
     public ulong MemoryBlockBytes { get; init; } = 64UL << 20;
 
@@ -34,11 +41,14 @@ public sealed record GpuDeviceOptions
     /// <summary>Receives diagnostics: validation messages, cache decisions, leaked objects. Default: standard error.</summary>
     public Action<string>? Log { get; init; }
 
-    internal GpuDeviceOptions Resolve() => this with
+    internal GpuDeviceOptions Resolve() => (MaxBufferBytes < 1024
+        ? throw new ArgumentOutOfRangeException(nameof(MaxBufferBytes), MaxBufferBytes, "A binding limit below 1 KiB is not usable.")
+        : this) with
     {
         Device = Device ?? NonEmpty(Environment.GetEnvironmentVariable("VKCNN_DEVICE")),
         Validation = Validation ?? IsOn("VKCNN_VALIDATION"),
         ForceStaging = ForceStaging ?? IsOn("VKCNN_FORCE_STAGING"),
+        MaxBufferBytes = MaxBufferBytes ?? Bytes("VKCNN_MAX_BUFFER_BYTES"),
         PipelineCacheDirectory = PipelineCacheDirectory
             ?? NonEmpty(Environment.GetEnvironmentVariable("VKCNN_CACHE_DIR"))
             ?? DefaultCacheDirectory(),
@@ -58,6 +68,11 @@ public sealed record GpuDeviceOptions
 
     private static bool IsOn(string variable) =>
         Environment.GetEnvironmentVariable(variable) is { } v && (v == "1" || v.Equals("true", StringComparison.OrdinalIgnoreCase));
+
+    private static ulong? Bytes(string variable) => NonEmpty(Environment.GetEnvironmentVariable(variable)) is { } v
+        ? ulong.TryParse(v, out ulong bytes) && bytes >= 1024 ? bytes
+            : throw new ArgumentException($"{variable}='{v}' is not a byte count of at least 1024.")
+        : null;
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

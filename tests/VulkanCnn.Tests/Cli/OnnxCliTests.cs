@@ -63,6 +63,8 @@ public sealed class OnnxCliTests(GpuFixture gpu) : GpuTest(gpu)
         // 2 FLOPs per MAC: conv 100x100x16 outputs of 27 MACs, conv 50x50x32 of 144, fc 10 of 32.
         double flops = 2.0 * (100 * 100 * 16 * 27 + 50 * 50 * 32 * 144 + 10 * 32);
         Assert.Contains($"{flops / 1e9:0.###} GFLOP", output);
+        // The first conv's output (and the BN and Relu after it): 16·100·100 floats = 0.61 MiB.
+        Assert.Contains("[1, 16, 100, 100], 0.6 MiB as float32 (activation)", output);
         Assert.Single(TableRows(output, "Conv"), row => Regex.IsMatch(row, @"│\s*2\s*│"));
         Assert.Single(TableRows(output, "Relu"), row => Regex.IsMatch(row, @"│\s*2\s*│"));
         Assert.Single(TableRows(output, "Gemm"), row => Regex.IsMatch(row, @"│\s*1\s*│"));
