@@ -20,16 +20,23 @@ public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int
 
     /// <summary>Nodes whose constant weight exceeded one storage-buffer binding, split into pieces that each fit.</summary>
     public int WeightsSplit { get; init; }
+
+    /// <summary>Nodes that read or write a value larger than one storage-buffer binding, run on the batch in pieces.</summary>
+    public int NodesRunInBatchPieces { get; init; }
 }
 
 /// <summary>An optimised graph in execution order with every value's shape known.</summary>
 internal sealed class CompiledGraph
 {
     private CompiledGraph(Graph graph, IReadOnlyList<Node> order, Dictionary<string, TensorShape> shapes, PassReport passes,
-        StoragePlan storage)
+        StoragePlan storage, IReadOnlySet<string> pieced)
     {
-        Graph = graph; Order = order; Shapes = shapes; Passes = passes; Storage = storage;
+        Graph = graph; Order = order; Shapes = shapes; Passes = passes; Storage = storage; Pieced = pieced;
     }
+
+    /// <summary>Values larger than one binding that kernels read and write only in batch pieces: their buffers may be larger.
+    /// </summary>
+    public IReadOnlySet<string> Pieced { get; }
 
     /// <summary>Each node's and value's storage type (all fp32 unless the session asked for fp16).</summary>
     public StoragePlan Storage { get; }
@@ -57,7 +64,7 @@ internal sealed class CompiledGraph
         // Inputs that also appear as initializers are inputs (ONNX allows overriding defaults).
         foreach (var input in graph.Inputs) graph.Initializers.Remove(input.Name);
 
-        var unknown = graph.Nodes.Where(n => !OperatorRegistry.TryGet(n.OpType, out _)).Select(Describe).ToList();
+        var unknown = graph.Nodes.Where(n => !OperatorRegistry.IsSupported(n.OpType)).Select(Describe).ToList();
         if (unknown.Count > 0) throw new UnsupportedOperatorException(unknown);
         graph.TopologicalOrder(); // cycles and dangling inputs fail here, before the passes
 
@@ -91,7 +98,45 @@ internal sealed class CompiledGraph
             storage = AssignStorage.Run(graph, shapes, fp16Unless);
             order = graph.TopologicalOrder();
         }
-        return new CompiledGraph(graph, order, shapes, passes, storage);
+        var pieced = new HashSet<string>(StringComparer.Ordinal);
+        var nodeOrigin = new Dictionary<Node, Node>(ReferenceEqualityComparer.Instance);
+        var valueOrigin = new Dictionary<string, string>(StringComparer.Ordinal);
+        passes = passes with
+        {
+            NodesRunInBatchPieces = SplitOversizedActivations.Run(graph, shapes, device.Info.Limits.MaxStorageBufferRange,
+                device.Info.Limits.MinStorageBufferOffsetAlignment, pieced, nodeOrigin, valueOrigin),
+        };
+        if (passes.NodesRunInBatchPieces > 0)
+        {
+            order = graph.TopologicalOrder();
+            storage = storage.WithPieces(nodeOrigin, valueOrigin);
+        }
+        CheckBindings(order, shapes, storage, graph, device);
+        return new CompiledGraph(graph, order, shapes, passes, storage, pieced);
+    }
+
+    /// <summary>Every value a kernel binds fits one binding: else a typed error naming the largest such value, its node and why
+    /// it could not run in pieces (weights are checked where they are uploaded).</summary>
+    private static void CheckBindings(IReadOnlyList<Node> order, Dictionary<string, TensorShape> shapes, StoragePlan storage,
+        Graph graph, GpuDevice device)
+    {
+        ulong limit = device.Info.Limits.MaxStorageBufferRange;
+        ulong Bytes(string v) => (ulong)shapes[v].ElementCount * (ulong)storage.Of(v).SizeInBytes();
+        foreach (var node in order)
+        {
+            var op = NodeKernels.Operator(node);
+            if (op.Traits(node).HasFlag(OperatorTraits.View)) continue;
+            var big = node.Inputs.Concat(node.Outputs)
+                .Where(v => v.Length > 0 && shapes.ContainsKey(v) && !graph.Initializers.ContainsKey(v) && Bytes(v) > limit)
+                .OrderByDescending(Bytes).FirstOrDefault();
+            if (big is null) continue;
+            string why = SplitOversizedActivations.MixesImages(node, op, shapes)
+                ? $"{node.OpType} '{node.Name}' mixes the images of a batch, so it cannot run on the batch in pieces. " +
+                    "Use a smaller batch or input size."
+                : $"{node.OpType} '{node.Name}' runs on the batch in pieces, but one image (with the offset alignment, " +
+                    $"{device.Info.Limits.MinStorageBufferOffsetAlignment} bytes) already needs more. Use a smaller input size.";
+            throw new TensorTooLargeException($"{big} {shapes[big]}", Bytes(big), limit, device.Info.Name, why);
+        }
     }
 
     /// <summary>

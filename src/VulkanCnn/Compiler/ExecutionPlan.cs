@@ -54,11 +54,12 @@ internal sealed class ExecutionPlan : IDisposable
             var rootBuffers = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
             foreach (var root in Memory.DedicatedRoots)
                 rootBuffers[root] = externalRoots.TryGetValue(root, out var ext) ? ext
-                    : Own(GpuBuffer.Create(device, Memory.RootBytes[root], MemoryUsage.Tensor, $"{graph.Name}.{root}"));
+                    : Own(GpuBuffer.Create(device, Memory.RootBytes[root], MemoryUsage.Tensor, $"{graph.Name}.{root}",
+                        checkBindingRange: !compiled.Pieced.Contains(root)));
             var arena = Memory.ArenaBytes > 0 ? Own(GpuBuffer.CreateArena(device, Memory.ArenaBytes, $"{graph.Name}.arena")) : null;
             foreach (var (name, root) in Memory.RootOf)
                 _tensors[name] = Own(rootBuffers.TryGetValue(root, out var own)
-                    ? Tensor.View(own, compiled.Shapes[name], name, compiled.Storage.Of(name))
+                    ? Tensor.View(own, compiled.Shapes[name], name, compiled.Storage.Of(name), Memory.OffsetInRoot[name])
                     : Tensor.View(arena!, compiled.Shapes[name], name, compiled.Storage.Of(name), Memory.OffsetOf[name]));
             foreach (var (name, c) in graph.Initializers)
                 if (c.Floats is not null && !c.Shape.IsEmpty && !_tensors.ContainsKey(name))
@@ -233,6 +234,7 @@ internal sealed class ExecutionPlan : IDisposable
         // Empty values (zero elements) get no memory at all.
         var none = compiled.Shapes.Where(p => p.Value.IsEmpty).Select(p => p.Key).Union(constants).ToHashSet(StringComparer.Ordinal);
         var viewOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var viewOffset = new Dictionary<string, ulong>(StringComparer.Ordinal);
         var steps = new List<(IReadOnlyList<string>, IReadOnlyList<string>)>
         {
             ([], graph.Inputs.Select(i => i.Name).Where(i => !none.Contains(i)).ToList()), // step 0: the host writes the inputs
@@ -240,7 +242,14 @@ internal sealed class ExecutionPlan : IDisposable
         foreach (var node in compiled.Order)
         {
             if (constants.Contains(node.Outputs[0])) continue;
-            if (NodeKernels.Operator(node).Traits(node).HasFlag(OperatorTraits.View))
+            var op = NodeKernels.Operator(node);
+            if (op is IPlacedView placed)
+                foreach (var (part, whole, elements) in placed.Placements(node, compiled.Shapes))
+                {
+                    viewOf[part] = whole;
+                    viewOffset[part] = (ulong)elements * (ulong)compiled.Storage.Of(whole).SizeInBytes();
+                }
+            else if (op.Traits(node).HasFlag(OperatorTraits.View))
                 viewOf[node.Outputs[0]] = node.Inputs[0];
             steps.Add((node.Inputs.Where(i => i.Length > 0 && !none.Contains(i)).ToList(),
                        node.Outputs.Where(o => o.Length > 0 && !none.Contains(o)).ToList()));
@@ -251,7 +260,7 @@ internal sealed class ExecutionPlan : IDisposable
                 StringComparer.Ordinal);
         var pinned = graph.Inputs.Select(i => i.Name).Concat(graph.Outputs).ToHashSet(StringComparer.Ordinal);
         if (keepValues) pinned.UnionWith(bytes.Keys);
-        return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment);
+        return MemoryPlanner.Plan(steps, viewOf, bytes, pinned, device.Info.Limits.MinStorageBufferOffsetAlignment, viewOffset);
     }
 
     private T Own<T>(T resource) where T : IDisposable => _owned.Own(resource);

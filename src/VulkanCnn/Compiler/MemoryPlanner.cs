@@ -19,6 +19,8 @@ internal sealed class MemoryPlan
 
     /// <summary>Value → the value that owns its bytes (itself unless it is a view).</summary>
     public IReadOnlyDictionary<string, string> RootOf { get; }
+    /// <summary>Byte offset of each value inside its root's bytes (0 but for batch pieces, <see cref="Ops.IPlacedView"/>).</summary>
+    public IReadOnlyDictionary<string, ulong> OffsetInRoot { get; init; } = new Dictionary<string, ulong>();
     /// <summary>Arena byte offset of each value that lives in the arena.</summary>
     public IReadOnlyDictionary<string, ulong> OffsetOf { get; }
     /// <summary>Roots with a buffer of their own (graph inputs and outputs).</summary>
@@ -42,11 +44,18 @@ internal static class MemoryPlanner
     /// <param name="bytes">Size of every value.</param>
     /// <param name="pinned">Values that need a dedicated buffer (graph inputs and outputs).</param>
     /// <param name="alignment">Offset alignment (minStorageBufferOffsetAlignment, at least 16).</param>
+    /// <param name="viewOffset">Byte offset of a view inside the value it views, where not 0 (batch pieces).</param>
     public static MemoryPlan Plan(IReadOnlyList<(IReadOnlyList<string> Reads, IReadOnlyList<string> Writes)> steps,
         IReadOnlyDictionary<string, string> viewOf, IReadOnlyDictionary<string, ulong> bytes, IReadOnlySet<string> pinned,
-            ulong alignment = 16)
+            ulong alignment = 16, IReadOnlyDictionary<string, ulong>? viewOffset = null)
     {
         string Root(string v) { while (viewOf.TryGetValue(v, out var s)) v = s; return v; }
+        ulong Within(string v)
+        {
+            ulong offset = 0;
+            for (; viewOf.TryGetValue(v, out var s); v = s) offset += viewOffset?.GetValueOrDefault(v) ?? 0;
+            return offset;
+        }
         alignment = Math.Max(16, alignment);
 
         // Lifetime of each root: from its first write to the last read of it or of any view of it.
@@ -87,14 +96,16 @@ internal static class MemoryPlanner
         var rootOf = new Dictionary<string, string>(StringComparer.Ordinal);
         var lifetimes = new Dictionary<string, (int, int)>(StringComparer.Ordinal);
         var valueOffsets = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        var within = new Dictionary<string, ulong>(StringComparer.Ordinal);
         foreach (var v in bytes.Keys)
         {
             string root = Root(v);
             if (!first.ContainsKey(root)) continue;
             rootOf[v] = root;
             lifetimes[v] = (first[root], last[root]);
-            if (offsetOf.TryGetValue(root, out ulong off)) valueOffsets[v] = off;
+            within[v] = Within(v);
+            if (offsetOf.TryGetValue(root, out ulong off)) valueOffsets[v] = off + within[v];
         }
-        return new MemoryPlan(rootOf, valueOffsets, dedicated, rootBytes, arena, naive, lifetimes);
+        return new MemoryPlan(rootOf, valueOffsets, dedicated, rootBytes, arena, naive, lifetimes) { OffsetInRoot = within };
     }
 }

@@ -33,6 +33,11 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
+
+    /// <summary>Per sample at inference only: training statistics (training_mode, or the running-stat outputs) span the batch.</summary>
+    public IReadOnlyList<int>? PerSampleInputs(Node node) =>
+        node.Attributes.Int("training_mode", 0) == 0 && node.Outputs.Count(o => o.Length > 0) == 1 ? [0] : null;
+
     private static readonly string[] ParameterNames = ["scale", "B", "input_mean", "input_var"];
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)

@@ -45,6 +45,9 @@ internal abstract class BroadcastOp(IReadOnlyList<string> opTypes) : IOperator, 
     public OperatorTraits Traits(Node node) =>
         (node.OpType is "Add" or "Sub" or "Mul" ? OperatorTraits.AcceptsFusedActivation : OperatorTraits.None) | OperatorTraits.Fp16Storage;
 
+
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0, 1];
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var inputs = Inputs(c);

@@ -13,6 +13,8 @@ internal sealed class Cast : IOperator, IDifferentiable
 
     public OperatorTraits Traits(Node node) => OperatorTraits.None;
 
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0];
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         CastOf(c.Node);

@@ -13,6 +13,10 @@ internal sealed class Concat : IOperator, IDifferentiable
 
     public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
+
+    /// <summary>Every input, along an axis other than the batch (checked by the compiler).</summary>
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => Enumerable.Range(0, node.Inputs.Count).ToList();
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         if (c.InputCount == 0) throw c.Error("Concat needs at least one input");

@@ -150,6 +150,9 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
+    /// <summary>The input and a fused residual hold one image each per sample; weights and bias are shared.</summary>
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0, ResidualInput];
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var g = ConvGeometry.ForConv(c);

@@ -15,6 +15,9 @@ internal sealed class ConvTranspose : IOperator, IDifferentiable
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
+
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0];
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var g = ConvGeometry.ForConvTranspose(c);

@@ -50,6 +50,11 @@ internal sealed class Gemm : IOperator, IDifferentiable, IKernelVariants
 
     public OperatorTraits Traits(Node node) => OperatorTraits.AcceptsFusedActivation | OperatorTraits.Fp16Storage;
 
+
+    /// <summary>Rows of A (and of a C with one row each) per sample; MatMul's B only as a shared weight.</summary>
+    public IReadOnlyList<int>? PerSampleInputs(Node node) =>
+        node.OpType == "MatMul" ? [0] : node.Attributes.Int("transA", 0) == 0 ? [0, 2] : null;
+
     /// <summary>The problem: per-batch M×K by K×N products, where each batch's operands start.</summary>
     private sealed record Plan(int M, int N, int K, int[] OutDims, bool TransA, bool TransB,
         int[] BatchA, int[] BatchB, int[] BatchOut, float Alpha, float Beta);

@@ -38,6 +38,18 @@ internal interface IOperator
 
     /// <summary>Creates pipelines, weights and bound kernels. Called once per compiled shape, never on the hot path.</summary>
     void Build(OpBuildContext context);
+
+    /// <summary>The inputs that hold one item per sample along axis 0 (where their leading dimension is the batch; others are
+    /// broadcast to every sample), when each sample's outputs depend on that sample alone; null when the node mixes samples.
+    /// The compiler then may run it on the batch in pieces (<see cref="Compiler.Passes.SplitOversizedActivations"/>).</summary>
+    IReadOnlyList<int>? PerSampleInputs(Node node) => null;
+}
+
+/// <summary>A zero-copy op whose values sit at element offsets of another value (a batch piece inside its whole): no kernel.</summary>
+internal interface IPlacedView
+{
+    /// <summary>Each part value, the value it lies in and its first element there.</summary>
+    IEnumerable<(string Part, string Whole, long ElementOffset)> Placements(Node node, IReadOnlyDictionary<string, TensorShape> shapes);
 }
 
 /// <summary>An attribute value or combination the runtime does not implement; collected for every node before GPU work.</summary>

@@ -12,6 +12,9 @@ internal sealed class InstanceNormalization : IOperator
 
     public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
+
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0];
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         var x = c.InputShape(0);

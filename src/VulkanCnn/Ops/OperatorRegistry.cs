@@ -8,10 +8,13 @@ public static class OperatorRegistry
     private static readonly Dictionary<string, IOperator> ByType = Discover();
 
     /// <summary>Every ONNX op type the runtime implements.</summary>
-    public static IReadOnlyCollection<string> OpTypes => ByType.Keys;
+    public static IReadOnlyCollection<string> OpTypes { get; } = ByType.Keys.Where(t => !IsInternal(t)).ToList();
 
     /// <summary>Whether the runtime implements <paramref name="opType"/>.</summary>
-    public static bool IsSupported(string opType) => ByType.ContainsKey(opType);
+    public static bool IsSupported(string opType) => ByType.ContainsKey(opType) && !IsInternal(opType);
+
+    /// <summary>Op types only the compiler adds (vkcnn.BatchSlice …): never accepted from a model.</summary>
+    internal static bool IsInternal(string opType) => opType.StartsWith("vkcnn.", StringComparison.Ordinal);
 
     internal static bool TryGet(string opType, out IOperator op) => ByType.TryGetValue(opType, out op!);
 

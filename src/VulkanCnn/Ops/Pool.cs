@@ -39,6 +39,10 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
     public OperatorTraits Traits(Node node) =>
         node.Outputs.Count > 1 && node.Outputs[1].Length > 0 ? OperatorTraits.None : OperatorTraits.Fp16Storage;
 
+
+    /// <summary>Per sample, but for MaxPool's Indices: they count across the whole batch.</summary>
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => node.Outputs.Count > 1 && node.Outputs[1].Length > 0 ? null : [0];
+
     /// <summary>
     /// Global pools use one workgroup per plane only when there are too few planes to keep the
     /// device busy (plane size ≥ this × workgroup size × planes); otherwise one invocation per

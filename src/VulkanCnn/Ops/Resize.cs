@@ -22,6 +22,9 @@ internal sealed class Resize : IOperator
 
     public OperatorTraits Traits(Node node) => OperatorTraits.Fp16Storage;
 
+
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0];
+
     private enum Rounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil, Legacy }
 
     public const string ScaledAlignCornersAttribute = RuntimeAttributes.ResizeScaledAlignCorners;

@@ -59,6 +59,9 @@ internal sealed class Unary : IOperator, IDifferentiable
     public OperatorTraits Traits(Node node) =>
         (Activations.Contains(node.OpType) ? OperatorTraits.IsActivation : OperatorTraits.None) | OperatorTraits.Fp16Storage;
 
+
+    public IReadOnlyList<int>? PerSampleInputs(Node node) => [0];
+
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
         Resolve(c.Node, c.Constant);

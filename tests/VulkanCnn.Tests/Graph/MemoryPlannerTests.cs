@@ -21,10 +21,49 @@ public sealed class MemoryPlannerTests
                 var (fb, lb) = plan.Lifetimes[b];
                 if (!(fa <= lb && fb <= la)) continue;
                 if (plan.DedicatedRoots.Contains(ra) || plan.DedicatedRoots.Contains(rb)) continue; // separate buffers
-                ulong sa = plan.OffsetOf[a], ea = sa + plan.RootBytes[ra], sb = plan.OffsetOf[b], eb = sb + plan.RootBytes[rb];
+                ulong sa = plan.OffsetOf[ra], ea = sa + plan.RootBytes[ra], sb = plan.OffsetOf[rb], eb = sb + plan.RootBytes[rb];
                 Assert.False(sa < eb && sb < ea,
                     $"'{a}' [{fa}..{la}] @[{sa},{ea}) and '{b}' [{fb}..{lb}] @[{sb},{eb}) overlap while both are live");
             }
+    }
+
+    /// <summary>Batch pieces: two pieces written in place into a whole ("w" = pieces p0, p1 at 0 and 64 bytes) and read back through
+    /// two slices (s0, s1 views of w): every piece lies inside the whole's bytes at its own offset, and the whole lives from the first
+    /// piece's write to the last slice's read, so nothing else is placed over it meanwhile.</summary>
+    [Fact]
+    public void Views_at_byte_offsets_lie_inside_their_root_and_extend_its_lifetime()
+    {
+        var steps = new[]
+        {
+            Step([], ["in"]), Step(["in"], ["p0"]), Step(["in"], ["p1"]), Step(["p0", "p1"], ["w"]), Step(["w"], ["s0"]),
+            Step(["w"], ["s1"]), Step(["s0"], ["o0"]), Step(["s1"], ["o1"]), Step(["o0", "o1"], ["other"]), Step(["other"], ["out"]),
+            Step(["out"], []),
+        };
+        var bytes = new Dictionary<string, ulong>
+        {
+            ["in"] = 64,
+            ["p0"] = 64,
+            ["p1"] = 64,
+            ["w"] = 128,
+            ["s0"] = 64,
+            ["s1"] = 64,
+            ["o0"] = 32,
+            ["o1"] = 32,
+            ["other"] = 128,
+            ["out"] = 16,
+        };
+        var viewOf = new Dictionary<string, string> { ["p0"] = "w", ["p1"] = "w", ["s0"] = "w", ["s1"] = "w" };
+        var offsets = new Dictionary<string, ulong> { ["p1"] = 64, ["s1"] = 64 };
+        var plan = MemoryPlanner.Plan(steps, viewOf, bytes, new HashSet<string> { "in", "out" }, 16, offsets);
+        ulong w = plan.OffsetOf["w"];
+        Assert.Equal(w, plan.OffsetOf["p0"]);
+        Assert.Equal(w + 64, plan.OffsetOf["p1"]);
+        Assert.Equal(w + 64, plan.OffsetOf["s1"]);
+        Assert.Equal(64UL, plan.OffsetInRoot["p1"]);
+        Assert.Equal(0UL, plan.OffsetInRoot["w"]);
+        Assert.Equal((1, 7), plan.Lifetimes["w"]);
+        Assert.Equal(plan.Lifetimes["w"], plan.Lifetimes["p0"]);
+        AssertNoLiveAliasing(plan);
     }
 
     [Fact]

@@ -24,6 +24,18 @@ internal sealed class StoragePlan
     public int Fp16Nodes => _nodes.Values.Count(t => t == DataType.Float16);
 
     public DataType Of(Node node) => _nodes.GetValueOrDefault(node, DataType.Float32);
+
+    /// <summary>This plan with batch pieces stored as the node or value they are a piece of.</summary>
+    public StoragePlan WithPieces(IReadOnlyDictionary<Node, Node> nodeOrigin, IReadOnlyDictionary<string, string> valueOrigin)
+    {
+        var nodes = new Dictionary<Node, DataType>(_nodes, ReferenceEqualityComparer.Instance);
+        var values = new Dictionary<string, DataType>(_values, StringComparer.Ordinal);
+        foreach (var (piece, origin) in nodeOrigin)
+            if (_nodes.TryGetValue(origin, out var type)) nodes[piece] = type;
+        foreach (var (piece, origin) in valueOrigin)
+            if (_values.TryGetValue(origin, out var type)) values[piece] = type;
+        return new StoragePlan(nodes, values, Fallbacks);
+    }
     public DataType Of(string value) => _values.GetValueOrDefault(value, DataType.Float32);
 }
 

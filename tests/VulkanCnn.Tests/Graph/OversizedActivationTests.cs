@@ -1,0 +1,137 @@
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
+using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Vulkan;
+using StoragePrecision = VulkanCnn.Compiler.Precision;
+
+namespace VulkanCnn.Tests.Graph;
+
+/// <summary>
+/// Activations larger than one storage-buffer binding: on a device whose binding limit is lowered to 64 KiB, a batch whose
+/// input, intermediates and output each exceed it runs in batch pieces (views at byte offsets of the whole, never bound
+/// whole) and matches the double CPU reference; what cannot run in pieces is refused naming the tensor, the node and why.
+/// </summary>
+public sealed class OversizedActivationTests(GpuFixture gpu) : GpuTest(gpu), IDisposable
+{
+    private const ulong Limit = 64 << 10;
+    private GpuDevice? _small;
+
+    private GpuDevice Small => _small ??= GpuDevice.Create(new GpuDeviceOptions
+    {
+        Validation = true,
+        MaxBufferBytes = Limit,
+        PipelineCacheDirectory = Gpu.CacheDirectory,
+        Log = _ => { },
+    });
+
+    /// <summary>x [48, 3, 12, 12] (81 KiB) → Conv 3→20 (540 KiB) → BN → Relu → MaxPool (135 KiB) → Conv 20→20 + residual Add →
+    /// Relu → GlobalAveragePool → Flatten → Gemm 20→10, optionally with the first Relu's output as a second graph output.</summary>
+    private static Ir.Graph Network(int batch, bool wideOutput)
+    {
+        var g = new Ir.Graph { Name = "pieces" };
+        g.Inputs.Add(new ValueInfo("x", [batch, 3, 12, 12]));
+        g.Initializers["w1"] = HostTensor.FromFloats([20, 3, 3, 3], Reference.Random(20 * 27, 1, -0.4f, 0.4f));
+        g.Initializers["b1"] = HostTensor.FromFloats([20], Reference.Random(20, 2));
+        g.Initializers["scale"] = HostTensor.FromFloats([20], Reference.Random(20, 3, 0.5f, 1.5f));
+        g.Initializers["shift"] = HostTensor.FromFloats([20], Reference.Random(20, 4));
+        g.Initializers["mean"] = HostTensor.FromFloats([20], Reference.Random(20, 5));
+        g.Initializers["var"] = HostTensor.FromFloats([20], Reference.Random(20, 6, 0.5f, 2f));
+        g.Initializers["w2"] = HostTensor.FromFloats([20, 20, 3, 3], Reference.Random(20 * 180, 7, -0.1f, 0.1f));
+        g.Initializers["fc"] = HostTensor.FromFloats([10, 20], Reference.Random(200, 8));
+        var pads = new[] { 1, 1, 1, 1 };
+        g.Nodes.Add(new Node("Conv", "conv1", ["x", "w1", "b1"], ["c1"], new Attributes().Set("kernel_shape", new[] { 3, 3 })
+            .Set("pads", pads)));
+        g.Nodes.Add(new Node("BatchNormalization", "bn", ["c1", "scale", "shift", "mean", "var"], ["n1"]));
+        g.Nodes.Add(new Node("Relu", "relu1", ["n1"], ["r1"]));
+        g.Nodes.Add(new Node("MaxPool", "pool", ["r1"], ["p1"], new Attributes().Set("kernel_shape", new[] { 2, 2 })
+            .Set("strides", new[] { 2, 2 })));
+        g.Nodes.Add(new Node("Conv", "conv2", ["p1", "w2"], ["c2"],
+            new Attributes().Set("kernel_shape", new[] { 3, 3 }).Set("pads", pads)));
+        g.Nodes.Add(new Node("Add", "residual", ["c2", "p1"], ["s"]));
+        g.Nodes.Add(new Node("Relu", "relu2", ["s"], ["r2"]));
+        g.Nodes.Add(new Node("GlobalAveragePool", "gap", ["r2"], ["gp"]));
+        g.Nodes.Add(new Node("Flatten", "flatten", ["gp"], ["f"]));
+        g.Nodes.Add(new Node("Gemm", "fc", ["f", "fc"], ["y"], new Attributes().Set("transB", 1)));
+        g.Outputs.Add("y");
+        if (wideOutput) g.Outputs.Add("r1");
+        return g;
+    }
+
+    [Theory]
+    [InlineData(true, "fp32")]
+    [InlineData(false, "fp32")]
+    [InlineData(true, "fp16")]
+    public void A_batch_past_the_limit_runs_in_pieces_and_matches_the_reference(bool optimize, string precision)
+    {
+        const int batch = 48;
+        var graph = Network(batch, wideOutput: false);
+        bool half = precision == "fp16";
+        var x = Reference.Random(batch * 3 * 12 * 12, 9);
+        if (half) x = Reference.RoundToHalf(x);
+        using var session = Small.Compile(graph, [batch, 3, 12, 12],
+            new SessionOptions { Optimize = optimize, Precision = half ? StoragePrecision.Fp16 : StoragePrecision.Fp32 });
+        // Everything up to the pooled residual block holds more than 64 KiB per batch; each piece fits.
+        Assert.True(session.Passes.NodesRunInBatchPieces >= (optimize ? 3 : 7), $"{session.Passes.NodesRunInBatchPieces} nodes in pieces");
+        Tolerance.AssertClose(CpuNetwork.Run(graph, x), session.Run(x), half ? Tolerance.Fp16Network : Tolerance.Op);
+    }
+
+    [Fact]
+    public void A_graph_output_past_the_limit_is_written_in_pieces_and_read_back_whole()
+    {
+        const int batch = 48;
+        var graph = Network(batch, wideOutput: true);
+        var x = Reference.Random(batch * 3 * 12 * 12, 10);
+        var reference = Network(batch, wideOutput: false);
+        reference.Outputs[0] = "r1";
+        using var session = Small.Compile(graph, [batch, 3, 12, 12]);
+        var outputs = session.Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.FromFloats([batch, 3, 12, 12], x) });
+        Assert.Equal(new TensorShape(batch, 20, 12, 12), outputs["r1"].Shape);
+        Tolerance.AssertClose(CpuNetwork.Run(reference, x), outputs["r1"].Floats!, Tolerance.Op, "r1");
+        Tolerance.AssertClose(CpuNetwork.Run(Network(batch, false), x), outputs["y"].Floats!, Tolerance.Op, "y");
+    }
+
+    [Fact]
+    public void One_image_larger_than_the_limit_is_refused_naming_the_tensor_and_the_node()
+    {
+        var graph = Network(1, wideOutput: false);
+        graph.Inputs[0] = new ValueInfo("x", [1, 3, 96, 96]);
+        var e = Assert.Throws<TensorTooLargeException>(() => Small.Compile(graph, [1, 3, 96, 96]));
+        Assert.Contains("'conv1'", e.Message);
+        Assert.Contains("[1, 20, 96, 96]", e.Message);
+        Assert.Contains("one image", e.Message);
+        Assert.Equal(Limit, e.Limit);
+    }
+
+    [Fact]
+    public void A_node_that_mixes_the_images_of_a_batch_past_the_limit_is_refused_saying_so()
+    {
+        var g = new Ir.Graph { Name = "mix" };
+        g.Inputs.Add(new ValueInfo("x", [64, 400]));
+        g.Nodes.Add(new Node("Softmax", "softmax_over_batch", ["x"], ["y"], new Attributes().Set("axis", 0)));
+        g.Outputs.Add("y");
+        var e = Assert.Throws<TensorTooLargeException>(() => Small.Compile(g, [64, 400]));
+        Assert.Contains("'softmax_over_batch'", e.Message);
+        Assert.Contains("mixes the images", e.Message);
+    }
+
+    [Fact]
+    public void The_compiler_s_own_piece_ops_are_not_accepted_from_a_model()
+    {
+        var g = new Ir.Graph { Name = "internal" };
+        g.Inputs.Add(new ValueInfo("x", [4, 8]));
+        g.Nodes.Add(new Node("vkcnn.BatchSlice", "slice", ["x"], ["y"], new Attributes().Set("start", 0).Set("count", 2)));
+        g.Outputs.Add("y");
+        var e = Assert.Throws<UnsupportedOperatorException>(() => Device.Compile(g, [4, 8]));
+        Assert.Contains("vkcnn.BatchSlice (node 'slice') is not implemented", e.Message);
+        Assert.False(VulkanCnn.Ops.OperatorRegistry.IsSupported("vkcnn.BatchConcat"));
+        Assert.DoesNotContain(VulkanCnn.Ops.OperatorRegistry.OpTypes, t => t.StartsWith("vkcnn.", StringComparison.Ordinal));
+    }
+
+    public override void Dispose()
+    {
+        var errors = _small?.Validation!.ErrorsSince(0).ToList() ?? [];
+        _small?.Dispose();
+        Assert.True(errors.Count == 0, "Vulkan validation errors:\n" + string.Join("\n", errors));
+        base.Dispose();
+    }
+}
