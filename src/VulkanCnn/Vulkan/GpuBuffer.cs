@@ -30,6 +30,13 @@ public sealed unsafe class GpuBuffer : GpuResource
         if (usage == MemoryUsage.Tensor && checkBindingRange && size > limit)
             throw new TensorTooLargeException(name, size, limit, device.Info.Name);
 
+        ulong heap = device.Info.MemoryHeaps.Where(h => h.DeviceLocal).Select(h => h.SizeBytes).DefaultIfEmpty(0UL).Max();
+        string Heap() => $"'{device.Info.Name}' has {Mib(heap)} of device-local memory and allocates at most " +
+            $"{Mib(device.Info.Limits.MaxMemoryAllocationSize)} at once";
+        if (size > device.Info.Limits.MaxMemoryAllocationSize)
+            throw new OutOfDeviceMemoryException("vkAllocateMemory", Result.ErrorOutOfDeviceMemory,
+                $"buffer '{name}' needs {Mib(size)}; {Heap()} (maxMemoryAllocationSize). Use a smaller batch or input size.");
+
         var vk = device.Vk;
         var info = new BufferCreateInfo
         {
@@ -43,7 +50,14 @@ public sealed unsafe class GpuBuffer : GpuResource
         try
         {
             vk.GetBufferMemoryRequirements(device.Handle, buffer, out var req);
-            var allocation = device.Memory.Allocate(req, usage);
+            MemoryAllocation allocation;
+            try { allocation = device.Memory.Allocate(req, usage); }
+            catch (OutOfDeviceMemoryException e)
+            {
+                throw new OutOfDeviceMemoryException("vkAllocateMemory", e.Result,
+                    $"out of device memory allocating buffer '{name}' ({Mib(size)}); {Heap()}. Free other sessions or use a smaller " +
+                        "batch or input size.");
+            }
             var r = vk.BindBufferMemory(device.Handle, buffer, allocation.Memory, allocation.Offset);
             if (r != Result.Success)
             {
@@ -58,6 +72,8 @@ public sealed unsafe class GpuBuffer : GpuResource
             throw;
         }
     }
+
+    private static string Mib(ulong bytes) => $"{bytes / 1048576.0:0.0} MiB";
 
     /// <summary>
     /// A VkBuffer the host application owns (created with STORAGE_BUFFER usage, bound to its

@@ -56,6 +56,19 @@ public sealed class MemoryTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Fact]
+    public void A_buffer_beyond_maxMemoryAllocationSize_is_refused_naming_it_and_the_heap_before_allocating()
+    {
+        ulong limit = Device.Info.Limits.MaxMemoryAllocationSize;
+        int blocks = Device.MemoryBlockCount;
+        var e = Assert.Throws<OutOfDeviceMemoryException>(() => GpuBuffer.CreateArena(Device, limit + 1, "net.arena"));
+        Assert.Contains("'net.arena'", e.Message);
+        Assert.Contains("maxMemoryAllocationSize", e.Message);
+        ulong heap = Device.Info.MemoryHeaps.Where(h => h.DeviceLocal).Max(h => h.SizeBytes);
+        Assert.Contains($"{heap / 1048576.0:0.0} MiB of device-local memory", e.Message);
+        Assert.Equal(blocks, Device.MemoryBlockCount);
+    }
+
+    [Fact]
     public void Freed_ranges_coalesce_so_a_large_tensor_fits_again()
     {
         using var device = GpuDevice.Create(new GpuDeviceOptions
