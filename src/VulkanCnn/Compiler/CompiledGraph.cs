@@ -133,8 +133,9 @@ internal sealed class CompiledGraph
             string why = SplitOversizedActivations.MixesImages(node, op, shapes)
                 ? $"{node.OpType} '{node.Name}' mixes the images of a batch, so it cannot run on the batch in pieces. " +
                     "Use a smaller batch or input size."
-                : $"{node.OpType} '{node.Name}' runs on the batch in pieces, but one image (with the offset alignment, " +
-                    $"{device.Info.Limits.MinStorageBufferOffsetAlignment} bytes) already needs more. Use a smaller input size.";
+                : $"{node.OpType} '{node.Name}' could not run on the batch in pieces: one image (in steps keeping byte offsets " +
+                    $"multiples of {device.Info.Limits.MinStorageBufferOffsetAlignment}) needs more than a quarter of the limit, or an " +
+                    "input is broadcast along the batch. Use a smaller input size.";
             throw new TensorTooLargeException($"{big} {shapes[big]}", Bytes(big), limit, device.Info.Name, why);
         }
     }

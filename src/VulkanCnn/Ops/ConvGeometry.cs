@@ -5,6 +5,8 @@ namespace VulkanCnn.Ops;
 /// <summary>
 /// The resolved shape of a 2-D Conv / ConvTranspose node: NCHW input, M output channels, kernel,
 /// strides, dilations, leading/trailing pads (auto_pad and output_shape already applied), groups.
+/// A 1-D node (NCL input, MCk weights: the same bytes as NC1L and MC1k) is the 2-D one with H = 1, a 1-tall kernel, stride and
+/// dilation 1 and no padding along H, so every 2-D kernel and its backward compute it unchanged.
 /// </summary>
 internal sealed record ConvGeometry(
     int N, int C, int H, int W, int M, int OH, int OW,
@@ -17,7 +19,9 @@ internal sealed record ConvGeometry(
     public int MG => M / Group;
     public bool IsDepthwise => Group == C && Group > 1 && CG == 1;
     public bool IsPointwise => KH == 1 && KW == 1 && SH == 1 && SW == 1 && PadTop == 0 && PadLeft == 0 && PadBottom == 0 && PadRight == 0;
-    public TensorShape OutputShape => new(N, M, OH, OW);
+    /// <summary>A 1-D node: its output is NCL.</summary>
+    public bool OneD { get; init; }
+    public TensorShape OutputShape => OneD ? new(N, M, OW) : new(N, M, OH, OW);
     /// <summary>Multiply-accumulates of the convolution (for FLOP counts and strategy choice).</summary>
     public long Macs => (long)N * M * OH * OW * CG * KH * KW;
 
@@ -57,18 +61,18 @@ internal sealed record ConvGeometry(
     /// <summary>Geometry of a Conv node: X [N, C, H, W], W [M, C/group, kH, kW], optional B [M].</summary>
     public static ConvGeometry ForConv(OpContext c)
     {
-        var (x, w) = Shapes(c, "Conv");
+        var (x, w, oneD) = Shapes(c, "Conv");
         int group = GroupOf(c);
-        int n = x[0], ch = x[1], h = x[2], wd = x[3], m = w[0], kh = w[2], kw = w[3];
+        int n = x[0], ch = x[1], h = oneD ? 1 : x[2], wd = x[-1], m = w[0], kh = oneD ? 1 : w[2], kw = w[-1];
         if (ch % group != 0 || m % group != 0)
             throw c.Error($"group {group} must divide the input channels ({ch}, input X {x}) and the output channels ({m}, weights W {w})");
         if (w[1] != ch / group)
             throw c.Error($"weights W {w} have {w[1]} channels per group, but input X {x} with group {group} has {ch / group}");
-        CheckKernelShape(c, kh, kw, w);
+        CheckKernelShape(c, kh, kw, w, oneD);
         CheckBias(c, m, w);
-        var (sh, sw) = Pair(c, "strides");
-        var (dh, dw) = Pair(c, "dilations");
-        var (pt, pl, pb, pr) = Pads(c);
+        var (sh, sw) = Pair(c, "strides", oneD);
+        var (dh, dw) = Pair(c, "dilations", oneD);
+        var (pt, pl, pb, pr) = Pads(c, oneD);
         string autoPad = AutoPad(c, pt, pl, pb, pr);
         int ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
         int oh, ow;
@@ -86,28 +90,28 @@ internal sealed record ConvGeometry(
         }
         if (oh < 1 || ow < 1)
             throw c.Error($"the {kh}x{kw} kernel (dilation {dh}x{dw}) does not fit the padded {h + pt + pb}x{wd + pl + pr} input X {x}");
-        return new ConvGeometry(n, ch, h, wd, m, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group);
+        return new ConvGeometry(n, ch, h, wd, m, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group) { OneD = oneD };
     }
 
     /// <summary>Geometry of a ConvTranspose node: X [N, C, H, W], W [C, M/group, kH, kW], optional B [M]
     /// (M is the output channel count).</summary>
     public static ConvGeometry ForConvTranspose(OpContext c)
     {
-        var (x, w) = Shapes(c, "ConvTranspose");
+        var (x, w, oneD) = Shapes(c, "ConvTranspose");
         int group = GroupOf(c);
-        int n = x[0], ch = x[1], h = x[2], wd = x[3], m = w[1] * group, kh = w[2], kw = w[3];
+        int n = x[0], ch = x[1], h = oneD ? 1 : x[2], wd = x[-1], m = w[1] * group, kh = oneD ? 1 : w[2], kw = w[-1];
         if (w[0] != ch)
             throw c.Error($"weights W {w} are for {w[0]} input channels, but input X {x} has {ch}");
         if (ch % group != 0)
             throw c.Error($"group {group} must divide the input channels of X {x}");
-        CheckKernelShape(c, kh, kw, w);
+        CheckKernelShape(c, kh, kw, w, oneD);
         CheckBias(c, m, w);
-        var (sh, sw) = Pair(c, "strides");
-        var (dh, dw) = Pair(c, "dilations");
-        var (oph, opw) = Pair(c, "output_padding", 0);
+        var (sh, sw) = Pair(c, "strides", oneD);
+        var (dh, dw) = Pair(c, "dilations", oneD);
+        var (oph, opw) = Pair(c, "output_padding", oneD, 0);
         if (oph >= Math.Max(sh, dh) || opw >= Math.Max(sw, dw))
             throw c.Error($"output_padding [{oph}, {opw}] must be smaller than the stride [{sh}, {sw}] or the dilation [{dh}, {dw}]");
-        var (pt, pl, pb, pr) = Pads(c);
+        var (pt, pl, pb, pr) = Pads(c, oneD);
         string autoPad = AutoPad(c, pt, pl, pb, pr);
         int ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
         int fullH = sh * (h - 1) + oph + ekh, fullW = sw * (wd - 1) + opw + ekw;
@@ -117,9 +121,11 @@ internal sealed record ConvGeometry(
             int oh = h * sh, ow = wd * sw;
             if (outputShape is not null)
             {
-                if (outputShape.Length is not (2 or 4))
-                    throw c.Error($"output_shape [{string.Join(", ", outputShape)}] must list the 2 spatial sizes (or all 4 dimensions)");
-                oh = checked((int)outputShape[^2]);
+                int spatial = oneD ? 1 : 2;
+                if (outputShape.Length != spatial && outputShape.Length != spatial + 2)
+                    throw c.Error($"output_shape [{string.Join(", ", outputShape)}] must list the {spatial} spatial sizes (or all " +
+                        $"{spatial + 2} dimensions)");
+                oh = oneD ? 1 : checked((int)outputShape[^2]);
                 ow = checked((int)outputShape[^1]);
                 if (oh < 1 || ow < 1) throw c.Error($"output_shape [{string.Join(", ", outputShape)}] has a non-positive size");
             }
@@ -131,20 +137,20 @@ internal sealed record ConvGeometry(
         if (outH < 1 || outW < 1)
             throw c.Error(
                 $"pads [{pt}, {pl}, {pb}, {pr}] leave no output for input X {x} with the {kh}x{kw} kernel and stride [{sh}, {sw}]");
-        return new ConvGeometry(n, ch, h, wd, m, outH, outW, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group);
+        return new ConvGeometry(n, ch, h, wd, m, outH, outW, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group) { OneD = oneD };
     }
 
-    private static (TensorShape X, TensorShape W) Shapes(OpContext c, string op)
+    private static (TensorShape X, TensorShape W, bool OneD) Shapes(OpContext c, string op)
     {
         var x = c.InputShape(0);
         var w = c.InputShape(1);
-        if (x.Rank != 4 || w.Rank != 4)
+        if (x.Rank != w.Rank || x.Rank is not (3 or 4))
         {
-            if (x.Rank is 3 or 5 && w.Rank == x.Rank)
-                throw c.Unsupported($"only 2-D {op} (4-D NCHW input) is supported; input X {x}, weights W {w}");
-            throw c.Error($"input X {x} and weights W {w} must both be 4-D (NCHW, MCkHkW)");
+            if (x.Rank == 5 && w.Rank == 5)
+                throw c.Unsupported($"only 1-D and 2-D {op} (3-D NCL or 4-D NCHW input) is supported; input X {x}, weights W {w}");
+            throw c.Error($"input X {x} and weights W {w} must both be 4-D (NCHW, MCkHkW) or both 3-D (NCL, MCk)");
         }
-        return (x, w);
+        return (x, w, x.Rank == 3);
     }
 
     private static int GroupOf(OpContext c)
@@ -154,9 +160,9 @@ internal sealed record ConvGeometry(
         return checked((int)g);
     }
 
-    private static void CheckKernelShape(OpContext c, int kh, int kw, TensorShape w)
+    private static void CheckKernelShape(OpContext c, int kh, int kw, TensorShape w, bool oneD)
     {
-        if (c.Ints("kernel_shape") is { } ks && (ks.Length != 2 || ks[0] != kh || ks[1] != kw))
+        if (c.Ints("kernel_shape") is { } ks && (oneD ? ks.Length != 1 || ks[0] != kw : ks.Length != 2 || ks[0] != kh || ks[1] != kw))
             throw c.Error($"kernel_shape [{string.Join(", ", ks)}] does not match weights W {w}");
     }
 
@@ -166,23 +172,30 @@ internal sealed record ConvGeometry(
             throw c.Error($"bias B {b} must be [{m}] (one value per output channel; weights W {w})");
     }
 
-    private static (int, int) Pair(OpContext c, string name, int fallback = 1)
+    /// <summary>An attribute with one value per spatial axis, as (H, W); a 1-D node's single value is W's, H's the fallback.
+    /// </summary>
+    private static (int, int) Pair(OpContext c, string name, bool oneD, int fallback = 1)
     {
         long[]? v = c.Ints(name);
         if (v is null) return (fallback, fallback);
-        if (v.Length != 2) throw c.Error($"{name} [{string.Join(", ", v)}] must have 2 values for a 2-D convolution");
+        int axes = oneD ? 1 : 2;
+        if (v.Length != axes)
+            throw c.Error($"{name} [{string.Join(", ", v)}] must have {axes} value{(oneD ? "" : "s")} for a {axes}-D convolution");
         int min = fallback == 0 ? 0 : 1;
-        if (v[0] < min || v[1] < min) throw c.Error($"{name} [{string.Join(", ", v)}] must be at least {min}");
-        return (checked((int)v[0]), checked((int)v[1]));
+        if (v.Any(x => x < min)) throw c.Error($"{name} [{string.Join(", ", v)}] must be at least {min}");
+        return oneD ? (fallback, checked((int)v[0])) : (checked((int)v[0]), checked((int)v[1]));
     }
 
-    private static (int, int, int, int) Pads(OpContext c)
+    private static (int, int, int, int) Pads(OpContext c, bool oneD)
     {
         long[]? p = c.Ints("pads");
         if (p is null) return (0, 0, 0, 0);
-        if (p.Length != 4) throw c.Error($"pads [{string.Join(", ", p)}] must have 4 values [top, left, bottom, right]");
+        if (p.Length != (oneD ? 2 : 4))
+            throw c.Error($"pads [{string.Join(", ", p)}] must have " +
+                (oneD ? "2 values [begin, end]" : "4 values [top, left, bottom, right]"));
         if (p.Any(v => v < 0)) throw c.Error($"pads [{string.Join(", ", p)}] must not be negative");
-        return (checked((int)p[0]), checked((int)p[1]), checked((int)p[2]), checked((int)p[3]));
+        return oneD ? (0, checked((int)p[0]), 0, checked((int)p[1]))
+            : (checked((int)p[0]), checked((int)p[1]), checked((int)p[2]), checked((int)p[3]));
     }
 
     private static string AutoPad(OpContext c, int pt, int pl, int pb, int pr)

@@ -31,7 +31,7 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
     public string Heuristic(OpContext node, GpuDevice device)
     {
         if (!IsGlobal(node)) return "window";
-        var x = node.InputShape(0);
+        var x = Planar(node, node.InputShape(0));
         return (long)x[2] * x[3] >= (long)GroupReductionFactor * device.DefaultWorkgroupSize * x[0] * x[1] ? "group" : "loop";
     }
 
@@ -53,12 +53,17 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
-        var x = c.InputShape(0);
-        if (x.Rank != 4)
-            throw c.Unsupported($"only 2-D pooling of an NCHW input is supported; input is {x} (rank {x.Rank})");
-        if (IsGlobal(c)) return [new TensorShape(x[0], x[1], 1, 1)];
+        var input = c.InputShape(0);
+        if (IsGlobal(c))
+        {
+            if (input.Rank < 3) throw c.Error($"input {input} must be N x C x D1 x … (rank ≥ 3)");
+            return [new TensorShape([input[0], input[1], .. Enumerable.Repeat(1, input.Rank - 2)])];
+        }
+        if (input.Rank is not (3 or 4))
+            throw c.Unsupported($"only 1-D and 2-D pooling (an NCL or NCHW input) is supported; input is {input} (rank {input.Rank})");
+        var x = Planar(c, input);
         var (h, w) = Geometry(c, x);
-        var y = new TensorShape(x[0], x[1], h.Out, w.Out);
+        var y = input.Rank == 3 ? new TensorShape(x[0], x[1], w.Out) : new TensorShape(x[0], x[1], h.Out, w.Out);
         if (c.Node.OpType != "MaxPool" || c.Node.Outputs.Count < 2) return [y];
         if (x.ElementCount > 1 << 24) throw c.Unsupported($"input {x} has more elements than float32 indices can represent exactly");
         return [y, y];   // Indices: one per output element
@@ -66,7 +71,7 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 
     public void Build(OpBuildContext c)
     {
-        var x = c.InputShape(0);
+        var x = Planar(c, c.InputShape(0));
         bool max = c.Node.OpType is "MaxPool" or "GlobalMaxPool";
         uint mode = max ? 0u : 1u;
         uint local = c.Device.DefaultWorkgroupSize;
@@ -117,7 +122,7 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
     {
         if (c.InputGradient(0) is not { } dx) return;
         var dy = c.OutputGradient(0) ?? throw c.Error("the output gradient is required for the input gradient");
-        var x = c.InputShape(0);
+        var x = Planar(c, c.InputShape(0));
         bool max = c.Node.OpType is "MaxPool" or "GlobalMaxPool";
         uint local = c.Device.DefaultWorkgroupSize;
         uint planes = checked((uint)(x[0] * x[1]));
@@ -164,6 +169,12 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 
     private static bool IsGlobal(OpContext c) => c.Node.OpType.StartsWith("Global", StringComparison.Ordinal);
 
+    /// <summary>The input as the kernels see it: a 1-D NCL input is NC1L (the same bytes), and a global pool's N-D input one plane
+    /// of all its spatial values per channel.</summary>
+    private static TensorShape Planar(OpContext c, TensorShape x) =>
+        IsGlobal(c) ? new TensorShape(x[0], x[1], 1, checked((int)(x.ElementCount / ((long)x[0] * x[1]))))
+        : x.Rank == 3 ? new TensorShape(x[0], x[1], 1, x[2]) : x;
+
     /// <summary>One spatial axis of a pooling window, padding resolved.</summary>
     private readonly record struct WindowAxis(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Out);
 
@@ -174,6 +185,17 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         long[] strides = c.Ints("strides") ?? [1, 1];
         long[] dilations = c.Ints("dilations") ?? [1, 1];
         long[] pads = c.Ints("pads") ?? [0, 0, 0, 0];
+        if (c.InputShape(0).Rank == 3)
+        {
+            // 1-D: one value per attribute (two pads) for the single axis, lifted onto the W axis of a 1-tall plane.
+            if (kernel.Length != 1) throw c.Error($"kernel_shape {Fmt(kernel)} must have 1 value for input {c.InputShape(0)}");
+            var given = c.Ints("pads") ?? [0, 0];
+            if (given.Length != 2) throw c.Error($"pads {Fmt(given)} must have 2 values (begin, end) for input {c.InputShape(0)}");
+            kernel = [1, kernel[0]];
+            strides = c.Ints("strides") is { Length: 1 } s ? [1, s[0]] : strides;
+            dilations = c.Ints("dilations") is { Length: 1 } d ? [1, d[0]] : dilations;
+            pads = [0, given[0], 0, given[1]];
+        }
         string autoPad = c.String("auto_pad") ?? "NOTSET";
         bool ceil = c.Int("ceil_mode", 0) != 0;
         if (kernel.Length != 2) throw c.Error($"kernel_shape {Fmt(kernel)} must have 2 values for input {x}");

@@ -39,8 +39,8 @@ internal static class SplitOversizedActivations
             var y = shapes[outputs[0]];
             int batch = y.Rank > 0 ? y[0] : 0;
             if (batch < 2 || outputs.Any(o => shapes[o].Rank != y.Rank || shapes[o][0] != batch)) continue;
-            var sliced = perSample.Where(i => node.HasInput(i) && !graph.Initializers.ContainsKey(node.Inputs[i])
-                && shapes[node.Inputs[i]] is { Rank: > 0 } s && s.Rank == y.Rank && s[0] == batch).ToList();
+            var sliced = perSample.Where(i => node.HasInput(i) && shapes[node.Inputs[i]] is { Rank: > 0 } s && s.Rank == y.Rank
+                && s[0] == batch).ToList();
             var perImage = sliced.Select(i => shapes[node.Inputs[i]]).Concat(outputs.Select(o => shapes[o]))
                 .Select(s => s.ElementCount / batch).ToList();
             // A quarter of the limit leaves room for the kernels' own scratch of the piece (Conv's packed input: channels padded
@@ -54,7 +54,10 @@ internal static class SplitOversizedActivations
             {
                 int n = Math.Min(count, batch - start);
                 var inputs = new List<string>(node.Inputs);
-                foreach (int i in sliced) inputs[i] = Slice(shapes, newSlices, node.Inputs[i], start, n, built);
+                foreach (int i in sliced)
+                    inputs[i] = graph.Initializers.TryGetValue(node.Inputs[i], out var constant)
+                        ? ConstantPiece(graph, shapes, node.Inputs[i], constant, start, n)
+                        : Slice(shapes, newSlices, node.Inputs[i], start, n, built);
                 var pieceOutputs = node.Outputs.Select(o => o.Length == 0 ? "" : Fresh(shapes, $"{o}.images{start}")).ToList();
                 var piece = new Node(node.OpType, $"{node.Name}/images{start}", inputs, pieceOutputs, node.Attributes.Clone());
                 if (Infer(graph, shapes, piece) is not { } inferred) goto NextNode;
@@ -83,7 +86,7 @@ internal static class SplitOversizedActivations
                 graph.Nodes.Add(new Node(BatchConcat.OpType, $"{node.Name}/{o}.whole", pieces[o], [o]));
                 pieced.Add(o);
             }
-            foreach (int i in sliced) pieced.Add(node.Inputs[i]);
+            foreach (int i in sliced.Where(i => !graph.Initializers.ContainsKey(node.Inputs[i]))) pieced.Add(node.Inputs[i]);
             split++;
         NextNode:;
         }
@@ -138,6 +141,21 @@ internal static class SplitOversizedActivations
         built.Add(new Node(BatchSlice.OpType, $"{value}/images{start}", [value], [name],
             new Attributes().Set("start", start).Set("count", count)));
         return slices[(value, start, count)] = name;
+    }
+
+    /// <summary>Images [start, start + count) of a constant with one item per image (a Gemm's per-row C): a new initializer.</summary>
+    private static string ConstantPiece(Graph graph, Dictionary<string, TensorShape> shapes, string name, HostTensor constant, int start,
+        int count)
+    {
+        string piece = GraphEdit.FreshInitializer(graph, $"{name}.images{start}");
+        long perImage = constant.Shape.ElementCount / constant.Shape[0];
+        var dims = constant.Shape.Dimensions.ToArray();
+        dims[0] = count;
+        graph.Initializers[piece] = constant.Floats is { } f
+            ? HostTensor.FromFloats(dims, f.AsSpan((int)(start * perImage), (int)(count * perImage)).ToArray())
+            : HostTensor.FromInts(dims, constant.Ints!.AsSpan((int)(start * perImage), (int)(count * perImage)).ToArray());
+        shapes[piece] = dims;
+        return piece;
     }
 
     private static string Fresh(Dictionary<string, TensorShape> shapes, string name)

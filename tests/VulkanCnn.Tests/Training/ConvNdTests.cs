@@ -1,0 +1,142 @@
+using VulkanCnn.Compiler;
+using VulkanCnn.Ir;
+using VulkanCnn.Tests.Infrastructure;
+using VulkanCnn.Training;
+using static VulkanCnn.Tests.Infrastructure.OpRunner;
+using static VulkanCnn.Tests.Training.ConvGradReference;
+
+namespace VulkanCnn.Tests.Training;
+
+/// <summary>A Conv over any number of spatial axes (1-D NCL, 3-D NCDHW): sizes, kernel, strides, dilations, begin and end pads per
+/// axis, groups, bias and a fused activation. Its taps are written here, axis by axis, for the double reference.</summary>
+public sealed record ConvNdCase(int N, int C, int[] Size, int M, int[] Kernel, int[]? S = null, int[]? P = null, int[]? D = null,
+    int Group = 1, bool Bias = true, string? Act = null, float Alpha = 0, float Beta = 0) : IConvGradCase
+{
+    public int Axes => Size.Length;
+    public int[] Strides => S ?? Enumerable.Repeat(1, Axes).ToArray();
+    public int[] Dilations => D ?? Enumerable.Repeat(1, Axes).ToArray();
+    public int[] Pads => P ?? new int[2 * Axes];
+    public int CG => C / Group;
+    public int MG => M / Group;
+    public int[] Out => Enumerable.Range(0, Axes)
+        .Select(a => (Size[a] + Pads[a] + Pads[Axes + a] - (Kernel[a] - 1) * Dilations[a] - 1) / Strides[a] + 1).ToArray();
+    private static int Product(int[] v) => v.Aggregate(1, (p, x) => p * x);
+    public int OH => Axes > 1 ? Out[^2] : 1;
+    public int OW => Out[^1];
+    public int XCount => N * C * Product(Size);
+    public int WCount => M * CG * Product(Kernel);
+    public int YCount => N * M * Product(Out);
+    public TensorShape XShape => new([N, C, .. Size]);
+    public TensorShape WShape => new([M, CG, .. Kernel]);
+    public TensorShape YShape => new([N, M, .. Out]);
+
+    public void Taps(Action<int, int, int> visit)
+    {
+        int[] output = Out, taps = Kernel;
+        int outCount = Product(output), tapCount = Product(taps);
+        var o = new int[Axes];
+        var k = new int[Axes];
+        for (int n = 0; n < N; n++)
+            for (int m = 0; m < M; m++)
+                for (int op = 0; op < outCount; op++)
+                {
+                    Unravel(op, output, o);
+                    for (int ci = 0; ci < CG; ci++)
+                        for (int t = 0; t < tapCount; t++)
+                        {
+                            Unravel(t, taps, k);
+                            int xi = 0;
+                            bool inside = true;
+                            for (int a = 0; a < Axes && inside; a++)
+                            {
+                                int i = o[a] * Strides[a] - Pads[a] + k[a] * Dilations[a];
+                                inside = i >= 0 && i < Size[a];
+                                xi = xi * Size[a] + i;
+                            }
+                            if (!inside) continue;
+                            int ch = m / MG * CG + ci;
+                            visit((n * C + ch) * Product(Size) + xi, (m * CG + ci) * tapCount + t, (n * M + m) * outCount + op);
+                        }
+                }
+    }
+
+    private static void Unravel(int index, int[] dims, int[] into)
+    {
+        for (int a = dims.Length - 1; a >= 0; a--)
+        {
+            into[a] = index % dims[a];
+            index /= dims[a];
+        }
+    }
+
+    public Attributes Attributes()
+    {
+        var a = new Attributes().Set("kernel_shape", Kernel).Set("strides", Strides).Set("dilations", Dilations).Set("pads", Pads)
+            .Set("group", Group);
+        ActivationReference.Set(a, Act, Alpha, Beta);
+        return a;
+    }
+}
+
+/// <summary>
+/// 1-D convolutions (and, where the runtime has them, 3-D): every Conv variant's forward and the backward against the
+/// double reference over the taps written above, which is itself checked by central finite differences.
+/// </summary>
+public sealed class ConvNdTests(GpuFixture gpu) : GpuTest(gpu)
+{
+    public static readonly Dictionary<string, ConvNdCase> Cases = new()
+    {
+        ["1d_k3_pads_relu_batch2"] = new(2, 3, [11], 5, [3], P: [1, 1], Act: "Relu"),
+        ["1d_k5_stride2_one_sided"] = new(1, 6, [17], 7, [5], S: [2], P: [0, 3]),
+        ["1d_dilation3_stride3_clip"] = new(2, 4, [20], 6, [3], S: [3], P: [2, 1], D: [3], Bias: false, Act: "Clip", Alpha: -0.3f,
+            Beta: 0.4f),
+        ["1d_groups2_leaky"] = new(1, 6, [9], 10, [3], P: [1, 2], Group: 2, Act: "LeakyRelu", Alpha: 0.1f),
+        ["1d_depthwise_k7"] = new(2, 5, [13], 5, [7], P: [3, 3], Group: 5),
+        ["1d_pointwise_channels17"] = new(2, 17, [6], 9, [1], Act: "Tanh"),
+        ["1d_length1_k3"] = new(2, 4, [1], 3, [3], P: [1, 1]),
+    };
+
+    public static TheoryData<string> CaseNames => new(Cases.Keys);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Reference_backward_matches_finite_differences(string name) =>
+        AssertBackwardMatchesFiniteDifferences(Cases[name], name.Length, name);
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Every_variant_matches_the_reference_forward(string name)
+    {
+        var c = Cases[name];
+        var (x, w, b, _) = Data(c, name.Length);
+        var runs = RunEachVariant(Device, "Conv", c.Attributes(), In.Of(c.XShape, F(x)), In.Weight(c.WShape, F(w)),
+            b is null ? null : In.Weight([c.M], F(b)));
+        Assert.Contains(runs, r => r.Variant == "gemm");
+        var expected = F(Forward(c, x, w, b));
+        foreach (var (variant, y) in runs)
+        {
+            Assert.Equal(c.YShape, y.Shape);
+            Tolerance.AssertClose(expected, y.Floats, Tolerance.ForConvVariant(variant!), $"{name} ({variant})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Gpu_backward_matches_the_reference(string name)
+    {
+        var c = Cases[name];
+        var (x, w, b, dy) = Data(c, name.Length + 1);
+        var node = new Node("Conv", "conv0", c.Bias ? ["x", "w", "b"] : ["x", "w"], ["y"], c.Attributes());
+        List<NodeInput?> inputs = [new(HostTensor.FromFloats(c.XShape, F(x))), new(HostTensor.FromFloats(c.WShape, F(w)))];
+        if (b is not null) inputs.Add(new(HostTensor.FromFloats([c.M], F(b))));
+        var r = BackwardRunner.Run(Device, node, inputs, [HostTensor.FromFloats(c.YShape, F(dy))], [true, true, b is not null],
+            training: true);
+        var (dx, dw, db) = Backward(c, x, w, b, dy);
+        Tolerance.AssertClose(F(Forward(c, x, w, b)), r.Outputs[0].Floats, Tolerance.Op, name + " forward");
+        Tolerance.AssertClose(F(dx), r.InputGradients[0]!.Floats, Tolerance.Op, name + " dX");
+        Tolerance.AssertClose(F(dw), r.InputGradients[1]!.Floats, Tolerance.Op, name + " dW");
+        if (db is not null) Tolerance.AssertClose(F(db), r.InputGradients[2]!.Floats, Tolerance.Op, name + " dB");
+    }
+
+    private static float[] F(double[] v) => v.Select(d => (float)d).ToArray();
+}
