@@ -43,7 +43,54 @@ public sealed class Conv2d : Module
     }
 }
 
-/// <summary>torch.nn.BatchNorm2d (inference) → BatchNormalization with weight, bias, running_mean, running_var.</summary>
+/// <summary>torch.nn.Conv1d / Conv3d → Conv over 1 or 3 spatial axes (NCL, NCDHW). Weight [out, in/groups, k…].</summary>
+public sealed class ConvNd : Module
+{
+    public ConvNd(int spatialAxes, int inChannels, int outChannels, int[] kernel, int[] stride, int[] padding, int[] dilation,
+        int groups, bool bias)
+    {
+        string name = $"Conv{spatialAxes}d({inChannels}, {outChannels})";
+        if (spatialAxes is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(spatialAxes), "Conv1d or Conv3d: 1 or 3 axes.");
+        foreach (var (values, what) in new[] { (kernel, "kernel"), (stride, "stride"), (padding, "padding"), (dilation, "dilation") })
+            if (values.Length != spatialAxes || values.Any(v => v < (what == "padding" ? 0 : 1)))
+                throw new ArgumentException($"{name}: {what} needs {spatialAxes} value(s) of at least {(what == "padding" ? 0 : 1)}, " +
+                    $"got [{string.Join(", ", values)}].", what);
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+            throw new ArgumentException($"{name}: both channel counts must divide by groups={groups}.", nameof(groups));
+        SpatialAxes = spatialAxes; InChannels = inChannels; OutChannels = outChannels; Kernel = kernel;
+        Stride = stride; Padding = padding; Dilation = dilation; Groups = groups;
+        int fanIn = inChannels / groups * kernel.Aggregate(1, (p, k) => p * k);
+        float bound = 1 / MathF.Sqrt(fanIn);
+        Weight = RegisterParameter("weight", new Parameter(new TensorShape([outChannels, inChannels / groups, .. kernel]),
+            Init.Uniform((long)outChannels * fanIn, bound)));
+        Bias = bias ? RegisterParameter("bias", new Parameter(new TensorShape(outChannels), Init.Uniform(outChannels, bound))) : null;
+    }
+
+    public int SpatialAxes { get; }
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public IReadOnlyList<int> Kernel { get; }
+    public IReadOnlyList<int> Stride { get; }
+    public IReadOnlyList<int> Padding { get; }
+    public IReadOnlyList<int> Dilation { get; }
+    public int Groups { get; }
+    public Parameter Weight { get; }
+    public Parameter? Bias { get; }
+
+    public override Value Forward(GraphBuilder g, Value x)
+    {
+        if (x.Shape.Rank != SpatialAxes + 2 || x.Shape[1] != InChannels)
+            throw new GraphException($"Conv{SpatialAxes}d({InChannels}, {OutChannels}) expects input [N, {InChannels}, " +
+                $"{(SpatialAxes == 1 ? "L" : "D, H, W")}], got {x.Shape}.");
+        var a = new Attributes()
+            .Set("kernel_shape", Kernel.ToArray()).Set("strides", Stride.ToArray())
+            .Set("pads", Padding.Concat(Padding).ToArray()).Set("dilations", Dilation.ToArray()).Set("group", Groups);
+        return g.Node("Conv", [x, g.Parameter(Weight), Bias is null ? null : g.Parameter(Bias)], a);
+    }
+}
+
+/// <summary>torch.nn.BatchNorm1d / 2d / 3d → BatchNormalization with weight, bias, running_mean, running_var: per channel (axis 1)
+/// over every other axis, whatever the input's rank.</summary>
 public sealed class BatchNorm2d : Module
 {
     public BatchNorm2d(int channels, float eps = 1e-5f, float momentum = 0.1f)

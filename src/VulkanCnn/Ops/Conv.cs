@@ -22,6 +22,8 @@ internal enum ConvStrategy
     GemmTiled,
     /// <summary><c>conv_gemm_tiled</c> with split-K + <c>conv_gemm_splitk</c>: for deep layers with few output tiles.</summary>
     GemmTiledSplitK,
+    /// <summary><c>conv3d_direct</c>: a 3-D (NCDHW) convolution, one output per invocation (<see cref="Conv3d"/>).</summary>
+    Direct3D,
 }
 
 /// <summary>Conv's variants (<see cref="ConvStrategy"/>): what each can compute, and the rule per device class
@@ -77,6 +79,7 @@ internal static class ConvStrategySelector
         ConvStrategy.WinogradF2 => "winograd_f2x3",
         ConvStrategy.WinogradF4 => "winograd_f4x3",
         ConvStrategy.GemmTiled => "gemm_tiled",
+        ConvStrategy.Direct3D => Conv3d.Variant,
         _ => "gemm_tiled_splitk",
     };
 
@@ -94,6 +97,7 @@ internal static class ConvStrategySelector
         ConvStrategy.Depthwise when g.CG != 1 || g.Group != g.C => "needs group == input channels (one input channel per group)",
         ConvStrategy.Depthwise when g.KW > 7 || g.SW > 2 || g.DW > 2 => "supports kernel width <= 7 and stride, dilation <= 2 along x",
         ConvStrategy.WinogradF2 or ConvStrategy.WinogradF4 => ConvWinograd.Refusal(g),
+        ConvStrategy.Direct3D => "needs a 3-D (NCDHW) convolution",
         _ => null,
     };
 
@@ -137,10 +141,11 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public string? Refusal(string variant, OpContext node, GpuDevice? device)
     {
+        if (ConvGeometry3D.Is3D(node)) return variant == Conv3d.Variant ? null : "computes 1-D and 2-D convolutions; this one is 3-D";
         return ConvStrategySelector.Refusal(ConvStrategySelector.Parse(variant), ConvGeometry.ForConv(node), device?.Info, node.Storage);
     }
 
-    public string Heuristic(OpContext node, GpuDevice device) =>
+    public string Heuristic(OpContext node, GpuDevice device) => ConvGeometry3D.Is3D(node) ? Conv3d.Variant :
         ConvStrategySelector.Name(ConvStrategySelector.Choose(ConvGeometry.ForConv(node), device.Info,
             constantWeights: node.Constant(1) is { Floats: not null }, node.Storage));
 
@@ -155,20 +160,27 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
-        var g = ConvGeometry.ForConv(c);
+        var output = ConvGeometry3D.Is3D(c) ? ConvGeometry3D.ForConv(c).OutputShape : ConvGeometry.ForConv(c).OutputShape;
         _ = c.Activation;
-        if (c.HasInput(ResidualInput) && c.InputShape(ResidualInput) != g.OutputShape)
-            throw c.Error($"the fused residual input has shape {c.InputShape(ResidualInput)}, not the output's {g.OutputShape}");
-        return [g.OutputShape];
+        if (c.HasInput(ResidualInput) && c.InputShape(ResidualInput) != output)
+            throw c.Error($"the fused residual input has shape {c.InputShape(ResidualInput)}, not the output's {output}");
+        return [output];
     }
 
     public void Build(OpBuildContext c)
     {
-        var g = ConvGeometry.ForConv(c);
         var act = c.Activation;
         var s = KernelSink.Of(c);
-        var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
         var residual = c.HasInput(ResidualInput) ? c.Input(ResidualInput) : null;
+        if (ConvGeometry3D.Is3D(c))
+        {
+            var g3 = ConvGeometry3D.ForConv(c);
+            Conv3d.Forward(s, g3, c.Input(0), c.Input(1), c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g3.M], new float[g3.M]),
+                c.Output(0), act, residual);
+            return;
+        }
+        var g = ConvGeometry.ForConv(c);
+        var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
         uint hasResidual = residual is null ? 0u : 1u;
         switch (ConvStrategySelector.Parse(c.Variant ?? throw c.Error("was built without a variant")))
         {
@@ -218,9 +230,14 @@ internal sealed class Conv : IOperator, IDifferentiable, IKernelVariants
 
     public void BuildBackward(BackwardContext c)
     {
-        var g = ConvGeometry.ForConv(c);
         if (c.HasInput(ResidualInput))
             throw c.Error("has a residual Add fused for inference; training differentiates the graph before that fusion");
+        if (ConvGeometry3D.Is3D(c))
+        {
+            Conv3d.Backward(c, ConvGeometry3D.ForConv(c));
+            return;
+        }
+        var g = ConvGeometry.ForConv(c);
         // A conv on the GPU tiles (gemm_tiled, gemm_tiled_splitk) takes its gradients through tiles too, from an NCHW dz.
         bool tiled = c.Variant is "gemm_tiled" or "gemm_tiled_splitk";
         if (ConvKernels.BeginBackward(c, g, transposedDz: !tiled) is not (var s, var dz, var dx, var dw, var db)) return;

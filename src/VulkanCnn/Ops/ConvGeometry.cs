@@ -146,8 +146,8 @@ internal sealed record ConvGeometry(
         var w = c.InputShape(1);
         if (x.Rank != w.Rank || x.Rank is not (3 or 4))
         {
-            if (x.Rank == 5 && w.Rank == 5)
-                throw c.Unsupported($"only 1-D and 2-D {op} (3-D NCL or 4-D NCHW input) is supported; input X {x}, weights W {w}");
+            if (x.Rank == w.Rank && x.Rank > 5)
+                throw c.Unsupported($"only 1-D, 2-D and 3-D {op} (NCL, NCHW or NCDHW input) is supported; input X {x}, weights W {w}");
             throw c.Error($"input X {x} and weights W {w} must both be 4-D (NCHW, MCkHkW) or both 3-D (NCL, MCk)");
         }
         return (x, w, x.Rank == 3);

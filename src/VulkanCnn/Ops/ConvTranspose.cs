@@ -3,7 +3,7 @@ using VulkanCnn.Ir;
 namespace VulkanCnn.Ops;
 
 /// <summary>
-/// ONNX ConvTranspose, 2-D NCHW (shader <c>conv_transpose</c>): strides, pads, output_padding,
+/// ONNX ConvTranspose, 1-D NCL and 2-D NCHW (shader <c>conv_transpose</c>; 3-D NCDHW: <see cref="Conv3d"/>): strides, pads, output_padding,
 /// dilations, group, output_shape (pads derived from it), auto_pad, optional bias and a fused
 /// activation. Weights [C, M/group, kH, kW] and bias may be constants or runtime tensors.
 /// Backward through the dual convolution (dY-space → X-space, same weights): dX is that conv
@@ -20,15 +20,21 @@ internal sealed class ConvTranspose : IOperator, IDifferentiable
 
     public IReadOnlyList<TensorShape> InferShapes(OpContext c)
     {
-        var g = ConvGeometry.ForConvTranspose(c);
         _ = c.Activation;
-        return [g.OutputShape];
+        return [ConvGeometry3D.Is3D(c) ? ConvGeometry3D.ForConvTranspose(c).OutputShape : ConvGeometry.ForConvTranspose(c).OutputShape];
     }
 
     public void Build(OpBuildContext c)
     {
-        var g = ConvGeometry.ForConvTranspose(c);
         var activation = c.Activation;
+        if (ConvGeometry3D.Is3D(c))
+        {
+            var g3 = ConvGeometry3D.ForConvTranspose(c);
+            Conv3d.TransposeForward(c, g3, c.Input(0), c.Input(1),
+                c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g3.M], new float[g3.M]), c.Output(0), activation);
+            return;
+        }
+        var g = ConvGeometry.ForConvTranspose(c);
         var bias = c.HasInput(2) ? c.Input(2) : c.Weight("zero_bias", [g.M], new float[g.M]);
         uint local = c.Device.DefaultWorkgroupSize;
         var pipeline = c.Pipeline(new Vulkan.PipelineKey("conv_transpose", 4, ConvParams.Size,
@@ -44,6 +50,11 @@ internal sealed class ConvTranspose : IOperator, IDifferentiable
 
     public void BuildBackward(BackwardContext c)
     {
+        if (ConvGeometry3D.Is3D(c))
+        {
+            Conv3d.TransposeBackward(c, ConvGeometry3D.ForConvTranspose(c));
+            return;
+        }
         var g = ConvGeometry.ForConvTranspose(c);
         if (ConvKernels.BeginBackward(c, g, transposedDz: false) is not (var s, var dz, var dx, var dw, var db)) return;
         // The conv that maps dz [N, M, OH, OW] back onto X [N, C, H, W] through the same taps; its

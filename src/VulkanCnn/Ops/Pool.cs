@@ -59,8 +59,13 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             if (input.Rank < 3) throw c.Error($"input {input} must be N x C x D1 x … (rank ≥ 3)");
             return [new TensorShape([input[0], input[1], .. Enumerable.Repeat(1, input.Rank - 2)])];
         }
-        if (input.Rank is not (3 or 4))
-            throw c.Unsupported($"only 1-D and 2-D pooling (an NCL or NCHW input) is supported; input is {input} (rank {input.Rank})");
+        if (input.Rank is not (3 or 4 or 5))
+            throw c.Unsupported($"only 1-D, 2-D and 3-D pooling (an NCL, NCHW or NCDHW input) is supported; input is {input}");
+        if (input.Rank == 5)
+        {
+            if (c.Node.Outputs.Count > 1 && c.Node.Outputs[1].Length > 0) throw c.Unsupported("3-D MaxPool has no Indices output");
+            return [new TensorShape([input[0], input[1], .. Windows(c, input).Select(a => a.Out)])];
+        }
         var x = Planar(c, input);
         var (h, w) = Geometry(c, x);
         var y = input.Rank == 3 ? new TensorShape(x[0], x[1], w.Out) : new TensorShape(x[0], x[1], h.Out, w.Out);
@@ -71,6 +76,11 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
 
     public void Build(OpBuildContext c)
     {
+        if (c.InputShape(0).Rank == 5 && !IsGlobal(c))
+        {
+            Pool3d.Forward(c, c.InputShape(0), Windows(c, c.InputShape(0)), c.Input(0), c.Output(0));
+            return;
+        }
         var x = Planar(c, c.InputShape(0));
         bool max = c.Node.OpType is "MaxPool" or "GlobalMaxPool";
         uint mode = max ? 0u : 1u;
@@ -122,6 +132,11 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
     {
         if (c.InputGradient(0) is not { } dx) return;
         var dy = c.OutputGradient(0) ?? throw c.Error("the output gradient is required for the input gradient");
+        if (c.InputShape(0).Rank == 5 && !IsGlobal(c))
+        {
+            Pool3d.Backward(c, c.InputShape(0), Windows(c, c.InputShape(0)), c.Input(0), dy, dx);
+            return;
+        }
         var x = Planar(c, c.InputShape(0));
         bool max = c.Node.OpType is "MaxPool" or "GlobalMaxPool";
         uint local = c.Device.DefaultWorkgroupSize;
@@ -176,15 +191,19 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         : x.Rank == 3 ? new TensorShape(x[0], x[1], 1, x[2]) : x;
 
     /// <summary>One spatial axis of a pooling window, padding resolved.</summary>
-    private readonly record struct WindowAxis(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Out);
+    internal readonly record struct WindowAxis(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Out);
 
-    private static (WindowAxis H, WindowAxis W) Geometry(OpContext c, TensorShape x)
+    private static (WindowAxis H, WindowAxis W) Geometry(OpContext c, TensorShape x) => Windows(c, x) is var w ? (w[0], w[1]) : default;
+
+    /// <summary>Each spatial axis's window of an NCHW (1-D inputs lifted to it) or NCDHW input, padding resolved.</summary>
+    internal static WindowAxis[] Windows(OpContext c, TensorShape x)
     {
         bool max = c.Node.OpType == "MaxPool";
+        int axes = x.Rank - 2;
         long[] kernel = c.Ints("kernel_shape") ?? throw c.Error("attribute kernel_shape is required");
-        long[] strides = c.Ints("strides") ?? [1, 1];
-        long[] dilations = c.Ints("dilations") ?? [1, 1];
-        long[] pads = c.Ints("pads") ?? [0, 0, 0, 0];
+        long[] strides = c.Ints("strides") ?? Enumerable.Repeat(1L, axes).ToArray();
+        long[] dilations = c.Ints("dilations") ?? Enumerable.Repeat(1L, axes).ToArray();
+        long[] pads = c.Ints("pads") ?? new long[2 * axes];
         if (c.InputShape(0).Rank == 3)
         {
             // 1-D: one value per attribute (two pads) for the single axis, lifted onto the W axis of a 1-tall plane.
@@ -198,10 +217,10 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         }
         string autoPad = c.String("auto_pad") ?? "NOTSET";
         bool ceil = c.Int("ceil_mode", 0) != 0;
-        if (kernel.Length != 2) throw c.Error($"kernel_shape {Fmt(kernel)} must have 2 values for input {x}");
-        if (strides.Length != 2) throw c.Error($"strides {Fmt(strides)} must have 2 values for input {x}");
-        if (dilations.Length != 2) throw c.Error($"dilations {Fmt(dilations)} must have 2 values for input {x}");
-        if (pads.Length != 4) throw c.Error($"pads {Fmt(pads)} must have 4 values (top, left, bottom, right) for input {x}");
+        if (kernel.Length != axes) throw c.Error($"kernel_shape {Fmt(kernel)} must have {axes} values for input {x}");
+        if (strides.Length != axes) throw c.Error($"strides {Fmt(strides)} must have {axes} values for input {x}");
+        if (dilations.Length != axes) throw c.Error($"dilations {Fmt(dilations)} must have {axes} values for input {x}");
+        if (pads.Length != 2 * axes) throw c.Error($"pads {Fmt(pads)} must have {2 * axes} values (begins, then ends) for input {x}");
         if (kernel.Any(k => k < 1) || strides.Any(s => s < 1) || dilations.Any(d => d < 1))
             throw c.Error($"kernel_shape {Fmt(kernel)}, strides {Fmt(strides)} and dilations {Fmt(dilations)} must be positive");
         if (pads.Any(p => p < 0)) throw c.Error($"pads {Fmt(pads)} must not be negative");
@@ -214,7 +233,7 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
         {
             int size = x[2 + axis], k = (int)kernel[axis], s = (int)strides[axis], d = (int)dilations[axis];
             long extent = (long)(k - 1) * d + 1;
-            long begin = pads[axis], end = pads[2 + axis], outSize;
+            long begin = pads[axis], end = pads[axes + axis], outSize;
             switch (autoPad)
             {
                 case "NOTSET":
@@ -244,7 +263,8 @@ internal sealed class Pool : IOperator, IDifferentiable, IKernelVariants
             return new WindowAxis(k, s, d, (int)begin, (int)end, checked((int)outSize));
         }
 
-        return (Axis(0, "H"), Axis(1, "W"));
+        string[] names = axes == 3 ? ["D", "H", "W"] : ["H", "W"];
+        return Enumerable.Range(0, axes).Select(a => Axis(a, names[a])).ToArray();
     }
 
     private static string Fmt(long[] v) => $"[{string.Join(", ", v)}]";

@@ -20,13 +20,14 @@ public sealed class TuningTests(GpuFixture gpu) : GpuTest(gpu)
         var withVariants = VulkanCnn.Ops.OperatorRegistry.OpTypes
             .Select(t => { VulkanCnn.Ops.OperatorRegistry.TryGet(t, out var op); return op; })
             .OfType<IKernelVariants>().Distinct().ToDictionary(op => op.GetType().Name, op => op.Variants);
-        // Conv: ConvTests.CaseStrategies; Pool: the windowed tests ("window") and Global_pools_match_reference_with_every_variant;
-        // Gemm: Gemm_matches_reference and the others run every variant; MatMul_matches_numpy_semantics_with_every_variant's 2-D
-        // cases include the naive reference.
+        // Conv: ConvTests.CaseStrategies and ConvNdTests (1-D and 3-D); Pool: the windowed tests ("window") and
+        // Global_pools_match_reference_with_every_variant; Gemm: Gemm_matches_reference and the others run every variant;
+        // MatMul_matches_numpy_semantics_with_every_variant's 2-D cases include the naive reference.
         Assert.Equal(["Conv", "Gemm", "Pool"], withVariants.Keys.Order());
         Assert.Equal(["naive", "blocked", "tiled"], withVariants["Gemm"]);
         Assert.Contains(GemmTests.MatMulShapes, row => ((int[])row[0]).Length == 2 && ((int[])row[1]).Length == 2);
         var convMatrix = ConvTests.CaseStrategies().Select(row => (string)row[1]).ToHashSet();
+        convMatrix.UnionWith(Training.ConvNdTests.Cases.Values.SelectMany(Training.ConvNdTests.VariantsOf));
         Assert.Equal(withVariants["Conv"].Order(), convMatrix.Order());
         Assert.Equal(["window", "loop", "group"], withVariants["Pool"]);
         Assert.Equal("direct", withVariants["Conv"][0]); // the reference comes first

@@ -24,10 +24,12 @@ public sealed record OnnxFixture(string Model, int Opset)
     public override string ToString() => $"{Model}_opset{Opset}";
 }
 
-/// <summary>The fixtures make_fixtures.py writes: four small CNNs, each at opsets 11 and 13.</summary>
+/// <summary>The fixtures make_fixtures.py writes: six small CNNs (four 2-D, a 1-D audio and a 3-D video one), each at opsets 11 and
+/// 13.</summary>
 public static class OnnxFixtures
 {
-    public static readonly string[] Models = ["resnet_blocks", "inception_block", "mobilenet_block", "decoder_upsample"];
+    public static readonly string[] Models =
+        ["resnet_blocks", "inception_block", "mobilenet_block", "decoder_upsample", "audio_cnn_1d", "video_cnn_3d"];
     public static readonly int[] Opsets = [11, 13];
 
     public static IEnumerable<OnnxFixture> All => Models.SelectMany(m => Opsets.Select(o => new OnnxFixture(m, o)));

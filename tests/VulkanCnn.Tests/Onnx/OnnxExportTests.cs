@@ -19,7 +19,8 @@ namespace VulkanCnn.Tests.Onnx;
 /// </summary>
 public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
 {
-    public static TheoryData<string> ModelNames => new() { "small-cnn", "small-resnet", "activations", "inception" };
+    public static TheoryData<string> ModelNames =>
+        new() { "small-cnn", "small-resnet", "activations", "inception", "audio-1d", "video-3d" };
 
     private static (Module Model, int[] Shape) CreateModel(string name)
     {
@@ -39,11 +40,25 @@ public sealed class OnnxExportTests(GpuFixture gpu) : GpuTest(gpu)
             "inception" =>
                 (new Sequential(Layers.Conv2d(4, 8, 3, padding: 1), Layers.BatchNorm2d(8), Layers.ReLU(), new InceptionBlock(8, 4, 6)),
                     [2, 4, 9, 11]),
+            "audio-1d" => (AudioNet(), [2, 1, 64]),
+            "video-3d" => (VideoNet(), [1, 2, 4, 8, 8]),
             _ => throw new ArgumentException(name),
         };
         RandomizeBatchNorm(made.Item1, name.Length);
         return made;
     }
+
+    /// <summary>A keyword-spotting-sized 1-D CNN over a waveform, from the nn builder's 1-D layers.</summary>
+    internal static Sequential AudioNet() => new(
+        Layers.Conv1d(1, 6, 5, stride: 2, padding: 2), Layers.BatchNorm1d(6), Layers.ReLU(), Layers.MaxPool1d(2),
+        Layers.Conv1d(6, 8, 3, padding: 2, dilation: 2), Layers.ReLU(), Layers.AvgPool1d(2), Layers.Conv1d(8, 8, 3, padding: 1, groups: 2),
+        Layers.ReLU(), Layers.AdaptiveAvgPool1d(), Layers.Flatten(), Layers.Linear(8, 4));
+
+    /// <summary>A small 3-D CNN over a clip, from the nn builder's 3-D layers.</summary>
+    internal static Sequential VideoNet() => new(
+        Layers.Conv3d(2, 4, 3, padding: 1), Layers.BatchNorm3d(4), Layers.ReLU(), Layers.MaxPool3d(2),
+        Layers.Conv3d(4, 6, (1, 3, 3), padding: (0, 1, 1)), Layers.ReLU(), Layers.AvgPool3d(2, ceilMode: true),
+        Layers.AdaptiveAvgPool3d(), Layers.Flatten(), Layers.Linear(6, 3));
 
     /// <summary>Trained-looking statistics: the defaults (mean 0, var 1, weight 1, bias 0) would hide a wrong order of the BN
     /// inputs.</summary>

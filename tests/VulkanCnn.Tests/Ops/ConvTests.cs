@@ -238,7 +238,7 @@ public sealed class ConvTests(GpuFixture gpu) : GpuTest(gpu)
 
         // Runtime (non-constant) weights are supported: Training/ConvBackwardTests compares them with constant ones.
         Assert.Throws<UnsupportedAttributeException>(() =>
-            Run1(Device, "Conv", null, In.Random([1, 6, 5, 5, 5], 2), In.Weight([4, 6, 3, 3, 3], new float[648])));
+            Run1(Device, "Conv", null, In.Random([1, 6, 3, 3, 3, 3], 2), In.Weight([4, 6, 2, 2, 2, 2], new float[384])));
         var u = Assert.Throws<UnsupportedAttributeException>(() =>
             Run1(Device, "Conv", Attrs((ConvStrategySelector.Attribute, "1x1")), x, In.Weight([4, 6, 3, 3], new float[216])));
         Assert.Contains("1x1 kernel", u.Message);

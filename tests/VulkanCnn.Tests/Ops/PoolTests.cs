@@ -197,8 +197,8 @@ public sealed class PoolTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Throws<UnsupportedAttributeException>(() =>
             Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 2, 0, 0, 0 })), x));
         var e3 = Assert.Throws<UnsupportedAttributeException>(() =>
-            Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2, 2 })), In.Random([1, 2, 3, 4, 5], 6)));
-        Assert.Contains("2-D", e3.Message);
+            Run1(Device, "MaxPool", Attrs(("kernel_shape", new[] { 2, 2, 2, 2 })), In.Random([1, 2, 3, 4, 5, 3], 6)));
+        Assert.Contains("3-D", e3.Message);
         Assert.Throws<GraphException>(() => Run1(Device, "GlobalAveragePool", null, In.Random([2, 3], 7)));
     }
 
