@@ -73,13 +73,38 @@ internal sealed class Resize : IOperator
             return;
         }
 
+        var input = c.Input(0);
+        if (rank == 5 && (plan.OutDims[2] != x[2] || plan.Scales[2] != 1))
+        {
+            // Separable: the depth axis first, as the (H, W) kernel over [N·C, D, H·W] with H·W kept, then H and W as usual.
+            var depth = new float[(plan.OutDims[2] + inH * inW) * 3];
+            Tabulate(plan, x[2], plan.OutDims[2], plan.Scales[2], depth.AsSpan(0, plan.OutDims[2] * 3));
+            Identity(depth.AsSpan(plan.OutDims[2] * 3));
+            var resizedDepth = c.Scratch("depth_resized", [x[0], x[1], plan.OutDims[2], inH, inW]);
+            Pass(c, plan, "depth_coordinates", depth, input, resizedDepth, x[2], inH * inW, plan.OutDims[2], inH * inW);
+            input = resizedDepth;
+        }
         var table = new float[(outH + outW) * 3];
         Tabulate(plan, inH, outH, scaleH, table.AsSpan(0, outH * 3));
         Tabulate(plan, inW, outW, scaleW, table.AsSpan(outH * 3));
-        var tableTensor = c.Weight("coordinates", [table.Length], table, DataType.Float32);
+        Pass(c, plan, "coordinates", table, input, c.Output(0), inH, inW, outH, outW);
+    }
+
+    /// <summary>One <c>resize</c> dispatch over the last two axes of <paramref name="output"/> (planes before them).</summary>
+    private static void Pass(OpBuildContext c, Plan plan, string key, float[] table, Tensor input, Tensor output, int inH, int inW,
+        int outH, int outW)
+    {
+        uint local = c.Device.DefaultWorkgroupSize;
+        var tableTensor = c.Weight(key, [table.Length], table, DataType.Float32);
         var pipeline = c.Pipeline(new PipelineKey("resize", 3, 20, local) { Constants = [plan.Linear ? 1u : 0u] });
-        ReadOnlySpan<uint> push = [checked((uint)count), (uint)inH, (uint)inW, (uint)outH, (uint)outW];
-        c.Dispatch(pipeline, [c.Input(0), tableTensor, c.Output(0)], c.Grid1D(count, local), MemoryMarshal.AsBytes(push));
+        ReadOnlySpan<uint> push = [checked((uint)output.ElementCount), (uint)inH, (uint)inW, (uint)outH, (uint)outW];
+        c.Dispatch(pipeline, [input, tableTensor, output], c.Grid1D(output.ElementCount, local), MemoryMarshal.AsBytes(push));
+    }
+
+    /// <summary>An axis kept as it is: each output index reads its own input index.</summary>
+    private static void Identity(Span<float> table)
+    {
+        for (int o = 0; o < table.Length / 3; o++) (table[o * 3], table[o * 3 + 1], table[o * 3 + 2]) = (o, o, 0);
     }
 
     /// <summary>Per output index along one axis: (source index 0, source index 1, weight of index 1).</summary>
@@ -228,9 +253,12 @@ internal sealed class Resize : IOperator
         }
 
         var (scales, outDims) = Sizes(c, x, legacy);
+        // The depth of an NCDHW input resizes too (a separate pass), in the modes without a tap table.
+        bool depth = rank == 5 && kind != Mode.Cubic && coordinates != Coordinates.TfCropAndResize;
         for (int d = 0; d < rank - 2; d++)
-            if (outDims[d] != x[d] || scales[d] != 1)
-                throw c.Unsupported($"resizing axis {d} of input {x} (to {outDims[d]}); only the last two axes (H, W) can be resized");
+            if ((outDims[d] != x[d] || scales[d] != 1) && !(depth && d == 2))
+                throw c.Unsupported($"resizing axis {d} of input {x} (to {outDims[d]}); only the spatial axes (H, W, and D of an NCDHW " +
+                    "input in nearest or linear mode without a crop) can be resized");
         for (int d = 0; d < rank; d++)
         {
             if (outDims[d] <= 0)

@@ -54,6 +54,54 @@ public sealed class ResizeTests(GpuFixture gpu) : GpuTest(gpu)
         });
     }
 
+    /// <summary>Every coordinate mode, nearest (each rounding) and trilinear, over the depth, height and width of an NCDHW input,
+    /// against a reference that maps each output voxel back along the three axes at once.</summary>
+    [Theory]
+    [InlineData("half_pixel", "linear", "round_prefer_floor")]
+    [InlineData("align_corners", "linear", "round_prefer_floor")]
+    [InlineData("pytorch_half_pixel", "linear", "round_prefer_floor")]
+    [InlineData("asymmetric", "nearest", "floor")]
+    [InlineData("tf_half_pixel_for_nn", "nearest", "round_prefer_ceil")]
+    [InlineData("half_pixel", "nearest", "round_prefer_floor")]
+    public void Resize_3d_matches_reference(string coordinates, string mode, string rounding)
+    {
+        int[] dims = [2, 3, 3, 4, 5];
+        double[] scales = [1, 1, 2, 1.5, (float)0.6];   // the float the node holds: 0.6f maps output 1 just below a tie
+        int[] outDims = [2, 3, 6, 6, 3];
+        var x = In.Random(dims, 82);
+        var y = Run1(Device, "Resize", Attrs(("mode", mode), ("coordinate_transformation_mode", coordinates), ("nearest_mode", rounding)),
+            x, null, In.Weight([5], scales.Select(v => (float)v).ToArray()));
+        Assert.Equal(new TensorShape(outDims), y.Shape);
+        float At(int n, int c, int z, int yy, int xx) => x.Data![(((n * 3 + c) * 3 + Math.Clamp(z, 0, 2)) * 4 + Math.Clamp(yy, 0, 3)) * 5
+            + Math.Clamp(xx, 0, 4)];
+        var expected = NdIndex.Build(outDims, o =>
+        {
+            var src = Enumerable.Range(0, 3)
+                .Select(a => Source(coordinates, o[2 + a], dims[2 + a], outDims[2 + a], scales[2 + a])).ToArray();
+            if (mode == "nearest")
+            {
+                var i = Enumerable.Range(0, 3).Select(a => Nearest(rounding, src[a], scales[2 + a])).ToArray();
+                return At(o[0], o[1], i[0], i[1], i[2]);
+            }
+            double sum = 0;
+            for (int corner = 0; corner < 8; corner++)
+            {
+                double weight = 1;
+                var i = new int[3];
+                for (int a = 0; a < 3; a++)
+                {
+                    int lo = (int)Math.Floor(src[a]), bit = corner >> a & 1;
+                    double f = src[a] - lo;
+                    i[a] = lo + bit;
+                    weight *= bit == 1 ? f : 1 - f;
+                }
+                sum += weight * At(o[0], o[1], i[0], i[1], i[2]);
+            }
+            return (float)sum;
+        });
+        Tolerance.AssertClose(expected, y.Floats, Tolerance.Op, $"{coordinates} {mode}");
+    }
+
     private static readonly string[] CoordinateModes =
         ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "half_pixel_symmetric"];
 
