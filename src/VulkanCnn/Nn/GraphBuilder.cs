@@ -63,6 +63,15 @@ public sealed class GraphBuilder
         return new Value(name, c.Shape);
     }
 
+    /// <summary>Adds a constant that is not a parameter (an imported graph's shapes, axes, fixed scales).</summary>
+    public Value Constant(HostTensor value)
+    {
+        string name = Fresh("const");
+        _graph.Initializers[name] = value;
+        _shapes[name] = value.Shape;
+        return new Value(name, value.Shape);
+    }
+
     /// <summary>Adds a node and infers its output shape immediately.</summary>
     public Value Node(string opType, IReadOnlyList<Value?> inputs, Attributes? attributes = null)
     {
