@@ -26,14 +26,47 @@ internal static class FinetuneCommand
         var data = new Option<DirectoryInfo>("--data") { Description = "One subfolder of images per class.", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the head (.safetensors).", Required = true };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 200 };
-        var command = new Command("finetune", "Train a classifier head on pretrained ResNet18 features from a folder of labelled images.")
+        var model = new Option<string?>("--model")
         {
-            data, output, steps, BackboneOption,
+            Description = "Fine-tune this .onnx network end to end (with --unfreeze) instead of a linear head over ResNet18 features; " +
+                "--out is then a training checkpoint (.safetensors, the ONNX export beside it).",
         };
-        command.SetAction(result =>
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.01 };
+        var size = new Option<int>("--size") { Description = "Image side the network sees.", DefaultValueFactory = _ => 64 };
+        var augmentPad = new Option<int>("--augment-pad") { DefaultValueFactory = _ => 0 };
+        var flip = new Option<bool>("--flip");
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (with --model)." };
+        var command = new Command("finetune", "Train a classifier head on pretrained ResNet18 features from a folder of labelled images, " +
+            "or fine-tune an .onnx network end to end (--model).")
+        {
+            data, output, steps, BackboneOption, model, epochs, batch, lr, size, augmentPad, flip, resume, TrainCommand.FeaturesOption,
+            TrainCommand.UnfreezeOption, TrainCommand.PreprocessOption,
+        };
+        command.SetAction(async (result, ct) =>
         {
             var root = result.GetValue(data)!;
             if (!root.Exists) throw new DirectoryNotFoundException($"--data folder '{root.FullName}' does not exist.");
+            if (result.GetValue(model) is { } onnx)
+            {
+                var options = new TrainingRunOptions
+                {
+                    Model = onnx,
+                    Epochs = result.GetValue(epochs),
+                    BatchSize = result.GetValue(batch),
+                    LearningRate = result.GetValue(lr),
+                    AugmentPadding = result.GetValue(augmentPad),
+                    HorizontalFlip = result.GetValue(flip),
+                };
+                string? resumeFrom = result.GetValue(resume);
+                if (resumeFrom is not null) options = TrainingRunOptions.FromCheckpoint(Checkpoint.ReadInfo(resumeFrom));
+                options = TrainCommand.WithBackbone(options, result, resumed: resumeFrom is not null);
+                var (train, test) = TrainCommand.LoadData(root.FullName, options.Limit, null, result.GetValue(size), grayscale: false,
+                    result.GetValue(TrainCommand.PreprocessOption)!);
+                return await TrainCommand.Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!.FullName,
+                    resumeFrom, ct);
+            }
             var classes = root.GetDirectories().Where(d => !d.Name.StartsWith('.')).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
             if (classes.Count < 2) throw new ArgumentException($"--data '{root.FullName}' needs at least two class subfolders.");
             using var gpu = GpuDevice.Create(GlobalOptions.DeviceOptions(result));

@@ -37,7 +37,8 @@ internal static class TrainCommand
         var flip = new Option<bool>("--flip") { Description = "GPU augmentation: random horizontal flips." };
         var model = new Option<string>("--model")
         {
-            Description = $"Built-in model: {string.Join(", ", SmallModels.Names)}.",
+            Description = $"Built-in model ({string.Join(", ", SmallModels.Names)}), or an .onnx network to fine-tune end to end " +
+                "with a new linear head.",
             DefaultValueFactory = _ => "small-cnn"
         };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
@@ -76,10 +77,10 @@ internal static class TrainCommand
             Description = "Also checkpoint every N batches (0: epochs only).",
             DefaultValueFactory = _ => 100
         };
-        var command = new Command("train", "Train a built-in CNN on the GPU.")
+        var command = new Command("train", "Train a built-in CNN, or fine-tune an imported one, on the GPU.")
         {
             dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init,
-                checkpointEvery, imageSize, grayscale, augmentPad, flip, profile,
+                checkpointEvery, imageSize, grayscale, augmentPad, flip, profile, FeaturesOption, UnfreezeOption, PreprocessOption,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -115,21 +116,56 @@ internal static class TrainCommand
                     throw new ArgumentException($"{result.GetValue(output)} exists; continue it with --resume " +
                         $"{result.GetValue(output)}, or choose another --out.");
             }
-            options = options with { Profile = result.GetValue(profile) };
+            options = WithBackbone(options with { Profile = result.GetValue(profile) }, result,
+                resumed: result.GetValue(resume) is not null);
             if (Path.GetExtension(result.GetValue(output)) != ".safetensors")
                 throw new ArgumentException($"--out must name a .safetensors checkpoint (the ONNX export goes beside it), got " +
                     $"{result.GetValue(output)}.");
             var (train, test) = LoadData(result.GetValue(dataset)!, options.Limit, result.GetValue(testLimit), result.GetValue(imageSize),
-                result.GetValue(grayscale));
+                result.GetValue(grayscale), result.GetValue(PreprocessOption)!);
             return await Run(GlobalOptions.DeviceOptions(result), train, test, options, result.GetValue(output)!, result.GetValue(resume),
                 ct);
         });
         return command;
     }
 
-    /// <summary>Fashion-MNIST (Debian's package or a folder of its IDX files), or an image folder.</summary>
-    private static (IDataset Train, IDataset? Test) LoadData(string dataset, int? limit, int? testLimit, int imageSize, bool grayscale)
+    internal static readonly Option<string?> FeaturesOption = new("--features")
     {
+        Description = "An .onnx --model's value to take as features (default: its first output).",
+    };
+
+    internal static readonly Option<string> UnfreezeOption = new("--unfreeze")
+    {
+        Description = "An .onnx --model's parameters that train: all, none (a linear probe), last:N (the last N weighted layers) " +
+            "or a name prefix.",
+        DefaultValueFactory = _ => "all",
+    };
+
+    internal static readonly Option<string> PreprocessOption = new("--preprocess")
+    {
+        Description = "Image folders: imagenet (RGB, 0..1, ImageNet mean and std) or caffe (BGR, 0..255 minus a per-channel mean: " +
+            "the pretrained ResNet18's input).",
+        DefaultValueFactory = _ => "imagenet",
+    };
+
+    /// <summary>An .onnx model is loaded as the backbone to fine-tune (its features and unfreeze spec from the command line, or
+    /// the checkpoint's on a resume).</summary>
+    internal static TrainingRunOptions WithBackbone(TrainingRunOptions options, ParseResult result, bool resumed)
+    {
+        if (!options.Model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return options;
+        if (!File.Exists(options.Model)) throw new FileNotFoundException($"--model '{options.Model}' does not exist.", options.Model);
+        options = options with { Backbone = VulkanCnn.Onnx.OnnxImporter.Load(options.Model) };
+        return resumed ? options
+            : options with { BackboneFeatures = result.GetValue(FeaturesOption), Unfreeze = result.GetValue(UnfreezeOption)! };
+    }
+
+    /// <summary>Fashion-MNIST (Debian's package or a folder of its IDX files), or an image folder.</summary>
+    internal static (IDataset Train, IDataset? Test) LoadData(string dataset, int? limit, int? testLimit, int imageSize, bool grayscale,
+        string preprocess = "imagenet")
+    {
+        if (preprocess is not ("imagenet" or "caffe"))
+            throw new ArgumentException($"--preprocess '{preprocess}' is not imagenet or caffe.", nameof(preprocess));
+        bool caffe = preprocess == "caffe" && !grayscale;
         string folder = dataset == "fashion-mnist" ? FashionMnist.DefaultDirectory : dataset;
         bool idx = dataset == "fashion-mnist" || Directory.EnumerateFiles(folder, "*-idx?-ubyte*").Any();
         if (idx) return (FashionMnist.Load(train: true, folder, limit), FashionMnist.Load(train: false, folder, testLimit));
@@ -138,9 +174,11 @@ internal static class TrainCommand
             ResizeShorterSide = imageSize,
             CropWidth = imageSize,
             CropHeight = imageSize,
-            ChannelOrder = grayscale ? VulkanCnn.Imaging.ChannelOrder.Grayscale : VulkanCnn.Imaging.ChannelOrder.Rgb,
-            Mean = grayscale ? [0.5f] : [0.485f, 0.456f, 0.406f],
-            Std = grayscale ? [0.25f] : [0.229f, 0.224f, 0.225f],
+            ChannelOrder = grayscale ? VulkanCnn.Imaging.ChannelOrder.Grayscale
+                : caffe ? VulkanCnn.Imaging.ChannelOrder.Bgr : VulkanCnn.Imaging.ChannelOrder.Rgb,
+            Range = caffe ? VulkanCnn.Imaging.PixelRange.ZeroTo255 : VulkanCnn.Imaging.PixelRange.ZeroToOne,
+            Mean = grayscale ? [0.5f] : caffe ? [103.06f, 115.90f, 123.15f] : [0.485f, 0.456f, 0.406f],
+            Std = grayscale ? [0.25f] : caffe ? [1f, 1f, 1f] : [0.229f, 0.224f, 0.225f],
         };
         IDataset Limit(IDataset d, int? n) => n is { } k && k < d.Count ? new SubsetDataset(d, k) : d;
         if (Directory.Exists(Path.Combine(folder, "train")) && Directory.Exists(Path.Combine(folder, "test")))
@@ -149,7 +187,7 @@ internal static class TrainCommand
         return (Limit(new VulkanCnn.Imaging.ImageFolderDataset(folder, options), limit), null);
     }
 
-    private static async Task<int> Run(GpuDeviceOptions deviceOptions, IDataset train, IDataset? test, TrainingRunOptions options,
+    internal static async Task<int> Run(GpuDeviceOptions deviceOptions, IDataset train, IDataset? test, TrainingRunOptions options,
         string output, string? resume, CancellationToken ct)
     {
         using var gpu = GpuDevice.Create(deviceOptions);
@@ -196,7 +234,7 @@ internal static class TrainCommand
             run.Trainer.CopyParametersToModule();
             string onnx = Path.ChangeExtension(output, ".onnx");
             VulkanCnn.Onnx.OnnxExporter.Save(VulkanCnn.Nn.Modules.ToGraph(run.Model,
-                new TensorShape([1, .. train.SampleShape.Dimensions.ToArray()]), options.Model), onnx);
+                new TensorShape([1, .. train.SampleShape.Dimensions.ToArray()]), Path.GetFileNameWithoutExtension(options.Model)), onnx);
             AnsiConsole.MarkupLine($"ONNX export: {Markup.Escape(onnx)}");
             if (test is not null)
             {

@@ -15,6 +15,7 @@ public sealed class GraphModule : Module
     private readonly IrGraph _graph;
     private readonly Dictionary<string, Parameter> _parameters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _buffers;
+    private readonly List<Node> _order;
     private readonly string _input, _output;
 
     /// <param name="graph">The graph; it is copied, so later changes to it do not reach the module.</param>
@@ -31,9 +32,18 @@ public sealed class GraphModule : Module
             nameof(graph));
         if (!_graph.Outputs.Contains(_output) && !_graph.Nodes.Any(n => n.Outputs.Contains(_output)))
             throw new ArgumentException($"Graph '{graph.Name}' computes no value named '{_output}'.", nameof(output));
-        _buffers = _graph.Nodes.Where(n => n.OpType == "BatchNormalization").SelectMany(n => n.Inputs.Skip(3).Take(2))
+        // Only what the output needs: a featurizer's classifier (or a pool that no longer fits the input size) is left out.
+        var producer = _graph.Nodes.SelectMany(n => n.Outputs.Where(o => o.Length > 0).Select(o => (o, n)))
+            .ToDictionary(p => p.o, p => p.n, StringComparer.Ordinal);
+        var needed = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<string>([_output]);
+        while (pending.TryPop(out var value))
+            if (producer.TryGetValue(value, out var node) && needed.Add(node))
+                foreach (var input in node.Inputs.Where(i => i.Length > 0)) pending.Push(input);
+        _order = _graph.TopologicalOrder().Where(needed.Contains).ToList();
+        _buffers = _order.Where(n => n.OpType == "BatchNormalization").SelectMany(n => n.Inputs.Skip(3).Take(2))
             .ToHashSet(StringComparer.Ordinal);
-        foreach (var node in _graph.TopologicalOrder())
+        foreach (var node in _order)
             for (int i = 0; i < node.Inputs.Count; i++)
             {
                 string name = node.Inputs[i];
@@ -73,7 +83,7 @@ public sealed class GraphModule : Module
                 : throw new GraphException($"Graph '{_graph.Name}': value '{name}' has no producer.");
             return values[name] = v;
         }
-        foreach (var node in _graph.TopologicalOrder())
+        foreach (var node in _order)
         {
             var inputs = node.Inputs.Select(Resolve).ToList();
             var outputs = g.Nodes(node.OpType, inputs, node.Outputs.Count, node.Attributes.Clone());

@@ -37,6 +37,13 @@ public sealed record TrainingRunOptions
     /// <summary>Start from this checkpoint's parameters and BatchNorm statistics (same model) with a fresh optimizer and
     /// schedule: fine-tuning, or a warm restart of the learning-rate schedule. Recorded in the checkpoint's settings.</summary>
     public string? InitFrom { get; init; }
+    /// <summary>Fine-tune this imported network (<see cref="FineTune.Model"/>) instead of a built-in model; <see cref="Model"/> then
+    /// names it (its file). Not stored in checkpoints: a resume passes it again.</summary>
+    public Graph? Backbone { get; init; }
+    /// <summary>The backbone value taken as features (default: its first output).</summary>
+    public string? BackboneFeatures { get; init; }
+    /// <summary>Which backbone parameters train: all, none, last:N or a name prefix (<see cref="FineTune.Unfreeze"/>).</summary>
+    public string Unfreeze { get; init; } = "all";
     /// <summary>Time every layer's forward and backward kernels (<see cref="Trainer.LastStepProfile"/>); not a setting of the
     /// run.</summary>
     public bool Profile { get; init; }
@@ -60,6 +67,8 @@ public sealed record TrainingRunOptions
         ["model"] = Model,
         ["seed"] = Fmt(Seed),
         ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
+        ["features"] = BackboneFeatures ?? "",
+        ["unfreeze"] = Unfreeze,
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
@@ -88,6 +97,8 @@ public sealed record TrainingRunOptions
             HorizontalFlip = s.GetValueOrDefault("flip") == "1",
             Limit = s.TryGetValue("limit", out var l) && l.Length > 0 ? int.Parse(l, CultureInfo.InvariantCulture) : null,
             CheckpointEveryBatches = (int)D("checkpoint_every", defaults.CheckpointEveryBatches),
+            BackboneFeatures = s.GetValueOrDefault("features") is { Length: > 0 } f ? f : null,
+            Unfreeze = s.GetValueOrDefault("unfreeze") is { Length: > 0 } u ? u : defaults.Unfreeze,
         };
     }
 }
@@ -126,7 +137,9 @@ public sealed class TrainingRun : IDisposable
         Options = options;
         CheckpointPath = checkpointPath;
         Init.ManualSeed(options.Seed);
-        Model = SmallModels.Create(options.Model, train.SampleShape[0], train.ClassCount, train.SampleShape[1]);
+        Model = options.Backbone is { } backbone
+            ? FineTune.Model(backbone, options.BackboneFeatures, train.SampleShape, train.ClassCount, options.Unfreeze)
+            : SmallModels.Create(options.Model, train.SampleShape[0], train.ClassCount, train.SampleShape[1]);
         if (options.InitFrom is { } init && resumeFrom is null)
         {
             var initInfo = Checkpoint.LoadInto(init, Model);
