@@ -11,18 +11,8 @@ namespace VulkanCnn.Tests.Graph;
 /// input, intermediates and output each exceed it runs in batch pieces (views at byte offsets of the whole, never bound
 /// whole) and matches the double CPU reference; what cannot run in pieces is refused naming the tensor, the node and why.
 /// </summary>
-public sealed class OversizedActivationTests(GpuFixture gpu) : GpuTest(gpu), IDisposable
+public sealed class OversizedActivationTests(GpuFixture gpu) : LimitedBindingTest(gpu, 64 << 10)
 {
-    private const ulong Limit = 64 << 10;
-    private GpuDevice? _small;
-
-    private GpuDevice Small => _small ??= GpuDevice.Create(new GpuDeviceOptions
-    {
-        Validation = true,
-        MaxBufferBytes = Limit,
-        PipelineCacheDirectory = Gpu.CacheDirectory,
-        Log = _ => { },
-    });
 
     /// <summary>x [48, 3, 12, 12] (81 KiB) → Conv 3→20 (540 KiB) → BN → Relu → MaxPool (135 KiB) → Conv 20→20 + residual Add →
     /// Relu → GlobalAveragePool → Flatten → Gemm 20→10, optionally with the first Relu's output as a second graph output.</summary>
@@ -193,13 +183,5 @@ public sealed class OversizedActivationTests(GpuFixture gpu) : GpuTest(gpu), IDi
         Assert.Contains("vkcnn.BatchSlice (node 'slice') is not implemented", e.Message);
         Assert.False(VulkanCnn.Ops.OperatorRegistry.IsSupported("vkcnn.BatchConcat"));
         Assert.DoesNotContain(VulkanCnn.Ops.OperatorRegistry.OpTypes, t => t.StartsWith("vkcnn.", StringComparison.Ordinal));
-    }
-
-    public override void Dispose()
-    {
-        var errors = _small?.Validation!.ErrorsSince(0).ToList() ?? [];
-        _small?.Dispose();
-        Assert.True(errors.Count == 0, "Vulkan validation errors:\n" + string.Join("\n", errors));
-        base.Dispose();
     }
 }

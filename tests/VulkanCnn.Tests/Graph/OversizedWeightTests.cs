@@ -11,18 +11,8 @@ namespace VulkanCnn.Tests.Graph;
 /// (<see cref="GpuDeviceOptions.MaxBufferBytes"/>) every such Gemm, MatMul and Conv weight is split across buffers and the
 /// result matches a double reference written here; a VGG-sized classifier runs at the real limit.
 /// </summary>
-public sealed class OversizedWeightTests(GpuFixture gpu) : GpuTest(gpu), IDisposable
+public sealed class OversizedWeightTests(GpuFixture gpu) : LimitedBindingTest(gpu, 64 << 10)
 {
-    private const ulong Limit = 64 << 10;
-    private GpuDevice? _small;
-
-    private GpuDevice Small => _small ??= GpuDevice.Create(new GpuDeviceOptions
-    {
-        Validation = true,
-        MaxBufferBytes = Limit,
-        PipelineCacheDirectory = Gpu.CacheDirectory,
-        Log = _ => { },
-    });
 
     [Theory]
     [InlineData(1, false, 1)]
@@ -202,13 +192,5 @@ public sealed class OversizedWeightTests(GpuFixture gpu) : GpuTest(gpu), IDispos
                         y[((img * cout + m) * o + oy) * o + ox] = (float)sum;
                     }
         return y;
-    }
-
-    public override void Dispose()
-    {
-        var errors = _small?.Validation!.ErrorsSince(0).ToList() ?? [];
-        _small?.Dispose();
-        Assert.True(errors.Count == 0, "Vulkan validation errors:\n" + string.Join("\n", errors));
-        base.Dispose();
     }
 }

@@ -59,6 +59,18 @@ internal static class ConvGradReference
         return (dx, dw, db);
     }
 
+    /// <summary>A GPU forward and backward run of the case (output 0, then the gradients of X, W and, with a bias, B) against this
+    /// reference, within the op bound.</summary>
+    public static void AssertMatches(IConvGradCase c, double[] x, double[] w, double[]? b, double[] dy, VulkanCnn.Training.BackwardResult r,
+        string name)
+    {
+        var (dx, dw, db) = Backward(c, x, w, b, dy);
+        Tolerance.AssertClose(ActivationReference.ToFloat(Forward(c, x, w, b)), r.Outputs[0].Floats, Tolerance.Op, name + " forward");
+        Tolerance.AssertClose(ActivationReference.ToFloat(dx), r.InputGradients[0]!.Floats, Tolerance.Op, name + " dX");
+        Tolerance.AssertClose(ActivationReference.ToFloat(dw), r.InputGradients[1]!.Floats, Tolerance.Op, name + " dW");
+        if (db is not null) Tolerance.AssertClose(ActivationReference.ToFloat(db), r.InputGradients[2]!.Floats, Tolerance.Op, name + " dB");
+    }
+
     /// <summary>Checks <see cref="Backward"/> against central finite differences of <see cref="Forward"/> over X, W and B.</summary>
     public static void AssertBackwardMatchesFiniteDifferences(IConvGradCase c, int seed, string name)
     {
