@@ -51,11 +51,14 @@ internal sealed class ExecutionPlan : IDisposable
                         $"{compiled.Shapes[root].ElementCount * 4}.", nameof(external));
                 externalRoots[root] = buffer;
             }
+            // Roots whose bytes kernels bind only in batch pieces (directly or through a view) may be larger than one binding.
+            var piecedRoots = compiled.Pieced.Where(Memory.RootOf.ContainsKey).Select(v => Memory.RootOf[v])
+                .ToHashSet(StringComparer.Ordinal);
             var rootBuffers = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
             foreach (var root in Memory.DedicatedRoots)
                 rootBuffers[root] = externalRoots.TryGetValue(root, out var ext) ? ext
                     : Own(GpuBuffer.Create(device, Memory.RootBytes[root], MemoryUsage.Tensor, $"{graph.Name}.{root}",
-                        checkBindingRange: !compiled.Pieced.Contains(root)));
+                        checkBindingRange: !piecedRoots.Contains(root)));
             var arena = Memory.ArenaBytes > 0 ? Own(GpuBuffer.CreateArena(device, Memory.ArenaBytes, $"{graph.Name}.arena")) : null;
             foreach (var (name, root) in Memory.RootOf)
                 _tensors[name] = Own(rootBuffers.TryGetValue(root, out var own)

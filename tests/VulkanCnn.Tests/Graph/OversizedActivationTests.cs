@@ -80,6 +80,32 @@ public sealed class OversizedActivationTests(GpuFixture gpu) : LimitedBindingTes
         Tolerance.AssertClose(CpuNetwork.Run(Network(batch, false), x), outputs["y"].Floats!, Tolerance.Op, "y");
     }
 
+    /// <summary>An oversized graph input reaching the pieced node through a view (Flatten) keeps its own buffer past the limit.
+    /// </summary>
+    [Fact]
+    public void A_graph_input_past_the_limit_read_through_a_view_runs_in_pieces()
+    {
+        const int n = 64, k = 400, m = 10;   // x: 100 KiB
+        var g = new Ir.Graph { Name = "view" };
+        g.Inputs.Add(new ValueInfo("x", [n, 4, 100]));
+        g.Initializers["w"] = HostTensor.FromFloats([m, k], Reference.Random(m * k, 41, -0.1f, 0.1f));
+        g.Nodes.Add(new Node("Flatten", "flatten", ["x"], ["f"]));
+        g.Nodes.Add(new Node("Gemm", "fc", ["f", "w"], ["y"], new Attributes().Set("transB", 1)));
+        g.Outputs.Add("y");
+        var x = Reference.Random(n * k, 42);
+        using var session = Small.Compile(g, [n, 4, 100]);
+        Assert.Equal(1, session.Passes.NodesRunInBatchPieces);
+        var expected = new float[n * m];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+            {
+                double sum = 0;
+                for (int t = 0; t < k; t++) sum += (double)x[i * k + t] * g.Initializers["w"].Floats![j * k + t];
+                expected[i * m + j] = (float)sum;
+            }
+        Tolerance.AssertClose(expected, session.Run(x), Tolerance.Op);
+    }
+
     [Fact]
     public void One_image_larger_than_the_limit_is_refused_naming_the_tensor_and_the_node()
     {
