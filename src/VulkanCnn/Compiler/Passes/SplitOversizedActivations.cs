@@ -50,23 +50,27 @@ internal static class SplitOversizedActivations
             var pieces = outputs.ToDictionary(o => o, _ => new List<string>());
             var built = new List<Node>();
             var newSlices = new Dictionary<(string, int, int), string>(slices);
+            var constants = new List<string>();
             for (int start = 0; start < batch; start += count)
             {
                 int n = Math.Min(count, batch - start);
                 var inputs = new List<string>(node.Inputs);
                 foreach (int i in sliced)
-                    inputs[i] = graph.Initializers.TryGetValue(node.Inputs[i], out var constant)
-                        ? ConstantPiece(graph, shapes, node.Inputs[i], constant, start, n)
-                        : Slice(shapes, newSlices, node.Inputs[i], start, n, built);
+                    if (graph.Initializers.TryGetValue(node.Inputs[i], out var constant))
+                    {
+                        constants.Add(inputs[i] = ConstantPiece(graph, shapes, node.Inputs[i], constant, start, n));
+                        valueOrigin[inputs[i]] = node.Inputs[i];   // stored as the constant it is cut from
+                    }
+                    else inputs[i] = Slice(shapes, newSlices, node.Inputs[i], start, n, built);
                 var pieceOutputs = node.Outputs.Select(o => o.Length == 0 ? "" : Fresh(shapes, $"{o}.images{start}")).ToList();
                 var piece = new Node(node.OpType, $"{node.Name}/images{start}", inputs, pieceOutputs, node.Attributes.Clone());
-                if (Infer(graph, shapes, piece) is not { } inferred) goto NextNode;
+                if (Infer(graph, shapes, piece) is not { } inferred) goto Abandon;
                 for (int k = 0; k < node.Outputs.Count; k++)
                 {
                     if (node.Outputs[k].Length == 0) continue;
                     var expected = shapes[node.Outputs[k]].Dimensions.ToArray();
                     expected[0] = n;
-                    if (inferred[k] != new TensorShape(expected)) goto NextNode; // an input broadcast along the batch
+                    if (inferred[k] != new TensorShape(expected)) goto Abandon; // an input broadcast along the batch
                     shapes[pieceOutputs[k]] = inferred[k];
                     pieces[node.Outputs[k]].Add(pieceOutputs[k]);
                 }
@@ -88,7 +92,9 @@ internal static class SplitOversizedActivations
             }
             foreach (int i in sliced.Where(i => !graph.Initializers.ContainsKey(node.Inputs[i]))) pieced.Add(node.Inputs[i]);
             split++;
-        NextNode:;
+            continue;
+        Abandon:
+            foreach (var c in constants) graph.Initializers.Remove(c);
         }
         return split;
     }
