@@ -13,19 +13,19 @@ layout(std430, binding = 1) readonly buffer Grad { float grad[]; };
 layout(std430, binding = 2) buffer M { float m[]; };
 layout(std430, binding = 3) buffer V { float v[]; };
 layout(std430, binding = 4) readonly buffer Hyper { float lr; float clip; float bc1; float bc2; } h;
-layout(push_constant) uniform Params { uint count; float beta1; float beta2; float eps; float weight_decay; } pc;
+layout(push_constant) uniform Params { uint count; float beta1; float beta2; float eps; float weight_decay; float lr_scale; } pc;
 
 void main()
 {
     uint i = linear_invocation_index();
     if (i >= pc.count) return;
-    float param = p[i];
+    float param = p[i], lr = h.lr * pc.lr_scale;   // lr_scale: the parameter's group
     float g = grad[i] * h.clip;
-    if (DECOUPLED != 0u) param *= 1.0 - h.lr * pc.weight_decay;
+    if (DECOUPLED != 0u) param *= 1.0 - lr * pc.weight_decay;
     else g += pc.weight_decay * param;
     float mi = pc.beta1 * m[i] + (1.0 - pc.beta1) * g;
     float vi = pc.beta2 * v[i] + (1.0 - pc.beta2) * g * g;
     m[i] = mi;
     v[i] = vi;
-    p[i] = param - h.lr * (mi / h.bc1) / (sqrt(vi / h.bc2) + pc.eps);
+    p[i] = param - lr * (mi / h.bc1) / (sqrt(vi / h.bc2) + pc.eps);
 }

@@ -12,7 +12,7 @@ layout(std430, binding = 0) buffer Param { float p[]; };
 layout(std430, binding = 1) readonly buffer Grad { float grad[]; };
 layout(std430, binding = 2) buffer Momentum { float buf[]; };
 layout(std430, binding = 3) readonly buffer Hyper { float lr; float clip; float bc1; float bc2; } h;
-layout(push_constant) uniform Params { uint count; float momentum; float weight_decay; } pc;
+layout(push_constant) uniform Params { uint count; float momentum; float weight_decay; float lr_scale; } pc;   // lr_scale: its group's
 
 void main()
 {
@@ -25,5 +25,5 @@ void main()
         buf[i] = b;
         g = NESTEROV != 0u ? g + pc.momentum * b : b;
     }
-    p[i] -= h.lr * g;
+    p[i] -= h.lr * pc.lr_scale * g;
 }

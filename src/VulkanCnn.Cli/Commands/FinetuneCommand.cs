@@ -42,7 +42,7 @@ internal static class FinetuneCommand
             "or fine-tune an .onnx network end to end (--model).")
         {
             data, output, steps, BackboneOption, model, epochs, batch, lr, size, augmentPad, flip, resume, TrainCommand.FeaturesOption,
-            TrainCommand.UnfreezeOption, TrainCommand.PreprocessOption,
+            TrainCommand.UnfreezeOption, TrainCommand.PreprocessOption, TrainCommand.BackboneLrOption,
         };
         command.SetAction(async (result, ct) =>
         {

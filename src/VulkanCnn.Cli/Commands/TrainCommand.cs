@@ -81,6 +81,7 @@ internal static class TrainCommand
         {
             dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init,
                 checkpointEvery, imageSize, grayscale, augmentPad, flip, profile, FeaturesOption, UnfreezeOption, PreprocessOption,
+                BackboneLrOption,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -141,6 +142,11 @@ internal static class TrainCommand
         DefaultValueFactory = _ => "all",
     };
 
+    internal static readonly Option<double?> BackboneLrOption = new("--backbone-lr")
+    {
+        Description = "An .onnx --model's learning rate when it should differ from the new head's --lr (e.g. 10x lower).",
+    };
+
     internal static readonly Option<string> PreprocessOption = new("--preprocess")
     {
         Description = "Image folders: imagenet (RGB, 0..1, ImageNet mean and std) or caffe (BGR, 0..255 minus a per-channel mean: " +
@@ -156,7 +162,12 @@ internal static class TrainCommand
         if (!File.Exists(options.Model)) throw new FileNotFoundException($"--model '{options.Model}' does not exist.", options.Model);
         options = options with { Backbone = VulkanCnn.Onnx.OnnxImporter.Load(options.Model) };
         return resumed ? options
-            : options with { BackboneFeatures = result.GetValue(FeaturesOption), Unfreeze = result.GetValue(UnfreezeOption)! };
+            : options with
+            {
+                BackboneFeatures = result.GetValue(FeaturesOption),
+                Unfreeze = result.GetValue(UnfreezeOption)!,
+                BackboneLearningRate = result.GetValue(BackboneLrOption),
+            };
     }
 
     /// <summary>Fashion-MNIST (Debian's package or a folder of its IDX files), or an image folder.</summary>

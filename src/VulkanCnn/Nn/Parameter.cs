@@ -19,6 +19,10 @@ public sealed class Parameter
 
     /// <summary>Trained by the optimizer (false for buffers such as BatchNorm running statistics, and for frozen layers).</summary>
     public bool RequiresGrad { get; set; } = true;
+
+    /// <summary>Multiplies the optimizer's learning rate for this parameter (a parameter group: a lower rate for a pretrained
+    /// backbone than for its new head). Default 1.</summary>
+    public double LearningRateScale { get; set; } = 1;
 }
 
 /// <summary>Deterministic initialisation, as PyTorch's defaults (kaiming-uniform with a = √5 for conv/linear).</summary>

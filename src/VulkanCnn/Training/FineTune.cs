@@ -17,10 +17,14 @@ public static class FineTune
     /// <param name="classes">The new head's outputs.</param>
     /// <param name="unfreeze">all, none (a linear probe on frozen features), last:N (the last N weighted layers) or a name prefix.
     /// </param>
-    public static Sequential Model(Graph backbone, string? features, TensorShape sampleShape, int classes, string unfreeze = "all")
+    /// <param name="backboneLearningRateScale">The backbone's learning rate relative to the head's (a parameter group).</param>
+    public static Sequential Model(Graph backbone, string? features, TensorShape sampleShape, int classes, string unfreeze = "all",
+        double backboneLearningRateScale = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backboneLearningRateScale);
         var body = new GraphModule(backbone, features);
         Unfreeze(body, unfreeze);
+        foreach (var p in body.Parameters.Values) p.LearningRateScale = backboneLearningRateScale;
         var probe = new Sequential(body).ToGraph(new TensorShape([1, .. sampleShape.Dimensions.ToArray()]), "probe");
         var shape = ShapeOf(probe);
         if (shape.Rank < 2)

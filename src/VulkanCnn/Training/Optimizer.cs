@@ -4,7 +4,12 @@ using VulkanCnn.Vulkan;
 namespace VulkanCnn.Training;
 
 /// <summary>A parameter being trained: its values and the gradient buffer the backward pass fills.</summary>
-public sealed record TrainableParameter(string Name, Tensor Value, Tensor Gradient);
+public sealed record TrainableParameter(string Name, Tensor Value, Tensor Gradient)
+{
+    /// <summary>Multiplies the optimizer's learning rate for this parameter (a parameter group: e.g. a lower rate for a pretrained
+    /// backbone than for a new head).</summary>
+    public double LearningRateScale { get; init; } = 1;
+}
 
 /// <summary>
 /// An optimizer as shaders: its update kernels are recorded once into the training step and
@@ -142,15 +147,16 @@ public sealed class Sgd : Optimizer
     protected override void BuildUpdate(TrainableParameter p, List<BoundKernel> kernels)
     {
         uint local = Device.DefaultWorkgroupSize;
-        var pipeline = Device.GetPipeline(new PipelineKey("sgd_step", 4, 12,
+        var pipeline = Device.GetPipeline(new PipelineKey("sgd_step", 4, 16,
             local)
         { Constants = [Nesterov ? 1u : 0u, Momentum > 0 ? 1u : 0u] });
         var momentum = Momentum > 0 ? CreateState(p, "momentum_buffer") : p.Gradient; // unused binding without momentum
         var (x, y) = Device.Grid1D(p.Value.ElementCount, local);
-        var push = new byte[12];
+        var push = new byte[16];
         MemoryMarshal.Write(push, (uint)p.Value.ElementCount);
         MemoryMarshal.Write(push.AsSpan(4), (float)Momentum);
         MemoryMarshal.Write(push.AsSpan(8), (float)WeightDecay);
+        MemoryMarshal.Write(push.AsSpan(12), (float)p.LearningRateScale);
         kernels.Add(Own(new BoundKernel(pipeline, [p.Value.Range, p.Gradient.Range, momentum.Range, HyperRange], (x, y, 1), push,
             "sgd." + p.Name)));
     }
@@ -177,16 +183,17 @@ public sealed class Adam : Optimizer
     protected override void BuildUpdate(TrainableParameter p, List<BoundKernel> kernels)
     {
         uint local = Device.DefaultWorkgroupSize;
-        var pipeline = Device.GetPipeline(new PipelineKey("adam_step", 5, 20, local) { Constants = [Decoupled ? 1u : 0u] });
+        var pipeline = Device.GetPipeline(new PipelineKey("adam_step", 5, 24, local) { Constants = [Decoupled ? 1u : 0u] });
         var m = CreateState(p, "exp_avg");
         var v = CreateState(p, "exp_avg_sq");
         var (x, y) = Device.Grid1D(p.Value.ElementCount, local);
-        var push = new byte[20];
+        var push = new byte[24];
         MemoryMarshal.Write(push, (uint)p.Value.ElementCount);
         MemoryMarshal.Write(push.AsSpan(4), (float)Beta1);
         MemoryMarshal.Write(push.AsSpan(8), (float)Beta2);
         MemoryMarshal.Write(push.AsSpan(12), (float)Epsilon);
         MemoryMarshal.Write(push.AsSpan(16), (float)WeightDecay);
+        MemoryMarshal.Write(push.AsSpan(20), (float)p.LearningRateScale);
         kernels.Add(Own(new BoundKernel(pipeline, [p.Value.Range, p.Gradient.Range, m.Range, v.Range, HyperRange], (x, y, 1), push,
             "adam." + p.Name)));
     }

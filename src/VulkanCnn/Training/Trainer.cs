@@ -127,7 +127,8 @@ public sealed class Trainer : IDisposable
             _owned.AddRange(kernels);
 
             var trainable = _state.Where(p => p.Value.RequiresGrad && _values.ContainsKey(p.Key))
-                .Select(p => new TrainableParameter(p.Key, _values[p.Key], _grads[p.Key])).ToList();
+                .Select(p => new TrainableParameter(p.Key, _values[p.Key], _grads[p.Key]) { LearningRateScale = p.Value.LearningRateScale })
+                .ToList();
             Optimizer = Own(optimizer(trainable));
 
             _loss = _values["loss"];

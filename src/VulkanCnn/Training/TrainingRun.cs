@@ -44,6 +44,9 @@ public sealed record TrainingRunOptions
     public string? BackboneFeatures { get; init; }
     /// <summary>Which backbone parameters train: all, none, last:N or a name prefix (<see cref="FineTune.Unfreeze"/>).</summary>
     public string Unfreeze { get; init; } = "all";
+    /// <summary>The backbone's learning rate when it differs from the head's <see cref="LearningRate"/> (the schedule scales
+    /// both alike).</summary>
+    public double? BackboneLearningRate { get; init; }
     /// <summary>Time every layer's forward and backward kernels (<see cref="Trainer.LastStepProfile"/>); not a setting of the
     /// run.</summary>
     public bool Profile { get; init; }
@@ -69,6 +72,7 @@ public sealed record TrainingRunOptions
         ["checkpoint_every"] = Fmt(CheckpointEveryBatches),
         ["features"] = BackboneFeatures ?? "",
         ["unfreeze"] = Unfreeze,
+        ["backbone_lr"] = BackboneLearningRate is { } b ? Fmt(b) : "",
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
@@ -99,6 +103,8 @@ public sealed record TrainingRunOptions
             CheckpointEveryBatches = (int)D("checkpoint_every", defaults.CheckpointEveryBatches),
             BackboneFeatures = s.GetValueOrDefault("features") is { Length: > 0 } f ? f : null,
             Unfreeze = s.GetValueOrDefault("unfreeze") is { Length: > 0 } u ? u : defaults.Unfreeze,
+            BackboneLearningRate = s.GetValueOrDefault("backbone_lr") is { Length: > 0 } blr
+                ? double.Parse(blr, CultureInfo.InvariantCulture) : null,
         };
     }
 }
@@ -138,7 +144,8 @@ public sealed class TrainingRun : IDisposable
         CheckpointPath = checkpointPath;
         Init.ManualSeed(options.Seed);
         Model = options.Backbone is { } backbone
-            ? FineTune.Model(backbone, options.BackboneFeatures, train.SampleShape, train.ClassCount, options.Unfreeze)
+            ? FineTune.Model(backbone, options.BackboneFeatures, train.SampleShape, train.ClassCount, options.Unfreeze,
+                (options.BackboneLearningRate ?? options.LearningRate) / options.LearningRate)
             : SmallModels.Create(options.Model, train.SampleShape[0], train.ClassCount, train.SampleShape[1]);
         if (options.InitFrom is { } init && resumeFrom is null)
         {

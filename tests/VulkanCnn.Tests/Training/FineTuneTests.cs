@@ -38,6 +38,38 @@ public sealed class FineTuneTests(GpuFixture gpu) : GpuTest(gpu)
         Assert.Equal(new VulkanCnn.TensorShape(2, 3), session.OutputShape);
     }
 
+    /// <summary>A parameter group: with the backbone at a tenth of the head's learning rate, one plain SGD step moves each backbone
+    /// weight a tenth as far as it moves with the same rate, and the head as far.</summary>
+    [Fact]
+    public void The_backbone_learning_rate_scales_its_steps_and_not_the_head_s()
+    {
+        var shape = new VulkanCnn.TensorShape(4, 1, 8, 8);
+        var images = Reference.Random((int)shape.ElementCount, 33);
+        float[] labels = [0, 1, 2, 1];
+        Dictionary<string, float[]> Step(double scale)
+        {
+            Init.ManualSeed(34);
+            var model = FineTune.Model(Backbone(), null, new VulkanCnn.TensorShape(1, 8, 8), 3, "all", scale);
+            var before = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Data.ToArray());
+            using (var trainer = new Trainer(Device, model, shape, p => new Sgd(Device, p, 0.1)))
+            {
+                trainer.Step(images, labels, 0.1);
+                trainer.CopyParametersToModule();
+            }
+            return model.StateDict().Where(p => p.Value.RequiresGrad)
+                .ToDictionary(p => p.Key, p => p.Value.Data.Select((v, i) => v - before[p.Key][i]).ToArray());
+        }
+        var full = Step(1);
+        var tenth = Step(0.1);
+        foreach (var (name, delta) in full)
+        {
+            bool head = !name.StartsWith("0.", StringComparison.Ordinal);   // the backbone is module 0
+            var expected = delta.Select(d => head ? d : d * 0.1f).ToArray();
+            Tolerance.AssertClose(expected, tenth[name], Tolerance.Op, name);
+        }
+        Assert.Contains(full.Keys, k => !k.StartsWith("0.", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("all", 12)]    // conv w, b; BN scale, shift; conv w, b; BN scale, shift; fc w, b; fc w, b
     [InlineData("none", 0)]

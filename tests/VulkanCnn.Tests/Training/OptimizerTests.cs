@@ -11,12 +11,12 @@ public sealed class OptimizerTests(GpuFixture gpu) : GpuTest(gpu)
 
     private static double[] D(float[] x) => x.Select(v => (double)v).ToArray();
 
-    private (TrainableParameter P, Tensor W, Tensor G, float[] W0) Parameter(int seed)
+    private (TrainableParameter P, Tensor W, Tensor G, float[] W0) Parameter(int seed, double lrScale = 1)
     {
         var w0 = Reference.Random(N, seed);
         var w = Tensor.FromData(Device, [N], w0, "w");
         var g = Tensor.Create(Device, [N], "w.grad");
-        return (new TrainableParameter("w", w, g), w, g, w0);
+        return (new TrainableParameter("w", w, g) { LearningRateScale = lrScale }, w, g, w0);
     }
 
     private static float[][] Gradients(int steps, int seed) =>
@@ -36,12 +36,13 @@ public sealed class OptimizerTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Theory]
-    [InlineData(0.0, false, 0.0)]
-    [InlineData(0.9, false, 0.0)]
-    [InlineData(0.9, true, 1e-2)]
-    public void Sgd_matches_the_reference(double momentum, bool nesterov, double weightDecay)
+    [InlineData(0.0, false, 0.0, 1.0)]
+    [InlineData(0.9, false, 0.0, 1.0)]
+    [InlineData(0.9, true, 1e-2, 1.0)]
+    [InlineData(0.9, false, 1e-2, 0.25)]   // a parameter group with a quarter of the learning rate
+    public void Sgd_matches_the_reference(double momentum, bool nesterov, double weightDecay, double lrScale)
     {
-        var (p, w, g, w0) = Parameter(1);
+        var (p, w, g, w0) = Parameter(1, lrScale);
         using (w) using (g)
         using (var sgd = new Sgd(Device, [p], 0.1, momentum, nesterov, weightDecay))
         {
@@ -53,7 +54,7 @@ public sealed class OptimizerTests(GpuFixture gpu) : GpuTest(gpu)
                 {
                     double gi = grads[s][i] + weightDecay * x[i];
                     if (momentum > 0) { buf[i] = momentum * buf[i] + gi; gi = nesterov ? gi + momentum * buf[i] : buf[i]; }
-                    x[i] -= 0.1 * (1 + s) * gi;
+                    x[i] -= 0.1 * (1 + s) * lrScale * gi;
                 }
             Tolerance.AssertClose(x.Select(v => (float)v).ToArray(), w.ToArray(), Tolerance.Op);
             Assert.Equal(momentum > 0, sgd.State.ContainsKey("w.momentum_buffer"));
@@ -61,12 +62,13 @@ public sealed class OptimizerTests(GpuFixture gpu) : GpuTest(gpu)
     }
 
     [Theory]
-    [InlineData(0.0, false)]
-    [InlineData(0.05, false)]
-    [InlineData(0.05, true)]
-    public void Adam_and_AdamW_match_the_reference(double weightDecay, bool decoupled)
+    [InlineData(0.0, false, 1.0)]
+    [InlineData(0.05, false, 1.0)]
+    [InlineData(0.05, true, 1.0)]
+    [InlineData(0.05, true, 0.1)]   // a parameter group with a tenth of the learning rate (and of the decoupled decay)
+    public void Adam_and_AdamW_match_the_reference(double weightDecay, bool decoupled, double lrScale)
     {
-        var (p, w, g, w0) = Parameter(2);
+        var (p, w, g, w0) = Parameter(2, lrScale);
         using (w) using (g)
         using (var adam = new Adam(Device, [p], 1e-2, 0.9, 0.999, 1e-8, weightDecay, decoupled))
         {
@@ -79,10 +81,10 @@ public sealed class OptimizerTests(GpuFixture gpu) : GpuTest(gpu)
                 for (int i = 0; i < N; i++)
                 {
                     double gi = grads[s][i];
-                    if (decoupled) x[i] *= 1 - 1e-2 * weightDecay; else gi += weightDecay * x[i];
+                    if (decoupled) x[i] *= 1 - 1e-2 * lrScale * weightDecay; else gi += weightDecay * x[i];
                     m[i] = 0.9 * m[i] + 0.1 * gi;
                     v[i] = 0.999 * v[i] + 0.001 * gi * gi;
-                    x[i] -= 1e-2 * (m[i] / (1 - Math.Pow(0.9, t))) / (Math.Sqrt(v[i] / (1 - Math.Pow(0.999, t))) + 1e-8);
+                    x[i] -= 1e-2 * lrScale * (m[i] / (1 - Math.Pow(0.9, t))) / (Math.Sqrt(v[i] / (1 - Math.Pow(0.999, t))) + 1e-8);
                 }
             }
             Tolerance.AssertClose(x.Select(q => (float)q).ToArray(), w.ToArray(), Tolerance.Op);
