@@ -43,6 +43,7 @@ internal static class FinetuneCommand
         {
             data, output, steps, BackboneOption, model, epochs, batch, lr, size, augmentPad, flip, resume, TrainCommand.FeaturesOption,
             TrainCommand.UnfreezeOption, TrainCommand.PreprocessOption, TrainCommand.BackboneLrOption,
+            TrainCommand.FreezeBnOption,
         };
         command.SetAction(async (result, ct) =>
         {

@@ -81,7 +81,7 @@ internal static class TrainCommand
         {
             dataset, model, epochs, batch, lr, optimizer, schedule, smoothing, seed, limit, testLimit, output, resume, init,
                 checkpointEvery, imageSize, grayscale, augmentPad, flip, profile, FeaturesOption, UnfreezeOption, PreprocessOption,
-                BackboneLrOption,
+                BackboneLrOption, FreezeBnOption,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -147,6 +147,11 @@ internal static class TrainCommand
         Description = "An .onnx --model's learning rate when it should differ from the new head's --lr (e.g. 10x lower).",
     };
 
+    internal static readonly Option<bool> FreezeBnOption = new("--freeze-bn")
+    {
+        Description = "An .onnx --model's BatchNorms keep normalising with their running statistics (and leave them alone).",
+    };
+
     internal static readonly Option<string> PreprocessOption = new("--preprocess")
     {
         Description = "Image folders: imagenet (RGB, 0..1, ImageNet mean and std) or caffe (BGR, 0..255 minus a per-channel mean: " +
@@ -167,6 +172,7 @@ internal static class TrainCommand
                 BackboneFeatures = result.GetValue(FeaturesOption),
                 Unfreeze = result.GetValue(UnfreezeOption)!,
                 BackboneLearningRate = result.GetValue(BackboneLrOption),
+                FreezeBatchNorm = result.GetValue(FreezeBnOption),
             };
     }
 

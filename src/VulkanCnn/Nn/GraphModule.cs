@@ -71,6 +71,22 @@ public sealed class GraphModule : Module
         return changed;
     }
 
+    /// <summary>Keeps every BatchNormalization normalising with its running statistics, and leaves them alone, while the rest
+    /// trains (or, with false, back to batch statistics in training). Returns how many nodes changed.</summary>
+    public int FreezeBatchNorm(bool frozen = true)
+    {
+        int changed = 0;
+        foreach (var node in _order.Where(n => n.OpType == "BatchNormalization"))
+        {
+            bool was = node.Attributes.Int(Ops.BatchNormalization.FrozenStatisticsAttribute, 0) != 0;
+            if (was == frozen) continue;
+            if (frozen) node.Attributes.Set(Ops.BatchNormalization.FrozenStatisticsAttribute, 1L);
+            else node.Attributes.Remove(Ops.BatchNormalization.FrozenStatisticsAttribute);
+            changed++;
+        }
+        return changed;
+    }
+
     public override Value Forward(GraphBuilder g, Value x)
     {
         var values = new Dictionary<string, Value>(StringComparer.Ordinal) { [_input] = x };

@@ -191,8 +191,14 @@ internal sealed class BatchNormalization : IOperator, IDifferentiable
             new InputPush(checked((uint)x.ElementCount), (uint)channels, inner));
     }
 
-    /// <summary>Batch statistics: the training flag of the build, or ONNX training_mode=1.</summary>
-    private static bool BatchStatistics(OpContext c, bool training) => training || c.Int("training_mode", 0) != 0;
+    /// <summary>Set to 1 on a node that keeps normalising with its running statistics (and leaves them alone) while the rest of
+    /// the network trains: a frozen BatchNorm in fine-tuning (<see cref="Nn.GraphModule.FreezeBatchNorm"/>).</summary>
+    public const string FrozenStatisticsAttribute = "vkcnn.frozen_statistics";
+
+    /// <summary>Batch statistics: the training flag of the build (unless the node's statistics are frozen), or ONNX
+    /// training_mode=1.</summary>
+    private static bool BatchStatistics(OpContext c, bool training) =>
+        training && c.Int(FrozenStatisticsAttribute, 0) == 0 || c.Int("training_mode", 0) != 0;
 
     /// <summary>Values per (n, c) plane and per channel (M = N · plane); training needs M &gt; 1.</summary>
     private static (uint Inner, uint M) Extent(OpContext c, TensorShape x, bool batchStatistics)

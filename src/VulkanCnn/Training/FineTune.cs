@@ -18,12 +18,14 @@ public static class FineTune
     /// <param name="unfreeze">all, none (a linear probe on frozen features), last:N (the last N weighted layers) or a name prefix.
     /// </param>
     /// <param name="backboneLearningRateScale">The backbone's learning rate relative to the head's (a parameter group).</param>
+    /// <param name="freezeBatchNorm">The backbone's BatchNorms keep their running statistics instead of batch ones.</param>
     public static Sequential Model(Graph backbone, string? features, TensorShape sampleShape, int classes, string unfreeze = "all",
-        double backboneLearningRateScale = 1)
+        double backboneLearningRateScale = 1, bool freezeBatchNorm = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backboneLearningRateScale);
         var body = new GraphModule(backbone, features);
         Unfreeze(body, unfreeze);
+        body.FreezeBatchNorm(freezeBatchNorm);
         foreach (var p in body.Parameters.Values) p.LearningRateScale = backboneLearningRateScale;
         var probe = new Sequential(body).ToGraph(new TensorShape([1, .. sampleShape.Dimensions.ToArray()]), "probe");
         var shape = ShapeOf(probe);

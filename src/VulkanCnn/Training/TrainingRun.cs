@@ -47,6 +47,8 @@ public sealed record TrainingRunOptions
     /// <summary>The backbone's learning rate when it differs from the head's <see cref="LearningRate"/> (the schedule scales
     /// both alike).</summary>
     public double? BackboneLearningRate { get; init; }
+    /// <summary>The backbone's BatchNorms normalise with their running statistics and leave them alone.</summary>
+    public bool FreezeBatchNorm { get; init; }
     /// <summary>Time every layer's forward and backward kernels (<see cref="Trainer.LastStepProfile"/>); not a setting of the
     /// run.</summary>
     public bool Profile { get; init; }
@@ -73,6 +75,7 @@ public sealed record TrainingRunOptions
         ["features"] = BackboneFeatures ?? "",
         ["unfreeze"] = Unfreeze,
         ["backbone_lr"] = BackboneLearningRate is { } b ? Fmt(b) : "",
+        ["freeze_bn"] = FreezeBatchNorm ? "1" : "0",
     };
 
     private static string Fmt(double v) => v.ToString("R", CultureInfo.InvariantCulture);
@@ -105,6 +108,7 @@ public sealed record TrainingRunOptions
             Unfreeze = s.GetValueOrDefault("unfreeze") is { Length: > 0 } u ? u : defaults.Unfreeze,
             BackboneLearningRate = s.GetValueOrDefault("backbone_lr") is { Length: > 0 } blr
                 ? double.Parse(blr, CultureInfo.InvariantCulture) : null,
+            FreezeBatchNorm = s.GetValueOrDefault("freeze_bn") == "1",
         };
     }
 }
@@ -145,7 +149,7 @@ public sealed class TrainingRun : IDisposable
         Init.ManualSeed(options.Seed);
         Model = options.Backbone is { } backbone
             ? FineTune.Model(backbone, options.BackboneFeatures, train.SampleShape, train.ClassCount, options.Unfreeze,
-                (options.BackboneLearningRate ?? options.LearningRate) / options.LearningRate)
+                (options.BackboneLearningRate ?? options.LearningRate) / options.LearningRate, options.FreezeBatchNorm)
             : SmallModels.Create(options.Model, train.SampleShape[0], train.ClassCount, train.SampleShape[1]);
         if (options.InitFrom is { } init && resumeFrom is null)
         {

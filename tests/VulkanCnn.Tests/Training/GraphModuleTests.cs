@@ -1,3 +1,4 @@
+using VulkanCnn.Compiler;
 using VulkanCnn.Models;
 using VulkanCnn.Nn;
 using VulkanCnn.Onnx;
@@ -74,6 +75,50 @@ public sealed class GraphModuleTests(GpuFixture gpu) : GpuTest(gpu)
             if (trains || statistic) Assert.NotEqual(before[name], p.Data);
             else Assert.Equal(before[name], p.Data);
         }
+    }
+
+    /// <summary>A frozen BatchNorm normalises a training step with its running statistics (the loss of the first step is the
+    /// inference session's, which it is not with batch statistics) and leaves them as they were, while its scale and shift train.
+    /// </summary>
+    [Fact]
+    public void Frozen_BatchNorms_normalise_with_their_running_statistics_and_keep_them()
+    {
+        var (images, labels) = Batch();
+        float FirstLoss(bool frozen, out GraphModule module, out Dictionary<string, float[]> before)
+        {
+            var (_, imported) = Pair();
+            var rng = new Random(5);
+            foreach (var (name, p) in imported.Parameters.Where(p => p.Key.Contains("running", StringComparison.Ordinal)))
+                for (int i = 0; i < p.Data.Length; i++) p.Data[i] = name.EndsWith("var", StringComparison.Ordinal)
+                    ? 0.5f + rng.NextSingle() : rng.NextSingle() - 0.5f;
+            Assert.Equal(frozen ? 2 : 0, imported.FreezeBatchNorm(frozen));
+            module = imported;
+            before = imported.Parameters.ToDictionary(p => p.Key, p => p.Value.Data.ToArray());
+            using var trainer = new Trainer(Device, imported, Shape, p => new Sgd(Device, p, 0.05, momentum: 0.9));
+            float loss = trainer.Step(images, labels, 0.05).Loss;
+            trainer.Step(images, labels, 0.05);
+            trainer.CopyParametersToModule();
+            return loss;
+        }
+        float frozenLoss = FirstLoss(true, out var module, out var before);
+        float batchLoss = FirstLoss(false, out _, out _);
+
+        var (_, fresh) = Pair();   // the same weights, evaluated by an inference session with the same running statistics
+        foreach (var (name, p) in fresh.Parameters) before[name].CopyTo(p.Data, 0);
+        using var session = Device.Compile(fresh.ToGraph(Shape), Shape);
+        var logits = session.Run(images);
+        double expected = 0;
+        for (int n = 0; n < Shape[0]; n++)
+        {
+            var row = logits.AsSpan(n * 10, 10).ToArray();
+            double max = row.Max(), sum = row.Sum(v => Math.Exp(v - max));
+            expected += -(row[(int)labels[n]] - max - Math.Log(sum)) / Shape[0];
+        }
+        Assert.True(Math.Abs(frozenLoss - expected) <= 1e-4 * Math.Max(1, expected), $"frozen {frozenLoss} vs inference {expected}");
+        Assert.True(Math.Abs(batchLoss - expected) > 1e-2, $"with batch statistics the loss {batchLoss} should differ from {expected}");
+        foreach (var (name, p) in module.Parameters)
+            if (name.Contains("running", StringComparison.Ordinal)) Assert.Equal(before[name], p.Data);
+            else Assert.NotEqual(before[name], p.Data);
     }
 
     [Fact]
