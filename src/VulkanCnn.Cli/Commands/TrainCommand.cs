@@ -53,8 +53,14 @@ internal static class TrainCommand
         };
         var smoothing = new Option<float>("--label-smoothing") { DefaultValueFactory = _ => 0f };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
-        var limit = new Option<int?>("--limit") { Description = "Train on the first N images (quick trials)." };
-        var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on the first N test images." };
+        var limit = new Option<int?>("--limit")
+        {
+            Description = "Train on N images (quick trials): Fashion-MNIST's first N, an image folder's N spread over its classes.",
+        };
+        var testLimit = new Option<int?>("--test-limit")
+        {
+            Description = "Evaluate on N test images (Fashion-MNIST's first N, an image folder's spread over its classes).",
+        };
         var output = new Option<string>("--out")
         {
             Description = "Checkpoint path (.safetensors); metrics, curve and confusion matrix " +

@@ -63,4 +63,31 @@ public sealed class DataTests
         await foreach (var batch in loader.EpochAsync(0, startBatch: 4)) resumed.AddRange(batch.Labels);
         Assert.Equal(expected.Skip(4 * 32), resumed);
     }
+
+    /// <summary>A dataset stored class by class (as an image folder is): sample i has label i / 10, value i.</summary>
+    private sealed class SortedByClass : IDataset
+    {
+        public int Count => 30;
+        public VulkanCnn.TensorShape SampleShape { get; } = new(1);
+        public int ClassCount => 3;
+        public IReadOnlyList<string> ClassNames => ["a", "b", "c"];
+        public int Read(int index, Span<float> destination)
+        {
+            destination[0] = index;
+            return index / 10;
+        }
+    }
+
+    [Fact]
+    public void A_subset_spreads_over_the_source_so_a_class_sorted_dataset_keeps_every_class()
+    {
+        var subset = new SubsetDataset(new SortedByClass(), 6);
+        Assert.Equal(6, subset.Count);
+        var value = new float[1];
+        var read = Enumerable.Range(0, 6).Select(i => (Label: subset.Read(i, value), Value: value[0])).ToList();
+        Assert.Equal([0f, 5, 10, 15, 20, 25], read.Select(r => r.Value));
+        Assert.Equal([0, 0, 1, 1, 2, 2], read.Select(r => r.Label));
+        Assert.Throws<ArgumentOutOfRangeException>(() => subset.Read(6, value));
+        Assert.Equal(30, new SubsetDataset(new SortedByClass(), 100).Count);
+    }
 }

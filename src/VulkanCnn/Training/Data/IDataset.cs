@@ -23,7 +23,8 @@ public sealed class DatasetException : Exception
     public DatasetException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
-/// <summary>The first <c>count</c> samples of another dataset (for quick trials).</summary>
+/// <summary><c>count</c> samples of another dataset for quick trials, spread evenly over it (sample i is the source's
+/// i · Count / count-th), so a dataset stored class by class (an image folder) keeps every class.</summary>
 public sealed class SubsetDataset(IDataset source, int count) : IDataset
 {
     public int Count { get; } = Math.Min(count, source.Count);
@@ -33,6 +34,6 @@ public sealed class SubsetDataset(IDataset source, int count) : IDataset
     public int Read(int index, Span<float> destination)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return source.Read(index, destination);
+        return source.Read((int)((long)index * source.Count / Count), destination);
     }
 }
