@@ -26,15 +26,15 @@ void main()
         uint wbase = (m * p.CG + ci) * p.KD * p.KH * p.KW;
         for (uint kz = 0u; kz < p.KD; ++kz)
         {
-            int oz = conv3d_source(iz, kz, p.SD, p.DD, p.PD, p.OD);
+            int oz = window_source(iz, kz, p.SD, p.DD, p.PD, p.OD);
             if (oz < 0) continue;
             for (uint ky = 0u; ky < p.KH; ++ky)
             {
-                int oy = conv3d_source(iy, ky, p.SH, p.DH, p.PH, p.OH);
+                int oy = window_source(iy, ky, p.SH, p.DH, p.PH, p.OH);
                 if (oy < 0) continue;
                 for (uint kx = 0u; kx < p.KW; ++kx)
                 {
-                    int ox = conv3d_source(ix, kx, p.SW, p.DW, p.PW, p.OW);
+                    int ox = window_source(ix, kx, p.SW, p.DW, p.PW, p.OW);
                     if (ox < 0) continue;
                     sum += LOAD(dz[zbase + (uint(oz) * p.OH + uint(oy)) * p.OW + uint(ox)]) * LOAD(w[wbase + (kz * p.KH + ky) * p.KW + kx]);
                 }

@@ -24,15 +24,15 @@ void main()
         uint xbase = (n * p.C + c) * p.D * p.H * p.W, zbase = (n * p.M + m) * p.OD * p.OH * p.OW;
         for (uint oz = 0u; oz < p.OD; ++oz)
         {
-            int iz = conv3d_tap(oz, kz, p.SD, p.DD, p.PD, p.D);
+            int iz = window_tap(oz, kz, p.SD, p.DD, p.PD, p.D);
             if (iz < 0) continue;
             for (uint oy = 0u; oy < p.OH; ++oy)
             {
-                int iy = conv3d_tap(oy, ky, p.SH, p.DH, p.PH, p.H);
+                int iy = window_tap(oy, ky, p.SH, p.DH, p.PH, p.H);
                 if (iy < 0) continue;
                 for (uint ox = 0u; ox < p.OW; ++ox)
                 {
-                    int ix = conv3d_tap(ox, kx, p.SW, p.DW, p.PW, p.W);
+                    int ix = window_tap(ox, kx, p.SW, p.DW, p.PW, p.W);
                     if (ix < 0) continue;
                     sum += LOAD(x[xbase + (uint(iz) * p.H + uint(iy)) * p.W + uint(ix)]) * LOAD(dz[zbase + (oz * p.OH + oy) * p.OW + ox]);
                 }

@@ -28,15 +28,15 @@ void main()
         uint wbase = (c * p.MG + mi) * p.KD * p.KH * p.KW;
         for (uint kz = 0u; kz < p.KD; ++kz)
         {
-            int iz = conv3d_source(oz, kz, p.SD, p.DD, p.PD, p.D);
+            int iz = window_source(oz, kz, p.SD, p.DD, p.PD, p.D);
             if (iz < 0) continue;
             for (uint ky = 0u; ky < p.KH; ++ky)
             {
-                int iy = conv3d_source(oy, ky, p.SH, p.DH, p.PH, p.H);
+                int iy = window_source(oy, ky, p.SH, p.DH, p.PH, p.H);
                 if (iy < 0) continue;
                 for (uint kx = 0u; kx < p.KW; ++kx)
                 {
-                    int ix = conv3d_source(ox, kx, p.SW, p.DW, p.PW, p.W);
+                    int ix = window_source(ox, kx, p.SW, p.DW, p.PW, p.W);
                     if (ix < 0) continue;
                     sum += LOAD(x[xbase + (uint(iz) * p.H + uint(iy)) * p.W + uint(ix)]) * LOAD(w[wbase + (kz * p.KH + ky) * p.KW + kx]);
                 }

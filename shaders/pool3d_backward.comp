@@ -11,15 +11,7 @@ layout(std430, binding = 1) readonly buffer Dy { sfloat dy[]; };
 layout(std430, binding = 2) buffer Dx { sfloat dx[]; };
 #define POOL3D_LOAD(i) LOAD(x[i])
 #include "pool3d_window.glsl"
-
-// The output position along one axis whose tap k covers input position i, or -1.
-int source(uint i, uint k, uint stride, uint dilation, int pad, uint outSize)
-{
-    int t = int(i) + pad - int(k * dilation);
-    if (t < 0 || t % int(stride) != 0) return -1;
-    int o = t / int(stride);
-    return o < int(outSize) ? o : -1;
-}
+#include "window_taps.glsl"
 
 void main()
 {
@@ -30,15 +22,15 @@ void main()
     afloat sum = afloat(0);
     for (uint kz = 0u; kz < p.KD; ++kz)
     {
-        int oz = source(iz, kz, p.SD, p.DD, p.PD, p.OD);
+        int oz = window_source(iz, kz, p.SD, p.DD, p.PD, p.OD);
         if (oz < 0) continue;
         for (uint ky = 0u; ky < p.KH; ++ky)
         {
-            int oy = source(iy, ky, p.SH, p.DH, p.PH, p.OH);
+            int oy = window_source(iy, ky, p.SH, p.DH, p.PH, p.OH);
             if (oy < 0) continue;
             for (uint kx = 0u; kx < p.KW; ++kx)
             {
-                int ox = source(ix, kx, p.SW, p.DW, p.PW, p.OW);
+                int ox = window_source(ix, kx, p.SW, p.DW, p.PW, p.OW);
                 if (ox < 0) continue;
                 uint o = ((plane * p.OD + uint(oz)) * p.OH + uint(oy)) * p.OW + uint(ox);
                 Window r = pool3d_window(plane, uint(oz), uint(oy), uint(ox));

@@ -12,19 +12,5 @@ layout(push_constant) uniform Conv3dParams
     float alpha, beta;
 } p;
 
-// The input index a kernel tap reads for an output position along one axis, or -1 outside the input.
-int conv3d_tap(uint o, uint k, uint stride, uint dilation, int pad, uint size)
-{
-    int i = int(o * stride + k * dilation) - pad;
-    return i >= 0 && i < int(size) ? i : -1;
-}
-
-// The output position whose tap k reads input position i along one axis (i = o·stride + k·dilation − pad), or -1 when none.
-int conv3d_source(uint i, uint k, uint stride, uint dilation, int pad, uint outSize)
-{
-    int t = int(i) + pad - int(k * dilation);
-    if (t < 0 || t % int(stride) != 0) return -1;
-    int o = t / int(stride);
-    return o < int(outSize) ? o : -1;
-}
+#include "window_taps.glsl"
 #endif

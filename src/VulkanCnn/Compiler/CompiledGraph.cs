@@ -29,14 +29,10 @@ public sealed record PassReport(int IdentitiesRemoved, int BatchNormsFolded, int
 internal sealed class CompiledGraph
 {
     private CompiledGraph(Graph graph, IReadOnlyList<Node> order, Dictionary<string, TensorShape> shapes, PassReport passes,
-        StoragePlan storage, IReadOnlySet<string> pieced)
+        StoragePlan storage)
     {
-        Graph = graph; Order = order; Shapes = shapes; Passes = passes; Storage = storage; Pieced = pieced;
+        Graph = graph; Order = order; Shapes = shapes; Passes = passes; Storage = storage;
     }
-
-    /// <summary>Values larger than one binding that kernels read and write only in batch pieces: their buffers may be larger.
-    /// </summary>
-    public IReadOnlySet<string> Pieced { get; }
 
     /// <summary>Each node's and value's storage type (all fp32 unless the session asked for fp16).</summary>
     public StoragePlan Storage { get; }
@@ -98,13 +94,12 @@ internal sealed class CompiledGraph
             storage = AssignStorage.Run(graph, shapes, fp16Unless);
             order = graph.TopologicalOrder();
         }
-        var pieced = new HashSet<string>(StringComparer.Ordinal);
         var nodeOrigin = new Dictionary<Node, Node>(ReferenceEqualityComparer.Instance);
         var valueOrigin = new Dictionary<string, string>(StringComparer.Ordinal);
         passes = passes with
         {
             NodesRunInBatchPieces = SplitOversizedActivations.Run(graph, shapes, device.Info.Limits.MaxStorageBufferRange,
-                device.Info.Limits.MinStorageBufferOffsetAlignment, pieced, nodeOrigin, valueOrigin),
+                device.Info.Limits.MinStorageBufferOffsetAlignment, nodeOrigin, valueOrigin),
         };
         if (passes.NodesRunInBatchPieces > 0)
         {
@@ -112,7 +107,7 @@ internal sealed class CompiledGraph
             storage = storage.WithPieces(nodeOrigin, valueOrigin);
         }
         CheckBindings(order, shapes, storage, graph, device);
-        return new CompiledGraph(graph, order, shapes, passes, storage, pieced);
+        return new CompiledGraph(graph, order, shapes, passes, storage);
     }
 
     /// <summary>Every value a kernel binds fits one binding: else a typed error naming the largest such value, its node and why

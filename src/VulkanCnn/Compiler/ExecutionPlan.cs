@@ -51,14 +51,13 @@ internal sealed class ExecutionPlan : IDisposable
                         $"{compiled.Shapes[root].ElementCount * 4}.", nameof(external));
                 externalRoots[root] = buffer;
             }
-            // Roots whose bytes kernels bind only in batch pieces (directly or through a view) may be larger than one binding.
-            var piecedRoots = compiled.Pieced.Where(Memory.RootOf.ContainsKey).Select(v => Memory.RootOf[v])
-                .ToHashSet(StringComparer.Ordinal);
             var rootBuffers = new Dictionary<string, GpuBuffer>(StringComparer.Ordinal);
+            // Like the arena, a graph input's or output's buffer may be larger than one binding: every value a kernel binds was
+            // checked against the limit at compile time (CompiledGraph.CheckBindings), batch pieces included.
             foreach (var root in Memory.DedicatedRoots)
                 rootBuffers[root] = externalRoots.TryGetValue(root, out var ext) ? ext
                     : Own(GpuBuffer.Create(device, Memory.RootBytes[root], MemoryUsage.Tensor, $"{graph.Name}.{root}",
-                        checkBindingRange: !piecedRoots.Contains(root)));
+                        checkBindingRange: false));
             var arena = Memory.ArenaBytes > 0 ? Own(GpuBuffer.CreateArena(device, Memory.ArenaBytes, $"{graph.Name}.arena")) : null;
             foreach (var (name, root) in Memory.RootOf)
                 _tensors[name] = Own(rootBuffers.TryGetValue(root, out var own)

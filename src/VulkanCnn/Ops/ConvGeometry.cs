@@ -166,7 +166,7 @@ internal sealed record ConvGeometry(
             throw c.Error($"kernel_shape [{string.Join(", ", ks)}] does not match weights W {w}");
     }
 
-    private static void CheckBias(OpContext c, int m, TensorShape w)
+    internal static void CheckBias(OpContext c, int m, TensorShape w)
     {
         if (c.HasInput(2) && c.InputShape(2) is var b && (b.Rank != 1 || b[0] != m))
             throw c.Error($"bias B {b} must be [{m}] (one value per output channel; weights W {w})");
@@ -210,7 +210,7 @@ internal sealed record ConvGeometry(
 
     /// <summary>Splits a total pad into (begin, end); the odd unit goes to the end when <paramref name="extraAtEnd"/>.
     /// Floor division, as in the ONNX reference, so a negative total (output_shape beyond the natural size) splits the same way.</summary>
-    private static (int, int) Split(int total, bool extraAtEnd)
+    internal static (int, int) Split(int total, bool extraAtEnd)
     {
         int half = (int)Math.Floor(total / 2.0);
         return extraAtEnd ? (half, total - half) : (total - half, half);

@@ -64,7 +64,7 @@ internal sealed record ConvGeometry3D(int N, int C, int[] Size, int M, int[] Out
         if (w[1] != x[1] / group)
             throw c.Error($"weights W {w} have {w[1]} channels per group, but input X {x} with group {group} has {x[1] / group}");
         var (kernel, strides, dilations, begin, end) = Attributes(c, w);
-        CheckBias(c, w[0], w);
+        ConvGeometry.CheckBias(c, w[0], w);
         string autoPad = c.String("auto_pad") ?? "NOTSET";
         var output = new int[3];
         for (int a = 0; a < 3; a++)
@@ -74,7 +74,7 @@ internal sealed record ConvGeometry3D(int N, int C, int[] Size, int M, int[] Out
             {
                 output[a] = (size + strides[a] - 1) / strides[a];
                 int total = Math.Max(0, (output[a] - 1) * strides[a] + extent - size);
-                (begin[a], end[a]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
+                (begin[a], end[a]) = ConvGeometry.Split(total, autoPad == "SAME_UPPER");
             }
             else output[a] = (int)Math.Floor((size + begin[a] + end[a] - extent) / (double)strides[a]) + 1;
             if (output[a] < 1)
@@ -90,7 +90,7 @@ internal sealed record ConvGeometry3D(int N, int C, int[] Size, int M, int[] Out
         if (w[0] != x[1]) throw c.Error($"weights W {w} are for {w[0]} input channels, but input X {x} has {x[1]}");
         int group = GroupOf(c, x[1], x[1]), m = w[1] * group;
         var (kernel, strides, dilations, begin, end) = Attributes(c, w);
-        CheckBias(c, m, w);
+        ConvGeometry.CheckBias(c, m, w);
         int[] outputPadding = Triple(c, "output_padding", 0);
         string autoPad = c.String("auto_pad") ?? "NOTSET";
         long[]? outputShape = c.Ints("output_shape");
@@ -105,8 +105,7 @@ internal sealed record ConvGeometry3D(int N, int C, int[] Size, int M, int[] Out
             if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
             {
                 int wanted = outputShape is not null ? checked((int)outputShape[outputShape.Length - 3 + a]) : x[2 + a] * strides[a];
-                int total = full - wanted, half = (int)Math.Floor(total / 2.0);
-                (begin[a], end[a]) = autoPad == "SAME_UPPER" ? (half, total - half) : (total - half, half);
+                (begin[a], end[a]) = ConvGeometry.Split(full - wanted, autoPad == "SAME_UPPER");
             }
             output[a] = full - begin[a] - end[a];
             if (output[a] < 1) throw c.Error($"pads {Fmt(begin)}/{Fmt(end)} leave no output for input X {x}");
@@ -153,12 +152,6 @@ internal sealed record ConvGeometry3D(int N, int C, int[] Size, int M, int[] Out
         if (v.Length != 3 || v.Any(x => x < (fallback == 0 ? 0 : 1)))
             throw c.Error($"{name} {Fmt(v)} must have 3 values of at least {(fallback == 0 ? 0 : 1)} for a 3-D convolution");
         return v.Select(x => checked((int)x)).ToArray();
-    }
-
-    private static void CheckBias(OpContext c, int m, TensorShape w)
-    {
-        if (c.HasInput(2) && c.InputShape(2) is var b && (b.Rank != 1 || b[0] != m))
-            throw c.Error($"bias B {b} must be [{m}] (one value per output channel; weights W {w})");
     }
 
     private static string Fmt<T>(IEnumerable<T> v) => $"[{string.Join(", ", v)}]";

@@ -18,10 +18,9 @@ internal static class SplitOversizedActivations
     /// <param name="shapes">Every value's shape; receives the pieces'.</param>
     /// <param name="limitBytes">The largest binding.</param>
     /// <param name="alignment">minStorageBufferOffsetAlignment.</param>
-    /// <param name="pieced">Receives the values now bound only in pieces.</param>
     /// <param name="nodeOrigin">Receives each piece node's original.</param>
     /// <param name="valueOrigin">Receives each piece value's whole.</param>
-    public static int Run(Graph graph, Dictionary<string, TensorShape> shapes, ulong limitBytes, ulong alignment, HashSet<string> pieced,
+    public static int Run(Graph graph, Dictionary<string, TensorShape> shapes, ulong limitBytes, ulong alignment,
         Dictionary<Node, Node> nodeOrigin, Dictionary<string, string> valueOrigin)
     {
         int split = 0;
@@ -85,12 +84,7 @@ internal static class SplitOversizedActivations
             }
             graph.Nodes.Remove(node);
             graph.Nodes.AddRange(built);
-            foreach (var o in outputs)
-            {
-                graph.Nodes.Add(new Node(BatchConcat.OpType, $"{node.Name}/{o}.whole", pieces[o], [o]));
-                pieced.Add(o);
-            }
-            foreach (int i in sliced.Where(i => !graph.Initializers.ContainsKey(node.Inputs[i]))) pieced.Add(node.Inputs[i]);
+            foreach (var o in outputs) graph.Nodes.Add(new Node(BatchConcat.OpType, $"{node.Name}/{o}.whole", pieces[o], [o]));
             split++;
             continue;
         Abandon:

@@ -1,4 +1,5 @@
 using VulkanCnn.Ir;
+using VulkanCnn.Ops;
 
 namespace VulkanCnn.Compiler.Passes;
 
@@ -13,8 +14,6 @@ namespace VulkanCnn.Compiler.Passes;
 /// </summary>
 internal static class SplitOversizedWeights
 {
-    private const int ConvChannelBlock = 16;
-
     public static int Run(Graph graph, Dictionary<string, TensorShape> shapes, ulong limitBytes)
     {
         int split = 0;
@@ -83,14 +82,14 @@ internal static class SplitOversizedWeights
         if (node.Inputs.Count > 3) return false; // a fused residual input: only the epilogue fusion adds one, after this pass
         int m = w.Shape[0];
         long perChannel = (long)(w.Shape[1] + 3) / 4 * 4 * w.Shape[2] * w.Shape[3] * sizeof(float);
-        int width = (int)Math.Min(m, (long)(budget / (ulong)perChannel) / ConvChannelBlock * ConvChannelBlock);
-        if (width < ConvChannelBlock || width >= m) return false;
+        int width = (int)Math.Min(m, (long)(budget / (ulong)perChannel) / ConvKernels.GemmChannels * ConvKernels.GemmChannels);
+        if (width < ConvKernels.GemmChannels || width >= m) return false;
         HostTensor? b = null;
         if (node.HasInput(2) && (!graph.Initializers.TryGetValue(node.Inputs[2], out b) || b.Floats is null)) return false;
 
         long perOutput = w.Shape.ElementCount / m;
         var outputs = new List<string>();
-        foreach (var (start, count) in Ranges(m, width, ConvChannelBlock))
+        foreach (var (start, count) in Ranges(m, width, ConvKernels.GemmChannels))
         {
             var piece = w.Floats!.AsSpan().Slice((int)(start * perOutput), (int)(count * perOutput)).ToArray();
             var inputs = new List<string>(node.Inputs);
