@@ -47,22 +47,7 @@ public sealed class CliTests
         string root = Path.Combine(Path.GetTempPath(), "vkcnn-cli-train-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var rng = new Random(1);
-            foreach (var (cls, shade) in new[] { ("dark", 40), ("light", 210) })
-                foreach (var split in new[] { "train", "test" })
-                {
-                    Directory.CreateDirectory(Path.Combine(root, split, cls));
-                    for (int i = 0; i < 8; i++)
-                    {
-                        using var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(8, 8);
-                        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++)
-                        {
-                            byte v = (byte)(shade + rng.Next(-30, 30)); img[x,
-                            y] = new(v, v, v);
-                        }
-                        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, Path.Combine(root, split, cls, $"{i}.png"));
-                    }
-                }
+            TestImageFolders.Write(root, [("dark", 40), ("light", 210)], perClass: 8, size: 8, seed: 1);
             string output = Path.Combine(root, "model.safetensors");
             var (code, text) = Invoke(TrainCommand.Create(), "train", "--dataset", root, "--image-size", "8", "--epochs", "2", "--batch",
                 "4",

@@ -102,18 +102,7 @@ public sealed class FineTuneTests(GpuFixture gpu) : GpuTest(gpu)
         string root = Path.Combine(Path.GetTempPath(), "vkcnn-finetune-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var rng = new Random(2);
-            foreach (var (cls, shade) in new[] { ("dark", 50), ("light", 200) })
-                foreach (var split in new[] { "train", "test" })
-                {
-                    Directory.CreateDirectory(Path.Combine(root, "data", split, cls));
-                    for (int i = 0; i < 8; i++)
-                    {
-                        using var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(8, 8);
-                        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) img[x, y] = new((byte)(shade + rng.Next(-30, 30)));
-                        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, Path.Combine(root, "data", split, cls, $"{i}.png"));
-                    }
-                }
+            TestImageFolders.Write(Path.Combine(root, "data"), [("dark", 50), ("light", 200)], perClass: 8, size: 8, seed: 2);
             // The backbone takes one grey channel; the folder's images are read as RGB: export one for 3 channels.
             Init.ManualSeed(32);
             string backbone = Path.Combine(root, "backbone.onnx");
